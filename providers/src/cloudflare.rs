@@ -1,0 +1,1 @@
+//! Cloudflare API v4: zone, DNS record and settings facts for the edge hop.

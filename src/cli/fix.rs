@@ -1,0 +1,56 @@
+//! `wspath fix`: plan (and with --yes apply) the fix for nginx, Cloudflare or an AWS ALB.
+
+use super::Format;
+use clap::{ArgGroup, Args};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("what").required(true).args(["nginx", "cloudflare", "alb"])))]
+pub struct FixArgs {
+    /// Fix this nginx configuration file
+    #[arg(long, value_name = "FILE")]
+    pub nginx: Option<PathBuf>,
+    /// Fix the Cloudflare zone that serves this hostname
+    #[arg(long, value_name = "HOSTNAME")]
+    pub cloudflare: Option<String>,
+    /// Fix this AWS application load balancer (name or ARN)
+    #[arg(long, value_name = "NAME|ARN")]
+    pub alb: Option<String>,
+    /// Request path of the WebSocket (nginx: location to fix; ALB: path-pattern, e.g. '/ws/*')
+    #[arg(long)]
+    pub path: Option<String>,
+    /// nginx prefix (nginx -p)
+    #[arg(short = 'p', long)]
+    pub prefix: Option<PathBuf>,
+    /// Expected idle time; timeouts at or below it are raised
+    #[arg(long, value_name = "DURATION")]
+    pub idle: Option<String>,
+    #[arg(long, value_name = "VERSION")]
+    pub nginx_version: Option<String>,
+    /// ALB: host-header condition for the new rule
+    #[arg(long)]
+    pub host: Option<String>,
+    /// ALB: the target group the WebSocket path should forward to
+    #[arg(long, value_name = "NAME|ARN")]
+    pub target_group: Option<String>,
+    /// ALB: set idle_timeout.timeout_seconds
+    #[arg(long, value_name = "SECONDS")]
+    pub idle_timeout: Option<u32>,
+    /// ALB: enable lb_cookie stickiness on the target group
+    #[arg(long)]
+    pub stickiness: bool,
+    #[arg(long)]
+    pub region: Option<String>,
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Apply the plan (default: print it and change nothing)
+    #[arg(long)]
+    pub yes: bool,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: super::Format,
+}
+
+pub async fn run(args: FixArgs) -> anyhow::Result<u8> {
+    let _: Format = args.format;
+    anyhow::bail!("fix: not implemented yet")
+}

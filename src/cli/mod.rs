@@ -1,0 +1,114 @@
+//! Command-line parsing and rendering; the engine never sees clap or the terminal.
+
+mod check;
+mod fix;
+mod lint;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  healthy: every hop upgraded / no error-level finding / nothing left to fix
+  1  problems found: a culprit hop, an error-level finding, or a fix not yet applied
+  2  could not run: bad input, unreadable config, missing credentials or permissions";
+
+#[derive(Debug, Parser)]
+#[command(name = "wspath", version, about = "Find where a WebSocket path breaks: walk every hop (CDN, load balancer, nginx, backend) and name the one that fails", after_help = EXIT_CODES)]
+pub struct Cli {
+    /// More logging on stderr (-v info, -vv debug, -vvv trace)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Probe every hop of a WebSocket path and name the one that breaks
+    #[command(after_help = EXIT_CODES)]
+    Check(check::CheckArgs),
+    /// Static audit of configuration, for CI
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Lint(lint::LintCommand),
+    /// Plan (and with --yes apply) the fix for a broken hop
+    #[command(after_help = EXIT_CODES)]
+    Fix(fix::FixArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Junit,
+    Sarif,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                wspath::exit::COULD_NOT_RUN
+            } else {
+                0
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("wspath: cannot start the async runtime: {e}");
+            return ExitCode::from(wspath::exit::COULD_NOT_RUN);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Check(args) => check::run(args).await,
+            Command::Lint(cmd) => lint::run(cmd).await,
+            Command::Fix(args) => fix::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("wspath: {}", one_line(&e));
+            ExitCode::from(wspath::exit::COULD_NOT_RUN)
+        }
+    }
+}
+
+/// The error and its causes on one line, so scripts and CI logs keep it whole.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+    }
+    parts.join(": ").replace('\n', " ")
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WSPATH_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("wspath={level},wspath_providers={level}"))
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,40 @@
+//! What a fix would change. Printing a plan never changes anything; applying sets `applied`.
+
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    Cloudflare,
+    AwsAlb,
+    Nginx,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub provider: Provider,
+    /// Zone, load balancer ARN, or `file:line` block the change is in.
+    pub resource: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setting: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    pub before: String,
+    pub after: String,
+    pub applied: bool,
+}
+
+/// `wspath.fix/v1`: the changes a fix would make (dry run) or made (`--yes`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+    /// Things the fix noticed but does not change (already correct, not editable, …).
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}

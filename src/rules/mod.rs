@@ -1,0 +1,1 @@
+//! Rules: provider facts → findings. The one place that decides what a fact means for WebSockets.

@@ -1,0 +1,140 @@
+//! The URL the user's clients open, and the Host/SNI/Origin every hop is sent.
+
+use crate::Error;
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    Ws,
+    Wss,
+}
+
+impl Scheme {
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Ws => 80,
+            Scheme::Wss => 443,
+        }
+    }
+    pub fn is_tls(self) -> bool {
+        self == Scheme::Wss
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Ws => "ws",
+            Scheme::Wss => "wss",
+        }
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `wss://example.com/ws/chat`: scheme, host, port and path (with query).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Target {
+    pub scheme: Scheme,
+    /// Host as written, without brackets for IPv6.
+    pub host: String,
+    pub port: u16,
+    /// Path and query, always starting with `/`.
+    pub path: String,
+}
+
+impl Target {
+    /// Parses `ws://…`, `wss://…`, or `host[:port][/path]` (then `wss://`).
+    pub fn parse(input: &str) -> Result<Target, Error> {
+        let bad = |reason: &str| Error::InvalidTarget {
+            input: input.to_string(),
+            reason: reason.to_string(),
+        };
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(bad("empty"));
+        }
+        let with_scheme = if trimmed.contains("://") {
+            trimmed.to_string()
+        } else {
+            format!("wss://{trimmed}")
+        };
+        let url = url::Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
+        let scheme = match url.scheme() {
+            "ws" => Scheme::Ws,
+            "wss" => Scheme::Wss,
+            other => {
+                return Err(bad(&format!(
+                    "scheme '{other}' is not ws:// or wss:// (WebSocket URLs use ws:// or wss://)"
+                )))
+            }
+        };
+        let host = match url.host() {
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            Some(h) => h.to_string(),
+            None => return Err(bad("no host")),
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad(
+                "credentials in the URL are not supported; use -H Authorization:…",
+            ));
+        }
+        let port = url.port().unwrap_or(scheme.default_port());
+        let mut path = url.path().to_string();
+        if path.is_empty() {
+            path.push('/');
+        }
+        if let Some(q) = url.query() {
+            path.push('?');
+            path.push_str(q);
+        }
+        Ok(Target {
+            scheme,
+            host,
+            port,
+            path,
+        })
+    }
+
+    /// The `Host` header value: the port only when it is not the scheme's default.
+    pub fn host_header(&self) -> String {
+        let host = bracket(&self.host);
+        if self.port == self.scheme.default_port() {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
+    }
+
+    /// The origin a browser on the target's site would send.
+    pub fn default_origin(&self) -> String {
+        let http = if self.scheme.is_tls() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{http}://{}", self.host_header())
+    }
+
+    pub fn url(&self) -> String {
+        format!("{}://{}{}", self.scheme, self.host_header(), self.path)
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url())
+    }
+}
+
+/// IPv6 literals need brackets in URLs, Host headers and `host:port` strings.
+pub fn bracket(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}

@@ -192,11 +192,10 @@ fn parse_address(a: &str) -> Result<HopAddress, String> {
             path.push('?');
             path.push_str(q);
         }
-        // `ws://10.0.1.5:80` (no path, or just "/") keeps the target's path.
+        // `ws://10.0.1.5:80` (no path written) keeps the target's path; url normalises it to "/".
         let path = if a
-            .splitn(2, "://")
-            .nth(1)
-            .is_some_and(|rest| rest.contains('/'))
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.contains('/'))
         {
             Some(path)
         } else {

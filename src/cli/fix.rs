@@ -1,8 +1,13 @@
 //! `wspath fix`: plan (and with --yes apply) the fix for nginx, Cloudflare or an AWS ALB.
 
+mod alb;
+mod cloudflare;
+mod nginx;
+
 use super::Format;
 use clap::{ArgGroup, Args};
 use std::path::PathBuf;
+use wspath::Plan;
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("what").required(true).args(["nginx", "cloudflare", "alb"])))]
@@ -47,10 +52,37 @@ pub struct FixArgs {
     #[arg(long)]
     pub yes: bool,
     #[arg(long, value_enum, default_value = "human")]
-    pub format: super::Format,
+    pub format: Format,
 }
 
 pub async fn run(args: FixArgs) -> anyhow::Result<u8> {
-    let _: Format = args.format;
-    anyhow::bail!("fix: not implemented yet")
+    if matches!(args.format, Format::Junit | Format::Sarif) {
+        anyhow::bail!("fix prints its plan as --format human or --format json");
+    }
+    let plan = if args.nginx.is_some() {
+        nginx::plan(&args).await?
+    } else if args.cloudflare.is_some() {
+        cloudflare::plan(&args).await?
+    } else {
+        alb::plan(&args).await?
+    };
+    render(&plan, !args.yes, args.format)?;
+    Ok(exit_code(&plan))
+}
+
+/// 0 when nothing is left to change, 1 when a planned change was not applied.
+fn exit_code(plan: &Plan) -> u8 {
+    if plan.changes.iter().all(|c| c.applied) {
+        wspath::exit::OK
+    } else {
+        wspath::exit::PROBLEMS
+    }
+}
+
+pub fn render(plan: &Plan, dry_run: bool, format: Format) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => wspath::report::fix::render_json(plan, dry_run, &mut out),
+        _ => wspath::report::fix::render_human(plan, dry_run, &mut out),
+    }
 }

@@ -36,3 +36,5 @@ pub struct Report {
     pub culprit: Option<Culprit>,
     pub hops: Vec<HopReport>,
 }
+
+pub mod fix;

@@ -1,0 +1,9 @@
+//! `wspath fix --nginx`: build the plan and, with --yes, apply it.
+
+use super::FixArgs;
+use wspath::Plan;
+
+pub async fn plan(args: &FixArgs) -> anyhow::Result<Plan> {
+    let _ = args;
+    anyhow::bail!("fix --nginx: not implemented yet")
+}

@@ -1,0 +1,57 @@
+//! Renderers for a fix plan (`wspath.fix/v1`), shared by every provider's fix.
+
+use crate::plan::{Plan, Provider};
+use serde_json::json;
+use std::io::{self, Write};
+
+pub const SCHEMA: &str = "wspath.fix/v1";
+
+/// The plan as one versioned JSON document.
+pub fn render_json(plan: &Plan, dry_run: bool, w: &mut dyn Write) -> io::Result<()> {
+    let doc = json!({
+        "schema": SCHEMA,
+        "dry_run": dry_run,
+        "changes": plan.changes,
+        "notes": plan.notes,
+    });
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    writeln!(w)
+}
+
+/// The plan for a person: one block per change, then what to do next.
+pub fn render_human(plan: &Plan, dry_run: bool, w: &mut dyn Write) -> io::Result<()> {
+    for note in &plan.notes {
+        writeln!(w, "{note}")?;
+    }
+    if plan.changes.is_empty() {
+        writeln!(w, "Nothing to change.")?;
+        return Ok(());
+    }
+    for change in &plan.changes {
+        let provider = match change.provider {
+            Provider::Cloudflare => "cloudflare",
+            Provider::AwsAlb => "aws_alb",
+            Provider::Nginx => "nginx",
+        };
+        let mark = if change.applied { "applied" } else { "planned" };
+        let what = change
+            .setting
+            .clone()
+            .or_else(|| change.file.as_ref().map(|f| f.display().to_string()))
+            .unwrap_or_default();
+        writeln!(w, "[{mark}] {provider} {} {what}", change.resource)?;
+        if change.before.contains('\n') || change.after.contains('\n') {
+            // Multi-line values (nginx diffs) are already in a readable form.
+            writeln!(w, "{}", change.after.trim_end())?;
+        } else {
+            writeln!(w, "    {} -> {}", change.before, change.after)?;
+        }
+    }
+    if dry_run {
+        writeln!(
+            w,
+            "Dry run: nothing was changed. Run again with --yes to apply."
+        )?;
+    }
+    Ok(())
+}

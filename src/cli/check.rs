@@ -437,7 +437,7 @@ mod tests {
         let e = err(&["ws://h/", "-H", "Authorization: Bearer sekrit\u{7}"]);
         assert_eq!(
             e,
-            "invalid header 'Authorization: [REDACTED]': the value contains a control character"
+            "invalid header 'Authorization: <redacted>': the value contains a control character"
         );
     }
 
@@ -486,7 +486,7 @@ mod tests {
         assert!(!s.contains(&"visible-123".to_string()));
         assert_eq!(
             scrub("a Bearer tok-123456 b visible-123", &s),
-            "a [REDACTED] b visible-123"
+            "a <redacted> b visible-123"
         );
     }
 

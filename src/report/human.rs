@@ -152,10 +152,9 @@ fn columns(hop: &HopReport) -> [String; 5] {
         hop.name.clone(),
         hop.address.clone(),
         e.status.map_or_else(|| "—".to_string(), |s| s.to_string()),
-        if e.answered_by.is_empty() {
-            "unknown".to_string()
-        } else {
-            e.answered_by.clone()
+        match e.answered_by.to_string() {
+            s if s.is_empty() => "unknown".to_string(),
+            s => s,
         },
         format!("{:.1} ms", hop.outcome.timings.total),
     ]

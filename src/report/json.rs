@@ -178,7 +178,7 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(!text.contains("s3cr3t-token"));
         assert!(!text.contains("cf-secret-value"));
-        assert!(text.contains("Authorization: [REDACTED]"));
+        assert!(text.contains("Authorization: <redacted>"));
     }
 
     #[test]

@@ -146,6 +146,11 @@ pub(crate) mod sample {
     use crate::probe::{Evidence, IdleOutcome, Timings, TlsInfo};
     use crate::verdict::Stage;
 
+    /// An `answered_by` value from its JSON name; the one place tests build one.
+    pub fn answered(name: &str) -> String {
+        name.to_string()
+    }
+
     pub fn outcome(verdict: Verdict, status: Option<u16>, answered_by: &str) -> ProbeOutcome {
         ProbeOutcome {
             verdict,
@@ -162,7 +167,7 @@ pub(crate) mod sample {
                 headers: vec![("Server".into(), "nginx/1.22.1".into())],
                 body_snippet: None,
                 tls: None,
-                answered_by: answered_by.into(),
+                answered_by: answered(answered_by),
             },
             timings: Timings {
                 dns: None,

@@ -7,7 +7,8 @@ use regex::{Captures, Regex};
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-pub const MASK: &str = "[REDACTED]";
+/// The same mask the probe uses in its curl commands.
+pub const MASK: &str = "<redacted>";
 
 /// Header names whose value is a credential.
 const SECRET_HEADERS: &[&str] = &[
@@ -94,7 +95,7 @@ mod tests {
         let out = curl(cmd);
         assert_eq!(
             out,
-            "curl -sS -i -N -H 'Authorization: [REDACTED]' -H \"Cookie: [REDACTED]\" --header X-Api-Key:[REDACTED] -H 'Origin: https://example.com' https://example.com/ws"
+            "curl -sS -i -N -H 'Authorization: <redacted>' -H \"Cookie: <redacted>\" --header X-Api-Key:<redacted> -H 'Origin: https://example.com' https://example.com/ws"
         );
         assert!(!out.contains("abc.def") && !out.contains("sid=42") && !out.contains("k3y"));
     }

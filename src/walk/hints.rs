@@ -111,7 +111,7 @@ pub const HINTS: &[Hint] = &[
     detail(V::TlsFailed, &["unknownissuer", "unknown issuer", "self-signed", "self signed"], "serve the full chain from a trusted CA; for a private CA pass `--cacert FILE` (or `-k` to look past it)"),
     detail(V::TlsFailed, &["expired"], "renew the certificate"),
     detail(V::TlsFailed, &["alpn", "application protocol", "noapplicationprotocol"], "the endpoint speaks only HTTP/2: offer `http/1.1` in its ALPN list (WebSockets over HTTP/2 need RFC 8441 on both ends)"),
-    detail(V::TlsFailed, &["corrupt message", "invalidcontenttype", "wrong version number"], "this port speaks plain HTTP: use ws:// for the hop (`--hop NAME=ws://HOST:PORT`)"),
+    detail(V::TlsFailed, &["plain http", "did not answer with tls", "corrupt message", "invalidcontenttype"], "this port speaks plain HTTP: use ws:// for the hop (`--hop NAME=ws://HOST:PORT`)"),
     row(V::TlsFailed, Any, "fix the TLS setup at {address} (wspath sends SNI {host} and offers ALPN http/1.1)"),
     row(V::NoResponse, Any, "the hop closed the connection without answering: check that it speaks HTTP on this port (a TLS port probed with ws://?) and its error log"),
     row(V::Timeout, Any, "the hop accepted the connection but did not answer in time: check that it is an HTTP server and that what is behind it answers"),

@@ -126,7 +126,7 @@ mod tests {
                 stage: Stage::Done,
                 detail: String::new(),
                 evidence: Evidence {
-                    answered_by: "unknown".into(),
+                    answered_by: crate::report::sample::answered("unknown"),
                     ..Evidence::default()
                 },
                 timings: Timings {

@@ -50,7 +50,8 @@ const NAMES: &[(&str, Software)] = &[
 ];
 
 /// `answered_by` values that say nothing about the software.
-const NOBODY: &[&str] = &["", "unknown"];
+/// (`none`: nothing answered at all.)
+const NOBODY: &[&str] = &["", "unknown", "none"];
 
 impl Software {
     /// Where this software usually sits in a path.
@@ -165,6 +166,7 @@ mod tests {
         );
         assert_eq!(Software::from_answered_by("unknown"), None);
         assert_eq!(Software::from_answered_by(""), None);
+        assert_eq!(Software::from_answered_by("none"), None);
     }
 
     #[test]

@@ -33,7 +33,12 @@ pub fn judge(hops: &mut [HopReport], host: &str) -> Option<Culprit> {
 fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
     let hop = &hops[s.culprit];
     let o = &hop.outcome;
-    let software = hop_software(&hop.name, hop.kind, &o.evidence.answered_by, &hop.facts);
+    let software = hop_software(
+        &hop.name,
+        hop.kind,
+        &o.evidence.answered_by.to_string(),
+        &hop.facts,
+    );
     let inner = hops.get(s.culprit + 1);
     let (what, general_fix) = match s.tier {
         Tier::Idle => idle_sentence(hop, software, inner),
@@ -97,7 +102,7 @@ fn where_found(f: &Finding) -> String {
 /// "strips Upgrade: behind it the backend answered 505 '…'" and the like.
 fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
     let o = &hop.outcome;
-    let answered = Software::from_answered_by(&o.evidence.answered_by);
+    let answered = Software::from_answered_by(&o.evidence.answered_by.to_string());
     let by_itself = answered.is_some() && answered == software;
     let answer = answer(o);
     // Who produced the answer matters: nginx passes the backend's 426 through unchanged.
@@ -126,7 +131,12 @@ fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
             header(o, "location").unwrap_or_else(|| "an unnamed location".into())
         ),
         Verdict::BadGateway | Verdict::ServiceUnavailable | Verdict::GatewayTimeout => {
-            format!("answers {}: {who_answered}", o.verdict.title())
+            match answered {
+                Some(other) if !by_itself && other != Software::BackendLibrary => {
+                    format!("answers {answer} (produced by {})", other.display())
+                }
+                _ => format!("answers {answer}"),
+            }
         }
         Verdict::BadAccept => format!("answers 101 with a wrong handshake{detail}"),
         Verdict::DnsFailed => format!("cannot be resolved{detail}"),
@@ -223,8 +233,16 @@ fn explained_by(matches: &[IdleMatch], elapsed_ms: f64) -> String {
 /// "505 'unsupported HTTP version: HTTP/1.0'" — the status and why, as the evidence says it.
 fn answer(o: &ProbeOutcome) -> String {
     let status = status_text(o);
-    let reason = if !o.detail.is_empty() {
-        Some(o.detail.clone())
+    // The probe's detail usually is the status and the body's telling line, then " — " and its
+    // own explanation; the sentence gives its own, so only the evidence part is kept.
+    let evidence = o.detail.split(" — ").next().unwrap_or("").trim();
+    if let Some(code) = o.evidence.status {
+        if evidence.starts_with(&code.to_string()) {
+            return clip(evidence, 160);
+        }
+    }
+    let reason = if !evidence.is_empty() {
+        Some(evidence.to_string())
     } else {
         o.evidence
             .body_snippet
@@ -284,7 +302,7 @@ mod tests {
                 stage: Stage::Done,
                 detail: String::new(),
                 evidence: Evidence {
-                    answered_by: "unknown".into(),
+                    answered_by: crate::report::sample::answered("unknown"),
                     ..Evidence::default()
                 },
                 timings: Timings::default(),
@@ -301,7 +319,7 @@ mod tests {
 
     fn answered(mut h: HopReport, status: u16, by: &str, detail: &str) -> HopReport {
         h.outcome.evidence.status = Some(status);
-        h.outcome.evidence.answered_by = by.into();
+        h.outcome.evidence.answered_by = crate::report::sample::answered(by);
         h.outcome.detail = detail.into();
         h
     }
@@ -394,7 +412,12 @@ mod tests {
         ];
         let c = judge(&mut hops, "example.com").unwrap();
         assert_eq!(c.hop, "haproxy");
-        assert!(c.summary.contains("answers 503 Service Unavailable: it answered 503 'No server is available to handle this request.'"), "{}", c.summary);
+        assert!(
+            c.summary
+                .contains("answers 503 'No server is available to handle this request.'"),
+            "{}",
+            c.summary
+        );
         assert!(c
             .summary
             .contains("further in also failing: backend (connection refused)"));
@@ -461,7 +484,7 @@ mod tests {
             idle(hop("nginx", HopKind::Proxy, Verdict::Upgraded), None),
             idle(hop("backend", HopKind::Backend, Verdict::Upgraded), None),
         ];
-        hops[0].outcome.evidence.answered_by = "nginx".into();
+        hops[0].outcome.evidence.answered_by = crate::report::sample::answered("nginx");
         let c = judge(&mut hops, "example.com").unwrap();
         assert_eq!(c.hop, "lb");
         assert_eq!(c.verdict, Verdict::IdleDropped);
@@ -604,5 +627,35 @@ mod tests {
             "{}",
             c.summary
         );
+    }
+
+    #[test]
+    fn probe_detail_with_status_is_quoted_once() {
+        let detail = "505 Unsupported HTTP Version: \"Failed to open a WebSocket connection: unsupported HTTP version: HTTP/1.0.\" — the server behind rejects the HTTP version it received";
+        let mut hops = vec![
+            answered(
+                hop("nginx", HopKind::Proxy, Verdict::UpgradeStripped),
+                505,
+                "python-websockets",
+                detail,
+            ),
+            hop("backend", HopKind::Backend, Verdict::Upgraded),
+        ];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(c.summary.starts_with(
+            "nginx (nginx.test:80) strips Upgrade: behind it the backend answered 505 Unsupported HTTP Version: \"Failed to open a WebSocket connection: unsupported HTTP version: HTTP/1.0.\" — add `proxy_http_version 1.1`"
+        ), "{}", c.summary);
+    }
+
+    #[test]
+    fn gateway_error_names_who_produced_it() {
+        let mut hops = vec![
+            answered(hop("lb", HopKind::Lb, Verdict::BadGateway), 502, "nginx", "502 Bad Gateway: \"<center>nginx</center>\" — this hop could not get a valid answer"),
+            hop("app", HopKind::Backend, Verdict::Upgraded),
+        ];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(c.summary.starts_with(
+            "lb (lb.test:80) answers 502 Bad Gateway: \"<center>nginx</center>\" (produced by nginx) — this hop cannot reach"
+        ), "{}", c.summary);
     }
 }

@@ -8,6 +8,7 @@ use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use wspath::walk::Progress;
+use wspath::Verdict;
 
 /// Draws progress for one walk; a no-op when stderr is not a terminal.
 pub struct Spinners {
@@ -50,10 +51,13 @@ impl Spinners {
                 if let Some(bar) = bars.get(index) {
                     let mark = if verdict.passed() { "✓" } else { "✗" };
                     bar.set_style(done_style());
-                    bar.finish_with_message(format!(
-                        "{mark} {} ({total_ms:.0} ms)",
-                        verdict.title()
-                    ));
+                    // The probe's total covers the handshake, not the idle hold.
+                    let took = if verdict == Verdict::IdleDropped {
+                        String::new()
+                    } else {
+                        format!(" ({total_ms:.0} ms)")
+                    };
+                    bar.finish_with_message(format!("{mark} {}{took}", verdict.title()));
                 }
             }
         }

@@ -7,6 +7,7 @@
 use super::redact;
 use super::{HopReport, Report};
 use crate::finding::Severity;
+use crate::verdict::Verdict;
 use std::io::{self, Write};
 
 #[derive(Debug, Clone, Copy)]
@@ -180,16 +181,15 @@ fn outcome_text(hop: &HopReport) -> String {
         None => {}
     }
     if let Some(i) = &o.idle {
-        match (i.dropped, i.dropped_after_ms) {
-            (true, after) => {
-                let after = after.unwrap_or(i.held_ms);
-                let code = i.close_code.map(|c| format!(" ({c})")).unwrap_or_default();
-                if o.verdict != crate::verdict::Verdict::IdleDropped {
-                    parts.push("dropped while idle".into());
-                }
-                parts.push(format!("after {:.1} s{code}", after / 1000.0));
-            }
-            (false, _) => parts.push(format!("held {:.1} s", i.held_ms / 1000.0)),
+        let after = i.dropped_after_ms.unwrap_or(i.held_ms) / 1000.0;
+        let code = i.close_code.map(|c| format!(" ({c})")).unwrap_or_default();
+        if !i.dropped {
+            parts.push(format!("held {:.1} s", i.held_ms / 1000.0));
+        } else if o.verdict != Verdict::IdleDropped {
+            parts.push(format!("dropped while idle after {after:.1} s{code}"));
+        } else if o.detail.is_empty() {
+            // The probe's detail, when there is one, already says when and how it dropped.
+            parts.push(format!("after {after:.1} s{code}"));
         }
     }
     parts.join(", ")
@@ -263,5 +263,28 @@ mod tests {
         r.hops[1].outcome.curl = "curl -H 'Authorization: Bearer hunter2' https://x".into();
         let out = text(&r, false);
         assert!(!out.contains("hunter2"));
+    }
+
+    #[test]
+    fn idle_drop_is_said_once() {
+        let mut r = sample::healthy();
+        let o = &mut r.hops[0].outcome;
+        o.verdict = Verdict::IdleDropped;
+        o.detail = String::new();
+        if let Some(i) = o.idle.as_mut() {
+            i.dropped = true;
+            i.dropped_after_ms = Some(2001.0);
+            i.close_code = Some(1006);
+        }
+        let mut r = Report::new(&sample::target(), r.hops);
+        let out = text(&r, false);
+        assert!(
+            out.contains("dropped while idle, ping 0.2 ms, echo ok, after 2.0 s (1006)  ← culprit"),
+            "{out}"
+        );
+        r.hops[0].outcome.detail = "dropped after 2.0s of silence".into();
+        let out = text(&r, false);
+        assert!(out.contains("dropped while idle: dropped after 2.0s of silence, ping 0.2 ms, echo ok  ← culprit"), "{out}");
+        assert!(!out.contains("after 2.0 s (1006)"), "{out}");
     }
 }

@@ -113,7 +113,7 @@ pub fn to_value(tool: Tool<'_>, results: &[SarifResult]) -> Value {
             if let Some(name) = &r.logical {
                 location.insert(
                     "logicalLocations".into(),
-                    json!([{"name": name, "kind": "module"}]),
+                    json!([{"name": name, "kind": "resource"}]),
                 );
             }
             if !location.is_empty() {

@@ -146,9 +146,13 @@ pub(crate) mod sample {
     use crate::probe::{Evidence, IdleOutcome, Timings, TlsInfo};
     use crate::verdict::Stage;
 
-    /// An `answered_by` value from its JSON name; the one place tests build one.
-    pub fn answered(name: &str) -> String {
-        name.to_string()
+    /// An `answered_by` value from its JSON name; the one place tests build one. Generic so it
+    /// serves whatever type `Evidence::answered_by` has, as long as it parses from its name.
+    pub fn answered<T: std::str::FromStr>(name: &str) -> T
+    where
+        T::Err: std::fmt::Debug,
+    {
+        name.parse().expect("a known answered_by name")
     }
 
     pub fn outcome(verdict: Verdict, status: Option<u16>, answered_by: &str) -> ProbeOutcome {

@@ -33,12 +33,7 @@ pub fn judge(hops: &mut [HopReport], host: &str) -> Option<Culprit> {
 fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
     let hop = &hops[s.culprit];
     let o = &hop.outcome;
-    let software = hop_software(
-        &hop.name,
-        hop.kind,
-        &o.evidence.answered_by.to_string(),
-        &hop.facts,
-    );
+    let software = hop_software(hop);
     let inner = hops.get(s.culprit + 1);
     let (what, general_fix) = match s.tier {
         Tier::Idle => idle_sentence(hop, software, inner),
@@ -120,7 +115,9 @@ fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
         format!(": {}", o.detail)
     };
     match o.verdict {
-        Verdict::UpgradeStripped if hop.kind == HopKind::Backend => {
+        Verdict::UpgradeStripped
+            if hop.kind == HopKind::Backend || software == Some(Software::BackendLibrary) =>
+        {
             format!("does not see the upgrade: {who_answered}")
         }
         Verdict::UpgradeStripped => format!("strips Upgrade: {who_answered}"),
@@ -657,5 +654,51 @@ mod tests {
         assert!(c.summary.starts_with(
             "lb (lb.test:80) answers 502 Bad Gateway: \"<center>nginx</center>\" (produced by nginx) — this hop cannot reach"
         ), "{}", c.summary);
+    }
+
+    #[test]
+    fn one_direct_hop_through_nginx_gets_the_nginx_fix() {
+        let mut h = answered(
+            hop("target", HopKind::Unknown, Verdict::UpgradeStripped),
+            505,
+            "python-websockets",
+            "505 HTTP Version Not Supported: \"unsupported HTTP version: HTTP/1.0.\"",
+        );
+        h.outcome
+            .evidence
+            .headers
+            .push(("Server".into(), "nginx/1.22.1".into()));
+        let mut hops = vec![h];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(
+            c.summary
+                .contains("strips Upgrade: behind it the backend answered 505"),
+            "{}",
+            c.summary
+        );
+        assert_eq!(c.fix.as_deref(), Some(hints::HINTS[0].fix));
+    }
+
+    #[test]
+    fn one_direct_hop_at_the_backend_does_not_see_the_upgrade() {
+        let mut h = answered(
+            hop("target", HopKind::Unknown, Verdict::UpgradeStripped),
+            426,
+            "python-websockets",
+            "426 Upgrade Required",
+        );
+        h.outcome
+            .evidence
+            .headers
+            .push(("Server".into(), "Python/3.11 websockets/14.1".into()));
+        let mut hops = vec![h];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(
+            c.summary
+                .contains("does not see the upgrade: it answered 426 Upgrade Required"),
+            "{}",
+            c.summary
+        );
+        assert!(c.fix.unwrap().starts_with("the server itself"));
     }
 }

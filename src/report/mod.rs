@@ -108,6 +108,11 @@ impl Report {
         Ok(())
     }
 
+    /// The hop called `name`.
+    pub fn hop(&self, name: &str) -> Option<&HopReport> {
+        self.hops.iter().find(|h| h.name == name)
+    }
+
     /// The exit code of `check`: 0 healthy, 1 problems found.
     pub fn exit_code(&self) -> u8 {
         if self.ok {
@@ -312,6 +317,8 @@ mod tests {
         assert!(!r.ok);
         assert_eq!(r.exit_code(), crate::exit::PROBLEMS);
         assert!(r.hops[0].consequence);
+        assert_eq!(r.hop("nginx").map(|h| h.findings.len()), Some(1));
+        assert!(r.hop("cdn").is_none());
     }
 
     #[test]

@@ -52,25 +52,43 @@ impl Tier {
     /// A failure before the request could reach anything behind the hop is always its own; so
     /// is an answer a gateway would not make of the inner hop's failure: a 403, 404 or redirect
     /// with a status the hop inside did not answer. Gateway errors (502/503/504), silence and
-    /// timeouts are what a hop makes of a failure behind it, so they are never "own".
+    /// timeouts are what a hop makes of a failure behind it, so they are never "own". While
+    /// idle, a hop that drops clearly before the hop inside it did dropped on its own timer.
     fn own(self, o: &ProbeOutcome, inner: Option<&ProbeOutcome>) -> bool {
-        if self != Tier::Handshake {
-            return false;
+        match self {
+            Tier::Handshake => own_answer(o, inner),
+            Tier::Frames => false,
+            Tier::Idle => match (drop_ms(o), inner.and_then(drop_ms)) {
+                // A drop passed outward arrives a little after the inner one, never before.
+                (Some(outer), Some(inner)) => outer + (outer * 0.1).max(500.0) < inner,
+                _ => false,
+            },
         }
-        match o.verdict {
-            Verdict::DnsFailed
-            | Verdict::ConnectRefused
-            | Verdict::ConnectTimeout
-            | Verdict::TlsFailed => true,
-            Verdict::Rejected
-            | Verdict::Redirect
-            | Verdict::UpgradeStripped
-            | Verdict::BadAccept
-            | Verdict::MalformedResponse => {
-                inner.is_some_and(|i| i.evidence.status != o.evidence.status)
-            }
-            _ => false,
+    }
+}
+
+fn drop_ms(o: &ProbeOutcome) -> Option<f64> {
+    o.idle
+        .as_ref()
+        .filter(|i| i.dropped)
+        .map(|i| i.dropped_after_ms.unwrap_or(i.held_ms))
+}
+
+/// See [`Tier::own`]: the handshake case.
+fn own_answer(o: &ProbeOutcome, inner: Option<&ProbeOutcome>) -> bool {
+    match o.verdict {
+        Verdict::DnsFailed
+        | Verdict::ConnectRefused
+        | Verdict::ConnectTimeout
+        | Verdict::TlsFailed => true,
+        Verdict::Rejected
+        | Verdict::Redirect
+        | Verdict::UpgradeStripped
+        | Verdict::BadAccept
+        | Verdict::MalformedResponse => {
+            inner.is_some_and(|i| i.evidence.status != o.evidence.status)
         }
+        _ => false,
     }
 }
 
@@ -299,6 +317,16 @@ mod tests {
         let outcomes = [o, idle(None)];
         let s = select(&outcomes.iter().collect::<Vec<_>>()).unwrap();
         assert_eq!((s.culprit, s.tier), (0, Tier::Idle));
+    }
+
+    #[test]
+    fn an_earlier_idle_drop_is_the_outer_hops_own() {
+        // HAProxy cuts at 2 s, nginx behind it would have cut at 5 s: real traffic dies at 2 s.
+        let outcomes = [idle(Some(2000.0)), idle(Some(5000.0)), idle(None)];
+        let s = select(&outcomes.iter().collect::<Vec<_>>()).unwrap();
+        assert_eq!((s.culprit, s.tier), (0, Tier::Idle));
+        assert!(s.consequences.is_empty());
+        assert_eq!(s.deeper, vec![1]);
     }
 
     #[test]

@@ -161,9 +161,18 @@ fn idle_sentence(
         .or(idle.map(|i| i.held_ms))
         .unwrap_or(hop.outcome.timings.total);
     let mut s = format!("drops the idle WebSocket after {}", seconds(elapsed_ms));
-    match inner {
-        Some(inner) => s.push_str(&format!(" while {} behind it holds", inner.name)),
-        None => s.push_str(" (it is the innermost hop)"),
+    let inner_drop = inner
+        .and_then(|h| h.outcome.idle.as_ref())
+        .filter(|i| i.dropped)
+        .map(|i| i.dropped_after_ms.unwrap_or(i.held_ms));
+    match (inner, inner_drop) {
+        (Some(inner), Some(ms)) => s.push_str(&format!(
+            ", before {} behind it (which drops after {})",
+            inner.name,
+            seconds(ms)
+        )),
+        (Some(inner), None) => s.push_str(&format!(" while {} behind it holds", inner.name)),
+        (None, _) => s.push_str(" (it is the innermost hop)"),
     }
     match idle.and_then(|i| i.close_code) {
         Some(1006) | None => s.push_str(", without a close frame"),
@@ -700,5 +709,26 @@ mod tests {
             c.summary
         );
         assert!(c.fix.unwrap().starts_with("the server itself"));
+    }
+
+    #[test]
+    fn idle_drop_before_the_inner_hop_says_so() {
+        let mut hops = vec![
+            idle(hop("lb", HopKind::Lb, Verdict::Upgraded), Some(2000.0)),
+            idle(
+                hop("nginx", HopKind::Proxy, Verdict::Upgraded),
+                Some(5000.0),
+            ),
+            idle(hop("backend", HopKind::Backend, Verdict::Upgraded), None),
+        ];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert_eq!(c.hop, "lb");
+        assert!(c.summary.starts_with(
+            "lb (lb.test:80) drops the idle WebSocket after 2.0 s, before nginx behind it (which drops after 5.0 s), without a close frame: matches HAProxy"
+        ), "{}", c.summary);
+        assert!(c
+            .summary
+            .contains("further in also failing: nginx (dropped while idle)"));
+        assert!(!hops[0].consequence);
     }
 }

@@ -270,7 +270,13 @@ pub fn describe(e: &std::io::Error, sni: &str, offered_alpn: &[String], first: &
                 format!("certificate not valid yet ({cert}); check the clocks")
             }
             CertificateError::Revoked => "certificate revoked".to_string(),
-            CertificateError::BadSignature => "certificate signature is invalid".to_string(),
+            // webpki found a trusted CA with the issuer's name whose key did not sign this
+            // certificate: typically a self-signed certificate named like a trusted one
+            // (Debian's ssl-cert-snakeoil is CN=localhost).
+            CertificateError::BadSignature => "certificate signature does not verify against the trusted CA of the same name (self-signed? use --cacert FILE, or -k)".to_string(),
+            other if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+                "the server's certificate is a CA certificate (as `openssl req -x509` makes by default), which is never accepted as a server certificate: serve a leaf certificate, or use -k".to_string()
+            }
             other => format!("invalid certificate: {other}"),
         },
         rustls::Error::NoApplicationProtocol

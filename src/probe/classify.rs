@@ -479,3 +479,50 @@ mod tests {
         assert!(!has_token("upgrades", "upgrade"));
     }
 }
+
+/// Any bytes a server may send: parsing, de-chunking, fingerprinting and classifying never panic.
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use crate::probe::fingerprint::answered_by;
+    use crate::probe::response::{dechunk, framing, parse_head, Parsed};
+    use rand::{Rng, SeedableRng};
+
+    fn exercise(bytes: &[u8]) {
+        let _ = dechunk(bytes);
+        if let Parsed::Complete(head) = parse_head(bytes) {
+            let body = &bytes[head.len..];
+            let _ = framing(&head);
+            let _ = answered_by(&head.headers, body);
+            let _ = classify_101(&head, "k", &[]);
+            let _ = classify_other(&head, body);
+        }
+    }
+
+    #[test]
+    fn every_prefix_of_every_fixture_and_random_noise_is_handled() {
+        let fixtures: &[&[u8]] = &[
+            include_bytes!("fixtures/nginx_chunked_400_gorilla.http"),
+            include_bytes!("fixtures/nginx_connection_close.http"),
+            include_bytes!("fixtures/haproxy_503_nosrv.http"),
+            include_bytes!("fixtures/websockets_101.http"),
+            include_bytes!("fixtures/nginx_301.http"),
+        ];
+        for f in fixtures {
+            for end in 0..=f.len() {
+                exercise(&f[..end]);
+            }
+        }
+        let mut rng = rand::rngs::StdRng::seed_from_u64(6455);
+        for _ in 0..3000 {
+            let mut bytes = b"HTTP/1.1 ".to_vec();
+            let n = rng.gen_range(0..300);
+            bytes.extend((0..n).map(|_| {
+                *b"0123456789 :\r\n\r\nabcXYZ\xff\x00;,-<>/"
+                    .get(rng.gen_range(0..34))
+                    .unwrap_or(&b'x')
+            }));
+            exercise(&bytes);
+        }
+    }
+}

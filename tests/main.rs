@@ -3,4 +3,5 @@
 //! One binary (not one per file) so cargo links once; each area adds its `mod` line here.
 
 mod check;
+mod probe;
 mod support;

@@ -131,19 +131,22 @@ pub async fn idle<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-/// Sends a normal close and waits briefly for the server's; errors are irrelevant here.
-pub async fn close<S: AsyncRead + AsyncWrite + Unpin>(
-    ws: &mut WebSocketStream<S>,
-    timeout: Duration,
-) {
+/// Sends a normal close. The server's answering close is awaited in the background (at most 1 s),
+/// so a probe's caller does not wait a round trip for good manners.
+pub async fn close<S>(mut ws: WebSocketStream<S>, timeout: Duration)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let deadline = Instant::now() + timeout.min(Duration::from_secs(1));
-    if tokio::time::timeout_at(deadline, ws.close(None))
-        .await
-        .is_err()
-    {
+    if !matches!(
+        tokio::time::timeout_at(deadline, ws.close(None)).await,
+        Ok(Ok(()))
+    ) {
         return;
     }
-    while let Ok(Some(Ok(_))) = tokio::time::timeout_at(deadline, ws.next()).await {}
+    tokio::spawn(async move {
+        while let Ok(Some(Ok(_))) = tokio::time::timeout_at(deadline, ws.next()).await {}
+    });
 }
 
 async fn send<S: AsyncRead + AsyncWrite + Unpin>(
@@ -225,8 +228,12 @@ mod tests {
         echo(&mut ws, "hello", Duration::from_secs(2))
             .await
             .unwrap();
-        close(&mut ws, Duration::from_secs(1)).await;
-        server.await.unwrap();
+        close(ws, Duration::from_secs(1)).await;
+        // The server's loop ends only when our close frame arrives.
+        tokio::time::timeout(Duration::from_secs(2), server)
+            .await
+            .unwrap()
+            .unwrap();
     }
 
     #[tokio::test]

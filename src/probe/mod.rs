@@ -326,7 +326,7 @@ impl Run {
             match frames::ping(&mut ws, timeout).await {
                 Ok(rtt) => self.outcome.ping_rtt_ms = Some(rtt),
                 Err(e) => {
-                    frames::close(&mut ws, timeout).await;
+                    frames::close(ws, timeout).await;
                     return self.finish(Verdict::FramesFailed, Stage::Frames, format!("ping: {e}"));
                 }
             }
@@ -335,7 +335,7 @@ impl Run {
             let result = frames::echo(&mut ws, text, timeout).await;
             self.outcome.echo_ok = Some(result.is_ok());
             if let Err(e) = result {
-                frames::close(&mut ws, timeout).await;
+                frames::close(ws, timeout).await;
                 return self.finish(Verdict::FramesFailed, Stage::Frames, format!("echo: {e}"));
             }
         }
@@ -360,7 +360,7 @@ impl Run {
             }
             self.outcome.idle = Some(idle);
         }
-        frames::close(&mut ws, timeout).await;
+        frames::close(ws, timeout).await;
     }
 
     /// Keeps whatever came back when it was not a usable HTTP head.

@@ -7,11 +7,11 @@
 //! product adds, then `Via`. HAProxy's own error pages carry no `Server` header at all, so only its
 //! default bodies identify it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The software that produced a response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AnsweredBy {
     Cloudflare,

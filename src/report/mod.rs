@@ -147,8 +147,9 @@ pub(crate) mod sample {
     use crate::verdict::Stage;
 
     /// An `answered_by` value from its JSON name; the one place tests build one.
-    pub fn answered(name: &str) -> String {
-        name.to_string()
+    pub fn answered(name: &str) -> crate::probe::AnsweredBy {
+        serde_json::from_value(serde_json::Value::String(name.to_string()))
+            .unwrap_or(crate::probe::AnsweredBy::Unknown)
     }
 
     pub fn outcome(verdict: Verdict, status: Option<u16>, answered_by: &str) -> ProbeOutcome {

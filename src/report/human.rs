@@ -213,11 +213,11 @@ mod tests {
         assert_eq!(lines[0], "wss://example.test/ws/chat");
         assert_eq!(
             lines[1],
-            "  ~ lb       127.0.0.1:8443  505  websockets  2.2 ms  Upgrade stripped: unsupported HTTP version: HTTP/1.0  (passes on the failure behind it)"
+            "  ~ lb       127.0.0.1:8443  505  python-websockets  2.2 ms  Upgrade stripped: unsupported HTTP version: HTTP/1.0  (passes on the failure behind it)"
         );
         assert_eq!(
             lines[2],
-            "  ✗ nginx    127.0.0.1:8080  505  websockets  2.2 ms  Upgrade stripped: unsupported HTTP version: HTTP/1.0  ← culprit"
+            "  ✗ nginx    127.0.0.1:8080  505  python-websockets  2.2 ms  Upgrade stripped: unsupported HTTP version: HTTP/1.0  ← culprit"
         );
         assert_eq!(
             lines[3],

@@ -202,7 +202,7 @@ pub(crate) mod sample {
 
     /// lb → nginx (strips Upgrade, with an nginx finding) → backend.
     pub fn broken() -> Report {
-        let mut lb = outcome(Verdict::UpgradeStripped, Some(505), "websockets");
+        let mut lb = outcome(Verdict::UpgradeStripped, Some(505), "python-websockets");
         lb.detail = "unsupported HTTP version: HTTP/1.0".into();
         lb.evidence.tls = Some(TlsInfo {
             version: "TLSv1.3".into(),
@@ -210,10 +210,10 @@ pub(crate) mod sample {
         });
         lb.curl = "curl -i -N -H 'Authorization: Bearer s3cr3t-token' https://example.test/ws/chat"
             .into();
-        let mut nginx = outcome(Verdict::UpgradeStripped, Some(505), "websockets");
+        let mut nginx = outcome(Verdict::UpgradeStripped, Some(505), "python-websockets");
         nginx.detail = lb.detail.clone();
         nginx.evidence.body_snippet = Some("Failed to open a WebSocket connection <&>".into());
-        let mut backend = outcome(Verdict::Upgraded, Some(101), "websockets");
+        let mut backend = outcome(Verdict::Upgraded, Some(101), "python-websockets");
         backend.ping_rtt_ms = Some(0.3);
         let mut report = Report::new(
             &target(),

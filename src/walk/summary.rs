@@ -344,13 +344,13 @@ mod tests {
             answered(
                 hop("lb", HopKind::Lb, Verdict::UpgradeStripped),
                 505,
-                "websockets",
+                "python-websockets",
                 "unsupported HTTP version: HTTP/1.0",
             ),
             answered(
                 hop("nginx", HopKind::Proxy, Verdict::UpgradeStripped),
                 505,
-                "websockets",
+                "python-websockets",
                 "unsupported HTTP version: HTTP/1.0",
             ),
             hop("backend", HopKind::Backend, Verdict::Upgraded),
@@ -573,7 +573,7 @@ mod tests {
         let mut n = answered(
             hop("nginx", HopKind::Proxy, Verdict::UpgradeStripped),
             505,
-            "websockets",
+            "python-websockets",
             "unsupported HTTP version: HTTP/1.0",
         );
         n.findings.push(Finding {
@@ -616,7 +616,7 @@ mod tests {
         let mut h = answered(
             hop("app", HopKind::Backend, Verdict::Rejected),
             403,
-            "websockets",
+            "python-websockets",
             "",
         );
         h.outcome.evidence.body_snippet = Some("\n  Forbidden origin\nmore".into());

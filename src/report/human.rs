@@ -226,7 +226,7 @@ mod tests {
         assert_eq!(lines[4], "      nginx proxy_http_version = 1.0");
         assert_eq!(
             lines[5],
-            "  ✓ backend  127.0.0.1:9000  101  websockets  2.2 ms  upgraded, ping 0.3 ms"
+            "  ✓ backend  127.0.0.1:9000  101  python-websockets  2.2 ms  upgraded, ping 0.3 ms"
         );
         assert!(lines[7].starts_with(
             "✗ culprit: nginx (127.0.0.1:8080) strips Upgrade: behind it the backend answered 505"

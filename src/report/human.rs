@@ -213,11 +213,11 @@ mod tests {
         assert_eq!(lines[0], "wss://example.test/ws/chat");
         assert_eq!(
             lines[1],
-            "  ~ lb       127.0.0.1:8443  505  websockets  2.2 ms  Upgrade stripped: unsupported HTTP version: HTTP/1.0  (passes on the failure behind it)"
+            "  ~ lb       127.0.0.1:8443  505  python-websockets  2.2 ms  Upgrade stripped: unsupported HTTP version: HTTP/1.0  (passes on the failure behind it)"
         );
         assert_eq!(
             lines[2],
-            "  ✗ nginx    127.0.0.1:8080  505  websockets  2.2 ms  Upgrade stripped: unsupported HTTP version: HTTP/1.0  ← culprit"
+            "  ✗ nginx    127.0.0.1:8080  505  python-websockets  2.2 ms  Upgrade stripped: unsupported HTTP version: HTTP/1.0  ← culprit"
         );
         assert_eq!(
             lines[3],
@@ -226,7 +226,7 @@ mod tests {
         assert_eq!(lines[4], "      nginx proxy_http_version = 1.0");
         assert_eq!(
             lines[5],
-            "  ✓ backend  127.0.0.1:9000  101  websockets  2.2 ms  upgraded, ping 0.3 ms"
+            "  ✓ backend  127.0.0.1:9000  101  python-websockets  2.2 ms  upgraded, ping 0.3 ms"
         );
         assert!(lines[7].starts_with(
             "✗ culprit: nginx (127.0.0.1:8080) strips Upgrade: behind it the backend answered 505"

@@ -151,13 +151,11 @@ pub(crate) mod sample {
     use crate::probe::{Evidence, IdleOutcome, Timings, TlsInfo};
     use crate::verdict::Stage;
 
-    /// An `answered_by` value from its JSON name; the one place tests build one. Generic so it
-    /// serves whatever type `Evidence::answered_by` has, as long as it parses from its name.
-    pub fn answered<T: std::str::FromStr>(name: &str) -> T
-    where
-        T::Err: std::fmt::Debug,
-    {
-        name.parse().expect("a known answered_by name")
+    /// An `answered_by` value from its JSON name; the one place tests build one. A name the
+    /// probe does not know fails the test instead of quietly becoming `unknown`.
+    pub fn answered(name: &str) -> crate::probe::AnsweredBy {
+        serde_json::from_value(serde_json::Value::String(name.to_string()))
+            .expect("a known answered_by name")
     }
 
     pub fn outcome(verdict: Verdict, status: Option<u16>, answered_by: &str) -> ProbeOutcome {
@@ -210,7 +208,7 @@ pub(crate) mod sample {
 
     /// lb → nginx (strips Upgrade, with an nginx finding) → backend.
     pub fn broken() -> Report {
-        let mut lb = outcome(Verdict::UpgradeStripped, Some(505), "websockets");
+        let mut lb = outcome(Verdict::UpgradeStripped, Some(505), "python-websockets");
         lb.detail = "unsupported HTTP version: HTTP/1.0".into();
         lb.evidence.tls = Some(TlsInfo {
             version: "TLSv1.3".into(),
@@ -218,10 +216,10 @@ pub(crate) mod sample {
         });
         lb.curl = "curl -i -N -H 'Authorization: Bearer s3cr3t-token' https://example.test/ws/chat"
             .into();
-        let mut nginx = outcome(Verdict::UpgradeStripped, Some(505), "websockets");
+        let mut nginx = outcome(Verdict::UpgradeStripped, Some(505), "python-websockets");
         nginx.detail = lb.detail.clone();
         nginx.evidence.body_snippet = Some("Failed to open a WebSocket connection <&>".into());
-        let mut backend = outcome(Verdict::Upgraded, Some(101), "websockets");
+        let mut backend = outcome(Verdict::Upgraded, Some(101), "python-websockets");
         backend.ping_rtt_ms = Some(0.3);
         let mut report = Report::new(
             &target(),

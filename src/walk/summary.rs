@@ -350,13 +350,13 @@ mod tests {
             answered(
                 hop("lb", HopKind::Lb, Verdict::UpgradeStripped),
                 505,
-                "websockets",
+                "python-websockets",
                 "unsupported HTTP version: HTTP/1.0",
             ),
             answered(
                 hop("nginx", HopKind::Proxy, Verdict::UpgradeStripped),
                 505,
-                "websockets",
+                "python-websockets",
                 "unsupported HTTP version: HTTP/1.0",
             ),
             hop("backend", HopKind::Backend, Verdict::Upgraded),
@@ -579,7 +579,7 @@ mod tests {
         let mut n = answered(
             hop("nginx", HopKind::Proxy, Verdict::UpgradeStripped),
             505,
-            "websockets",
+            "python-websockets",
             "unsupported HTTP version: HTTP/1.0",
         );
         n.findings.push(Finding {
@@ -622,7 +622,7 @@ mod tests {
         let mut h = answered(
             hop("app", HopKind::Backend, Verdict::Rejected),
             403,
-            "websockets",
+            "python-websockets",
             "",
         );
         h.outcome.evidence.body_snippet = Some("\n  Forbidden origin\nmore".into());

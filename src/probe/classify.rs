@@ -178,7 +178,8 @@ pub fn classify_101(head: &Head, key: &str, offered_protocols: &[String]) -> Cla
             ));
         }
     }
-    classified(Verdict::Upgraded, Stage::Done, head.status_line.clone())
+    let said = format!("{} {}", head.status, head.reason);
+    classified(Verdict::Upgraded, Stage::Done, said.trim())
 }
 
 /// Classifies any answer other than 101.

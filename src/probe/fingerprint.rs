@@ -115,10 +115,12 @@ enum Clue {
     Header(&'static str, &'static str),
     /// Some header's name starts with this prefix.
     HeaderPrefix(&'static str),
+    /// Header `name` has exactly this value (ignoring case and surrounding space).
+    HeaderIs(&'static str, &'static str),
 }
 
 use AnsweredBy as A;
-use Clue::{Body, Header, HeaderPrefix};
+use Clue::{Body, Header, HeaderIs, HeaderPrefix};
 
 /// Every fingerprint, strongest first; the first clue that matches decides.
 const TABLE: &[(Clue, AnsweredBy)] = &[
@@ -220,6 +222,9 @@ const TABLE: &[(Clue, AnsweredBy)] = &[
     (Header("via", "squid"), A::Squid),
     (Header("via", "caddy"), A::Caddy),
     (Header("via", "envoy"), A::Envoy),
+    // --- Defaults of servers that send no Server header.
+    // Node's http module: `Keep-Alive: timeout=5` (its default keepAliveTimeout), no Server.
+    (HeaderIs("keep-alive", "timeout=5"), A::Node),
 ];
 
 /// Who produced a response with these headers and (possibly partial) body.
@@ -233,6 +238,9 @@ pub fn answered_by(headers: &[(String, String)], body: &[u8]) -> AnsweredBy {
         HeaderPrefix(prefix) => headers
             .iter()
             .any(|(n, _)| n.to_ascii_lowercase().starts_with(prefix)),
+        HeaderIs(name, text) => headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case(name) && v.trim().eq_ignore_ascii_case(text)),
     };
     TABLE
         .iter()
@@ -302,6 +310,8 @@ mod tests {
             (include_bytes!("fixtures/haproxy_503_dead.http"), A::Haproxy),
             (include_bytes!("fixtures/haproxy_504.http"), A::Haproxy),
             (include_bytes!("fixtures/haproxy_403.http"), A::Haproxy),
+            (include_bytes!("fixtures/node_http_404.http"), A::Node),
+            (include_bytes!("fixtures/werkzeug_404.http"), A::Werkzeug),
         ];
         for (bytes, expected) in cases {
             assert_eq!(

@@ -383,3 +383,19 @@ const SNIPPET_BUDGET: Duration = Duration::from_secs(2);
 fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walker spawns one probe per hop on the tokio runtime: the future must be Send.
+    #[test]
+    fn the_probe_future_can_be_spawned() {
+        fn assert_send<T: Send + 'static>(_: &T) {}
+        let target = Target::parse("ws://example.test/").unwrap();
+        let hop = Hop::direct(&target);
+        let options = ProbeOptions::new(&target);
+        let future = async move { probe(&target, &hop, &options).await };
+        assert_send(&future);
+    }
+}

@@ -51,6 +51,37 @@ pub enum AnsweredBy {
 }
 
 impl AnsweredBy {
+    /// Every value, for parsing and listing.
+    pub const ALL: &'static [AnsweredBy] = &[
+        AnsweredBy::Cloudflare,
+        AnsweredBy::Cloudfront,
+        AnsweredBy::Awselb,
+        AnsweredBy::Nginx,
+        AnsweredBy::Haproxy,
+        AnsweredBy::Envoy,
+        AnsweredBy::Caddy,
+        AnsweredBy::Apache,
+        AnsweredBy::Varnish,
+        AnsweredBy::Squid,
+        AnsweredBy::PythonWebsockets,
+        AnsweredBy::Uvicorn,
+        AnsweredBy::Gunicorn,
+        AnsweredBy::Hypercorn,
+        AnsweredBy::Daphne,
+        AnsweredBy::Aiohttp,
+        AnsweredBy::Tornado,
+        AnsweredBy::Werkzeug,
+        AnsweredBy::Node,
+        AnsweredBy::Go,
+        AnsweredBy::Rust,
+        AnsweredBy::Kestrel,
+        AnsweredBy::Jetty,
+        AnsweredBy::Tomcat,
+        AnsweredBy::Unknown,
+        AnsweredBy::NoAnswer,
+    ];
+
+    /// The name used in JSON (`python-websockets`, `none`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             AnsweredBy::Cloudflare => "cloudflare",
@@ -103,6 +134,19 @@ impl AnsweredBy {
 impl fmt::Display for AnsweredBy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AnsweredBy {
+    type Err = String;
+
+    /// Parses the JSON name, case-insensitively.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AnsweredBy::ALL
+            .iter()
+            .copied()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown answered_by '{s}'"))
     }
 }
 
@@ -360,5 +404,11 @@ mod tests {
             "\"python-websockets\""
         );
         assert_eq!(serde_json::to_string(&A::NoAnswer).unwrap(), "\"none\"");
+        for a in AnsweredBy::ALL {
+            let json = serde_json::to_string(a).unwrap();
+            assert_eq!(json, format!("\"{a}\""));
+            assert_eq!(a.as_str().parse::<AnsweredBy>(), Ok(*a));
+        }
+        assert!("lighttpd".parse::<AnsweredBy>().is_err());
     }
 }

@@ -41,7 +41,7 @@ pub async fn ping<S: AsyncRead + AsyncWrite + Unpin>(
     let deadline = start + timeout;
     send(ws, Message::Ping(payload.clone()), deadline, "ping").await?;
     loop {
-        match next(ws, deadline, "the pong").await? {
+        match next(ws, deadline, "pong").await? {
             Message::Pong(p) if p == payload => return Ok(ms(start.elapsed())),
             _ => continue,
         }
@@ -58,7 +58,7 @@ pub async fn echo<S: AsyncRead + AsyncWrite + Unpin>(
     send(ws, Message::Text(text.to_string()), deadline, "echo").await?;
     let mut other: Option<String> = None;
     loop {
-        let message = match next(ws, deadline, "the echo").await {
+        let message = match next(ws, deadline, "echo").await {
             Ok(m) => m,
             Err(e) => {
                 return Err(match other {
@@ -170,21 +170,18 @@ async fn next<S: AsyncRead + AsyncWrite + Unpin>(
     awaited: &str,
 ) -> Result<Message, String> {
     match tokio::time::timeout_at(deadline, ws.next()).await {
-        Err(_) => Err(format!(
-            "no {awaited} in time",
-            awaited = awaited.trim_start_matches("the ")
-        )),
+        Err(_) => Err(format!("no {awaited} in time")),
         Ok(None) => Err(format!(
-            "the connection ended before {awaited} (close code {ABNORMAL_CLOSURE})"
+            "the connection ended before the {awaited} (close code {ABNORMAL_CLOSURE})"
         )),
-        Ok(Some(Err(e))) => Err(format!("the connection failed before {awaited}: {e}")),
+        Ok(Some(Err(e))) => Err(format!("the connection failed before the {awaited}: {e}")),
         Ok(Some(Ok(Message::Close(frame)))) => Err(match frame {
             Some(f) => format!(
-                "the server closed before {awaited} with code {} {:?}",
+                "the server closed before the {awaited} with code {} {:?}",
                 u16::from(f.code),
                 f.reason
             ),
-            None => format!("the server closed before {awaited}"),
+            None => format!("the server closed before the {awaited}"),
         }),
         Ok(Some(Ok(m))) => Ok(m),
     }

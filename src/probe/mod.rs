@@ -149,7 +149,32 @@ pub async fn probe(target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeO
     if !run.total_set {
         run.outcome.timings.total = ms(started.elapsed());
     }
-    run.outcome
+    let mut outcome = run.outcome;
+    scrub_secrets(&mut outcome, &redact::secret_values(&headers));
+    outcome
+}
+
+/// Takes the values of secret request headers out of everything the server sent back.
+fn scrub_secrets(outcome: &mut ProbeOutcome, secrets: &[&str]) {
+    if secrets.is_empty() {
+        return;
+    }
+    let e = &mut outcome.evidence;
+    for text in [&mut e.status_line, &mut e.body_snippet]
+        .into_iter()
+        .flatten()
+    {
+        *text = redact::scrub(text, secrets);
+    }
+    for (_, value) in &mut e.headers {
+        *value = redact::scrub(value, secrets);
+    }
+    outcome.detail = redact::scrub(&outcome.detail, secrets);
+    if let Some(idle) = &mut outcome.idle {
+        if let Some(reason) = &mut idle.close_reason {
+            *reason = redact::scrub(reason, secrets);
+        }
+    }
 }
 
 /// Anything the upgraded connection can run over: plain TCP or TLS.

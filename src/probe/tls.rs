@@ -297,6 +297,9 @@ pub fn describe(e: &std::io::Error, sni: &str, offered_alpn: &[String], first: &
         rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure) => {
             format!("handshake alert from the server: handshake_failure (no common TLS version or cipher, or no certificate for '{sni}')")
         }
+        rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion) => {
+            "the server speaks no TLS version wspath offers (TLS 1.2 and 1.3): TLS 1.0/1.1 only?".to_string()
+        }
         rustls::Error::AlertReceived(alert) => format!("handshake alert from the server: {alert:?}"),
         rustls::Error::InvalidMessage(m) => {
             format!("the server did not answer with TLS ({m:?}): is this port plain HTTP? use ws:// for this hop")

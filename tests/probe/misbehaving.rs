@@ -228,3 +228,37 @@ fn server_pings_during_idle_are_answered_and_its_close_frame_is_reported() {
         "the pings were not taken for a drop: {after} ms"
     );
 }
+
+/// A debug endpoint that echoes the request back: the token sent with `-H` must not reach the
+/// evidence, the detail or the curl command.
+#[test]
+fn secrets_echoed_by_the_server_are_redacted() {
+    let o = probe_against(
+        |mut tcp| async move {
+            let mut buf = vec![0u8; 4096];
+            let n = tcp.read(&mut buf).await.unwrap_or(0);
+            let body = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let head = format!(
+                "HTTP/1.1 400 Bad Request\r\nX-Echo-Auth: Bearer s3cr3t-t0ken\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            let _ = tcp.write_all(head.as_bytes()).await;
+            let _ = tcp.write_all(body.as_bytes()).await;
+        },
+        |o| {
+            o.headers = vec![
+                ("Authorization".into(), "Bearer s3cr3t-t0ken".into()),
+                ("Cookie".into(), "session=c00kie-value".into()),
+            ]
+        },
+    );
+    assert_eq!(o.verdict, Verdict::Rejected, "{}", show(&o));
+    let everything = serde_json::to_string(&o).expect("json");
+    assert!(everything.contains("<redacted>"), "{everything}");
+    for secret in ["s3cr3t-t0ken", "c00kie-value"] {
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked: {everything}"
+        );
+    }
+}

@@ -451,6 +451,16 @@ mod tests {
                 "403 Forbidden",
             ),
             (
+                include_bytes!("fixtures/haproxy_401.http"),
+                Verdict::Rejected,
+                "401 Unauthorized: \"You need a valid user and password to access this content.\" — authentication",
+            ),
+            (
+                include_bytes!("fixtures/haproxy_429.http"),
+                Verdict::Rejected,
+                "rate limited",
+            ),
+            (
                 include_bytes!("fixtures/nginx_404.http"),
                 Verdict::Rejected,
                 "no route for this path",

@@ -215,7 +215,19 @@ const TABLE: &[(Clue, AnsweredBy)] = &[
         Body("your browser didn't send a complete request in time."),
         A::Haproxy,
     ),
-    (Body("this request requires authentication."), A::Haproxy),
+    (
+        Body("you need a valid user and password to access this content."),
+        A::Haproxy,
+    ),
+    (
+        Body("you have sent too many requests in a given amount of time."),
+        A::Haproxy,
+    ),
+    (Body("an internal server error occurred."), A::Haproxy),
+    (
+        Body("<html><body><h1>404 not found</h1>\nthe resource could not be found."),
+        A::Haproxy,
+    ),
     (
         Body("upstream connect error or disconnect/reset before headers"),
         A::Envoy,
@@ -354,6 +366,12 @@ mod tests {
             (include_bytes!("fixtures/haproxy_503_dead.http"), A::Haproxy),
             (include_bytes!("fixtures/haproxy_504.http"), A::Haproxy),
             (include_bytes!("fixtures/haproxy_403.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_400.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_401.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_404.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_408.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_429.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_500.http"), A::Haproxy),
             (include_bytes!("fixtures/node_http_404.http"), A::Node),
             (include_bytes!("fixtures/werkzeug_404.http"), A::Werkzeug),
         ];

@@ -2,7 +2,7 @@
 //! that records whether and when the path drops the connection, and a polite close. Frames are
 //! tokio-tungstenite's job; bytes that arrived with the 101 head are handed to it untouched.
 
-use crate::probe::IdleOutcome;
+use crate::probe::{ms, IdleOutcome};
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -185,10 +185,6 @@ async fn next<S: AsyncRead + AsyncWrite + Unpin>(
         }),
         Ok(Some(Ok(m))) => Ok(m),
     }
-}
-
-fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
 #[cfg(test)]

@@ -178,7 +178,8 @@ pub fn classify_101(head: &Head, key: &str, offered_protocols: &[String]) -> Cla
             ));
         }
     }
-    classified(Verdict::Upgraded, Stage::Done, head.status_line.clone())
+    let said = format!("{} {}", head.status, head.reason);
+    classified(Verdict::Upgraded, Stage::Done, said.trim())
 }
 
 /// Classifies any answer other than 101.
@@ -448,6 +449,16 @@ mod tests {
                 include_bytes!("fixtures/haproxy_403.http"),
                 Verdict::Rejected,
                 "403 Forbidden",
+            ),
+            (
+                include_bytes!("fixtures/haproxy_401.http"),
+                Verdict::Rejected,
+                "401 Unauthorized: \"You need a valid user and password to access this content.\" — authentication",
+            ),
+            (
+                include_bytes!("fixtures/haproxy_429.http"),
+                Verdict::Rejected,
+                "rate limited",
             ),
             (
                 include_bytes!("fixtures/nginx_404.http"),

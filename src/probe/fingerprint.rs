@@ -51,6 +51,37 @@ pub enum AnsweredBy {
 }
 
 impl AnsweredBy {
+    /// Every value, for parsing and listing.
+    pub const ALL: &'static [AnsweredBy] = &[
+        AnsweredBy::Cloudflare,
+        AnsweredBy::Cloudfront,
+        AnsweredBy::Awselb,
+        AnsweredBy::Nginx,
+        AnsweredBy::Haproxy,
+        AnsweredBy::Envoy,
+        AnsweredBy::Caddy,
+        AnsweredBy::Apache,
+        AnsweredBy::Varnish,
+        AnsweredBy::Squid,
+        AnsweredBy::PythonWebsockets,
+        AnsweredBy::Uvicorn,
+        AnsweredBy::Gunicorn,
+        AnsweredBy::Hypercorn,
+        AnsweredBy::Daphne,
+        AnsweredBy::Aiohttp,
+        AnsweredBy::Tornado,
+        AnsweredBy::Werkzeug,
+        AnsweredBy::Node,
+        AnsweredBy::Go,
+        AnsweredBy::Rust,
+        AnsweredBy::Kestrel,
+        AnsweredBy::Jetty,
+        AnsweredBy::Tomcat,
+        AnsweredBy::Unknown,
+        AnsweredBy::NoAnswer,
+    ];
+
+    /// The name used in JSON (`python-websockets`, `none`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             AnsweredBy::Cloudflare => "cloudflare",
@@ -106,6 +137,19 @@ impl fmt::Display for AnsweredBy {
     }
 }
 
+impl std::str::FromStr for AnsweredBy {
+    type Err = String;
+
+    /// Parses the JSON name, case-insensitively.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AnsweredBy::ALL
+            .iter()
+            .copied()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown answered_by '{s}'"))
+    }
+}
+
 /// One kind of clue. Strings are matched case-insensitively as substrings.
 #[derive(Debug, Clone, Copy)]
 enum Clue {
@@ -115,10 +159,12 @@ enum Clue {
     Header(&'static str, &'static str),
     /// Some header's name starts with this prefix.
     HeaderPrefix(&'static str),
+    /// Header `name` has exactly this value (ignoring case and surrounding space).
+    HeaderIs(&'static str, &'static str),
 }
 
 use AnsweredBy as A;
-use Clue::{Body, Header, HeaderPrefix};
+use Clue::{Body, Header, HeaderIs, HeaderPrefix};
 
 /// Every fingerprint, strongest first; the first clue that matches decides.
 const TABLE: &[(Clue, AnsweredBy)] = &[
@@ -169,7 +215,19 @@ const TABLE: &[(Clue, AnsweredBy)] = &[
         Body("your browser didn't send a complete request in time."),
         A::Haproxy,
     ),
-    (Body("this request requires authentication."), A::Haproxy),
+    (
+        Body("you need a valid user and password to access this content."),
+        A::Haproxy,
+    ),
+    (
+        Body("you have sent too many requests in a given amount of time."),
+        A::Haproxy,
+    ),
+    (Body("an internal server error occurred."), A::Haproxy),
+    (
+        Body("<html><body><h1>404 not found</h1>\nthe resource could not be found."),
+        A::Haproxy,
+    ),
     (
         Body("upstream connect error or disconnect/reset before headers"),
         A::Envoy,
@@ -220,6 +278,9 @@ const TABLE: &[(Clue, AnsweredBy)] = &[
     (Header("via", "squid"), A::Squid),
     (Header("via", "caddy"), A::Caddy),
     (Header("via", "envoy"), A::Envoy),
+    // --- Defaults of servers that send no Server header.
+    // Node's http module: `Keep-Alive: timeout=5` (its default keepAliveTimeout), no Server.
+    (HeaderIs("keep-alive", "timeout=5"), A::Node),
 ];
 
 /// Who produced a response with these headers and (possibly partial) body.
@@ -233,6 +294,9 @@ pub fn answered_by(headers: &[(String, String)], body: &[u8]) -> AnsweredBy {
         HeaderPrefix(prefix) => headers
             .iter()
             .any(|(n, _)| n.to_ascii_lowercase().starts_with(prefix)),
+        HeaderIs(name, text) => headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case(name) && v.trim().eq_ignore_ascii_case(text)),
     };
     TABLE
         .iter()
@@ -302,6 +366,14 @@ mod tests {
             (include_bytes!("fixtures/haproxy_503_dead.http"), A::Haproxy),
             (include_bytes!("fixtures/haproxy_504.http"), A::Haproxy),
             (include_bytes!("fixtures/haproxy_403.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_400.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_401.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_404.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_408.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_429.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_500.http"), A::Haproxy),
+            (include_bytes!("fixtures/node_http_404.http"), A::Node),
+            (include_bytes!("fixtures/werkzeug_404.http"), A::Werkzeug),
         ];
         for (bytes, expected) in cases {
             assert_eq!(
@@ -350,5 +422,11 @@ mod tests {
             "\"python-websockets\""
         );
         assert_eq!(serde_json::to_string(&A::NoAnswer).unwrap(), "\"none\"");
+        for a in AnsweredBy::ALL {
+            let json = serde_json::to_string(a).unwrap();
+            assert_eq!(json, format!("\"{a}\""));
+            assert_eq!(a.as_str().parse::<AnsweredBy>(), Ok(*a));
+        }
+        assert!("lighttpd".parse::<AnsweredBy>().is_err());
     }
 }

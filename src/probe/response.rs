@@ -113,7 +113,7 @@ pub enum HeadRead {
     },
     /// The connection ended before any byte; the reason says how.
     Closed(String),
-    /// Ended or broke after `n` bytes, before the head was complete.
+    /// Ended or broke after some bytes (`read`), before the head was complete.
     Truncated { read: Vec<u8>, reason: String },
     Invalid {
         read: Vec<u8>,

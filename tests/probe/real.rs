@@ -269,3 +269,25 @@ fn http2_only_alpn_is_tls_failed_no_common_alpn() {
     assert!(o.detail.contains("no common ALPN"), "{}", show(&o));
     assert!(o.detail.contains("HTTP/2-only endpoint?"), "{}", show(&o));
 }
+
+#[test]
+fn nginx_proxy_read_timeout_drops_the_idle_connection_without_a_close_frame() {
+    let backend = Backend::start().expect("backend");
+    let nginx = proxy(
+        &backend.addr(),
+        &format!("{FORWARD_UPGRADE}\n        proxy_read_timeout 1s;"),
+    );
+    let o = run(
+        "ws://app.example.test/",
+        &format!("nginx={}", nginx.addr()),
+        |o| {
+            o.idle = Some(std::time::Duration::from_secs(4));
+        },
+    );
+    assert_eq!(o.verdict, Verdict::IdleDropped, "{}", show(&o));
+    let idle = o.idle.clone().expect("idle outcome");
+    let after = idle.dropped_after_ms.expect("drop time");
+    assert!((800.0..3500.0).contains(&after), "dropped after {after} ms");
+    assert_eq!(idle.close_code, Some(1006));
+    assert!(o.detail.contains("1006 (no close frame)"), "{}", show(&o));
+}

@@ -113,6 +113,8 @@ pub enum HeadRead {
     },
     /// The connection ended before any byte; the reason says how.
     Closed(String),
+    /// The TLS layer refused after the handshake (e.g. a client certificate was required).
+    TlsRefused(String),
     /// Ended or broke after some bytes (`read`), before the head was complete.
     Truncated { read: Vec<u8>, reason: String },
     Invalid {
@@ -191,7 +193,12 @@ pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S, deadline: Instant) 
                 buf.extend_from_slice(&chunk[..n]);
             }
             Ok(Err(e)) if buf.is_empty() => {
-                return HeadRead::Closed(format!("the connection failed before any answer: {e}"))
+                // TLS 1.3 servers check a client certificate after our side of the handshake is
+                // done, so their refusal arrives as an alert on the first read.
+                if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                    return HeadRead::TlsRefused(crate::probe::tls::describe_late(tls));
+                }
+                return HeadRead::Closed(format!("the connection failed before any answer: {e}"));
             }
             Ok(Err(e)) => {
                 return HeadRead::Truncated {

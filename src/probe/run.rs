@@ -156,6 +156,9 @@ impl Run {
             HeadRead::Closed(reason) => {
                 return self.end(Verdict::NoResponse, Stage::Response, reason)
             }
+            HeadRead::TlsRefused(reason) => {
+                return self.end(Verdict::TlsFailed, Stage::Tls, reason)
+            }
             HeadRead::Truncated { read, reason } => {
                 self.show_raw(&read, None);
                 return self.end(Verdict::MalformedResponse, Stage::Response, reason);

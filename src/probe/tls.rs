@@ -308,6 +308,20 @@ pub fn describe(e: &std::io::Error, sni: &str, offered_alpn: &[String], first: &
     }
 }
 
+/// The reason for a TLS error that came after the handshake, on the first read.
+pub fn describe_late(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::AlertReceived(
+            rustls::AlertDescription::CertificateRequired
+            | rustls::AlertDescription::BadCertificate
+            | rustls::AlertDescription::HandshakeFailure,
+        ) => format!(
+            "the server requires a client certificate (mutual TLS) and refused the connection without one ({e})"
+        ),
+        other => format!("the server ended TLS after the handshake: {other}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

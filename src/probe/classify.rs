@@ -162,13 +162,21 @@ pub fn classify_101(head: &Head, key: &str, offered_protocols: &[String]) -> Cla
             "101 whose Connection header '{connection}' has no 'upgrade' token"
         ));
     }
-    if let Some(chosen) = head.header("sec-websocket-protocol") {
-        let chosen = chosen.trim();
-        if !offered_protocols.iter().any(|p| p == chosen) {
+    match head.header("sec-websocket-protocol").map(str::trim) {
+        Some(chosen) if !offered_protocols.iter().any(|p| p == chosen) => {
             return bad(format!(
                 "the server chose subprotocol '{chosen}', which was not offered"
             ));
         }
+        // Browsers fail this handshake ("Sent non-empty 'Sec-WebSocket-Protocol' header but no
+        // response was received"), so a real client would not get through.
+        None if !offered_protocols.is_empty() => {
+            return bad(format!(
+                "subprotocol(s) {} were offered but the server selected none; browsers fail such a handshake",
+                offered_protocols.join(", ")
+            ));
+        }
+        _ => {}
     }
     if let Some(ext) = head.header("sec-websocket-extensions") {
         if !ext.trim().is_empty() {
@@ -377,6 +385,13 @@ mod tests {
         assert_eq!(
             classify_101(&proto, KEY, &["chat".into()]).verdict,
             Verdict::Upgraded
+        );
+        let none_chosen = classify_101(&head, KEY, &["chat".into()]);
+        assert_eq!(none_chosen.verdict, Verdict::BadAccept);
+        assert!(
+            none_chosen.detail.contains("selected none"),
+            "{}",
+            none_chosen.detail
         );
     }
 

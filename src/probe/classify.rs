@@ -2,6 +2,7 @@
 //! prove the upgrade was stripped on the way are data: one table of what well-known WebSocket
 //! servers answer when the request reaching them is not an upgrade.
 
+use crate::probe::fingerprint::{answered_by, AnsweredBy};
 use crate::probe::request::accept_key;
 use crate::probe::response::Head;
 use crate::verdict::{Stage, Verdict};
@@ -137,6 +138,22 @@ const REJECTION_HINTS: &[(&str, &str)] = &[
     ("request header or cookie too large", "the request headers (cookies?) are larger than this hop accepts"),
 ];
 
+/// What a status means when a given backend sends it, for answers that cannot prove the upgrade
+/// was stripped but usually mean it (checked: uvicorn 0.54 with Starlette 1.10 answers 404 "Not
+/// Found" to a WebSocket route reached without Upgrade, or over HTTP/1.0).
+const SOFTWARE_HINTS: &[(AnsweredBy, u16, &str)] = &[
+    (
+        AnsweredBy::Uvicorn,
+        404,
+        "Starlette/FastAPI answer 404 to a WebSocket route reached without Upgrade: if this path is a WebSocket endpoint, the upgrade was dropped on the way",
+    ),
+    (
+        AnsweredBy::Uvicorn,
+        403,
+        "Starlette/FastAPI answer 403 when the WebSocket endpoint closes before accepting (often an Origin or auth check)",
+    ),
+];
+
 /// Checks a 101 answer against the request: accept key, Upgrade, Connection, and that the server
 /// chose no subprotocol or extension that was not offered (RFC 6455 §4.1).
 pub fn classify_101(head: &Head, key: &str, offered_protocols: &[String]) -> Classified {
@@ -190,8 +207,8 @@ pub fn classify_101(head: &Head, key: &str, offered_protocols: &[String]) -> Cla
     classified(Verdict::Upgraded, Stage::Done, said.trim())
 }
 
-/// Classifies any answer other than 101.
-pub fn classify_other(head: &Head, body: &[u8]) -> Classified {
+/// Classifies any answer other than 101; `who` is the fingerprint of the answer.
+pub fn classify_other(head: &Head, body: &[u8], who: AnsweredBy) -> Classified {
     let status = head.status;
     let said = format!("{status} {}", head.reason).trim().to_string();
     let text = String::from_utf8_lossy(body);
@@ -255,10 +272,13 @@ pub fn classify_other(head: &Head, body: &[u8]) -> Classified {
         500..=599 => (Verdict::Rejected, "server error"),
         _ => (Verdict::Rejected, ""),
     };
-    let hint = REJECTION_HINTS.iter().find(|(f, _)| lower.contains(f));
-    let (fragment, why) = match hint {
+    let software = SOFTWARE_HINTS
+        .iter()
+        .find(|(w, s, _)| *w == who && *s == status)
+        .map(|(_, _, hint)| *hint);
+    let (fragment, why) = match REJECTION_HINTS.iter().find(|(f, _)| lower.contains(f)) {
         Some((f, h)) => (Some(*f), *h),
-        None => (None, why),
+        None => (None, software.unwrap_or(why)),
     };
     let mut detail = quote(fragment);
     if !why.is_empty() {
@@ -342,7 +362,7 @@ mod tests {
         if head.status == 101 {
             classify_101(&head, KEY, &[])
         } else {
-            classify_other(&head, &body)
+            classify_other(&head, &body, answered_by(&head.headers, &body))
         }
     }
 
@@ -352,6 +372,8 @@ mod tests {
             &include_bytes!("fixtures/websockets_101.http")[..],
             include_bytes!("fixtures/nginx_good_101.http"),
             include_bytes!("fixtures/haproxy_nginx_good_101.http"),
+            include_bytes!("fixtures/uvicorn_101.http"),
+            include_bytes!("fixtures/node_ws_101.http"),
         ] {
             let c = classify(bytes);
             assert_eq!(c.verdict, Verdict::Upgraded, "{}", c.detail);
@@ -417,9 +439,19 @@ mod tests {
             include_bytes!("fixtures/websockets_plain_get.http"),
             include_bytes!("fixtures/websockets_no_upgrade_keepalive.http"),
             include_bytes!("fixtures/nginx_chunked_400_gorilla.http"),
+            include_bytes!("fixtures/node_ws_http10_stripped.http"),
+            include_bytes!("fixtures/node_ws_no_upgrade_header.http"),
         ] {
             assert_eq!(classify(bytes).verdict, Verdict::UpgradeStripped);
         }
+        // Starlette cannot prove it, but says what its 404 usually means.
+        let c = classify(include_bytes!("fixtures/uvicorn_http10_stripped.http"));
+        assert_eq!(c.verdict, Verdict::Rejected);
+        assert!(
+            c.detail.contains("Starlette/FastAPI answer 404"),
+            "{}",
+            c.detail
+        );
     }
 
     #[test]
@@ -521,7 +553,7 @@ mod robustness {
             let _ = framing(&head);
             let _ = answered_by(&head.headers, body);
             let _ = classify_101(&head, "k", &[]);
-            let _ = classify_other(&head, body);
+            let _ = classify_other(&head, body, AnsweredBy::Unknown);
         }
     }
 

@@ -161,10 +161,12 @@ enum Clue {
     HeaderPrefix(&'static str),
     /// Header `name` has exactly this value (ignoring case and surrounding space).
     HeaderIs(&'static str, &'static str),
+    /// The whole body is this text (ignoring case and surrounding space).
+    BodyIs(&'static str),
 }
 
 use AnsweredBy as A;
-use Clue::{Body, Header, HeaderIs, HeaderPrefix};
+use Clue::{Body, BodyIs, Header, HeaderIs, HeaderPrefix};
 
 /// Every fingerprint, strongest first; the first clue that matches decides.
 const TABLE: &[(Clue, AnsweredBy)] = &[
@@ -193,6 +195,8 @@ const TABLE: &[(Clue, AnsweredBy)] = &[
     (Body("no upgrade state was present"), A::Rust),
     (Body("missing or invalid sec-websocket-key header"), A::Node),
     (Body("{\"code\":3,\"message\":\"bad request\"}"), A::Node),
+    // Node `ws` answers a request without Upgrade with its http.STATUS_CODES text (ws 8.23).
+    (BodyIs("upgrade required"), A::Node),
     // --- Default error pages of proxies and edges.
     (Body("<center>nginx"), A::Nginx),
     (Body("<center>openresty"), A::Nginx),
@@ -294,6 +298,7 @@ pub fn answered_by(headers: &[(String, String)], body: &[u8]) -> AnsweredBy {
         HeaderPrefix(prefix) => headers
             .iter()
             .any(|(n, _)| n.to_ascii_lowercase().starts_with(prefix)),
+        BodyIs(text) => body.trim() == text,
         HeaderIs(name, text) => headers
             .iter()
             .any(|(n, v)| n.eq_ignore_ascii_case(name) && v.trim().eq_ignore_ascii_case(text)),
@@ -373,6 +378,19 @@ mod tests {
             (include_bytes!("fixtures/haproxy_429.http"), A::Haproxy),
             (include_bytes!("fixtures/haproxy_500.http"), A::Haproxy),
             (include_bytes!("fixtures/node_http_404.http"), A::Node),
+            (
+                include_bytes!("fixtures/node_ws_http10_stripped.http"),
+                A::Node,
+            ),
+            (
+                include_bytes!("fixtures/node_ws_no_upgrade_header.http"),
+                A::Node,
+            ),
+            (include_bytes!("fixtures/uvicorn_101.http"), A::Uvicorn),
+            (
+                include_bytes!("fixtures/uvicorn_http10_stripped.http"),
+                A::Uvicorn,
+            ),
             (include_bytes!("fixtures/werkzeug_404.http"), A::Werkzeug),
         ];
         for (bytes, expected) in cases {

@@ -197,12 +197,13 @@ impl Run {
             let framing = response::framing(&head);
             let budget = timeout.min(SNIPPET_BUDGET);
             let body = response::read_body_snippet(&mut stream, rest, framing, budget).await;
+            let who = fingerprint::answered_by(&head.headers, &body);
             let evidence = &mut self.outcome.evidence;
-            evidence.answered_by = fingerprint::answered_by(&head.headers, &body);
+            evidence.answered_by = who;
             if !body.is_empty() {
                 evidence.body_snippet = Some(String::from_utf8_lossy(&body).into_owned());
             }
-            let c = classify::classify_other(&head, &body);
+            let c = classify::classify_other(&head, &body, who);
             return self.end(c.verdict, c.stage, c.detail);
         }
 

@@ -2,7 +2,7 @@
 //! prove the upgrade was stripped on the way are data: one table of what well-known WebSocket
 //! servers answer when the request reaching them is not an upgrade.
 
-use crate::probe::fingerprint::{answered_by, AnsweredBy};
+use crate::probe::fingerprint::AnsweredBy;
 use crate::probe::request::accept_key;
 use crate::probe::response::Head;
 use crate::verdict::{Stage, Verdict};
@@ -353,6 +353,7 @@ fn shorten(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::fingerprint::answered_by;
     use crate::probe::response::parse_fixture;
 
     const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";

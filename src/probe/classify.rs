@@ -363,7 +363,7 @@ mod tests {
         if head.status == 101 {
             classify_101(&head, KEY, &[])
         } else {
-            classify_other(&head, &body, answered_by(&head.headers, &body))
+            classify_other(&head, &body, answered_by(head.status, &head.headers, &body))
         }
     }
 
@@ -552,7 +552,7 @@ mod robustness {
         if let Parsed::Complete(head) = parse_head(bytes) {
             let body = &bytes[head.len..];
             let _ = framing(&head);
-            let _ = answered_by(&head.headers, body);
+            let _ = answered_by(head.status, &head.headers, body);
             let _ = classify_101(&head, "k", &[]);
             let _ = classify_other(&head, body, AnsweredBy::Unknown);
         }

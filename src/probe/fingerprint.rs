@@ -163,10 +163,13 @@ enum Clue {
     HeaderIs(&'static str, &'static str),
     /// The whole body is this text (ignoring case and surrounding space).
     BodyIs(&'static str),
+    /// An error answer whose `Server` header names this proxy but whose body has none of the
+    /// proxy's own error-page marks: the proxy stamped its name on an answer from behind it.
+    PassedThrough(&'static str, &'static [&'static str]),
 }
 
 use AnsweredBy as A;
-use Clue::{Body, BodyIs, Header, HeaderIs, HeaderPrefix};
+use Clue::{Body, BodyIs, Header, HeaderIs, HeaderPrefix, PassedThrough};
 
 /// Every fingerprint, strongest first; the first clue that matches decides.
 const TABLE: &[(Clue, AnsweredBy)] = &[
@@ -244,6 +247,29 @@ const TABLE: &[(Clue, AnsweredBy)] = &[
     (Body("varnish cache server"), A::Varnish),
     (Body("guru meditation"), A::Varnish),
     (Body("(squid/"), A::Squid),
+    // --- Proxies that overwrite `Server` on what they pass along (checked for nginx 1.22: a
+    // uvicorn 404 "Not Found" comes out as `Server: nginx/1.22.1` with uvicorn's body).
+    (
+        PassedThrough("nginx", &["<center>nginx", "<center>openresty"]),
+        A::Unknown,
+    ),
+    (
+        PassedThrough("openresty", &["<center>openresty", "<center>nginx"]),
+        A::Unknown,
+    ),
+    (PassedThrough("cloudflare", &["cloudflare"]), A::Unknown),
+    (
+        PassedThrough(
+            "envoy",
+            &[
+                "upstream connect error",
+                "no healthy upstream",
+                "upstream request timeout",
+                "upgrade failed",
+            ],
+        ),
+        A::Unknown,
+    ),
     // --- Server header.
     (Header("server", "cloudflare"), A::Cloudflare),
     (Header("server", "cloudfront"), A::Cloudfront),
@@ -287,10 +313,20 @@ const TABLE: &[(Clue, AnsweredBy)] = &[
     (HeaderIs("keep-alive", "timeout=5"), A::Node),
 ];
 
-/// Who produced a response with these headers and (possibly partial) body.
-pub fn answered_by(headers: &[(String, String)], body: &[u8]) -> AnsweredBy {
+/// Who produced a response with this status, headers and (possibly partial) body.
+pub fn answered_by(status: u16, headers: &[(String, String)], body: &[u8]) -> AnsweredBy {
     let body = String::from_utf8_lossy(body).to_ascii_lowercase();
+    let server = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("server"))
+        .map(|(_, v)| v.to_ascii_lowercase());
     let matches = |clue: &Clue| match *clue {
+        PassedThrough(proxy, own) => {
+            status >= 400
+                && !body.trim().is_empty()
+                && server.as_deref().is_some_and(|s| s.contains(proxy))
+                && !own.iter().any(|mark| body.contains(mark))
+        }
         Body(text) => body.contains(text),
         Header(name, text) => headers
             .iter()
@@ -317,7 +353,7 @@ mod tests {
 
     fn who(fixture: &[u8]) -> AnsweredBy {
         let (head, body) = parse_fixture(fixture);
-        answered_by(&head.headers, &body)
+        answered_by(head.status, &head.headers, &body)
     }
 
     #[test]
@@ -412,11 +448,16 @@ mod tests {
                 .collect()
         };
         assert_eq!(
-            answered_by(&h(&[("Server", "cloudflare"), ("CF-RAY", "8a-AMS")]), b""),
+            answered_by(
+                101,
+                &h(&[("Server", "cloudflare"), ("CF-RAY", "8a-AMS")]),
+                b""
+            ),
             A::Cloudflare
         );
         assert_eq!(
             answered_by(
+                101,
                 &h(&[
                     ("X-Amz-Cf-Id", "abc"),
                     ("Via", "1.1 x.cloudfront.net (CloudFront)")
@@ -425,16 +466,19 @@ mod tests {
             ),
             A::Cloudfront
         );
-        assert_eq!(answered_by(&h(&[("Server", "awselb/2.0")]), b""), A::Awselb);
         assert_eq!(
-            answered_by(&h(&[("x-envoy-upstream-service-time", "3")]), b""),
+            answered_by(101, &h(&[("Server", "awselb/2.0")]), b""),
+            A::Awselb
+        );
+        assert_eq!(
+            answered_by(101, &h(&[("x-envoy-upstream-service-time", "3")]), b""),
             A::Envoy
         );
         assert_eq!(
-            answered_by(&h(&[("Server", "Apache-Coyote/1.1")]), b""),
+            answered_by(101, &h(&[("Server", "Apache-Coyote/1.1")]), b""),
             A::Tomcat
         );
-        assert_eq!(answered_by(&[], b"hello"), A::Unknown);
+        assert_eq!(answered_by(404, &[], b"hello"), A::Unknown);
         assert_eq!(
             serde_json::to_string(&A::PythonWebsockets).unwrap(),
             "\"python-websockets\""

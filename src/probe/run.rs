@@ -197,7 +197,7 @@ impl Run {
             let framing = response::framing(&head);
             let budget = timeout.min(SNIPPET_BUDGET);
             let body = response::read_body_snippet(&mut stream, rest, framing, budget).await;
-            let who = fingerprint::answered_by(&head.headers, &body);
+            let who = fingerprint::answered_by(head.status, &head.headers, &body);
             let evidence = &mut self.outcome.evidence;
             evidence.answered_by = who;
             if !body.is_empty() {
@@ -208,7 +208,8 @@ impl Run {
         }
 
         // After a 101 nothing more is read here: `rest` belongs to the WebSocket stream.
-        self.outcome.evidence.answered_by = fingerprint::answered_by(&head.headers, b"");
+        self.outcome.evidence.answered_by =
+            fingerprint::answered_by(head.status, &head.headers, b"");
         let key = request::sent_key(headers).unwrap_or("");
         let c = classify::classify_101(&head, key, &options.protocols);
         if c.verdict != Verdict::Upgraded {

@@ -222,6 +222,29 @@ pub fn classify_other(head: &Head, body: &[u8], who: AnsweredBy) -> Classified {
     };
     let stripped = STRIPPED.iter().find(|(f, _)| lower.contains(f));
 
+    // A 426 that names another version or protocol is a refusal of what wspath sent, not proof
+    // that the upgrade was lost (RFC 6455 §4.4; RFC 2817).
+    if status == 426 {
+        if let Some(versions) = head.header("sec-websocket-version") {
+            if !has_token(versions, "13") {
+                return classified(
+                    Verdict::Rejected,
+                    Stage::Response,
+                    format!("{said} — the server speaks WebSocket version(s) {versions}, not 13"),
+                );
+            }
+        }
+        if let Some(upgrade) = head.header("upgrade") {
+            if !has_token(upgrade, "websocket") {
+                return classified(
+                    Verdict::Rejected,
+                    Stage::Response,
+                    format!("{said} — the server asks to upgrade to '{upgrade}', not WebSocket"),
+                );
+            }
+        }
+    }
+
     if status == 426 || status == 505 || (status == 400 && stripped.is_some()) {
         let why = match stripped {
             Some((_, why)) => *why,
@@ -530,6 +553,26 @@ mod tests {
             assert_eq!(c.stage, Stage::Response);
             assert!(c.detail.contains(needle), "{} lacks {needle}", c.detail);
         }
+    }
+
+    #[test]
+    fn a_426_for_another_version_or_protocol_is_a_rejection() {
+        let head = |extra: &str| {
+            let raw =
+                format!("HTTP/1.1 426 Upgrade Required\r\n{extra}\r\nContent-Length: 0\r\n\r\n");
+            parse_fixture(raw.as_bytes()).0
+        };
+        let c = classify_other(
+            &head("Sec-WebSocket-Version: 8, 7"),
+            b"",
+            AnsweredBy::Unknown,
+        );
+        assert_eq!(c.verdict, Verdict::Rejected, "{}", c.detail);
+        assert!(c.detail.contains("8, 7"), "{}", c.detail);
+        let c = classify_other(&head("Upgrade: TLS/1.2"), b"", AnsweredBy::Unknown);
+        assert_eq!(c.verdict, Verdict::Rejected, "{}", c.detail);
+        let c = classify_other(&head("Upgrade: websocket"), b"", AnsweredBy::Unknown);
+        assert_eq!(c.verdict, Verdict::UpgradeStripped, "{}", c.detail);
     }
 
     #[test]

@@ -51,6 +51,9 @@ impl Run {
         self.outcome.verdict = verdict;
         self.outcome.stage = stage;
         self.outcome.detail = detail.into();
+        // Not the detail: it may quote a server that echoed a secret; the outcome is scrubbed
+        // before it is returned, a log line would not be.
+        tracing::debug!(%verdict, %stage, "probe verdict");
     }
 
     /// Ends the probe with this verdict: no phase follows.
@@ -81,6 +84,7 @@ impl Run {
         };
         self.outcome.timings.connect = Some(ms(t.elapsed()));
         self.outcome.evidence.remote_addr = tcp.peer_addr().ok();
+        tracing::debug!(host = %host, port, remote = ?self.outcome.evidence.remote_addr, "connected");
         if !hop.scheme.is_tls() {
             return Some(Box::new(tcp));
         }
@@ -103,6 +107,7 @@ impl Run {
             Ok(Err(reason)) => self.end(Verdict::TlsFailed, Stage::Tls, reason),
             Ok(Ok((tls, info))) => {
                 self.outcome.timings.tls = Some(ms(t.elapsed()));
+                tracing::debug!(version = %info.version, alpn = ?info.alpn, "TLS established");
                 self.outcome.evidence.tls = Some(info);
                 Some(Box::new(tls))
             }
@@ -184,6 +189,7 @@ impl Run {
                 return self.end(Verdict::Timeout, Stage::Response, detail);
             }
         };
+        tracing::debug!(status = head.status, path = %hop.path, "response head");
         let evidence = &mut self.outcome.evidence;
         evidence.status_line = Some(head.status_line.clone());
         evidence.status = Some(head.status);

@@ -25,111 +25,44 @@ fn classified(verdict: Verdict, stage: Stage, detail: impl Into<String>) -> Clas
 
 /// Body texts (lowercase substrings) by which a WebSocket server says the request it received was
 /// not an upgrade, with what that means for the path. Seen on 400, 426 and 505 answers.
+#[rustfmt::skip]
 const STRIPPED: &[(&str, &str)] = &[
     // Python websockets (checked on 17.4: 505, 426 and 400 answers).
-    (
-        "unsupported http version",
-        "the request reached it as HTTP/1.0, which cannot upgrade",
-    ),
-    (
-        "missing connection header",
-        "the Connection: Upgrade header was dropped on the way",
-    ),
-    (
-        "invalid connection header",
-        "the Connection header was rewritten on the way",
-    ),
-    (
-        "missing upgrade header",
-        "the Upgrade header was dropped on the way",
-    ),
-    (
-        "invalid upgrade header",
-        "the Upgrade header was dropped or rewritten on the way",
-    ),
+    ("unsupported http version", "the request reached it as HTTP/1.0, which cannot upgrade"),
+    ("missing connection header", "the Connection: Upgrade header was dropped on the way"),
+    ("invalid connection header", "the Connection header was rewritten on the way"),
+    ("missing upgrade header", "the Upgrade header was dropped on the way"),
+    ("invalid upgrade header", "the Upgrade header was dropped or rewritten on the way"),
     // gorilla/websocket and its fasthttp/fiber ports.
-    (
-        "'upgrade' token not found in 'connection' header",
-        "the Connection: Upgrade header was dropped on the way",
-    ),
-    (
-        "'websocket' token not found in 'upgrade' header",
-        "the Upgrade header was dropped on the way",
-    ),
-    (
-        "the client is not using the websocket protocol",
-        "the upgrade headers were dropped on the way",
-    ),
-    (
-        "not a websocket handshake",
-        "the upgrade headers were dropped on the way",
-    ),
+    ("'upgrade' token not found in 'connection' header", "the Connection: Upgrade header was dropped on the way"),
+    ("'websocket' token not found in 'upgrade' header", "the Upgrade header was dropped on the way"),
+    ("the client is not using the websocket protocol", "the upgrade headers were dropped on the way"),
+    ("not a websocket handshake", "the upgrade headers were dropped on the way"),
     // coder/websocket (nhooyr).
-    (
-        "does not contain upgrade",
-        "the Connection: Upgrade header was dropped on the way",
-    ),
-    (
-        "handshake request must be at least http/1.1",
-        "the request reached it as HTTP/1.0, which cannot upgrade",
-    ),
+    ("does not contain upgrade", "the Connection: Upgrade header was dropped on the way"),
+    ("handshake request must be at least http/1.1", "the request reached it as HTTP/1.0, which cannot upgrade"),
     // Tornado and Spring.
-    (
-        "can \"upgrade\" only to \"websocket\"",
-        "the Upgrade header was dropped on the way",
-    ),
-    (
-        "\"connection\" must be \"upgrade\"",
-        "the Connection: Upgrade header was dropped on the way",
-    ),
+    ("can \"upgrade\" only to \"websocket\"", "the Upgrade header was dropped on the way"),
+    ("\"connection\" must be \"upgrade\"", "the Connection: Upgrade header was dropped on the way"),
     // aiohttp.
-    (
-        "no websocket upgrade hdr",
-        "the Upgrade header was dropped on the way",
-    ),
-    (
-        "no connection upgrade hdr",
-        "the Connection: Upgrade header was dropped on the way",
-    ),
+    ("no websocket upgrade hdr", "the Upgrade header was dropped on the way"),
+    ("no connection upgrade hdr", "the Connection: Upgrade header was dropped on the way"),
     // axum.
-    (
-        "connection header did not include 'upgrade'",
-        "the Connection: Upgrade header was dropped on the way",
-    ),
-    (
-        "`upgrade` header did not include 'websocket'",
-        "the Upgrade header was dropped on the way",
-    ),
-    (
-        "no upgrade state was present",
-        "the connection reaching it could not be upgraded (HTTP/1.0 or Connection: close)",
-    ),
+    ("connection header did not include 'upgrade'", "the Connection: Upgrade header was dropped on the way"),
+    ("`upgrade` header did not include 'websocket'", "the Upgrade header was dropped on the way"),
+    ("no upgrade state was present", "the connection reaching it could not be upgraded (HTTP/1.0 or Connection: close)"),
     // tungstenite.
-    (
-        "no \"connection: upgrade\" header",
-        "the Connection: Upgrade header was dropped on the way",
-    ),
-    (
-        "no \"upgrade: websocket\" header",
-        "the Upgrade header was dropped on the way",
-    ),
-    (
-        "http version must be 1.1 or higher",
-        "the request reached it as HTTP/1.0, which cannot upgrade",
-    ),
-    // uvicorn without a WebSocket library, and Node's ws server for a plain request.
-    (
-        "unsupported upgrade request",
-        "the server behind cannot upgrade (uvicorn without a WebSocket library)",
-    ),
+    ("no \"connection: upgrade\" header", "the Connection: Upgrade header was dropped on the way"),
+    ("no \"upgrade: websocket\" header", "the Upgrade header was dropped on the way"),
+    ("http version must be 1.1 or higher", "the request reached it as HTTP/1.0, which cannot upgrade"),
+    // uvicorn without a WebSocket library installed.
+    ("unsupported upgrade request", "the server behind cannot upgrade (uvicorn without a WebSocket library)"),
     // Socket.IO/engine.io: a `transport=websocket` request that arrived without Upgrade.
-    (
-        "{\"code\":3,\"message\":\"bad request\"}",
-        "Socket.IO got a websocket-transport request without Upgrade",
-    ),
+    ("{\"code\":3,\"message\":\"bad request\"}", "Socket.IO got a websocket-transport request without Upgrade"),
 ];
 
 /// Other body texts worth naming on a rejection.
+#[rustfmt::skip]
 const REJECTION_HINTS: &[(&str, &str)] = &[
     ("the plain http request was sent to https port", "this port expects TLS: use wss:// for this hop"),
     ("missing sec-websocket-key header", "the server behind did not get Sec-WebSocket-Key: a proxy dropped the handshake headers"),
@@ -141,17 +74,10 @@ const REJECTION_HINTS: &[(&str, &str)] = &[
 /// What a status means when a given backend sends it, for answers that cannot prove the upgrade
 /// was stripped but usually mean it (checked: uvicorn 0.54 with Starlette 1.10 answers 404 "Not
 /// Found" to a WebSocket route reached without Upgrade, or over HTTP/1.0).
+#[rustfmt::skip]
 const SOFTWARE_HINTS: &[(AnsweredBy, u16, &str)] = &[
-    (
-        AnsweredBy::Uvicorn,
-        404,
-        "Starlette/FastAPI answer 404 to a WebSocket route reached without Upgrade: if this path is a WebSocket endpoint, the upgrade was dropped on the way",
-    ),
-    (
-        AnsweredBy::Uvicorn,
-        403,
-        "Starlette/FastAPI answer 403 when the WebSocket endpoint closes before accepting (often an Origin or auth check)",
-    ),
+    (AnsweredBy::Uvicorn, 404, "Starlette/FastAPI answer 404 to a WebSocket route reached without Upgrade: if this path is a WebSocket endpoint, the upgrade was dropped on the way"),
+    (AnsweredBy::Uvicorn, 403, "Starlette/FastAPI answer 403 when the WebSocket endpoint closes before accepting (often an Origin or auth check)"),
 ];
 
 /// Checks a 101 answer against the request: accept key, Upgrade, Connection, and that the server

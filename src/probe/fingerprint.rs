@@ -172,29 +172,18 @@ use AnsweredBy as A;
 use Clue::{Body, BodyIs, Header, HeaderIs, HeaderPrefix, PassedThrough};
 
 /// Every fingerprint, strongest first; the first clue that matches decides.
+#[rustfmt::skip]
 const TABLE: &[(Clue, AnsweredBy)] = &[
     // --- Bodies of backend libraries (checked: websockets 17.4 behind nginx keeps this body).
-    (
-        Body("failed to open a websocket connection"),
-        A::PythonWebsockets,
-    ),
-    (
-        Body("you cannot access a websocket server directly with a browser"),
-        A::PythonWebsockets,
-    ),
-    (
-        Body("websocket: the client is not using the websocket protocol"),
-        A::Go,
-    ),
+    (Body("failed to open a websocket connection"), A::PythonWebsockets),
+    (Body("you cannot access a websocket server directly with a browser"), A::PythonWebsockets),
+    (Body("websocket: the client is not using the websocket protocol"), A::Go),
     (Body("websocket: not a websocket handshake"), A::Go),
     (Body("websocket protocol violation"), A::Go),
     (Body("no websocket upgrade hdr"), A::Aiohttp),
     (Body("no connection upgrade hdr"), A::Aiohttp),
     (Body("connection header did not include 'upgrade'"), A::Rust),
-    (
-        Body("`upgrade` header did not include 'websocket'"),
-        A::Rust,
-    ),
+    (Body("`upgrade` header did not include 'websocket'"), A::Rust),
     (Body("no upgrade state was present"), A::Rust),
     (Body("missing or invalid sec-websocket-key header"), A::Node),
     (Body("{\"code\":3,\"message\":\"bad request\"}"), A::Node),
@@ -204,41 +193,17 @@ const TABLE: &[(Clue, AnsweredBy)] = &[
     (Body("<center>nginx"), A::Nginx),
     (Body("<center>openresty"), A::Nginx),
     // HAProxy 2.6 default pages: "<html><body><h1>502 Bad Gateway</h1>\nThe server returned…".
-    (
-        Body("the server returned an invalid or incomplete response."),
-        A::Haproxy,
-    ),
-    (
-        Body("no server is available to handle this request."),
-        A::Haproxy,
-    ),
+    (Body("the server returned an invalid or incomplete response."), A::Haproxy),
+    (Body("no server is available to handle this request."), A::Haproxy),
     (Body("the server didn't respond in time."), A::Haproxy),
-    (
-        Body("request forbidden by administrative rules."),
-        A::Haproxy,
-    ),
+    (Body("request forbidden by administrative rules."), A::Haproxy),
     (Body("your browser sent an invalid request."), A::Haproxy),
-    (
-        Body("your browser didn't send a complete request in time."),
-        A::Haproxy,
-    ),
-    (
-        Body("you need a valid user and password to access this content."),
-        A::Haproxy,
-    ),
-    (
-        Body("you have sent too many requests in a given amount of time."),
-        A::Haproxy,
-    ),
+    (Body("your browser didn't send a complete request in time."), A::Haproxy),
+    (Body("you need a valid user and password to access this content."), A::Haproxy),
+    (Body("you have sent too many requests in a given amount of time."), A::Haproxy),
     (Body("an internal server error occurred."), A::Haproxy),
-    (
-        Body("<html><body><h1>404 not found</h1>\nthe resource could not be found."),
-        A::Haproxy,
-    ),
-    (
-        Body("upstream connect error or disconnect/reset before headers"),
-        A::Envoy,
-    ),
+    (Body("<html><body><h1>404 not found</h1>\nthe resource could not be found."), A::Haproxy),
+    (Body("upstream connect error or disconnect/reset before headers"), A::Envoy),
     (Body("no healthy upstream"), A::Envoy),
     (Body("cloudflare ray id"), A::Cloudflare),
     (Body("cf-error-details"), A::Cloudflare),
@@ -249,27 +214,10 @@ const TABLE: &[(Clue, AnsweredBy)] = &[
     (Body("(squid/"), A::Squid),
     // --- Proxies that overwrite `Server` on what they pass along (checked for nginx 1.22: a
     // uvicorn 404 "Not Found" comes out as `Server: nginx/1.22.1` with uvicorn's body).
-    (
-        PassedThrough("nginx", &["<center>nginx", "<center>openresty"]),
-        A::Unknown,
-    ),
-    (
-        PassedThrough("openresty", &["<center>openresty", "<center>nginx"]),
-        A::Unknown,
-    ),
+    (PassedThrough("nginx", &["<center>nginx", "<center>openresty"]), A::Unknown),
+    (PassedThrough("openresty", &["<center>openresty", "<center>nginx"]), A::Unknown),
     (PassedThrough("cloudflare", &["cloudflare"]), A::Unknown),
-    (
-        PassedThrough(
-            "envoy",
-            &[
-                "upstream connect error",
-                "no healthy upstream",
-                "upstream request timeout",
-                "upgrade failed",
-            ],
-        ),
-        A::Unknown,
-    ),
+    (PassedThrough("envoy", &["upstream connect error", "no healthy upstream", "upstream request timeout", "upgrade failed"]), A::Unknown),
     // --- Server header.
     (Header("server", "cloudflare"), A::Cloudflare),
     (Header("server", "cloudfront"), A::Cloudfront),

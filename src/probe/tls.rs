@@ -67,7 +67,12 @@ impl ProbeOptions {
             }
             builder.with_root_certificates(roots).with_no_client_auth()
         };
-        config.alpn_protocols = self.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+        config.alpn_protocols = self
+            .alpn
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| p.as_bytes().to_vec())
+            .collect();
         Ok(Arc::new(config))
     }
 }

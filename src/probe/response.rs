@@ -93,6 +93,10 @@ fn describe_non_http(buf: &[u8], parse_error: &str) -> String {
         return "the server answered with TLS: this port expects TLS, use wss:// for this hop"
             .to_string();
     }
+    // An HTTP/2 frame header: 3 bytes length, type SETTINGS (4) or GOAWAY (7), stream 0.
+    if buf.len() >= 9 && matches!(buf[3], 0x04 | 0x07) && buf[5..9] == [0, 0, 0, 0] {
+        return "the server answered with HTTP/2 frames: an HTTP/2-only endpoint (h2c), which cannot carry this HTTP/1.1 upgrade".to_string();
+    }
     let shown: String = String::from_utf8_lossy(&buf[..buf.len().min(60)])
         .lines()
         .next()
@@ -384,6 +388,11 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(parse_head(b"HTTP/1.1 101 Switching"), Parsed::Partial);
+        // Node's http2 (h2c) server answering an HTTP/1.1 request: SETTINGS, then GOAWAY.
+        match parse_head(include_bytes!("fixtures/node_h2c.http")) {
+            Parsed::Invalid(reason) => assert!(reason.contains("HTTP/2"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[tokio::test]

@@ -108,8 +108,19 @@ impl Run {
             Ok(Ok((tls, info))) => {
                 self.outcome.timings.tls = Some(ms(t.elapsed()));
                 tracing::debug!(version = %info.version, alpn = ?info.alpn, "TLS established");
+                let chosen = info.alpn.clone();
                 self.outcome.evidence.tls = Some(info);
-                Some(Box::new(tls))
+                match chosen {
+                    // Offered with --alpn and chosen: the upgrade needs HTTP/1.1 (no RFC 8441).
+                    Some(p) if p != "http/1.1" => self.end(
+                        Verdict::TlsFailed,
+                        Stage::Tls,
+                        format!(
+                            "the server chose ALPN '{p}': the WebSocket upgrade needs http/1.1"
+                        ),
+                    ),
+                    _ => Some(Box::new(tls)),
+                }
             }
         }
     }

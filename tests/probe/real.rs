@@ -289,6 +289,15 @@ fn probe_tls(
     addr: std::net::SocketAddr,
     cert: &SelfSigned,
 ) -> wspath::probe::ProbeOutcome {
+    probe_tls_with(rt, addr, cert, |_| {})
+}
+
+fn probe_tls_with(
+    rt: &tokio::runtime::Runtime,
+    addr: std::net::SocketAddr,
+    cert: &SelfSigned,
+    edit: impl FnOnce(&mut wspath::probe::ProbeOptions),
+) -> wspath::probe::ProbeOutcome {
     let target = wspath::Target::parse("wss://app.example.test/").expect("target");
     let hop = wspath::hop::HopSpec::parse(&format!("edge={addr}"))
         .expect("hop")
@@ -296,6 +305,7 @@ fn probe_tls(
     let mut options = wspath::probe::ProbeOptions::new(&target);
     options.cacert = Some(cert.ca.clone());
     options.timeout = std::time::Duration::from_secs(5);
+    edit(&mut options);
     rt.block_on(wspath::probe::probe(&target, &hop, &options))
 }
 
@@ -308,6 +318,20 @@ fn http2_only_alpn_is_tls_failed_no_common_alpn() {
     assert_eq!(o.verdict, Verdict::TlsFailed, "{}", show(&o));
     assert!(o.detail.contains("no common ALPN"), "{}", show(&o));
     assert!(o.detail.contains("HTTP/2-only endpoint?"), "{}", show(&o));
+}
+
+/// Offering h2 as well (`--alpn h2,http/1.1`) lets an HTTP/2 server pick it; the upgrade cannot
+/// go over that, and the probe says so instead of sending HTTP/1.1 into an HTTP/2 connection.
+#[test]
+fn a_chosen_h2_alpn_is_tls_failed() {
+    let cert = SelfSigned::new("app.example.test").expect("certificate");
+    let (rt, addr) = rustls_server(&cert, false, |c| c.alpn_protocols = vec![b"h2".to_vec()]);
+    let o = probe_tls_with(&rt, addr, &cert, |o| {
+        o.alpn = vec!["h2".into(), "http/1.1".into()]
+    });
+    assert_eq!(o.verdict, Verdict::TlsFailed, "{}", show(&o));
+    assert!(o.detail.contains("chose ALPN 'h2'"), "{}", show(&o));
+    assert_eq!(o.evidence.tls.and_then(|t| t.alpn).as_deref(), Some("h2"));
 }
 
 /// TLS 1.3 servers refuse a missing client certificate only after the client's handshake is

@@ -39,8 +39,21 @@ pub struct LintNginxArgs {
 pub async fn run(cmd: LintCommand) -> anyhow::Result<u8> {
     match cmd {
         LintCommand::Nginx(args) => {
-            let _ = args;
+            if args.dump {
+                return dump(&args);
+            }
             anyhow::bail!("lint nginx: not implemented yet")
         }
     }
+}
+
+/// `--dump`: crossplane's payload; exit 2 when nginx would refuse the configuration.
+fn dump(args: &LintNginxArgs) -> anyhow::Result<u8> {
+    let config = wspath::nginx::parse(&args.file)?;
+    wspath::nginx::dump::write(&config, &mut std::io::stdout().lock())?;
+    Ok(if config.ok() {
+        wspath::exit::OK
+    } else {
+        wspath::exit::COULD_NOT_RUN
+    })
 }

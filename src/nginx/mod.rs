@@ -8,6 +8,32 @@ mod analyzer;
 mod directives;
 pub mod dump;
 pub mod lexer;
+pub mod lint;
+pub mod model;
 pub mod parser;
+pub mod version;
 
+pub use lint::{lint, Check, LintOptions, LintReport};
+pub use model::Model;
 pub use parser::{parse, Config, Directive};
+pub use version::{AssumedVersion, Version};
+
+use std::path::Path;
+
+/// Parse `file` and refuse what nginx would refuse: the first error, as nginx words it, with
+/// file:line.
+pub fn load(file: &Path) -> Result<Config, crate::Error> {
+    let config = parse(file)?;
+    if let Some(e) = config.errors.first() {
+        let location = match e.line {
+            Some(l) => format!("{}:{l}", e.file),
+            None => e.file.clone(),
+        };
+        let message = match &e.open_failed {
+            Some(o) => format!("open() \"{}\" failed ({}: {})", o.path, o.errno, o.reason),
+            None => e.message.clone(),
+        };
+        return Err(crate::Error::NginxConfig { location, message });
+    }
+    Ok(config)
+}

@@ -94,7 +94,9 @@ impl LintReport {
         out
     }
     pub fn has_error(&self) -> bool {
-        self.findings().iter().any(|f| f.severity == Severity::Error)
+        self.findings()
+            .iter()
+            .any(|f| f.severity == Severity::Error)
     }
 }
 
@@ -246,9 +248,12 @@ impl<'m, 'c> Linter<'m, 'c> {
                 (!own.is_empty()).then_some(own)
             });
             for wanted in ["Upgrade", "Connection"] {
-                let outer_line = outer.iter().flatten().map(|&n| m.node(n).d).rev().find(|d| {
-                    d.arg(0).is_some_and(|n| n.eq_ignore_ascii_case(wanted))
-                });
+                let outer_line = outer
+                    .iter()
+                    .flatten()
+                    .map(|&n| m.node(n).d)
+                    .rev()
+                    .find(|d| d.arg(0).is_some_and(|n| n.eq_ignore_ascii_case(wanted)));
                 if let (Some(o), None) = (outer_line, headers.get(wanted)) {
                     lost.push(wanted);
                     let inner = headers.headers[0];
@@ -314,7 +319,10 @@ impl<'m, 'c> Linter<'m, 'c> {
         let (version, source) = m.http_version(scope);
         if version < (1, 1) {
             let (d, msg) = match source {
-                Source::Set(d) => (Some(d), format!("{name} proxies with HTTP/{}.{}", version.0, version.1)),
+                Source::Set(d) => (
+                    Some(d),
+                    format!("{name} proxies with HTTP/{}.{}", version.0, version.1),
+                ),
                 Source::Default => (
                     None,
                     format!(
@@ -334,32 +342,47 @@ impl<'m, 'c> Linter<'m, 'c> {
             ));
         }
 
-        for (check, directive, side) in [
-            (Check::ReadTimeout, "proxy_read_timeout", "the backend sends nothing"),
-            (Check::SendTimeout, "proxy_send_timeout", "the client sends nothing"),
+        // In an upgraded connection nginx re-arms proxy_read_timeout on every event in either
+        // direction, so it is the idle limit; proxy_send_timeout only runs while a write to the
+        // backend is blocked, so a default one is no idle risk.
+        for (check, directive) in [
+            (Check::ReadTimeout, "proxy_read_timeout"),
+            (Check::SendTimeout, "proxy_send_timeout"),
         ] {
             let (t, source) = m.timeout(scope, directive);
-            if t <= self.opts.idle {
-                let d = match source {
-                    Source::Set(d) => Some(d),
-                    Source::Default => None,
-                };
-                let shown = humantime::format_duration(t);
-                let suggested = humantime::format_duration(raised_timeout(self.opts.idle));
-                out.push(self.finding(
-                    check,
-                    Severity::Warning,
-                    d,
-                    me,
-                    format!(
-                        "{name}: {directive} is {shown}{}, at or below the expected idle time of {}",
-                        if d.is_none() { " (default)" } else { "" },
-                        humantime::format_duration(self.opts.idle)
-                    ),
-                    &format!("nginx closes an upgraded connection when {side} for {shown}: an idle WebSocket is cut and the client sees close code 1006 unless it pings more often than that"),
-                    format!("set `{directive} {suggested};` in {name} (or ping more often than every {shown})"),
-                ));
+            let d = match source {
+                Source::Set(d) => Some(d),
+                Source::Default => None,
+            };
+            if t > self.opts.idle || (check == Check::SendTimeout && d.is_none()) {
+                continue;
             }
+            let shown = humantime::format_duration(t);
+            let idle = humantime::format_duration(self.opts.idle);
+            let suggested = humantime::format_duration(raised_timeout(self.opts.idle));
+            let (severity, why) = if check == Check::ReadTimeout {
+                (
+                    Severity::Warning,
+                    format!("nginx closes an upgraded connection when no frame flows in either direction for {shown}: an idle WebSocket is cut and the client sees close code 1006 unless one side pings more often than that"),
+                )
+            } else {
+                (
+                    Severity::Info,
+                    format!("nginx closes an upgraded connection when a write to the backend stays blocked for {shown}; it only bites when the backend stops reading"),
+                )
+            };
+            out.push(self.finding(
+                check,
+                severity,
+                d,
+                me,
+                format!(
+                    "{name}: {directive} is {shown}{}, at or below the expected idle time of {idle}",
+                    if d.is_none() { " (default)" } else { "" },
+                ),
+                &why,
+                format!("set `{directive} {suggested};` in {name} (or ping more often than every {shown})"),
+            ));
         }
         out
     }
@@ -429,7 +452,9 @@ impl<'m, 'c> Linter<'m, 'c> {
                         Severity::Error,
                         Some(m.node(map).d),
                         me,
-                        format!("{name}: ${var} maps an upgrade request to \"{v}\", not \"upgrade\""),
+                        format!(
+                            "{name}: ${var} maps an upgrade request to \"{v}\", not \"upgrade\""
+                        ),
                         "the backend must see `Connection: upgrade` to switch protocols",
                         "map a non-empty $http_upgrade to `upgrade` (`default upgrade;`)".into(),
                     ));
@@ -500,8 +525,13 @@ pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> L
                         severity: Severity::Error,
                         message: format!("no location serves {path}"),
                         evidence: linter.at(model.node(s).d),
-                        why: Some("nginx answers 404 (or serves files) instead of proxying the WebSocket".into()),
-                        fix: Some(format!("add a location for {path} that proxies to the backend")),
+                        why: Some(
+                            "nginx answers 404 (or serves files) instead of proxying the WebSocket"
+                                .into(),
+                        ),
+                        fix: Some(format!(
+                            "add a location for {path} that proxies to the backend"
+                        )),
                         location: Some(linter.location(model.node(s).d)),
                     }),
                 }
@@ -525,7 +555,11 @@ pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> L
                 Severity::Error,
                 Some(d),
                 d,
-                format!("{} serves {} but does not proxy it", linter.scope_name(scope), opts.path.as_deref().unwrap_or("the path")),
+                format!(
+                    "{} serves {} but does not proxy it",
+                    linter.scope_name(scope),
+                    opts.path.as_deref().unwrap_or("the path")
+                ),
                 "without proxy_pass nginx answers the handshake itself and never upgrades",
                 "add `proxy_pass` to the backend in this location".into(),
             )]

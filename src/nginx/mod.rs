@@ -7,11 +7,14 @@
 mod analyzer;
 mod directives;
 pub mod dump;
+pub mod errorlog;
+pub mod fix;
 pub mod lexer;
 pub mod lint;
 pub mod model;
 pub mod parser;
 pub mod version;
+pub mod writer;
 
 pub use lint::{lint, Check, LintOptions, LintReport};
 pub use model::Model;
@@ -36,4 +39,25 @@ pub fn load(file: &Path) -> Result<Config, crate::Error> {
         return Err(crate::Error::NginxConfig { location, message });
     }
     Ok(config)
+}
+
+/// `nginx -p PREFIX -c FILE`: a relative FILE is relative to the prefix.
+pub fn main_file(file: &Path, prefix: Option<&Path>) -> std::path::PathBuf {
+    match prefix {
+        Some(p) if file.is_relative() => p.join(file),
+        _ => file.to_path_buf(),
+    }
+}
+
+impl Model<'_> {
+    /// The level of the main `error_log` (nginx's default is `error`).
+    pub fn error_log_level(&self) -> &str {
+        self.roots
+            .iter()
+            .map(|&r| self.node(r).d)
+            .filter(|d| d.name == "error_log")
+            .last()
+            .and_then(|d| d.arg(1))
+            .unwrap_or("error")
+    }
 }

@@ -203,10 +203,18 @@ impl<'c> Model<'c> {
             let names = |s: NodeId| -> Vec<String> {
                 self.own(s, "server_name")
                     .into_iter()
-                    .flat_map(|n| self.nodes[n].d.args.iter().map(|a| a.text.to_ascii_lowercase()))
+                    .flat_map(|n| {
+                        self.nodes[n]
+                            .d
+                            .args
+                            .iter()
+                            .map(|a| a.text.to_ascii_lowercase())
+                    })
                     .collect()
             };
-            let exact = servers.iter().find(|&&s| names(s).iter().any(|n| n == host));
+            let exact = servers
+                .iter()
+                .find(|&&s| names(s).iter().any(|n| n == host));
             if let Some(&s) = exact {
                 return Some(s);
             }
@@ -451,7 +459,10 @@ impl<'c> Model<'c> {
             .map(|&c| self.nodes[c].d)
             .collect();
         let value = |d: &Directive| d.arg(0).unwrap_or_default().to_string();
-        if let Some(d) = entries.iter().find(|d| !d.name.starts_with('~') && d.name == input && d.name != "default") {
+        if let Some(d) = entries
+            .iter()
+            .find(|d| !d.name.starts_with('~') && d.name == input && d.name != "default")
+        {
             return value(d);
         }
         for d in &entries {
@@ -482,7 +493,9 @@ pub fn parse_time(s: &str) -> Option<Duration> {
         return None;
     }
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return None;
         }
@@ -516,7 +529,10 @@ mod tests {
 
     fn config(src: &str) -> Config {
         parse_with("/t/nginx.conf".into(), src.into(), |p| {
-            Err(std::io::Error::new(std::io::ErrorKind::NotFound, p.to_string()))
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                p.to_string(),
+            ))
         })
     }
 
@@ -533,7 +549,13 @@ mod tests {
     fn pick(m: &Model, uri: &str) -> String {
         let s = m.servers()[0];
         let l = m.find_location(s, uri).unwrap();
-        m.nodes[l].d.args.iter().map(|a| a.text.as_str()).collect::<Vec<_>>().join(" ")
+        m.nodes[l]
+            .d
+            .args
+            .iter()
+            .map(|a| a.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     #[test]

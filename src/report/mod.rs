@@ -38,3 +38,6 @@ pub struct Report {
 }
 
 pub mod fix;
+pub mod lint_human;
+pub mod lint_json;
+pub mod lint_sarif;

@@ -4,4 +4,5 @@
 
 mod check;
 mod nginx_dump;
+mod nginx_lint;
 mod support;

@@ -4,5 +4,6 @@
 
 mod check;
 mod nginx_dump;
+mod nginx_fix;
 mod nginx_lint;
 mod support;

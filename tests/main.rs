@@ -3,7 +3,5 @@
 //! One binary (not one per file) so cargo links once; each area adds its `mod` line here.
 
 mod check;
-mod nginx_dump;
-mod nginx_fix;
-mod nginx_lint;
+mod nginx;
 mod support;

@@ -203,6 +203,7 @@ impl<'m, 'c> Linter<'m, 'c> {
             })
     }
 
+    #[allow(clippy::too_many_arguments)] // one call shape for every check reads better than a builder
     fn finding(
         &self,
         check: Check,
@@ -313,7 +314,7 @@ impl<'m, 'c> Linter<'m, 'c> {
                 ));
             }
             None => {}
-            Some(d) => self.check_connection(d, &name, me, keepalive, &mut out),
+            Some(d) => self.check_connection(d, &name, scope, keepalive, &mut out),
         }
 
         let (version, source) = m.http_version(scope);
@@ -391,11 +392,12 @@ impl<'m, 'c> Linter<'m, 'c> {
         &self,
         d: &'c Directive,
         name: &str,
-        me: &Directive,
+        scope: NodeId,
         keepalive: bool,
         out: &mut Vec<(Check, Finding)>,
     ) {
         let m = self.model;
+        let me = m.node(scope).d;
         let value = d.arg(1).unwrap_or_default();
         let lower = value.to_ascii_lowercase();
         let included = m.config.files[d.file].path != m.config.files[me.file].path;
@@ -412,7 +414,7 @@ impl<'m, 'c> Linter<'m, 'c> {
                 me,
                 format!("{name} clears the Connection header{from} for upstream keepalive"),
                 "`Connection \"\"` is the keepalive recipe for plain HTTP, but on a WebSocket location it removes the \"upgrade\" the handshake needs",
-                format!("use `proxy_set_header Connection $connection_upgrade;` with a map whose '' value is \"\" (keeps keepalive for plain requests)"),
+                "use `proxy_set_header Connection $connection_upgrade;` with a map whose '' value is \"\" (keeps keepalive for plain requests)".to_string(),
             ));
             return;
         }
@@ -424,7 +426,7 @@ impl<'m, 'c> Linter<'m, 'c> {
                 me,
                 format!("{name} forces `Connection: {}`{from}", if value.is_empty() { "\"\"" } else { value }),
                 "the backend must see `Connection: upgrade` to switch protocols; a forced value (often from a hardened base config) overrides it",
-                format!("replace it with `proxy_set_header Connection $connection_upgrade;`"),
+                "replace it with `proxy_set_header Connection $connection_upgrade;`".to_string(),
             ));
             return;
         }
@@ -462,7 +464,7 @@ impl<'m, 'c> Linter<'m, 'c> {
             }
             return;
         }
-        if lower.contains("upgrade") && self.serves_plain_http(me) {
+        if lower.contains("upgrade") && self.serves_plain_http(scope) {
             out.push(self.finding(
                 Check::HardcodedUpgrade,
                 Severity::Warning,
@@ -476,12 +478,9 @@ impl<'m, 'c> Linter<'m, 'c> {
     }
 
     /// A location that is not obviously a WebSocket endpoint also serves plain HTTP.
-    fn serves_plain_http(&self, me: &Directive) -> bool {
+    fn serves_plain_http(&self, scope: NodeId) -> bool {
         let m = self.model;
-        let Some(id) = m.nodes.iter().position(|n| std::ptr::eq(n.d, me)) else {
-            return true;
-        };
-        !m.levels(id)
+        !m.levels(scope)
             .into_iter()
             .filter(|&l| m.name(l) == "location")
             .any(|l| looks_like_ws_path(&m.location_pattern(l).1))

@@ -55,8 +55,7 @@ impl Model<'_> {
         self.roots
             .iter()
             .map(|&r| self.node(r).d)
-            .filter(|d| d.name == "error_log")
-            .last()
+            .rfind(|d| d.name == "error_log")
             .and_then(|d| d.arg(1))
             .unwrap_or("error")
     }

@@ -8,6 +8,7 @@
 
 use super::parser::{Config, Directive};
 use super::version::Version;
+use std::collections::HashMap;
 use std::time::Duration;
 
 pub type NodeId = usize;
@@ -38,6 +39,11 @@ pub struct Model<'c> {
     pub nodes: Vec<Node<'c>>,
     pub roots: Vec<NodeId>,
     pub version: Version,
+    /// Variables defined by `map`, `geo`, `split_clients`, `set` (name without `$`) → the node.
+    variables: HashMap<String, NodeId>,
+    /// (block, directive name) → the block's direct children of that name, in order; a block
+    /// such as `http` can hold thousands of children and every lookup would scan them all.
+    index: HashMap<(NodeId, &'c str), Vec<NodeId>>,
 }
 
 /// Where a setting's effective value comes from.
@@ -82,10 +88,22 @@ impl<'c> Model<'c> {
             nodes: Vec::new(),
             roots: Vec::new(),
             version,
+            variables: HashMap::new(),
+            index: HashMap::new(),
         };
         let mut stack = vec![0usize];
         let roots = m.add_all(&config.files[0].directives, None, &mut stack, &[])?;
         m.roots = roots;
+        let mut index: HashMap<(NodeId, &'c str), Vec<NodeId>> = HashMap::new();
+        for (id, n) in m.nodes.iter().enumerate() {
+            for &c in &n.children {
+                index
+                    .entry((id, m.nodes[c].d.name.as_str()))
+                    .or_default()
+                    .push(c);
+            }
+        }
+        m.index = index;
         Ok(m)
     }
 
@@ -129,6 +147,15 @@ impl<'c> Model<'c> {
                 children: Vec::new(),
                 via: via.to_vec(),
             });
+            let defined = match d.name.as_str() {
+                "map" | "split_clients" => d.arg(1),
+                "geo" if d.block.is_some() => d.args.last().map(|a| a.text.as_str()),
+                "set" | "set_by_lua_block" | "set_by_lua" => d.arg(0),
+                _ => None,
+            };
+            if let Some(var) = defined.and_then(|v| v.strip_prefix('$')) {
+                self.variables.entry(var.to_string()).or_insert(id);
+            }
             if let Some(b) = &d.block {
                 let children = self.add_all(&b.children, Some(id), stack, via)?;
                 self.nodes[id].children = children;
@@ -148,12 +175,7 @@ impl<'c> Model<'c> {
 
     /// Direct children named `name`.
     pub fn own(&self, id: NodeId, name: &str) -> Vec<NodeId> {
-        self.nodes[id]
-            .children
-            .iter()
-            .copied()
-            .filter(|&c| self.nodes[c].d.name == name)
-            .collect()
+        self.index.get(&(id, name)).cloned().unwrap_or_default()
     }
 
     fn top(&self, name: &str) -> Vec<NodeId> {
@@ -304,10 +326,11 @@ impl<'c> Model<'c> {
             let (m, p) = self.location_pattern(l);
             match m {
                 Modifier::Exact if p == uri => return Some((l, true)),
-                Modifier::Prefix | Modifier::PrefixNoRegex if uri.starts_with(p.as_str()) => {
-                    if best.is_none_or(|(_, len, _)| p.len() > len) {
-                        best = Some((l, p.len(), m == Modifier::PrefixNoRegex));
-                    }
+                Modifier::Prefix | Modifier::PrefixNoRegex
+                    if uri.starts_with(p.as_str())
+                        && best.map_or(true, |(_, len, _)| p.len() > len) =>
+                {
+                    best = Some((l, p.len(), m == Modifier::PrefixNoRegex));
                 }
                 _ => {}
             }
@@ -414,10 +437,13 @@ impl<'c> Model<'c> {
 
     /// The upstream block named `name`, if any (`proxy_pass http://name`).
     pub fn upstream(&self, name: &str) -> Option<NodeId> {
-        self.top("http")
-            .into_iter()
-            .flat_map(|h| self.own(h, "upstream"))
-            .find(|&u| self.nodes[u].d.arg(0) == Some(name))
+        self.top("http").into_iter().find_map(|h| {
+            self.index
+                .get(&(h, "upstream"))?
+                .iter()
+                .copied()
+                .find(|&u| self.nodes[u].d.arg(0) == Some(name))
+        })
     }
 
     /// The upstream a `proxy_pass` URL names, if it names one.
@@ -428,26 +454,17 @@ impl<'c> Model<'c> {
         self.upstream(host)
     }
 
-    /// Every `map`, `geo`, `split_clients` and `set` that defines `$name`.
+    /// Does a `map`, `geo`, `split_clients` or `set` define `$name`?
     pub fn defines_variable(&self, name: &str) -> bool {
-        let var = format!("${name}");
-        self.nodes.iter().any(|n| {
-            let d = n.d;
-            match d.name.as_str() {
-                "map" | "split_clients" => d.arg(1) == Some(var.as_str()),
-                "geo" => d.args.last().map(|a| a.text.as_str()) == Some(var.as_str()),
-                "set" | "set_by_lua_block" | "set_by_lua" => d.arg(0) == Some(var.as_str()),
-                _ => false,
-            }
-        })
+        self.variables.contains_key(name)
     }
 
     /// The `map` block defining `$name`.
     pub fn map_for(&self, name: &str) -> Option<NodeId> {
-        let var = format!("${name}");
-        self.nodes
-            .iter()
-            .position(|n| n.d.name == "map" && n.d.arg(1) == Some(var.as_str()))
+        self.variables
+            .get(name)
+            .copied()
+            .filter(|&n| self.nodes[n].d.name == "map")
     }
 
     /// The value a map gives when its source variable holds `input` (exact keys, then regexes

@@ -2,7 +2,7 @@
 //! in the file that holds the line, everything else stays byte-identical, a second run changes
 //! nothing, and a fix nginx refuses is rolled back.
 
-use crate::nginx_lint::{lint_schema_validate, prefix_with};
+use super::lint::{lint_schema_validate, prefix_with};
 use crate::support::cli::{wspath, CliOutput};
 use crate::support::nginx::nginx_t;
 use crate::support::repo_root;
@@ -48,8 +48,10 @@ fn fix_schema_validate(doc: &Value) {
     }
 }
 
-/// Broken configurations: (name, main file, extra files).
-fn broken() -> Vec<(&'static str, String, Vec<(&'static str, &'static str)>)> {
+/// A broken configuration: name, main file, extra files (path, contents).
+type Case = (&'static str, String, Vec<(&'static str, &'static str)>);
+
+fn broken() -> Vec<Case> {
     let head = "worker_processes 1;\nerror_log logs/error.log;\npid logs/nginx.pid;\nevents {}\nhttp {\n    access_log logs/access.log;\n    client_body_temp_path tmp/b;\n    proxy_temp_path tmp/p;\n    fastcgi_temp_path tmp/f;\n    uwsgi_temp_path tmp/u;\n    scgi_temp_path tmp/s;\n";
     vec![
         (

@@ -4,4 +4,5 @@
 
 mod check;
 mod nginx;
+mod probe;
 mod support;

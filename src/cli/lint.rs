@@ -91,7 +91,12 @@ fn lint(args: &LintNginxArgs) -> anyhow::Result<u8> {
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => wspath::report::lint_json::render(&report, &file, &mut out)?,
-        Format::Sarif => wspath::report::lint_sarif::render(&report.findings(), &mut out)?,
+        Format::Sarif => {
+            use wspath::report::sarif::{self, SarifResult, Tool};
+            let results: Vec<SarifResult> =
+                report.findings().iter().map(SarifResult::from).collect();
+            sarif::render(Tool::wspath(), &results, &mut out)?
+        }
         _ => wspath::report::lint_human::render(&report, &mut out)?,
     }
     Ok(if report.has_error() {

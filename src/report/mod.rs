@@ -18,7 +18,6 @@ pub mod json;
 pub mod junit;
 pub mod lint_human;
 pub mod lint_json;
-pub mod lint_sarif;
 pub mod redact;
 pub mod sarif;
 

@@ -22,13 +22,17 @@ pub async fn discover(
     args: &CheckArgs,
     config: &mut CheckConfig,
 ) -> anyhow::Result<Vec<Attachment>> {
-    let _ = &config;
-    let attachments = Vec::new();
+    let mut attachments = Vec::new();
     // Integrations plug in here, each behind its flag. Until one exists, asking for it
     // explicitly is an error rather than a silent no-op; defaults (credentials in the
     // environment) simply do nothing yet.
-    if args.nginx_conf.is_some() {
-        not_available("--nginx-conf")?;
+    if let Some(conf) = &args.nginx_conf {
+        let a = wspath::nginx::check::prepare(conf, None, None, config)?;
+        attachments.push(Attachment {
+            hop: a.hop,
+            findings: a.findings,
+            facts: a.facts,
+        });
     }
     if args.cloudflare {
         not_available("--cloudflare")?;

@@ -2,5 +2,6 @@
 //! (A directory, not tests/nginx_*.rs, so cargo does not also build each file as its own test.)
 
 mod dump;
+mod e2e;
 mod fix;
 mod lint;

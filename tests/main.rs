@@ -3,5 +3,6 @@
 //! One binary (not one per file) so cargo links once; each area adds its `mod` line here.
 
 mod check;
+mod nginx;
 mod probe;
 mod support;

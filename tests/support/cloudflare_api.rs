@@ -224,7 +224,14 @@ impl CloudflareApi {
             .map(|s| s.value.clone())
     }
 
-    pub fn add_record(&self, zone: &str, record_type: &str, name: &str, content: &str, proxied: bool) {
+    pub fn add_record(
+        &self,
+        zone: &str,
+        record_type: &str,
+        name: &str,
+        content: &str,
+        proxied: bool,
+    ) {
         let mut state = self.state();
         let n = state.zones.iter().map(|z| z.records.len()).sum::<usize>();
         if let Some(z) = state.zones.iter_mut().find(|z| z.name == zone) {
@@ -340,12 +347,17 @@ pub fn read_request(conn: &mut TcpStream) -> io::Result<Option<Request>> {
     let mut head = Vec::new();
     loop {
         let mut line = Vec::new();
-        let n = reader.by_ref().take(16 * 1024).read_until(b'\n', &mut line)?;
+        let n = reader
+            .by_ref()
+            .take(16 * 1024)
+            .read_until(b'\n', &mut line)?;
         if n == 0 {
             return if head.is_empty() {
                 Ok(None)
             } else {
-                Err(io::Error::other("connection closed inside the request head"))
+                Err(io::Error::other(
+                    "connection closed inside the request head",
+                ))
             };
         }
         head.extend_from_slice(&line);
@@ -456,7 +468,10 @@ fn fail_with(status: u16, errors: Value, headers: &[(&str, String)]) -> RawRespo
 }
 
 fn forbidden() -> RawResponse {
-    fail(403, json!([{"code": 10000, "message": "Authentication error"}]))
+    fail(
+        403,
+        json!([{"code": 10000, "message": "Authentication error"}]),
+    )
 }
 
 fn handle(state: &Arc<Mutex<State>>, req: Request) -> RawResponse {
@@ -481,7 +496,7 @@ fn route(st: &mut State, req: &Request) -> RawResponse {
             *left -= 1;
             return fail_with(
                 429,
-                json!([{"code": 971, "message": "Please wait and consider throttling your request speed"}]),
+                json!([{"code": 1015, "message": "You are being rate limited"}]),
                 &[("Retry-After", st.retry_after_secs.to_string())],
             );
         }
@@ -526,7 +541,10 @@ fn route(st: &mut State, req: &Request) -> RawResponse {
             let zones: Vec<Value> = st
                 .zones
                 .iter()
-                .filter(|z| name.as_deref().map_or(true, |n| z.name.eq_ignore_ascii_case(n)))
+                .filter(|z| {
+                    name.as_deref()
+                        .map_or(true, |n| z.name.eq_ignore_ascii_case(n))
+                })
                 .map(zone_json)
                 .collect();
             page(st, req, zones, 20)
@@ -542,7 +560,10 @@ fn route(st: &mut State, req: &Request) -> RawResponse {
             let records: Vec<Value> = zone
                 .records
                 .iter()
-                .filter(|r| name.as_deref().map_or(true, |n| r.name.eq_ignore_ascii_case(n)))
+                .filter(|r| {
+                    name.as_deref()
+                        .map_or(true, |n| r.name.eq_ignore_ascii_case(n))
+                })
                 .map(|r| record_json(zone, r))
                 .collect();
             page(st, req, records, 100)
@@ -560,7 +581,10 @@ fn route(st: &mut State, req: &Request) -> RawResponse {
                     403,
                     json!([{"code": 1009, "message": format!("the {setting} setting is not available on this zone's plan")}]),
                 ),
-                None => fail(404, json!([{"code": 7003, "message": "No route for the URI"}])),
+                None => fail(
+                    404,
+                    json!([{"code": 7003, "message": "No route for the URI"}]),
+                ),
             }
         }
         ("PATCH", ["zones", id, "settings", setting]) => {
@@ -574,7 +598,10 @@ fn route(st: &mut State, req: &Request) -> RawResponse {
                 return no_zone();
             };
             let Some(s) = zone.settings.get_mut(*setting) else {
-                return fail(404, json!([{"code": 7003, "message": "No route for the URI"}]));
+                return fail(
+                    404,
+                    json!([{"code": 7003, "message": "No route for the URI"}]),
+                );
             };
             let Some(value) = value.filter(|v| valid_value(setting, v)) else {
                 return fail(
@@ -592,12 +619,18 @@ fn route(st: &mut State, req: &Request) -> RawResponse {
             s.modified_on = Some("2024-06-26T12:00:00.00000Z".to_string());
             ok(setting_json(setting, s), None)
         }
-        _ => fail(404, json!([{"code": 7003, "message": "No route for the URI"}])),
+        _ => fail(
+            404,
+            json!([{"code": 7003, "message": "No route for the URI"}]),
+        ),
     }
 }
 
 fn no_zone() -> RawResponse {
-    fail(404, json!([{"code": 7003, "message": "Could not route to /zones, perhaps your object identifier is invalid?"}]))
+    fail(
+        404,
+        json!([{"code": 7003, "message": "Could not route to /zones, perhaps your object identifier is invalid?"}]),
+    )
 }
 
 fn valid_value(setting: &str, v: &Value) -> bool {
@@ -623,7 +656,8 @@ fn page(st: &State, req: &Request, items: Vec<Value>, default_per_page: usize) -
         .skip((page - 1) * per_page)
         .take(per_page)
         .collect();
-    let info = json!({"page": page, "per_page": per_page, "count": slice.len(), "total_count": total});
+    let info =
+        json!({"page": page, "per_page": per_page, "count": slice.len(), "total_count": total});
     ok(Value::Array(slice), Some(info))
 }
 
@@ -632,7 +666,7 @@ fn zone_json(z: &FakeZone) -> Value {
         "id": z.id,
         "name": z.name,
         "development_mode": 0,
-        "owner": {"id": null, "name": null, "type": "user"},
+        "owner": {"id": "7c5dae5552338874e5053f2534d2767a", "name": "wspath tests", "type": "user"},
         "account": {"id": "01a7362d577a6c3019a474fd6f485823", "name": "wspath tests"},
         "meta": {"cdn_only": false, "dns_only": false, "foundation_dns": false, "page_rule_quota": 3, "phishing_detected": false, "step": 2},
         "name_servers": ["bob.ns.cloudflare.com", "lola.ns.cloudflare.com"],

@@ -66,7 +66,10 @@ impl Prism {
         // The port is free when chosen but another process may take it first: retry then.
         for _ in 0..5 {
             let port = free_port()?;
-            let log = tempfile::Builder::new().prefix("prism-").suffix(".log").tempfile()?;
+            let log = tempfile::Builder::new()
+                .prefix("prism-")
+                .suffix(".log")
+                .tempfile()?;
             let child = Command::new(&bin)
                 .args(["proxy", "-h", "127.0.0.1", "-p", &port.to_string()])
                 .arg(contract_path())
@@ -75,7 +78,9 @@ impl Prism {
                 .stdout(log.reopen()?)
                 .stderr(log.reopen()?)
                 .spawn()
-                .map_err(|e| io::Error::new(e.kind(), format!("cannot run {}: {e}", bin.display())))?;
+                .map_err(|e| {
+                    io::Error::new(e.kind(), format!("cannot run {}: {e}", bin.display()))
+                })?;
             let mut prism = Prism { child, port, log };
             match prism.wait_ready() {
                 Ok(()) => return Ok(prism),
@@ -97,7 +102,10 @@ impl Prism {
                 } else {
                     io::ErrorKind::Other
                 };
-                return Err(io::Error::new(kind, format!("prism exited ({status}):\n{log}")));
+                return Err(io::Error::new(
+                    kind,
+                    format!("prism exited ({status}):\n{log}"),
+                ));
             }
             let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
             if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
@@ -135,7 +143,9 @@ impl Drop for Prism {
 }
 
 fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
 }
 
 /// One request through the relay, as Prism answered it.
@@ -165,8 +175,8 @@ impl CheckedApi {
         let exchanges: Arc<Mutex<Vec<Exchange>>> = Arc::default();
         let recorded = exchanges.clone();
         let prism_port = prism.port();
-        let (relay_addr, relay_stop, relay_thread) = serve("prism relay", move |req| {
-            match relay(prism_port, &req) {
+        let (relay_addr, relay_stop, relay_thread) =
+            serve("prism relay", move |req| match relay(prism_port, &req) {
                 Ok((exchange, raw)) => {
                     recorded
                         .lock()
@@ -175,8 +185,7 @@ impl CheckedApi {
                     raw
                 }
                 Err(e) => response(502, &[], &format!("relay to prism failed: {e}")),
-            }
-        })?;
+            })?;
         Ok(CheckedApi {
             relay_addr,
             relay_stop,
@@ -203,7 +212,10 @@ impl CheckedApi {
     /// nothing went through Prism at all (a test that never reached the API proves nothing).
     pub fn assert_conforms(&self) {
         let all = self.exchanges();
-        assert!(!all.is_empty(), "no request reached the Cloudflare API through Prism");
+        assert!(
+            !all.is_empty(),
+            "no request reached the Cloudflare API through Prism"
+        );
         let bad: Vec<String> = all
             .iter()
             .filter_map(|e| {
@@ -279,10 +291,7 @@ fn relay(prism_port: u16, req: &Request) -> io::Result<(Exchange, RawResponse)> 
     let status = parsed.code.unwrap_or(0);
     let mut violations = None;
     let mut length = None;
-    let mut out_head = format!(
-        "HTTP/1.1 {status} {}\r\n",
-        parsed.reason.unwrap_or("")
-    );
+    let mut out_head = format!("HTTP/1.1 {status} {}\r\n", parsed.reason.unwrap_or(""));
     for h in parsed.headers.iter() {
         let value = String::from_utf8_lossy(h.value).into_owned();
         if h.name.eq_ignore_ascii_case("sl-violations") {

@@ -395,6 +395,12 @@ fn api_error(
             .iter()
             .any(|m| m.code.is_some_and(|c| codes.contains(&c)))
     };
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return Error::Api {
+            provider: PROVIDER,
+            message: format!("{what}: still rate limited after the retries ({detail})"),
+        };
+    }
     if has(BAD_CREDENTIAL_CODES) || status == StatusCode::UNAUTHORIZED {
         return Error::Auth(format!(
             "Cloudflare rejected the credentials in {} ({what}: {detail})",

@@ -5,18 +5,11 @@
 //! A few tests talk to a deliberately broken server without Prism (malformed body, no
 //! answer): those answers break the contract on purpose.
 
-#[path = "../support/cloudflare_api.rs"]
-#[allow(dead_code)]
-mod cloudflare_api;
-#[path = "../support/prism.rs"]
-#[allow(dead_code)]
-mod prism;
-
-use cloudflare_api::{response, serve, CloudflareApi, Perm, ALL_PERMS};
-use prism::CheckedApi;
+use crate::support::cli::{self, CliOutput};
+use crate::support::cloudflare_api::{response, serve, CloudflareApi, Perm, ALL_PERMS};
+use crate::support::prism::CheckedApi;
 use serde_json::{json, Value};
-use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use wspath::rules::cloudflare as rules;
@@ -35,33 +28,10 @@ fn site(websockets: &str) -> CheckedApi {
     CheckedApi::start(api).expect("start prism in front of the fake")
 }
 
-/// What one run of the binary printed.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
-impl Run {
-    fn describe(&self) -> String {
-        format!(
-            "exit {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}\n{}", self.describe()))
-    }
-}
-
 /// Runs `wspath ARGS` with only the given Cloudflare variables, under a hard timeout.
-fn wspath(env: &[(&str, &str)], args: &[&str]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wspath"));
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+fn wspath(env: &[(&str, &str)], args: &[&str]) -> CliOutput {
+    let mut cmd = Command::new(cli::wspath_bin());
+    cmd.args(args).env("NO_COLOR", "1");
     for var in [
         "CLOUDFLARE_API_TOKEN",
         "CLOUDFLARE_EMAIL",
@@ -72,38 +42,11 @@ fn wspath(env: &[(&str, &str)], args: &[&str]) -> Run {
         cmd.env_remove(var);
     }
     cmd.envs(env.iter().copied());
-    let start = Instant::now();
-    let mut child = cmd.spawn().expect("run wspath");
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let t_out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let deadline = start + Duration::from_secs(60);
-    let code = loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            break status.code();
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    Run {
-        code,
-        stdout: t_out.join().unwrap_or_default(),
-        stderr: t_err.join().unwrap_or_default(),
-        elapsed: start.elapsed(),
-    }
+    cli::run(cmd, Duration::from_secs(60)).expect("run wspath")
+}
+
+fn json_of(r: &CliOutput) -> Value {
+    r.json().unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn token_env(api: &CheckedApi, token: &str) -> Vec<(&'static str, String)> {
@@ -113,7 +56,7 @@ fn token_env(api: &CheckedApi, token: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn run(env: &[(&'static str, String)], args: &[&str]) -> Run {
+fn run(env: &[(&'static str, String)], args: &[&str]) -> CliOutput {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     wspath(&env, args)
 }
@@ -166,7 +109,7 @@ fn websockets_off_gives_a_plan_and_changes_nothing() {
 
     let json = run(&env, &["fix", "--cloudflare", HOST, "--format", "json"]);
     assert_eq!(json.code, Some(1), "{}", json.describe());
-    let doc = json.json();
+    let doc = json_of(&json);
     validate_fix_json(&doc);
     assert_eq!(doc["dry_run"], json!(true));
     assert_eq!(
@@ -199,7 +142,7 @@ fn yes_turns_websockets_on_then_a_second_run_changes_nothing() {
         &["fix", "--cloudflare", HOST, "--yes", "--format", "json"],
     );
     assert_eq!(first.code, Some(0), "{}", first.describe());
-    let doc = first.json();
+    let doc = json_of(&first);
     validate_fix_json(&doc);
     assert_eq!(doc["dry_run"], json!(false));
     assert_eq!(doc["changes"][0]["applied"], json!(true));

@@ -10,21 +10,20 @@
 //!   wspath ──► relay (records) ──► Prism (validates) ──► CloudflareApi fake (state)
 
 use super::cloudflare_api::{response, serve, CloudflareApi, RawResponse, Request};
+use super::ports::{free_port, retry_on_addr_in_use};
+use super::process::ServerProcess;
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::ops::Deref;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
-
-/// How long Prism gets to load the document and listen (it is a node program: ~1 s warm).
-const PRISM_START: Duration = Duration::from_secs(30);
+use std::time::Duration;
 
 fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    super::repo_root()
 }
 
 /// The contract: a copy of ../shared/cloudflare/openapi-subset.json kept in the repo.
@@ -51,79 +50,32 @@ fn prism_bin() -> io::Result<PathBuf> {
     }
 }
 
-/// A running `prism proxy`, stopped by pid on Drop.
+/// A running `prism proxy` (a node process, ~1 s to start), stopped by pid on Drop.
 pub struct Prism {
-    child: Child,
+    process: ServerProcess,
     port: u16,
-    log: tempfile::NamedTempFile,
+    _dir: tempfile::TempDir,
 }
 
 impl Prism {
     /// `prism proxy -h 127.0.0.1 -p PORT <contract> <upstream>`, ready when its port accepts.
     pub fn proxy(upstream: &str) -> io::Result<Prism> {
         let bin = prism_bin()?;
-        let mut last = None;
-        // The port is free when chosen but another process may take it first: retry then.
-        for _ in 0..5 {
+        retry_on_addr_in_use(|| {
             let port = free_port()?;
-            let log = tempfile::Builder::new()
-                .prefix("prism-")
-                .suffix(".log")
-                .tempfile()?;
-            let child = Command::new(&bin)
-                .args(["proxy", "-h", "127.0.0.1", "-p", &port.to_string()])
+            let dir = tempfile::Builder::new().prefix("wspath-prism-").tempdir()?;
+            let mut cmd = Command::new(&bin);
+            cmd.args(["proxy", "-h", "127.0.0.1", "-p", &port.to_string()])
                 .arg(contract_path())
-                .arg(upstream)
-                .stdin(Stdio::null())
-                .stdout(log.reopen()?)
-                .stderr(log.reopen()?)
-                .spawn()
-                .map_err(|e| {
-                    io::Error::new(e.kind(), format!("cannot run {}: {e}", bin.display()))
-                })?;
-            let mut prism = Prism { child, port, log };
-            match prism.wait_ready() {
-                Ok(()) => return Ok(prism),
-                Err(e) if e.kind() == io::ErrorKind::AddrInUse => last = Some(e),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| io::Error::other("prism did not start")))
-    }
-
-    fn wait_ready(&mut self) -> io::Result<()> {
-        let deadline = Instant::now() + PRISM_START;
-        let mut pause = Duration::from_millis(20);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                let log = self.log_text();
-                let kind = if log.contains("EADDRINUSE") {
-                    io::ErrorKind::AddrInUse
-                } else {
-                    io::ErrorKind::Other
-                };
-                return Err(io::Error::new(
-                    kind,
-                    format!("prism exited ({status}):\n{log}"),
-                ));
-            }
-            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "prism did not listen on 127.0.0.1:{} within {PRISM_START:?}:\n{}",
-                        self.port,
-                        self.log_text()
-                    ),
-                ));
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(100));
-        }
+                .arg(upstream);
+            let mut process = ServerProcess::spawn("prism", cmd, &dir.path().join("prism.log"))?;
+            process.wait_ready(port, || true)?;
+            Ok(Prism {
+                process,
+                port,
+                _dir: dir,
+            })
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -131,21 +83,8 @@ impl Prism {
     }
 
     pub fn log_text(&self) -> String {
-        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+        std::fs::read_to_string(&self.process.log).unwrap_or_default()
     }
-}
-
-impl Drop for Prism {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
 }
 
 /// One request through the relay, as Prism answered it.

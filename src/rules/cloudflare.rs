@@ -258,6 +258,77 @@ pub fn origin_hop(f: &EdgeFacts, target: &Target) -> Option<Hop> {
     })
 }
 
+/// What Cloudflare adds to a `check`: the hop the facts and findings belong to and, when the
+/// user typed no hops, the hops to walk (edge, then the origin the DNS record names).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Discovery {
+    /// `Some` when the user typed no `--hop`: walk these instead of the bare target.
+    pub hops: Option<Vec<Hop>>,
+    /// Name of the hop to attach `findings` and `facts` to.
+    pub edge: String,
+    pub findings: Vec<Finding>,
+    pub facts: Vec<Fact>,
+}
+
+/// Name of the edge hop wspath builds from Cloudflare's facts.
+pub const EDGE_HOP: &str = "edge";
+
+/// Decides where Cloudflare's facts go. With typed hops: the first `cdn` hop, else the first
+/// hop (the one clients reach). Without: `edge` (the target as DNS resolves it, which is
+/// Cloudflare when the record is proxied) followed by [`origin_hop`]; when the record is DNS
+/// only there is no edge to add, and the facts go to the target itself.
+pub fn discover(f: &EdgeFacts, target: &Target, typed_hops: &[Hop]) -> Discovery {
+    let findings = findings(f, target);
+    let facts = facts(f);
+    if let Some(first) = typed_hops.first() {
+        let edge = typed_hops
+            .iter()
+            .find(|h| h.kind == HopKind::Cdn)
+            .unwrap_or(first);
+        return Discovery {
+            hops: None,
+            edge: edge.name.clone(),
+            findings,
+            facts,
+        };
+    }
+    let direct = Hop::direct(target);
+    match origin_hop(f, target) {
+        Some(origin) => {
+            let edge = Hop {
+                name: EDGE_HOP.to_string(),
+                kind: HopKind::Cdn,
+                ..direct
+            };
+            Discovery {
+                edge: edge.name.clone(),
+                hops: Some(vec![edge, origin]),
+                findings,
+                facts,
+            }
+        }
+        None => Discovery {
+            edge: direct.name.clone(),
+            hops: Some(vec![direct]),
+            findings,
+            facts,
+        },
+    }
+}
+
+/// The plan `check --fix` offers when the culprit is the edge hop and Cloudflare's
+/// `websockets` setting explains it; `None` when the setting is not the cause.
+pub fn culprit_plan(
+    f: &EdgeFacts,
+    culprit_hop: Option<&str>,
+    edge: &str,
+) -> Option<Result<Plan, Error>> {
+    if culprit_hop != Some(edge) || f.websockets.value != OnOff::Off || !edge_in_path(f) {
+        return None;
+    }
+    Some(websockets_plan(&f.zone, &f.websockets))
+}
+
 /// Turns WebSockets on: one change when off, a note when already on, an error when the plan
 /// does not allow the change.
 pub fn websockets_plan(zone: &Zone, websockets: &Setting<OnOff>) -> Result<Plan, Error> {
@@ -383,6 +454,34 @@ mod tests {
         let wss = Target::parse("wss://chat.example.com/ws").unwrap();
         assert!(ids(&findings(&facts, &ws)).contains(&id::ALWAYS_USE_HTTPS_WS));
         assert!(!ids(&findings(&facts, &wss)).contains(&id::ALWAYS_USE_HTTPS_WS));
+    }
+
+    #[test]
+    fn discovery_builds_edge_then_origin_only_without_typed_hops() {
+        let t = Target::parse("wss://chat.example.com/ws").unwrap();
+        let f = facts_with(OnOff::Off, SslMode::Full, true, OnOff::Off);
+        let d = discover(&f, &t, &[]);
+        let hops = d.hops.expect("hops");
+        assert_eq!(hops.len(), 2);
+        assert_eq!(
+            (hops[0].name.as_str(), hops[0].kind, hops[0].connect.clone()),
+            ("edge", HopKind::Cdn, None)
+        );
+        assert_eq!(hops[1].connect, Some(("origin.example.net".into(), 443)));
+        assert_eq!(d.edge, "edge");
+        assert!(culprit_plan(&f, Some("edge"), &d.edge).is_some());
+        assert!(culprit_plan(&f, Some("origin"), &d.edge).is_none());
+
+        let typed = vec![
+            crate::hop::HopSpec::parse("lb=127.0.0.1:1")
+                .unwrap()
+                .resolve(&t),
+            crate::hop::HopSpec::parse("cf:cdn=127.0.0.1:2")
+                .unwrap()
+                .resolve(&t),
+        ];
+        let d = discover(&f, &t, &typed);
+        assert_eq!((d.hops, d.edge.as_str()), (None, "cf"));
     }
 
     #[test]

@@ -590,3 +590,22 @@ async fn a_silent_server_times_out_after_the_retries() {
     );
     stop.store(true, Ordering::SeqCst);
 }
+
+/// DNS Read is the one permission error Prism cannot watch: the contract's 4xx schema for
+/// `dns_records` demands `success: true` and `success: false` at once, so any 4xx answer there
+/// is a "violation". The fake is asked directly.
+#[tokio::test]
+async fn token_without_dns_read_is_named_when_reading_the_edge() {
+    let fake = CloudflareApi::with_site(TOKEN, ZONE, HOST, "on").expect("fake");
+    fake.add_token("no-dns", &[Perm::ZoneRead, Perm::ZoneSettingsRead]);
+    let c = Client::new(
+        reqwest::Client::new(),
+        &fake.url(),
+        Credentials::Token(Secret::new("no-dns")),
+        ClientOptions::default(),
+    )
+    .expect("client");
+    let e = c.edge_facts(HOST).await.unwrap_err().to_string();
+    assert!(e.contains("lack the DNS Read permission"), "{e}");
+    assert!(!e.contains("no-dns"), "the token leaked into: {e}");
+}

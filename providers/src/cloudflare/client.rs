@@ -223,7 +223,7 @@ impl Client {
                 Ok(r) => r,
                 Err(e) if retries_left && (e.is_timeout() || e.is_connect()) => {
                     let delay = self.backoff(attempt);
-                    tracing::info!(request = %what, error = %transport_message(&e, &self.options), ?delay, "Cloudflare API: retrying");
+                    tracing::info!(request = %what, error = %transport_message(e, &self.options), ?delay, "Cloudflare API: retrying");
                     tokio::time::sleep(delay).await;
                     attempt += 1;
                     continue;
@@ -231,7 +231,7 @@ impl Client {
                 Err(e) => {
                     return Err(Error::Transport {
                         provider: PROVIDER,
-                        message: format!("{what}: {}", transport_message(&e, &self.options)),
+                        message: format!("{what}: {}", transport_message(e, &self.options)),
                     })
                 }
             };
@@ -249,7 +249,7 @@ impl Client {
                 provider: PROVIDER,
                 message: format!(
                     "{what}: reading the body: {}",
-                    transport_message(&e, &self.options)
+                    transport_message(e, &self.options)
                 ),
             })?;
             tracing::debug!(request = %what, status = status.as_u16(), bytes = bytes.len(), "Cloudflare API response");
@@ -316,7 +316,10 @@ fn is_retryable(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error()
 }
 
-fn transport_message(e: &reqwest::Error, options: &ClientOptions) -> String {
+/// What went wrong on the wire, without the URL (a base URL may carry a gateway's userinfo;
+/// the caller already says which request it was).
+fn transport_message(e: reqwest::Error, options: &ClientOptions) -> String {
+    let e = e.without_url();
     if e.is_timeout() {
         return format!(
             "no answer within {}s",
@@ -325,7 +328,7 @@ fn transport_message(e: &reqwest::Error, options: &ClientOptions) -> String {
     }
     // reqwest's top-level message is generic; the cause says what actually failed.
     let mut msg = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
         msg = format!("{msg}: {s}");
         source = s.source();

@@ -609,3 +609,30 @@ async fn token_without_dns_read_is_named_when_reading_the_edge() {
     assert!(e.contains("lack the DNS Read permission"), "{e}");
     assert!(!e.contains("no-dns"), "the token leaked into: {e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websockets_off_on_a_proxied_record_is_an_error_finding_with_the_fix() {
+    let api = site("off");
+    let facts = client(&api, TOKEN).edge_facts(HOST).await.expect("facts");
+    let target = Target::parse(&format!("wss://{HOST}/ws")).expect("target");
+    let findings = rules::findings(&facts, &target);
+    let off = findings
+        .iter()
+        .find(|f| f.id == rules::id::WEBSOCKETS_OFF)
+        .expect("websockets-off finding");
+    assert_eq!(off.severity, Severity::Error);
+    assert!(off.message.contains("refuses every upgrade"), "{off:?}");
+    assert!(
+        off.fix
+            .as_deref()
+            .is_some_and(|f| f.contains("wspath fix --cloudflare chat.example.com --yes")),
+        "{off:?}"
+    );
+    let plan = rules::websockets_plan(&facts.zone, &facts.websockets).expect("plan");
+    assert_eq!(plan.changes.len(), 1);
+    // The default origin hop: the A record's address, TLS on 443 (ssl = full).
+    let hop = rules::origin_hop(&facts, &target).expect("origin");
+    assert_eq!(hop.connect, Some(("198.51.100.4".to_string(), 443)));
+    assert_eq!(hop.scheme, Scheme::Wss);
+    api.assert_conforms();
+}

@@ -4,4 +4,5 @@
 
 mod check;
 mod cloudflare;
+mod probe;
 mod support;

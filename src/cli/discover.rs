@@ -6,6 +6,7 @@
 //! `Report::attach` once the walk is done, where they can sharpen the culprit's sentence.
 
 use super::check::CheckArgs;
+use super::fix::cloudflare::CheckEdge;
 use wspath::finding::{Fact, Finding};
 use wspath::walk::CheckConfig;
 
@@ -17,30 +18,38 @@ pub struct Attachment {
     pub facts: Vec<Fact>,
 }
 
+/// What discovery found: attachments for the report, and what `check --fix` needs.
+pub struct Discovered {
+    pub attachments: Vec<Attachment>,
+    /// Cloudflare's facts and client, when Cloudflare took part (`--cloudflare`, or by default
+    /// with credentials in the environment).
+    pub cloudflare: Option<CheckEdge>,
+}
+
 /// Runs every integration the flags ask for; may add hops to `config`.
-pub async fn discover(
-    args: &CheckArgs,
-    config: &mut CheckConfig,
-) -> anyhow::Result<Vec<Attachment>> {
+pub async fn discover(args: &CheckArgs, config: &mut CheckConfig) -> anyhow::Result<Discovered> {
     // Integrations plug in here, each behind its flag: `config.hops.insert(0, …)` for a hop
     // found outside the user's list, `attachments.push(…)` for what it read. Until one exists,
     // asking for it explicitly is an error rather than a silent no-op; defaults (credentials in
     // the environment) simply do nothing yet.
-    let _: &mut CheckConfig = config;
-    let attachments = Vec::new();
+    let mut attachments = Vec::new();
     if args.nginx_conf.is_some() {
         not_available("--nginx-conf")?;
     }
-    if args.cloudflare {
-        not_available("--cloudflare")?;
+    let cloudflare = super::fix::cloudflare::for_check(args, config).await?;
+    if let Some(cf) = &cloudflare {
+        attachments.push(cf.attachment.clone());
     }
     if args.aws || args.alb.is_some() || args.region.is_some() || args.profile.is_some() {
         not_available(first_aws_flag(args))?;
     }
-    if args.fix {
-        not_available("--fix")?;
+    if args.fix && cloudflare.is_none() {
+        anyhow::bail!("--fix can so far only plan Cloudflare's websockets setting, which needs Cloudflare facts: add --cloudflare and set CLOUDFLARE_API_TOKEN");
     }
-    Ok(attachments)
+    Ok(Discovered {
+        attachments,
+        cloudflare,
+    })
 }
 
 fn first_aws_flag(args: &CheckArgs) -> &'static str {
@@ -79,7 +88,9 @@ mod tests {
         let a = args(&["--no-cloudflare", "--no-aws"]);
         let mut config = check::config(&a).unwrap();
         let before = config.hops.clone();
-        assert_eq!(discover(&a, &mut config).await.unwrap(), Vec::new());
+        let found = discover(&a, &mut config).await.unwrap();
+        assert_eq!(found.attachments, Vec::new());
+        assert!(found.cloudflare.is_none());
         assert_eq!(config.hops, before);
     }
 
@@ -90,19 +101,25 @@ mod tests {
                 &["--nginx-conf", "/etc/nginx/nginx.conf"][..],
                 "--nginx-conf",
             ),
-            (&["--cloudflare"][..], "--cloudflare"),
             (&["--aws"][..], "--aws"),
             (&["--alb", "my-alb"][..], "--alb"),
             (&["--region", "eu-west-1"][..], "--region"),
-            (&["--fix"][..], "--fix"),
         ] {
             let a = args(flags);
             let mut config = check::config(&a).unwrap();
-            let e = discover(&a, &mut config).await.unwrap_err().to_string();
+            let e = discover(&a, &mut config).await.err().unwrap().to_string();
             assert_eq!(
                 e,
                 format!("{name} is not available yet in this build of wspath check")
             );
         }
+    }
+
+    #[tokio::test]
+    async fn fix_without_cloudflare_facts_says_what_it_needs() {
+        let a = args(&["--fix", "--no-cloudflare"]);
+        let mut config = check::config(&a).unwrap();
+        let e = discover(&a, &mut config).await.err().unwrap().to_string();
+        assert!(e.contains("--fix") && e.contains("--cloudflare"), "{e}");
     }
 }

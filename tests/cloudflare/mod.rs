@@ -5,6 +5,8 @@
 //! A few tests talk to a deliberately broken server without Prism (malformed body, no
 //! answer): those answers break the contract on purpose.
 
+mod check;
+
 use crate::support::cli::{self, CliOutput};
 use crate::support::cloudflare_api::{response, serve, CloudflareApi, Perm, ALL_PERMS};
 use crate::support::prism::CheckedApi;

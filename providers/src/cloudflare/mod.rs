@@ -250,7 +250,13 @@ fn readable<T>(r: Result<Setting<T>, Error>) -> Result<Readable<T>, Error> {
         Ok(s) => Ok(Readable::Read(s)),
         Err(e @ (Error::Auth(_) | Error::Api { .. } | Error::NotFound(_))) => {
             tracing::info!(error = %e, "Cloudflare setting not readable");
-            Ok(Readable::NotReadable(e.to_string()))
+            // The status and API message say why; the request itself is noise beside a fact.
+            let text = e.to_string();
+            let why = match text.split_once(": HTTP ") {
+                Some((_, detail)) => format!("HTTP {detail}"),
+                None => text,
+            };
+            Ok(Readable::NotReadable(why))
         }
         Err(e) => Err(e),
     }

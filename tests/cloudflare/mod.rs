@@ -461,7 +461,7 @@ fn the_token_never_appears_in_any_output() {
         }
     }
     // An unknown token (400/6003 from the API) and a broken base URL.
-    runs.push(run(
+    let rejected = run(
         &unknown,
         &[
             "fix",
@@ -472,11 +472,46 @@ fn the_token_never_appears_in_any_output() {
             "--format",
             "json",
         ],
-    ));
+    );
+    assert_eq!(rejected.code, Some(2), "{}", rejected.describe());
+    assert!(
+        rejected
+            .stderr
+            .contains("rejected the credentials in CLOUDFLARE_API_TOKEN"),
+        "{}",
+        rejected.describe()
+    );
+    runs.push(rejected);
     let mut bad_url = token.clone();
     bad_url[1].1 = "http://127.0.0.1:1".to_string();
     runs.push(run(&bad_url, &["fix", "--cloudflare", HOST, "-vvv"]));
-    // Then apply, and the run after it.
+    // `check` in every format, with and without --fix, its edge on a closed loopback port
+    // (nothing leaves the machine), then `fix --yes` and `check --fix --yes`.
+    let closed = crate::support::free_port().expect("port");
+    let edge = format!("edge=127.0.0.1:{closed}");
+    let target = format!("ws://{HOST}/ws");
+    for env in [&token, &key] {
+        for format in ["human", "json", "junit", "sarif"] {
+            for extra in [
+                &["-vvv"][..],
+                &["-vvv", "--fix"][..],
+                &["-v", "--cloudflare"][..],
+            ] {
+                let mut args = vec![
+                    "check",
+                    &target,
+                    "--hop",
+                    &edge,
+                    "--timeout",
+                    "2s",
+                    "--format",
+                    format,
+                ];
+                args.extend_from_slice(extra);
+                runs.push(run(env, &args));
+            }
+        }
+    }
     runs.push(run(&token, &["fix", "--cloudflare", HOST, "--yes", "-vvv"]));
     runs.push(run(
         &key,
@@ -490,19 +525,35 @@ fn the_token_never_appears_in_any_output() {
             "json",
         ],
     ));
-    // The other commands with the secret in the environment.
     runs.push(run(
         &token,
         &[
             "check",
-            &format!("wss://{HOST}/ws"),
-            "--cloudflare",
-            "-vvv",
+            &target,
+            "--hop",
+            &edge,
             "--timeout",
             "2s",
+            "--fix",
+            "--yes",
+            "-vvv",
         ],
     ));
+    let conf = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(conf.path(), "events {}\nhttp { server { listen 127.0.0.1:8080; location / { proxy_pass http://127.0.0.1:9000; } } }\n").expect("write conf");
+    let conf_path = conf.path().display().to_string();
+    for format in ["human", "json"] {
+        runs.push(run(
+            &token,
+            &["lint", "nginx", &conf_path, "--format", format, "-vvv"],
+        ));
+    }
     runs.push(run(&token, &["--help"]));
+    let checks_with_facts = runs
+        .iter()
+        .filter(|r| r.stdout.contains("websockets") && r.stdout.contains("example.com"))
+        .count();
+    assert!(checks_with_facts > 0, "no run printed Cloudflare facts");
 
     let logged = runs
         .iter()
@@ -522,16 +573,6 @@ fn the_token_never_appears_in_any_output() {
             );
         }
     }
-    // The 400/6003 run says the credentials were rejected, without echoing them.
-    let rejected = &runs[runs.len() - 6];
-    assert_eq!(rejected.code, Some(2), "{}", rejected.describe());
-    assert!(
-        rejected
-            .stderr
-            .contains("rejected the credentials in CLOUDFLARE_API_TOKEN"),
-        "{}",
-        rejected.describe()
-    );
 }
 
 /// A server that breaks the contract on purpose (no Prism: it would only report the obvious).

@@ -120,6 +120,12 @@ fn check_fix_offers_the_plan_and_applies_it_with_yes() {
         dry.describe()
     );
     assert_eq!(api.setting(ZONE, "websockets"), Some(json!("off")));
+    // Beside a JSON report the plan goes to stderr: stdout stays one document.
+    let mut as_json = base.to_vec();
+    as_json.extend(["--format", "json"]);
+    let out = run(&env, &as_json);
+    assert_eq!(doc(&out)["culprit"]["hop"], "edge", "{}", out.describe());
+    assert!(out.stderr.contains("off -> on"), "{}", out.describe());
 
     let mut apply = base.to_vec();
     apply.push("--yes");

@@ -679,3 +679,37 @@ async fn websockets_off_on_a_proxied_record_is_an_error_finding_with_the_fix() {
     assert_eq!(hop.scheme, Scheme::Wss);
     api.assert_conforms();
 }
+
+/// The harness itself: a fake answer that breaks the contract, or a request without
+/// credentials, is caught by Prism and fails `assert_conforms`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prism_catches_a_fake_or_a_request_that_breaks_the_contract() {
+    let api = site("on");
+    api.set_setting(ZONE, "websockets", json!("maybe"), true);
+    let url = format!(
+        "{}/zones/{}/settings/websockets",
+        api.url(),
+        api.zone_id(ZONE)
+    );
+    let http = reqwest::Client::new();
+    let answer = http
+        .get(&url)
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("through the relay");
+    assert_eq!(answer.status(), 200);
+    let unauthenticated = http.get(&url).send().await.expect("through the relay");
+    assert_eq!(unauthenticated.status(), 400);
+
+    let exchanges = api.exchanges();
+    let violations: Vec<&str> = exchanges
+        .iter()
+        .filter_map(|e| e.violations.as_deref())
+        .collect();
+    assert_eq!(violations.len(), 2, "{exchanges:?}");
+    assert!(violations[0].contains("result.value"), "{violations:?}");
+    assert!(violations[1].contains("security"), "{violations:?}");
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| api.assert_conforms()));
+    assert!(caught.is_err(), "assert_conforms let a violation through");
+}

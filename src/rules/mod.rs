@@ -1,1 +1,3 @@
 //! Rules: provider facts → findings. The one place that decides what a fact means for WebSockets.
+
+pub mod cloudflare;

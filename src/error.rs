@@ -28,6 +28,9 @@ pub enum Error {
     /// An nginx configuration that nginx itself would refuse; `location` is `file:line`.
     #[error("{location}: {message}")]
     NginxConfig { location: String, message: String },
+    /// A fix that would do harm or cannot do what was asked; the message says what to do instead.
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Provider(#[from] wspath_providers::Error),
 }

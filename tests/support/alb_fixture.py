@@ -10,6 +10,7 @@ usage: alb_fixture.py ENDPOINT build < spec.json
 
 import json
 import sys
+import urllib.request
 
 import boto3
 
@@ -81,7 +82,22 @@ def build(spec):
         listeners[f'{li["protocol"]}:{li["port"]}'] = arn
         for rule in li.get("rules", []):
             elbv2.create_rule(ListenerArn=arn, Priority=rule["priority"], Conditions=conditions(rule), Actions=action(rule, tgs))
-    print(json.dumps({"lb_arn": lb_arn, "dns_name": lb["DNSName"], "listeners": listeners, "target_groups": tgs}))
+    out = {"lb_arn": lb_arn, "dns_name": lb["DNSName"], "listeners": listeners, "target_groups": tgs}
+    if "iam_user" in spec:
+        out["access_key"] = restricted_user(spec["iam_user"])
+    print(json.dumps(out))
+
+
+def restricted_user(spec):
+    """A user allowed only spec["allow"]; then moto starts enforcing IAM for every request."""
+    iam = boto3.client("iam", **KW)
+    iam.create_user(UserName="wspath")
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": spec["allow"], "Resource": "*"}]}
+    if spec["allow"]:
+        iam.put_user_policy(UserName="wspath", PolicyName="wspath", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="wspath")["AccessKey"]
+    urllib.request.urlopen(urllib.request.Request(ENDPOINT + "/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"})).read()
+    return {"id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
 
 
 def dump(lb_arn):

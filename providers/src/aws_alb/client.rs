@@ -2,13 +2,12 @@
 //! SSO, instance roles; `--region`; `AWS_ENDPOINT_URL`), with every call under a timeout and a
 //! bounded retry, and credentials checked up front so a missing login is one clear line.
 
-use super::errors::{action, one_line};
+use super::errors::{action, chain};
 use crate::Error;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_elasticloadbalancingv2::config::ProvideCredentials;
-use aws_sdk_elasticloadbalancingv2::error::DisplayErrorContext;
 use aws_sdk_elasticloadbalancingv2::Client;
 use std::time::Duration;
 
@@ -48,6 +47,15 @@ pub async fn connect(opts: &ClientOptions) -> Result<Client, Error> {
         loader = loader.profile_name(profile);
     }
     if let Some(region) = &opts.region {
+        let valid = !region.is_empty()
+            && region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !valid {
+            return Err(Error::Config(format!(
+                "invalid --region '{region}': an AWS region looks like us-east-1"
+            )));
+        }
         loader = loader.region(Region::new(region.clone()));
     }
     if let Some(url) = &opts.endpoint_url {
@@ -60,7 +68,7 @@ pub async fn connect(opts: &ClientOptions) -> Result<Client, Error> {
             message: "loading the AWS configuration timed out".into(),
         })?;
     if config.region().is_none() {
-        return Err(Error::Auth(
+        return Err(Error::Config(
             "no AWS region: pass --region, set AWS_REGION, or give the profile a region".into(),
         ));
     }
@@ -70,9 +78,7 @@ pub async fn connect(opts: &ClientOptions) -> Result<Client, Error> {
     match tokio::time::timeout(opts.timeout, provider.provide_credentials()).await {
         Err(_) => return Err(no_credentials("looking for them timed out")),
         Ok(Err(e)) => {
-            return Err(no_credentials(&one_line(
-                &DisplayErrorContext(&e).to_string(),
-            )))
+            return Err(no_credentials(&chain(&e)))
         }
         Ok(Ok(_)) => {}
     }

@@ -2,7 +2,7 @@
 //! the user knows which permission to add. Messages are one line and never carry key ids.
 
 use crate::Error;
-use aws_sdk_elasticloadbalancingv2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_elasticloadbalancingv2::error::{ProvideErrorMetadata, SdkError};
 
 pub(crate) const PROVIDER: &str = "AWS ELBv2";
 
@@ -39,25 +39,38 @@ const DENIED: &[&str] = &[
 ];
 
 /// The service's error code, when the service answered (used to tell `PriorityInUse` apart).
-pub(crate) fn code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
+/// Falls back to the `x-amzn-errortype` header when the body's code could not be read (some
+/// error bodies, e.g. from emulators or proxies, use another XML shape).
+pub(crate) fn code<E: ProvideErrorMetadata>(err: &SdkError<E>) -> Option<String> {
     match err {
-        SdkError::ServiceError(se) => se.err().code(),
+        SdkError::ServiceError(se) => se.err().code().map(str::to_string).or_else(|| {
+            se.raw()
+                .headers()
+                .get("x-amzn-errortype")
+                .map(|h| h.split(':').next().unwrap_or(h).to_string())
+        }),
         _ => None,
     }
 }
 
-pub(crate) fn from_sdk<E, R>(action: &'static str, err: SdkError<E, R>) -> Error
+pub(crate) fn from_sdk<E>(action: &'static str, err: SdkError<E>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     match &err {
         SdkError::ServiceError(se) => {
-            let code = se.err().code().unwrap_or("error");
+            let status = se.raw().status().as_u16();
+            let code = code(&err).unwrap_or_else(|| format!("HTTP {status}"));
+            let code = code.as_str();
             let message = one_line(se.err().message().unwrap_or(""));
-            if DENIED.contains(&code) {
+            let detail = if message.is_empty() {
+                code.to_string()
+            } else {
+                format!("{code}: {message}")
+            };
+            if DENIED.contains(&code) || status == 403 {
                 Error::Auth(format!(
-                    "AWS refused {action} ({code}: {message}); the credentials need IAM permission {action}"
+                    "AWS refused {action} ({detail}); the credentials are invalid or lack IAM permission {action}"
                 ))
             } else if code == "TooManyRules" {
                 Error::Api {
@@ -69,7 +82,7 @@ where
             } else {
                 Error::Api {
                     provider: PROVIDER,
-                    message: format!("{action}: {code}: {message}"),
+                    message: format!("{action}: {detail}"),
                 }
             }
         }
@@ -78,7 +91,7 @@ where
             message: format!("{action}: timed out"),
         },
         _ => {
-            let detail = one_line(&DisplayErrorContext(&err).to_string());
+            let detail = chain(&err);
             if detail.to_ascii_lowercase().contains("credential") {
                 Error::Auth(format!(
                     "no usable AWS credentials for {action} ({detail}); set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or pass --profile"
@@ -91,6 +104,30 @@ where
             }
         }
     }
+}
+
+/// The error and its causes (Display only: the Debug forms carry whole HTTP responses), one
+/// line, bounded.
+pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = next {
+        let s = e.to_string();
+        if !s.is_empty() && !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        next = e.source();
+    }
+    let mut s = one_line(&parts.join(": "));
+    if s.len() > 400 {
+        let mut cut = 400;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
 }
 
 /// One line, with anything shaped like an AWS access key id masked.

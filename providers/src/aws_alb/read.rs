@@ -132,12 +132,12 @@ fn lb_arn(lb: &LbRef) -> String {
     }
 }
 
-fn is_not_found<E, R>(e: &aws_sdk_elasticloadbalancingv2::error::SdkError<E, R>) -> bool
+fn is_not_found<E>(e: &aws_sdk_elasticloadbalancingv2::error::SdkError<E>) -> bool
 where
     E: aws_sdk_elasticloadbalancingv2::error::ProvideErrorMetadata,
 {
     matches!(
-        super::errors::code(e),
+        super::errors::code(e).as_deref(),
         Some("LoadBalancerNotFound") | Some("TargetGroupNotFound") | Some("ValidationError")
     )
 }

@@ -183,14 +183,16 @@ fn plan_route(facts: &AlbFacts, req: &RouteRequest, out: &mut AlbPlan) -> Result
         let hosts = listener.hosts();
         let host = match &req.host {
             Some(h) => Some(h.to_ascii_lowercase()),
-            None if hosts.len() >= 2 => return Err(Error::InvalidFlag {
-                flag: "--host",
-                input: String::new(),
-                reason: format!(
+            None if hosts.len() >= 2 => {
+                return Err(Error::InvalidFlag {
+                    flag: "--host",
+                    input: String::new(),
+                    reason: format!(
                     "listener {name} serves several hosts ({}): name the one the WebSocket is on",
                     hosts.join(", ")
                 ),
-            }),
+                })
+            }
             None => None,
         };
         if let Some(rule) = listener

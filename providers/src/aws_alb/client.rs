@@ -77,9 +77,7 @@ pub async fn connect(opts: &ClientOptions) -> Result<Client, Error> {
     };
     match tokio::time::timeout(opts.timeout, provider.provide_credentials()).await {
         Err(_) => return Err(no_credentials("looking for them timed out")),
-        Ok(Err(e)) => {
-            return Err(no_credentials(&chain(&e)))
-        }
+        Ok(Err(e)) => return Err(no_credentials(&chain(&e))),
         Ok(Ok(_)) => {}
     }
     Ok(Client::new(&config))

@@ -157,7 +157,9 @@ pub async fn create_rule(
                     .to_string();
                 return Ok(Applied::RuleCreated { arn, priority });
             }
-            Err(e) if code(&e).as_deref() == Some("PriorityInUse") && attempt < PRIORITY_RETRIES => {
+            Err(e)
+                if code(&e).as_deref() == Some("PriorityInUse") && attempt < PRIORITY_RETRIES =>
+            {
                 tracing::info!(
                     priority,
                     "priority taken meanwhile; trying the next free one"

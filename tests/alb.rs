@@ -1,0 +1,413 @@
+//! `aws_alb`: wspath's ELBv2 provider, rules and `fix --alb` against a real moto server.
+//! Each test has its own moto (parallel-safe); scenarios are built through the AWS APIs.
+
+#[path = "support/moto.rs"]
+mod moto;
+
+use moto::Moto;
+use serde_json::{json, Value};
+use wspath::rules::alb::{self, Expectation};
+use wspath::{Severity, Target};
+use wspath_providers::aws_alb::{self, LbRef};
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// An ALB with an HTTP:80 listener whose default forwards to `web`, a WebSocket target group
+/// `ws` (protocol version as given) and `rules` on the listener.
+fn scenario(name: &str, ws_version: &str, rules: Value, attributes: Value) -> Value {
+    json!({
+        "lb": name,
+        "attributes": attributes,
+        "target_groups": [
+            {"name": "ws", "protocol_version": ws_version, "targets": [{"id": "10.0.1.10", "port": 8080}]},
+            {"name": "web", "targets": [{"id": "10.0.1.11", "port": 8080}]}
+        ],
+        "listeners": [{"protocol": "HTTP", "port": 80, "default": {"forward": "web"}, "rules": rules}]
+    })
+}
+
+async fn analyse(moto: &Moto, lb: &str, url: &str) -> (Vec<wspath::Finding>, Vec<String>) {
+    let client = moto.client();
+    let facts = aws_alb::read(&client, &LbRef::parse(lb))
+        .await
+        .expect("read ALB");
+    let exp = Expectation::for_target(&Target::parse(url).expect("target"));
+    let facts_text = alb::facts(&facts, &exp)
+        .into_iter()
+        .map(|f| format!("{}: {}", f.name, f.value))
+        .collect();
+    (alb::findings(&facts, &exp), facts_text)
+}
+
+fn ids(findings: &[wspath::Finding]) -> Vec<&str> {
+    findings.iter().map(|f| f.id.as_str()).collect()
+}
+
+#[tokio::test]
+async fn alb_http2_target_group_on_ws_path_is_an_error() {
+    let moto = Moto::start();
+    // The config form (PathPatternConfig) of the condition, as the console writes it.
+    moto.build(scenario(
+        "h2",
+        "HTTP2",
+        json!([{"priority": 5, "path": ["/ws/*"], "forward": "ws", "config_form": true}]),
+        json!({"idle_timeout.timeout_seconds": 3600}),
+    ));
+    let (findings, facts) = analyse(&moto, "h2", "ws://app.example.com/ws/chat?x=1").await;
+    let f = findings
+        .iter()
+        .find(|f| f.id == "aws_alb/target-group-http2")
+        .unwrap_or_else(|| panic!("no http2 finding in {findings:?}"));
+    assert_eq!(f.severity, Severity::Error);
+    assert!(
+        f.evidence.contains("protocol version HTTP2"),
+        "{}",
+        f.evidence
+    );
+    assert!(
+        facts
+            .iter()
+            .any(|f| f.starts_with("route:") && f.contains("priority 5")),
+        "{facts:?}"
+    );
+    // Same ALB, a path the rule does not match (paths are case-sensitive): default → web, HTTP1.
+    let (findings, _) = analyse(&moto, "h2", "ws://app.example.com/WS/chat").await;
+    assert!(findings.is_empty(), "{findings:?}");
+}
+
+#[tokio::test]
+async fn alb_idle_timeout_60_is_a_warning_with_its_value() {
+    let moto = Moto::start();
+    moto.build(scenario(
+        "idle",
+        "HTTP1",
+        json!([{"priority": 1, "path": ["/ws/*"], "forward": "ws"}]),
+        json!({"idle_timeout.timeout_seconds": 60}),
+    ));
+    let (findings, facts) = analyse(&moto, "idle", "ws://app.example.com/ws/").await;
+    assert_eq!(ids(&findings), ["aws_alb/idle-timeout"], "{findings:?}");
+    assert_eq!(findings[0].severity, Severity::Warning);
+    assert!(
+        findings[0].message.contains("60 s"),
+        "{}",
+        findings[0].message
+    );
+    assert!(
+        facts.contains(&"idle_timeout.timeout_seconds: 60".to_string()),
+        "{facts:?}"
+    );
+}
+
+#[tokio::test]
+async fn alb_attributes_absent_mean_aws_defaults() {
+    let moto = Moto::start();
+    moto.build(scenario("dflt", "HTTP1", json!([]), json!({})));
+    let (findings, facts) = analyse(&moto, "dflt", "ws://app.example.com/ws/").await;
+    assert_eq!(ids(&findings), ["aws_alb/idle-timeout"], "{findings:?}");
+    assert!(
+        findings[0].evidence.contains("not set"),
+        "{}",
+        findings[0].evidence
+    );
+    assert!(
+        facts.contains(&"routing.http2.enabled: true (not set; AWS default)".to_string()),
+        "{facts:?}"
+    );
+}
+
+#[tokio::test]
+async fn alb_no_rule_no_listener_no_healthy_target_and_socketio() {
+    let moto = Moto::start();
+    moto.build(json!({
+        "lb": "many",
+        "attributes": {"idle_timeout.timeout_seconds": 3600},
+        "target_groups": [
+            {"name": "empty"},
+            {"name": "sio", "targets": [{"id": "10.0.1.12", "port": 3000}]}
+        ],
+        "listeners": [{"protocol": "HTTP", "port": 80, "default": {"fixed": 404}, "rules": [
+            {"priority": 1, "path": ["/ws/*"], "host": ["ws.example.com"], "forward": "empty"},
+            {"priority": 2, "path": ["/socket.io/*"], "forward": "sio"}
+        ]}]
+    }));
+    // Host matching is case-insensitive: this reaches the empty group.
+    let (f, _) = analyse(&moto, "many", "ws://WS.Example.com/ws/x").await;
+    assert_eq!(ids(&f), ["aws_alb/no-healthy-target"], "{f:?}");
+    // Another host falls to the default fixed-response 404.
+    let (f, _) = analyse(&moto, "many", "ws://other.example.com/ws/x").await;
+    assert_eq!(ids(&f), ["aws_alb/no-rule-for-path"], "{f:?}");
+    assert!(
+        f[0].evidence.contains("fixed-response 404"),
+        "{}",
+        f[0].evidence
+    );
+    let (f, _) = analyse(&moto, "many", "ws://other.example.com/socket.io/?EIO=4").await;
+    assert_eq!(ids(&f), ["aws_alb/socketio-no-stickiness"], "{f:?}");
+    // wss:// means HTTPS:443, which this ALB does not have.
+    let (f, _) = analyse(&moto, "many", "wss://ws.example.com/ws/x").await;
+    assert_eq!(ids(&f), ["aws_alb/no-listener"], "{f:?}");
+    // Behind Cloudflare with SSL flexible the origin is reached on HTTP:80, which exists.
+    let client = moto.client();
+    let facts = aws_alb::read(&client, &LbRef::parse("many"))
+        .await
+        .expect("read");
+    let target = Target::parse("wss://ws.example.com/ws/x").expect("target");
+    let exp = Expectation::behind_cloudflare(&target, "flexible");
+    assert_eq!(
+        ids(&alb::findings(&facts, &exp)),
+        ["aws_alb/no-healthy-target"]
+    );
+    let exp = Expectation::behind_cloudflare(&target, "strict");
+    assert_eq!(ids(&alb::findings(&facts, &exp)), ["aws_alb/no-listener"]);
+}
+
+#[tokio::test]
+async fn alb_found_by_dns_name_and_next_hops_from_healthy_targets() {
+    let moto = Moto::start();
+    let other = moto.build(scenario("other", "HTTP1", json!([]), json!({})));
+    let built = moto.build(json!({
+        "lb": "dns",
+        "target_groups": [{"name": "tls", "protocol": "HTTPS", "port": 8443,
+                           "targets": [{"id": "10.0.1.20", "port": 8443}, {"id": "10.0.1.21", "port": 9443}]}],
+        "listeners": [{"protocol": "HTTP", "port": 80, "default": {"forward": "tls"}}]
+    }));
+    let dns = built["dns_name"].as_str().expect("dns name");
+    assert_ne!(dns, other["dns_name"].as_str().expect("dns"));
+    let name = format!("dualstack.{}.", dns.to_ascii_uppercase());
+    assert!(aws_alb::is_elb_dns_name(&name));
+    let client = moto.client();
+    let facts = aws_alb::read(&client, &LbRef::parse(&name))
+        .await
+        .expect("read by DNS name");
+    assert_eq!(facts.load_balancer.name, "dns");
+    let exp = Expectation::for_target(&Target::parse("ws://a.example.com/ws").expect("target"));
+    let hops: Vec<String> = alb::next_hops(&facts, &exp)
+        .iter()
+        .map(|h| format!("{} {}", h.address, h.tls))
+        .collect();
+    assert_eq!(hops, ["10.0.1.20:8443 true", "10.0.1.21:9443 true"]);
+}
+
+#[test]
+fn alb_fix_plan_changes_nothing_then_yes_applies_then_nothing_to_do() {
+    let moto = Moto::start();
+    let built = moto.build(scenario(
+        "fixme",
+        "HTTP1",
+        json!([{"priority": 1, "path": ["/api/*"], "forward": "web"},
+               {"priority": 2, "path": ["/static/*"], "forward": "web"},
+               {"priority": 4, "path": ["/admin/*"], "forward": "web"}]),
+        json!({}),
+    ));
+    let lb_arn = built["lb_arn"].as_str().expect("arn");
+    let args = [
+        "fix",
+        "--alb",
+        "fixme",
+        "--path",
+        "/ws/*",
+        "--target-group",
+        "ws",
+        "--idle-timeout",
+        "3600",
+        "--stickiness",
+        "--format",
+        "json",
+    ];
+    let before = moto.dump(lb_arn);
+    let out = moto.wspath(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let plan: Value = serde_json::from_slice(&out.stdout).expect("json plan");
+    assert_eq!(plan["schema"], "wspath.fix/v1");
+    assert_eq!(plan["dry_run"], true);
+    let changes = plan["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 3, "{plan}");
+    assert!(changes
+        .iter()
+        .all(|c| c["applied"] == false && c["provider"] == "aws_alb"));
+    // The lowest free priority between the existing 1, 2 and 4.
+    assert!(
+        changes[0]["after"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("priority 3:"),
+        "{plan}"
+    );
+    assert_eq!(moto.dump(lb_arn), before, "a dry run changed the ALB");
+
+    let mut yes = args.to_vec();
+    yes.push("--yes");
+    let out = moto.wspath(&yes);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan: Value = serde_json::from_slice(&out.stdout).expect("json outcome");
+    assert!(plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .all(|c| c["applied"] == true));
+    let after = moto.dump(lb_arn);
+    let rule = after["rules"]["HTTP:80"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["priority"] == "3")
+        .unwrap_or_else(|| panic!("no rule at priority 3: {after}"));
+    assert_eq!(rule["conditions"][0]["Field"], "path-pattern");
+    assert!(rule["conditions"].to_string().contains("/ws/*"), "{rule}");
+    assert!(rule["actions"][0]["TargetGroupArn"]
+        .as_str()
+        .unwrap_or("")
+        .contains(":targetgroup/ws/"));
+    assert!(
+        after["lb_attributes"]
+            .to_string()
+            .contains(r#"["idle_timeout.timeout_seconds","3600"]"#),
+        "{after}"
+    );
+    assert!(
+        after["target_group_attributes"]["ws"]
+            .to_string()
+            .contains(r#"["stickiness.type","lb_cookie"]"#),
+        "{after}"
+    );
+    // Nothing was deleted or rewritten: the old rules are all still there.
+    for p in ["1", "2", "4", "default"] {
+        assert!(after["rules"]["HTTP:80"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .any(|r| r["priority"] == p));
+    }
+
+    let out = moto.wspath(&yes[..yes.len() - 1]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan: Value = serde_json::from_slice(&out.stdout).expect("json plan");
+    assert_eq!(plan["changes"], json!([]), "{plan}");
+    assert_eq!(plan["notes"].as_array().map(Vec::len), Some(3), "{plan}");
+    assert_eq!(moto.dump(lb_arn), after);
+    let human = moto.wspath(&[
+        "fix",
+        "--alb",
+        "fixme",
+        "--path",
+        "/ws/*",
+        "--target-group",
+        "ws",
+    ]);
+    assert_eq!(human.status.code(), Some(0));
+    assert!(
+        stdout(&human).contains("Nothing to change."),
+        "{}",
+        stdout(&human)
+    );
+}
+
+#[tokio::test]
+async fn alb_priority_taken_in_a_race_goes_to_the_next_free_one() {
+    let moto = Moto::start();
+    let built = moto.build(scenario(
+        "race",
+        "HTTP1",
+        json!([{"priority": 1, "path": ["/a/*"], "forward": "web"},
+               {"priority": 2, "path": ["/b/*"], "forward": "web"}]),
+        json!({}),
+    ));
+    let listener = built["listeners"]["HTTP:80"].as_str().expect("listener");
+    let tg = built["target_groups"]["ws"].as_str().expect("tg");
+    // Planned when 1 looked free; meanwhile 1 and 2 were taken.
+    let done = aws_alb::write::create_rule(&moto.client(), listener, 1, "/ws/*", None, tg)
+        .await
+        .expect("create rule");
+    match done {
+        aws_alb::Applied::RuleCreated { priority, .. } => assert_eq!(priority, 3),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn alb_unknown_load_balancer_is_a_clear_error_exit_2() {
+    let moto = Moto::start();
+    let out = moto.wspath(&["fix", "--alb", "nope", "--idle-timeout", "100"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no load balancer named 'nope' in us-east-1"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn alb_fix_refuses_http2_target_group() {
+    let moto = Moto::start();
+    let built = moto.build(scenario("refuse", "HTTP2", json!([]), json!({})));
+    let before = moto.dump(built["lb_arn"].as_str().expect("arn"));
+    let out = moto.wspath(&[
+        "fix",
+        "--alb",
+        "refuse",
+        "--path",
+        "/ws/*",
+        "--target-group",
+        "ws",
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("speaks HTTP2"), "{}", stderr(&out));
+    assert_eq!(moto.dump(built["lb_arn"].as_str().expect("arn")), before);
+}
+
+#[test]
+fn alb_access_denied_names_the_iam_action_and_no_secret() {
+    let moto = Moto::start();
+    let mut spec = scenario("denied", "HTTP1", json!([]), json!({}));
+    spec["iam_user"] = json!({"allow": ["elasticloadbalancing:Describe*"]});
+    let built = moto.build(spec);
+    let id = built["access_key"]["id"].as_str().expect("key id");
+    let secret = built["access_key"]["secret"].as_str().expect("secret");
+    let args = [
+        "fix",
+        "--alb",
+        "denied",
+        "--path",
+        "/ws/*",
+        "--target-group",
+        "ws",
+    ];
+    // Reading is allowed: the plan is printed.
+    let out = moto.wspath_as(&args, id, secret);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut yes = args.to_vec();
+    yes.push("--yes");
+    let out = moto.wspath_as(&yes, id, secret);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("elasticloadbalancing:CreateRule"), "{err}");
+    assert!(!err.contains(secret) && !err.contains(id), "{err}");
+    // With a wrong secret even reading is refused, and the error says which action.
+    let out = moto.wspath_as(&args, id, "wrong-secret");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("elasticloadbalancing:DescribeLoadBalancers"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn alb_without_credentials_is_a_clear_error_exit_2() {
+    let moto = Moto::start();
+    let out = moto.wspath_as(&["fix", "--alb", "x", "--idle-timeout", "100"], "", "");
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("no AWS credentials"), "{err}");
+    assert!(
+        err.contains("elasticloadbalancing:DescribeLoadBalancers"),
+        "{err}"
+    );
+}

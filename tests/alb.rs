@@ -411,3 +411,59 @@ fn alb_without_credentials_is_a_clear_error_exit_2() {
         "{err}"
     );
 }
+
+#[test]
+fn alb_fix_on_a_listener_serving_several_hosts_needs_and_adds_host_header() {
+    let moto = Moto::start();
+    let built = moto.build(scenario(
+        "hosts",
+        "HTTP1",
+        json!([{"priority": 1, "host": ["a.example.com"], "forward": "web"},
+               {"priority": 2, "host": ["b.example.com"], "forward": "web"}]),
+        json!({}),
+    ));
+    let lb_arn = built["lb_arn"].as_str().expect("arn");
+    let args = [
+        "fix",
+        "--alb",
+        "hosts",
+        "--path",
+        "/ws/*",
+        "--target-group",
+        "ws",
+        "--yes",
+    ];
+    let out = moto.wspath(&args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--host"), "{}", stderr(&out));
+    // Host rules 1 and 2 would catch the path first for their host: the new rule goes before
+    // them only if a priority is free there; none is, so it is refused rather than shadowed.
+    let mut with_host = args.to_vec();
+    with_host.extend(["--host", "A.example.com"]);
+    let out = moto.wspath(&with_host);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("never rewrites rules"),
+        "{}",
+        stderr(&out)
+    );
+    // A host no rule names yet: the new rule lands at 3 with both conditions.
+    let mut new_host = args.to_vec();
+    new_host.extend(["--host", "c.example.com"]);
+    let out = moto.wspath(&new_host);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dump = moto.dump(lb_arn);
+    let rule = dump["rules"]["HTTP:80"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["priority"] == "3")
+        .unwrap_or_else(|| panic!("no rule 3: {dump}"))
+        .clone();
+    let conds = rule["conditions"].to_string();
+    assert!(
+        conds.contains("host-header") && conds.contains("c.example.com"),
+        "{conds}"
+    );
+    assert!(conds.contains("/ws/*"), "{conds}");
+}

@@ -6,6 +6,7 @@
 pub mod fix;
 
 use crate::finding::{Fact, Finding, Severity};
+use crate::hop::{Hop, HopKind};
 use crate::target::{Scheme, Target};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -549,6 +550,66 @@ pub fn next_hops(facts: &AlbFacts, exp: &Expectation) -> Vec<NextHop> {
     out
 }
 
+impl NextHop {
+    /// The hop `check` probes for this target: its address, the target's Host and path, `wss`
+    /// when the target group speaks HTTPS. Named `TARGETGROUP-N` (1-based).
+    pub fn to_hop(&self, n: usize, target: &Target) -> Hop {
+        Hop {
+            name: format!("{}-{n}", self.target_group),
+            kind: HopKind::Backend,
+            connect: Some((self.address.ip().to_string(), self.address.port())),
+            scheme: if self.tls { Scheme::Wss } else { Scheme::Ws },
+            path: target.path.clone(),
+        }
+    }
+}
+
+/// The first address on the path that is an ELB DNS name: `check` reads AWS by default then.
+pub fn elb_address<'a>(addresses: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    addresses.into_iter().find(|a| aws_alb::is_elb_dns_name(a))
+}
+
+/// What `check` attaches to the lb hop, and the hops behind it.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    pub load_balancer: String,
+    pub facts: Vec<Fact>,
+    pub findings: Vec<Finding>,
+    pub next_hops: Vec<NextHop>,
+}
+
+/// Reads the ALB and applies the rules: the one call `check` makes for `--aws`.
+pub async fn discover(
+    client: &aws_alb::Client,
+    lb: &aws_alb::LbRef,
+    exp: &Expectation,
+) -> Result<Discovery, crate::Error> {
+    let read = aws_alb::read(client, lb).await?;
+    let mut facts = facts(&read, exp);
+    let next_hops = next_hops(&read, exp);
+    let unresolved = routing(&read, exp)
+        .target_groups
+        .iter()
+        .flat_map(|tg| tg.healthy_targets())
+        .filter(|t| !matches!(t.address, TargetAddress::Ip(_)))
+        .count();
+    if unresolved > 0 {
+        facts.push(fact(
+            "next_hops",
+            format!(
+                "{} healthy target(s) by IP probed next; {unresolved} not probed (no IP address from ELBv2)",
+                next_hops.len()
+            ),
+        ));
+    }
+    Ok(Discovery {
+        load_balancer: read.load_balancer.name.clone(),
+        findings: findings(&read, exp),
+        facts,
+        next_hops,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -558,5 +619,14 @@ mod tests {
         assert_eq!(suggested_pattern("/ws/chat?x=1"), "/ws/*");
         assert_eq!(suggested_pattern("/ws"), "/ws*");
         assert_eq!(suggested_pattern("/socket.io/"), "/socket.io/*");
+    }
+
+    #[test]
+    fn elb_addresses() {
+        assert_eq!(
+            elb_address(["example.com", "dualstack.a-1.eu-west-1.elb.amazonaws.com"]),
+            Some("dualstack.a-1.eu-west-1.elb.amazonaws.com")
+        );
+        assert_eq!(elb_address(["example.com"]), None);
     }
 }

@@ -235,7 +235,7 @@ fn alb_fix_plan_changes_nothing_then_yes_applies_then_nothing_to_do() {
         changes[0]["after"]
             .as_str()
             .unwrap_or("")
-            .starts_with("priority 3:"),
+            .starts_with("priority 3 ("),
         "{plan}"
     );
     assert_eq!(moto.dump(lb_arn), before, "a dry run changed the ALB");

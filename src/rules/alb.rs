@@ -131,7 +131,7 @@ pub fn describe_rule(rule: &Rule) -> String {
             .collect::<Vec<_>>()
             .join(" AND ")
     };
-    format!("priority {}: {conds} -> {}", rule.priority, rule.action)
+    format!("priority {} ({conds}): {}", rule.priority, rule.action)
 }
 
 pub fn describe_target_group(tg: &TargetGroup) -> String {
@@ -227,7 +227,7 @@ pub fn facts(facts: &AlbFacts, exp: &Expectation) -> Vec<Fact> {
             "route",
             match r.rule {
                 Some(rule) => format!(
-                    "{}{} on {}:{} matches rule priority {} -> {}",
+                    "{}{} on {}:{} matches rule priority {}: {}",
                     exp.host, exp.path, l.protocol, l.port, rule.priority, rule.action
                 ),
                 None => format!(

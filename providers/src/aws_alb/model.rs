@@ -245,9 +245,13 @@ pub struct WeightedTargetGroup {
     pub weight: Option<i32>,
 }
 
-/// `targetgroup/NAME/ID` from a target-group ARN: short enough to read, still unique.
+/// `NAME` from `arn:…:targetgroup/NAME/ID`: what people call the group (the ARN otherwise).
 pub fn short_arn(arn: &str) -> &str {
-    arn.rsplit(':').next().unwrap_or(arn)
+    let resource = arn.rsplit(':').next().unwrap_or(arn);
+    match resource.split('/').collect::<Vec<_>>().as_slice() {
+        ["targetgroup", name, _id] => name,
+        _ => arn,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

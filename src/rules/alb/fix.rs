@@ -215,7 +215,7 @@ fn plan_route(facts: &AlbFacts, req: &RouteRequest, out: &mut AlbPlan) -> Result
         let today = aws_alb::route(listener, &sample_host, &sample);
         let current = today.rule;
         let before = match current {
-            Some(r) => format!("'{sample}' hits {}", describe_rule(r)),
+            Some(r) => format!("'{sample}' hits rule {}", describe_rule(r)),
             None => format!("'{sample}' matches no rule"),
         };
         // The new rule must come before any existing rule that would catch the path first.
@@ -240,7 +240,7 @@ fn plan_route(facts: &AlbFacts, req: &RouteRequest, out: &mut AlbPlan) -> Result
                 file: None,
                 before,
                 after: format!(
-                    "priority {priority}: path-pattern {}{host_text} -> forward to {}",
+                    "priority {priority} (path-pattern {}{host_text}): forward to {}",
                     req.path_pattern, tg.name
                 ),
                 applied: false,

@@ -3,6 +3,7 @@
 //! timeout outlives a quiet socket, and whether the listener the traffic arrives on exists.
 //! Also the facts shown beside the hop and the next hops (healthy targets) for `check`.
 
+pub mod check;
 pub mod fix;
 
 use crate::finding::{Fact, Finding, Severity};

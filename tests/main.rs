@@ -1,2 +1,7 @@
 //! The one integration-test binary: real nginx, HAProxy and WebSocket backends on 127.0.0.1.
+//!
+//! One binary (not one per file) so cargo links once; each area adds its `mod` line here.
+
 mod alb;
+mod check;
+mod support;

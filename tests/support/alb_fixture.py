@@ -4,11 +4,12 @@ Test SETUP only: the code under test is wspath's Rust provider; this script just
 VPC, subnets, load balancer, target groups, targets and listeners through the ELBv2/EC2 APIs
 (boto3, which comes with moto) and prints the ARNs as JSON.
 
-usage: alb_fixture.py ENDPOINT build < spec.json
+usage: ALB_FIXTURE_SPEC=spec.json alb_fixture.py ENDPOINT build   (or the spec on stdin)
        alb_fixture.py ENDPOINT dump LB_ARN        (rules, LB and TG attributes, for before/after)
 """
 
 import json
+import os
 import sys
 import urllib.request
 
@@ -119,7 +120,12 @@ def dump(lb_arn):
 
 
 if sys.argv[2] == "build":
-    build(json.load(sys.stdin))
+    spec_file = os.environ.get("ALB_FIXTURE_SPEC")
+    if spec_file:
+        with open(spec_file) as f:
+            build(json.load(f))
+    else:
+        build(json.load(sys.stdin))
 elif sys.argv[2] == "dump":
     dump(sys.argv[3])
 else:

@@ -1,145 +1,113 @@
-//! A real moto server (AWS emulator) per test: free port, readiness by polling, stopped by pid
-//! on Drop, log in a temp dir. Scenarios are built through the AWS APIs by
-//! `tests/support/alb_fixture.py` (boto3, setup only); wspath's own code is what is tested.
+//! A real moto server (AWS emulator) per test: free port, ready when it answers HTTP, stopped by
+//! pid on Drop, log in its temp dir. Scenarios are built through the AWS APIs by
+//! `tests/support/alb_fixture.py` (boto3, setup only); what is tested is wspath's own code.
 
+use super::backend::python;
+use super::cli::{run, CliOutput};
+use super::ports::{free_port, retry_on_addr_in_use};
+use super::process::ServerProcess;
+use super::repo_root;
 use serde_json::Value;
-use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-pub fn python() -> PathBuf {
-    match std::env::var_os("WSPATH_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
-    }
-}
-
-fn fixture_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/alb_fixture.py")
-}
+/// Budget of one fixture-script run or one `wspath` run against moto.
+const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct Moto {
-    child: Child,
+    // Dropped first: the server stops before its temp dir goes.
+    server: ServerProcess,
     pub endpoint: String,
     dir: tempfile::TempDir,
 }
 
-impl Moto {
-    /// Starts moto on a free port and returns once it answers HTTP.
-    pub fn start() -> Moto {
-        let dir = tempfile::tempdir().expect("temp dir");
-        // A port picked by the OS can be taken again before moto binds it: retry a few times.
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("free port")
-                .port();
-            let log = std::fs::File::create(dir.path().join("moto.log")).expect("log file");
-            let mut child = Command::new(python())
-                .args([
-                    "-m",
-                    "moto.server",
-                    "-H",
-                    "127.0.0.1",
-                    "-p",
-                    &port.to_string(),
-                ])
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().expect("log file"))
-                .stderr(log)
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start moto with {}: {e}", python().display()));
-            if wait_ready(&mut child, SocketAddr::from(([127, 0, 0, 1], port))) {
-                return Moto {
-                    child,
-                    endpoint: format!("http://127.0.0.1:{port}"),
-                    dir,
-                };
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!(
-            "moto did not start; see its log in {}",
-            dir.path().display()
-        );
-    }
-}
-
-/// True once moto answers HTTP on `addr`; false if it exited or did not come up in time.
-fn wait_ready(child: &mut Child, addr: SocketAddr) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return false;
-        }
-        if let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
-            // Listening is not yet serving: ask for a page and wait for the status line.
-            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-            if s.write_all(b"GET /moto-api/data.json HTTP/1.0\r\nHost: moto\r\n\r\n")
-                .is_ok()
-            {
-                let mut buf = [0u8; 12];
-                if std::io::Read::read_exact(&mut s, &mut buf).is_ok()
-                    && buf.starts_with(b"HTTP/1.")
-                {
-                    return true;
-                }
-            }
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
+/// True once something on `port` answers an HTTP request (listening is not yet serving).
+fn answers_http(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect((Ipv4Addr::LOCALHOST, port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut head = [0u8; 8];
+    s.write_all(b"GET /moto-api/data.json HTTP/1.0\r\nHost: moto\r\n\r\n")
+        .is_ok()
+        && s.read_exact(&mut head).is_ok()
+        && head.starts_with(b"HTTP/1.")
 }
 
 impl Moto {
-    fn run_fixture(&self, args: &[&str], stdin: Option<&Value>) -> Value {
-        let mut child = Command::new(python())
-            .arg(fixture_script())
+    /// Starts `python -m moto.server` (what `moto_server` runs) on a free 127.0.0.1 port.
+    pub fn start() -> io::Result<Moto> {
+        let dir = tempfile::tempdir()?;
+        let (server, port) = retry_on_addr_in_use(|| {
+            let port = free_port()?;
+            let mut cmd = Command::new(python());
+            cmd.args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ]);
+            let mut server = ServerProcess::spawn("moto", cmd, &dir.path().join("moto.log"))?;
+            server.wait_ready(port, || answers_http(port))?;
+            Ok((server, port))
+        })?;
+        Ok(Moto {
+            server,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            dir,
+        })
+    }
+
+    fn fixture(&self, args: &[&str], stdin: Option<&Value>) -> io::Result<Value> {
+        let mut cmd = Command::new(python());
+        cmd.arg(repo_root().join("tests/support/alb_fixture.py"))
             .arg(&self.endpoint)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("fixture script");
-        {
-            let mut input = child.stdin.take().expect("stdin");
-            if let Some(v) = stdin {
-                input
-                    .write_all(v.to_string().as_bytes())
-                    .expect("write spec");
+            .args(args);
+        let out = match stdin {
+            // The spec goes in through a file: `run` closes stdin.
+            Some(v) => {
+                let path = self.dir.path().join("spec.json");
+                std::fs::write(&path, v.to_string())?;
+                cmd.stdin(Stdio::null());
+                cmd.env("ALB_FIXTURE_SPEC", &path);
+                run(cmd, RUN_TIMEOUT)?
             }
+            None => run(cmd, RUN_TIMEOUT)?,
+        };
+        if out.code != Some(0) {
+            return Err(io::Error::other(format!(
+                "alb_fixture.py {args:?} failed: {}",
+                out.describe()
+            )));
         }
-        let out = child.wait_with_output().expect("fixture output");
-        assert!(
-            out.status.success(),
-            "fixture {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("fixture JSON")
+        serde_json::from_str(&out.stdout)
+            .map_err(|e| io::Error::other(format!("alb_fixture.py printed no JSON ({e})")))
     }
 
     /// Builds the scenario `spec` (see alb_fixture.py) and returns its ARNs.
-    pub fn build(&self, spec: Value) -> Value {
-        self.run_fixture(&["build"], Some(&spec))
+    pub fn build(&self, spec: Value) -> io::Result<Value> {
+        self.fixture(&["build"], Some(&spec))
     }
 
     /// Rules, LB attributes and TG attributes as AWS reports them (for before/after).
-    pub fn dump(&self, lb_arn: &str) -> Value {
-        self.run_fixture(&["dump", lb_arn], None)
+    pub fn dump(&self, lb_arn: &str) -> io::Result<Value> {
+        self.fixture(&["dump", lb_arn], None)
     }
 
-    /// `wspath` pointed at this moto with dummy credentials, isolated from the user's AWS files.
-    pub fn wspath(&self, args: &[&str]) -> Output {
+    /// `wspath ARGS…` pointed at this moto with dummy credentials, cut off from the user's
+    /// AWS configuration and from instance metadata.
+    pub fn wspath(&self, args: &[&str]) -> io::Result<CliOutput> {
         self.wspath_as(args, "testing", "testing")
     }
 
-    pub fn wspath_as(&self, args: &[&str], key_id: &str, secret: &str) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_wspath"))
-            .args(args)
+    pub fn wspath_as(&self, args: &[&str], key_id: &str, secret: &str) -> io::Result<CliOutput> {
+        let mut cmd = Command::new(super::cli::wspath_bin());
+        cmd.args(args)
+            .env("NO_COLOR", "1")
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_SESSION_TOKEN")
             .env("AWS_ENDPOINT_URL", &self.endpoint)
@@ -151,12 +119,11 @@ impl Moto {
                 "AWS_SHARED_CREDENTIALS_FILE",
                 self.dir.path().join("no-credentials"),
             )
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .output()
-            .expect("run wspath")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        run(cmd, RUN_TIMEOUT)
     }
 
-    /// An ELBv2 client for the library API, as a caller would build one.
+    /// An ELBv2 client for the library API, built as a caller of the provider would.
     pub fn client(&self) -> wspath_providers::aws_alb::Client {
         use wspath_providers::aws_alb::sdk::config::{BehaviorVersion, Credentials, Region};
         let conf = wspath_providers::aws_alb::sdk::Config::builder()
@@ -167,11 +134,8 @@ impl Moto {
             .build();
         wspath_providers::aws_alb::Client::from_conf(conf)
     }
-}
 
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    pub fn pid(&self) -> u32 {
+        self.server.pid()
     }
 }

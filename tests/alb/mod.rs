@@ -1,20 +1,28 @@
 //! `aws_alb`: wspath's ELBv2 provider, rules and `fix --alb` against a real moto server.
 //! Each test has its own moto (parallel-safe); scenarios are built through the AWS APIs.
 
-#[path = "support/moto.rs"]
-mod moto;
-
-use moto::Moto;
+use crate::support::moto::Moto;
+use crate::support::CliOutput;
 use serde_json::{json, Value};
 use wspath::rules::alb::{self, Expectation};
 use wspath::{Severity, Target};
 use wspath_providers::aws_alb::{self, LbRef};
 
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+fn moto() -> Moto {
+    Moto::start().unwrap_or_else(|e| panic!("moto: {e}"))
 }
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+fn build(moto: &Moto, spec: Value) -> Value {
+    moto.build(spec).unwrap_or_else(|e| panic!("{e}"))
+}
+fn dump(moto: &Moto, lb_arn: &str) -> Value {
+    moto.dump(lb_arn).unwrap_or_else(|e| panic!("{e}"))
+}
+fn run(moto: &Moto, args: &[&str]) -> CliOutput {
+    moto.wspath(args).unwrap_or_else(|e| panic!("wspath: {e}"))
+}
+fn run_as(moto: &Moto, args: &[&str], id: &str, secret: &str) -> CliOutput {
+    moto.wspath_as(args, id, secret)
+        .unwrap_or_else(|e| panic!("wspath: {e}"))
 }
 
 /// An ALB with an HTTP:80 listener whose default forwards to `web`, a WebSocket target group
@@ -50,14 +58,17 @@ fn ids(findings: &[wspath::Finding]) -> Vec<&str> {
 
 #[tokio::test]
 async fn alb_http2_target_group_on_ws_path_is_an_error() {
-    let moto = Moto::start();
+    let moto = moto();
     // The config form (PathPatternConfig) of the condition, as the console writes it.
-    moto.build(scenario(
-        "h2",
-        "HTTP2",
-        json!([{"priority": 5, "path": ["/ws/*"], "forward": "ws", "config_form": true}]),
-        json!({"idle_timeout.timeout_seconds": 3600}),
-    ));
+    build(
+        &moto,
+        scenario(
+            "h2",
+            "HTTP2",
+            json!([{"priority": 5, "path": ["/ws/*"], "forward": "ws", "config_form": true}]),
+            json!({"idle_timeout.timeout_seconds": 3600}),
+        ),
+    );
     let (findings, facts) = analyse(&moto, "h2", "ws://app.example.com/ws/chat?x=1").await;
     let f = findings
         .iter()
@@ -82,13 +93,16 @@ async fn alb_http2_target_group_on_ws_path_is_an_error() {
 
 #[tokio::test]
 async fn alb_idle_timeout_60_is_a_warning_with_its_value() {
-    let moto = Moto::start();
-    moto.build(scenario(
-        "idle",
-        "HTTP1",
-        json!([{"priority": 1, "path": ["/ws/*"], "forward": "ws"}]),
-        json!({"idle_timeout.timeout_seconds": 60}),
-    ));
+    let moto = moto();
+    build(
+        &moto,
+        scenario(
+            "idle",
+            "HTTP1",
+            json!([{"priority": 1, "path": ["/ws/*"], "forward": "ws"}]),
+            json!({"idle_timeout.timeout_seconds": 60}),
+        ),
+    );
     let (findings, facts) = analyse(&moto, "idle", "ws://app.example.com/ws/").await;
     assert_eq!(ids(&findings), ["aws_alb/idle-timeout"], "{findings:?}");
     assert_eq!(findings[0].severity, Severity::Warning);
@@ -105,8 +119,8 @@ async fn alb_idle_timeout_60_is_a_warning_with_its_value() {
 
 #[tokio::test]
 async fn alb_attributes_absent_mean_aws_defaults() {
-    let moto = Moto::start();
-    moto.build(scenario("dflt", "HTTP1", json!([]), json!({})));
+    let moto = moto();
+    build(&moto, scenario("dflt", "HTTP1", json!([]), json!({})));
     let (findings, facts) = analyse(&moto, "dflt", "ws://app.example.com/ws/").await;
     assert_eq!(ids(&findings), ["aws_alb/idle-timeout"], "{findings:?}");
     assert!(
@@ -122,19 +136,22 @@ async fn alb_attributes_absent_mean_aws_defaults() {
 
 #[tokio::test]
 async fn alb_no_rule_no_listener_no_healthy_target_and_socketio() {
-    let moto = Moto::start();
-    moto.build(json!({
-        "lb": "many",
-        "attributes": {"idle_timeout.timeout_seconds": 3600},
-        "target_groups": [
-            {"name": "empty"},
-            {"name": "sio", "targets": [{"id": "10.0.1.12", "port": 3000}]}
-        ],
-        "listeners": [{"protocol": "HTTP", "port": 80, "default": {"fixed": 404}, "rules": [
-            {"priority": 1, "path": ["/ws/*"], "host": ["ws.example.com"], "forward": "empty"},
-            {"priority": 2, "path": ["/socket.io/*"], "forward": "sio"}
-        ]}]
-    }));
+    let moto = moto();
+    build(
+        &moto,
+        json!({
+            "lb": "many",
+            "attributes": {"idle_timeout.timeout_seconds": 3600},
+            "target_groups": [
+                {"name": "empty"},
+                {"name": "sio", "targets": [{"id": "10.0.1.12", "port": 3000}]}
+            ],
+            "listeners": [{"protocol": "HTTP", "port": 80, "default": {"fixed": 404}, "rules": [
+                {"priority": 1, "path": ["/ws/*"], "host": ["ws.example.com"], "forward": "empty"},
+                {"priority": 2, "path": ["/socket.io/*"], "forward": "sio"}
+            ]}]
+        }),
+    );
     // Host matching is case-insensitive: this reaches the empty group.
     let (f, _) = analyse(&moto, "many", "ws://WS.Example.com/ws/x").await;
     assert_eq!(ids(&f), ["aws_alb/no-healthy-target"], "{f:?}");
@@ -168,14 +185,17 @@ async fn alb_no_rule_no_listener_no_healthy_target_and_socketio() {
 
 #[tokio::test]
 async fn alb_found_by_dns_name_and_next_hops_from_healthy_targets() {
-    let moto = Moto::start();
-    let other = moto.build(scenario("other", "HTTP1", json!([]), json!({})));
-    let built = moto.build(json!({
-        "lb": "dns",
-        "target_groups": [{"name": "tls", "protocol": "HTTPS", "port": 8443,
-                           "targets": [{"id": "10.0.1.20", "port": 8443}, {"id": "10.0.1.21", "port": 9443}]}],
-        "listeners": [{"protocol": "HTTP", "port": 80, "default": {"forward": "tls"}}]
-    }));
+    let moto = moto();
+    let other = build(&moto, scenario("other", "HTTP1", json!([]), json!({})));
+    let built = build(
+        &moto,
+        json!({
+            "lb": "dns",
+            "target_groups": [{"name": "tls", "protocol": "HTTPS", "port": 8443,
+                               "targets": [{"id": "10.0.1.20", "port": 8443}, {"id": "10.0.1.21", "port": 9443}]}],
+            "listeners": [{"protocol": "HTTP", "port": 80, "default": {"forward": "tls"}}]
+        }),
+    );
     let dns = built["dns_name"].as_str().expect("dns name");
     assert_ne!(dns, other["dns_name"].as_str().expect("dns"));
     let name = format!("dualstack.{}.", dns.to_ascii_uppercase());
@@ -195,15 +215,18 @@ async fn alb_found_by_dns_name_and_next_hops_from_healthy_targets() {
 
 #[test]
 fn alb_fix_plan_changes_nothing_then_yes_applies_then_nothing_to_do() {
-    let moto = Moto::start();
-    let built = moto.build(scenario(
-        "fixme",
-        "HTTP1",
-        json!([{"priority": 1, "path": ["/api/*"], "forward": "web"},
+    let moto = moto();
+    let built = build(
+        &moto,
+        scenario(
+            "fixme",
+            "HTTP1",
+            json!([{"priority": 1, "path": ["/api/*"], "forward": "web"},
                {"priority": 2, "path": ["/static/*"], "forward": "web"},
                {"priority": 4, "path": ["/admin/*"], "forward": "web"}]),
-        json!({}),
-    ));
+            json!({}),
+        ),
+    );
     let lb_arn = built["lb_arn"].as_str().expect("arn");
     let args = [
         "fix",
@@ -219,10 +242,10 @@ fn alb_fix_plan_changes_nothing_then_yes_applies_then_nothing_to_do() {
         "--format",
         "json",
     ];
-    let before = moto.dump(lb_arn);
-    let out = moto.wspath(&args);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let plan: Value = serde_json::from_slice(&out.stdout).expect("json plan");
+    let before = dump(&moto, lb_arn);
+    let out = run(&moto, &args);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    let plan: Value = serde_json::from_str(&out.stdout).expect("json plan");
     assert_eq!(plan["schema"], "wspath.fix/v1");
     assert_eq!(plan["dry_run"], true);
     let changes = plan["changes"].as_array().expect("changes");
@@ -238,19 +261,19 @@ fn alb_fix_plan_changes_nothing_then_yes_applies_then_nothing_to_do() {
             .starts_with("priority 3 ("),
         "{plan}"
     );
-    assert_eq!(moto.dump(lb_arn), before, "a dry run changed the ALB");
+    assert_eq!(dump(&moto, lb_arn), before, "a dry run changed the ALB");
 
     let mut yes = args.to_vec();
     yes.push("--yes");
-    let out = moto.wspath(&yes);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let plan: Value = serde_json::from_slice(&out.stdout).expect("json outcome");
+    let out = run(&moto, &yes);
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    let plan: Value = serde_json::from_str(&out.stdout).expect("json outcome");
     assert!(plan["changes"]
         .as_array()
         .expect("changes")
         .iter()
         .all(|c| c["applied"] == true));
-    let after = moto.dump(lb_arn);
+    let after = dump(&moto, lb_arn);
     let rule = after["rules"]["HTTP:80"]
         .as_array()
         .expect("rules")
@@ -284,39 +307,45 @@ fn alb_fix_plan_changes_nothing_then_yes_applies_then_nothing_to_do() {
             .any(|r| r["priority"] == p));
     }
 
-    let out = moto.wspath(&yes[..yes.len() - 1]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let plan: Value = serde_json::from_slice(&out.stdout).expect("json plan");
+    let out = run(&moto, &yes[..yes.len() - 1]);
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    let plan: Value = serde_json::from_str(&out.stdout).expect("json plan");
     assert_eq!(plan["changes"], json!([]), "{plan}");
     assert_eq!(plan["notes"].as_array().map(Vec::len), Some(3), "{plan}");
-    assert_eq!(moto.dump(lb_arn), after);
-    let human = moto.wspath(&[
-        "fix",
-        "--alb",
-        "fixme",
-        "--path",
-        "/ws/*",
-        "--target-group",
-        "ws",
-    ]);
-    assert_eq!(human.status.code(), Some(0));
+    assert_eq!(dump(&moto, lb_arn), after);
+    let human = run(
+        &moto,
+        &[
+            "fix",
+            "--alb",
+            "fixme",
+            "--path",
+            "/ws/*",
+            "--target-group",
+            "ws",
+        ],
+    );
+    assert_eq!(human.code, Some(0));
     assert!(
-        stdout(&human).contains("Nothing to change."),
+        human.stdout.contains("Nothing to change."),
         "{}",
-        stdout(&human)
+        human.stdout
     );
 }
 
 #[tokio::test]
 async fn alb_priority_taken_in_a_race_goes_to_the_next_free_one() {
-    let moto = Moto::start();
-    let built = moto.build(scenario(
-        "race",
-        "HTTP1",
-        json!([{"priority": 1, "path": ["/a/*"], "forward": "web"},
+    let moto = moto();
+    let built = build(
+        &moto,
+        scenario(
+            "race",
+            "HTTP1",
+            json!([{"priority": 1, "path": ["/a/*"], "forward": "web"},
                {"priority": 2, "path": ["/b/*"], "forward": "web"}]),
-        json!({}),
-    ));
+            json!({}),
+        ),
+    );
     let listener = built["listeners"]["HTTP:80"].as_str().expect("listener");
     let tg = built["target_groups"]["ws"].as_str().expect("tg");
     // Planned when 1 looked free; meanwhile 1 and 2 were taken.
@@ -331,10 +360,10 @@ async fn alb_priority_taken_in_a_race_goes_to_the_next_free_one() {
 
 #[test]
 fn alb_unknown_load_balancer_is_a_clear_error_exit_2() {
-    let moto = Moto::start();
-    let out = moto.wspath(&["fix", "--alb", "nope", "--idle-timeout", "100"]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    let moto = moto();
+    let out = run(&moto, &["fix", "--alb", "nope", "--idle-timeout", "100"]);
+    assert_eq!(out.code, Some(2));
+    let err = out.stderr.clone();
     assert!(
         err.contains("no load balancer named 'nope' in us-east-1"),
         "{err}"
@@ -344,30 +373,33 @@ fn alb_unknown_load_balancer_is_a_clear_error_exit_2() {
 
 #[test]
 fn alb_fix_refuses_http2_target_group() {
-    let moto = Moto::start();
-    let built = moto.build(scenario("refuse", "HTTP2", json!([]), json!({})));
-    let before = moto.dump(built["lb_arn"].as_str().expect("arn"));
-    let out = moto.wspath(&[
-        "fix",
-        "--alb",
-        "refuse",
-        "--path",
-        "/ws/*",
-        "--target-group",
-        "ws",
-        "--yes",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("speaks HTTP2"), "{}", stderr(&out));
-    assert_eq!(moto.dump(built["lb_arn"].as_str().expect("arn")), before);
+    let moto = moto();
+    let built = build(&moto, scenario("refuse", "HTTP2", json!([]), json!({})));
+    let before = dump(&moto, built["lb_arn"].as_str().expect("arn"));
+    let out = run(
+        &moto,
+        &[
+            "fix",
+            "--alb",
+            "refuse",
+            "--path",
+            "/ws/*",
+            "--target-group",
+            "ws",
+            "--yes",
+        ],
+    );
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("speaks HTTP2"), "{}", out.describe());
+    assert_eq!(dump(&moto, built["lb_arn"].as_str().expect("arn")), before);
 }
 
 #[test]
 fn alb_access_denied_names_the_iam_action_and_no_secret() {
-    let moto = Moto::start();
+    let moto = moto();
     let mut spec = scenario("denied", "HTTP1", json!([]), json!({}));
     spec["iam_user"] = json!({"allow": ["elasticloadbalancing:Describe*"]});
-    let built = moto.build(spec);
+    let built = build(&moto, spec);
     let id = built["access_key"]["id"].as_str().expect("key id");
     let secret = built["access_key"]["secret"].as_str().expect("secret");
     let args = [
@@ -380,31 +412,37 @@ fn alb_access_denied_names_the_iam_action_and_no_secret() {
         "ws",
     ];
     // Reading is allowed: the plan is printed.
-    let out = moto.wspath_as(&args, id, secret);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = run_as(&moto, &args, id, secret);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
     let mut yes = args.to_vec();
     yes.push("--yes");
-    let out = moto.wspath_as(&yes, id, secret);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    let out = run_as(&moto, &yes, id, secret);
+    assert_eq!(out.code, Some(2));
+    let err = out.stderr.clone();
     assert!(err.contains("elasticloadbalancing:CreateRule"), "{err}");
     assert!(!err.contains(secret) && !err.contains(id), "{err}");
     // With a wrong secret even reading is refused, and the error says which action.
-    let out = moto.wspath_as(&args, id, "wrong-secret");
-    assert_eq!(out.status.code(), Some(2));
+    let out = run_as(&moto, &args, id, "wrong-secret");
+    assert_eq!(out.code, Some(2));
     assert!(
-        stderr(&out).contains("elasticloadbalancing:DescribeLoadBalancers"),
+        out.stderr
+            .contains("elasticloadbalancing:DescribeLoadBalancers"),
         "{}",
-        stderr(&out)
+        out.describe()
     );
 }
 
 #[test]
 fn alb_without_credentials_is_a_clear_error_exit_2() {
-    let moto = Moto::start();
-    let out = moto.wspath_as(&["fix", "--alb", "x", "--idle-timeout", "100"], "", "");
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    let moto = moto();
+    let out = run_as(
+        &moto,
+        &["fix", "--alb", "x", "--idle-timeout", "100"],
+        "",
+        "",
+    );
+    assert_eq!(out.code, Some(2));
+    let err = out.stderr.clone();
     assert!(err.contains("no AWS credentials"), "{err}");
     assert!(
         err.contains("elasticloadbalancing:DescribeLoadBalancers"),
@@ -414,14 +452,17 @@ fn alb_without_credentials_is_a_clear_error_exit_2() {
 
 #[test]
 fn alb_fix_on_a_listener_serving_several_hosts_needs_and_adds_host_header() {
-    let moto = Moto::start();
-    let built = moto.build(scenario(
-        "hosts",
-        "HTTP1",
-        json!([{"priority": 1, "host": ["a.example.com"], "forward": "web"},
+    let moto = moto();
+    let built = build(
+        &moto,
+        scenario(
+            "hosts",
+            "HTTP1",
+            json!([{"priority": 1, "host": ["a.example.com"], "forward": "web"},
                {"priority": 2, "host": ["b.example.com"], "forward": "web"}]),
-        json!({}),
-    ));
+            json!({}),
+        ),
+    );
     let lb_arn = built["lb_arn"].as_str().expect("arn");
     let args = [
         "fix",
@@ -433,26 +474,26 @@ fn alb_fix_on_a_listener_serving_several_hosts_needs_and_adds_host_header() {
         "ws",
         "--yes",
     ];
-    let out = moto.wspath(&args);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--host"), "{}", stderr(&out));
+    let out = run(&moto, &args);
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("--host"), "{}", out.describe());
     // Host rules 1 and 2 would catch the path first for their host: the new rule goes before
     // them only if a priority is free there; none is, so it is refused rather than shadowed.
     let mut with_host = args.to_vec();
     with_host.extend(["--host", "A.example.com"]);
-    let out = moto.wspath(&with_host);
-    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let out = run(&moto, &with_host);
+    assert_eq!(out.code, Some(2), "{}", out.describe());
     assert!(
-        stderr(&out).contains("never rewrites rules"),
+        out.stderr.contains("never rewrites rules"),
         "{}",
-        stderr(&out)
+        out.describe()
     );
     // A host no rule names yet: the new rule lands at 3 with both conditions.
     let mut new_host = args.to_vec();
     new_host.extend(["--host", "c.example.com"]);
-    let out = moto.wspath(&new_host);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let dump = moto.dump(lb_arn);
+    let out = run(&moto, &new_host);
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    let dump = dump(&moto, lb_arn);
     let rule = dump["rules"]["HTTP:80"]
         .as_array()
         .expect("rules")

@@ -1,0 +1,120 @@
+//! Case 8: nginx `listen ssl` with a certificate made by the test: refused without trust,
+//! accepted with `--insecure` or `--cacert`.
+
+use super::*;
+use crate::support::SelfSigned;
+
+/// TLS-terminating nginx for `cert` in front of `backend`.
+fn tls_nginx(cert: &SelfSigned, backend: &str) -> Nginx {
+    let (crt, key, b) = (
+        cert.cert.display().to_string(),
+        cert.key.display().to_string(),
+        backend.to_string(),
+    );
+    Nginx::start(move |port| {
+        format!(
+            "{map}server {{
+    listen 127.0.0.1:{port} ssl;
+    server_name app.test;
+    ssl_certificate {crt};
+    ssl_certificate_key {key};
+    location / {{ proxy_pass http://{b}; {UPGRADE_OK} }}
+}}",
+            map = nginx::CONNECTION_UPGRADE_MAP
+        )
+    })
+    .expect("start nginx with TLS")
+}
+
+const WSS_TARGET: &str = "wss://app.test/ws";
+
+#[test]
+fn untrusted_certificate_is_tls_failed() {
+    let cert = SelfSigned::new("app.test").expect("make cert");
+    let backend = backend();
+    let nginx = tls_nginx(&cert, &backend.addr());
+    let backend_url = format!("ws://{}", backend.addr());
+    let run = check(
+        WSS_TARGET,
+        &[("nginx", &nginx.addr()), ("backend", &backend_url)],
+        &[],
+    );
+    run.assert_culprit("nginx", "tls_failed");
+    let hop = run.hop("nginx");
+    assert_eq!(hop["stage"], "tls", "{}", run.describe());
+    assert!(
+        hop["detail"]
+            .as_str()
+            .unwrap_or("")
+            .to_lowercase()
+            .contains("issuer"),
+        "the detail names the reason (unknown issuer)\n{}",
+        run.describe()
+    );
+    run.assert_upgraded("backend");
+}
+
+#[test]
+fn insecure_accepts_the_test_certificate() {
+    let cert = SelfSigned::new("app.test").expect("make cert");
+    let backend = backend();
+    let nginx = tls_nginx(&cert, &backend.addr());
+    let backend_url = format!("ws://{}", backend.addr());
+    let run = check(
+        WSS_TARGET,
+        &[("nginx", &nginx.addr()), ("backend", &backend_url)],
+        &["--insecure"],
+    );
+    run.assert_healthy();
+    let tls = &run.hop("nginx")["tls"];
+    assert!(
+        tls["version"].as_str().is_some_and(|v| v.contains("1.")),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(tls["alpn"], "http/1.1", "{}", run.describe());
+    assert!(run.hop("backend")["tls"].is_null(), "{}", run.describe());
+}
+
+#[test]
+fn cacert_trusts_the_test_certificate() {
+    let cert = SelfSigned::new("app.test").expect("make cert");
+    let backend = backend();
+    let nginx = tls_nginx(&cert, &backend.addr());
+    let ca = cert.ca.display().to_string();
+    let run = check(WSS_TARGET, &[("nginx", &nginx.addr())], &["--cacert", &ca]);
+    run.assert_healthy();
+}
+
+/// A trusted certificate for another name: tls_failed naming the mismatch (SNI is the
+/// target's host, not the pinned address).
+#[test]
+fn certificate_for_another_name_is_tls_failed() {
+    let cert = SelfSigned::new("other.test").expect("make cert");
+    let backend = backend();
+    let nginx = tls_nginx(&cert, &backend.addr());
+    let ca = cert.ca.display().to_string();
+    let run = check(WSS_TARGET, &[("nginx", &nginx.addr())], &["--cacert", &ca]);
+    run.assert_culprit("nginx", "tls_failed");
+    assert!(
+        run.hop("nginx")["detail"]
+            .as_str()
+            .unwrap_or("")
+            .to_lowercase()
+            .contains("name"),
+        "the detail names the reason (name mismatch)\n{}",
+        run.describe()
+    );
+}
+
+/// `--cacert` pointing at a missing file cannot run.
+#[test]
+fn missing_cacert_file_cannot_run() {
+    let out = wspath(&["check", WSS_TARGET, "--cacert", "/nonexistent/ca.pem"]);
+    assert_eq!(out.code, Some(2), "{}", out.describe());
+    assert!(
+        out.stderr.contains("/nonexistent/ca.pem"),
+        "{}",
+        out.describe()
+    );
+}

@@ -1,0 +1,68 @@
+"""A real WebSocket echo backend for wspath's tests and examples.
+
+Echoes every message on any path. Keepalive pings are off (ping_interval=None) so an idle
+test is really idle: any drop comes from the proxy in front, never from this server.
+Each handshake request is logged to stdout as one JSON line (path and headers), so a test can
+check what reached the backend. `--reject PATH=STATUS` answers that path with STATUS instead of
+upgrading (a real application refusing a route).
+
+Usage: backend.py PORT [--reject /path=403 ...]
+"""
+
+import argparse
+import asyncio
+import http
+import json
+import sys
+
+from websockets.asyncio.server import serve
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("port", type=int)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--reject", action="append", default=[], metavar="PATH=STATUS")
+    return p.parse_args()
+
+
+async def main():
+    args = parse_args()
+    rejects = {}
+    for item in args.reject:
+        path, _, status = item.partition("=")
+        rejects[path] = int(status)
+
+    def process_request(connection, request):
+        line = {"path": request.path, "headers": [[k, v] for k, v in request.headers.raw_items()]}
+        print(json.dumps(line), flush=True)
+        status = rejects.get(request.path.split("?")[0])
+        if status is not None:
+            return connection.respond(http.HTTPStatus(status), f"rejected {request.path}\n")
+        return None
+
+    async def echo(ws):
+        try:
+            async for message in ws:
+                await ws.send(message)
+        except Exception:
+            pass
+
+    async with serve(
+        echo,
+        args.host,
+        args.port,
+        process_request=process_request,
+        ping_interval=None,
+        ping_timeout=None,
+        close_timeout=1,
+    ):
+        print(f"listening on {args.host}:{args.port}", flush=True)
+        await asyncio.Future()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        sys.exit(0)

@@ -1,0 +1,37 @@
+//! Real servers for tests and examples: free ports, a Python `websockets` echo backend, nginx,
+//! HAProxy, self-signed TLS certificates and a runner for the built `wspath` binary.
+//!
+//! Shared by the integration tests (`mod support;` in tests/main.rs) and the examples
+//! (`#[path = "../tests/support/mod.rs"] mod support;`), so nothing here uses test-only macros
+//! and every server start returns an `io::Result` whose error says what went wrong.
+//! Every server lives in its own temp dir, listens on 127.0.0.1 only, is ready when its port
+//! accepts a connection, and is stopped by pid on Drop.
+
+// A consumer (one test file, one example) rarely uses every helper.
+#![allow(dead_code, unused_imports)]
+
+pub mod backend;
+pub mod cli;
+pub mod haproxy;
+pub mod moto;
+pub mod nginx;
+pub mod ports;
+pub mod process;
+pub mod raw;
+#[cfg(test)]
+mod selftest;
+pub mod tls;
+
+pub use backend::Backend;
+pub use cli::{wspath, CliOutput};
+pub use haproxy::Haproxy;
+pub use nginx::{nginx_t, Nginx};
+pub use ports::{free_port, wait_for_port};
+pub use tls::SelfSigned;
+
+use std::path::PathBuf;
+
+/// The repository root, for finding `.venv`, `schemas/` and the support scripts.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}

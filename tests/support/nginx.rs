@@ -1,0 +1,162 @@
+//! Real nginx on 127.0.0.1: `nginx -p DIR -c DIR/nginx.conf` with `daemon off;`, and pid, logs
+//! and every temp path inside DIR, so parallel tests never share a file.
+//!
+//! The error log is at level `info` because nginx reports idle cuts ("upstream timed out")
+//! and client closes only at that level.
+
+use super::ports::{free_port, retry_on_addr_in_use};
+use super::process::ServerProcess;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The nginx binary: `WSPATH_NGINX`, else `nginx` on PATH, else /usr/sbin/nginx.
+pub fn binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("WSPATH_NGINX").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    find_in_path("nginx").unwrap_or_else(|| PathBuf::from("/usr/sbin/nginx"))
+}
+
+pub(crate) fn find_in_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// A running nginx; stopped (master and workers) on Drop.
+#[derive(Debug)]
+pub struct Nginx {
+    /// The port the test's `listen` uses.
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    process: ServerProcess,
+}
+
+impl Nginx {
+    /// Starts nginx with the standard main context (see [`main_config`]) around `http_body`,
+    /// the inside of the `http {}` block; `http_body(port)` gets the free port to `listen` on.
+    ///
+    /// ```ignore
+    /// Nginx::start(|port| format!("server {{ listen 127.0.0.1:{port}; location / {{ return 204; }} }}"))
+    /// ```
+    pub fn start(http_body: impl Fn(u16) -> String) -> io::Result<Nginx> {
+        Nginx::start_full(|dir, port| main_config(dir, &http_body(port)))
+    }
+
+    /// Starts nginx with a full configuration `config(dir, port)`; it must contain
+    /// `daemon off;` and `pid DIR/nginx.pid;` (as [`main_config`] does).
+    pub fn start_full(config: impl Fn(&Path, u16) -> String) -> io::Result<Nginx> {
+        retry_on_addr_in_use(|| {
+            let dir = tempfile::Builder::new().prefix("wspath-nginx-").tempdir()?;
+            let port = free_port()?;
+            let conf = dir.path().join("nginx.conf");
+            std::fs::write(&conf, config(dir.path(), port))?;
+            let mut cmd = Command::new(binary());
+            cmd.arg("-p")
+                .arg(dir.path())
+                .arg("-e")
+                .arg(dir.path().join("error.log"))
+                .arg("-c")
+                .arg(&conf);
+            let mut process = ServerProcess::spawn("nginx", cmd, &dir.path().join("stderr.log"))?;
+            let pid_file = dir.path().join("nginx.pid");
+            // The master writes its pid only after it bound every listen socket.
+            process
+                .wait_ready(port, || pid_file.exists())
+                .map_err(|e| {
+                    let log =
+                        std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
+                    io::Error::new(e.kind(), format!("{e}\nerror.log:\n{log}"))
+                })?;
+            Ok(Nginx { port, dir, process })
+        })
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
+    pub fn conf_path(&self) -> PathBuf {
+        self.dir.path().join("nginx.conf")
+    }
+
+    pub fn error_log_path(&self) -> PathBuf {
+        self.dir.path().join("error.log")
+    }
+
+    pub fn access_log_path(&self) -> PathBuf {
+        self.dir.path().join("access.log")
+    }
+
+    pub fn error_log(&self) -> String {
+        std::fs::read_to_string(self.error_log_path()).unwrap_or_default()
+    }
+
+    pub fn access_log(&self) -> String {
+        std::fs::read_to_string(self.access_log_path()).unwrap_or_default()
+    }
+
+    pub fn stop(&mut self) {
+        self.process.stop();
+    }
+}
+
+/// A complete nginx.conf that keeps everything inside `dir` and wraps `http_body`.
+pub fn main_config(dir: &Path, http_body: &str) -> String {
+    let d = dir.display();
+    // As root, workers would run as `nobody` and could not read the test's 0700 temp dir.
+    let user = if is_root(dir) { "user root;\n" } else { "" };
+    format!(
+        "daemon off;
+{user}worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log info;
+events {{ worker_connections 256; }}
+http {{
+    access_log {d}/access.log;
+    client_body_temp_path {d}/client_body_temp;
+    proxy_temp_path {d}/proxy_temp;
+    fastcgi_temp_path {d}/fastcgi_temp;
+    uwsgi_temp_path {d}/uwsgi_temp;
+    scgi_temp_path {d}/scgi_temp;
+{http_body}
+}}
+"
+    )
+}
+
+/// The usual `map` that turns an upgrade request into `Connection: upgrade` and anything else
+/// into `Connection: close`; put it in the http body of a config that uses `$connection_upgrade`.
+pub const CONNECTION_UPGRADE_MAP: &str = "map $http_upgrade $connection_upgrade {
+    default upgrade;
+    ''      close;
+}
+";
+
+fn is_root(dir: &Path) -> bool {
+    std::fs::metadata(dir)
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
+}
+
+/// Runs `nginx -t -p PREFIX -c CONF` (error log inside PREFIX) and returns its output:
+/// `status.success()` says whether nginx accepts the configuration, stderr says why not.
+pub fn nginx_t(conf: &Path, prefix: &Path) -> io::Result<Output> {
+    Command::new(binary())
+        .arg("-t")
+        .arg("-p")
+        .arg(prefix)
+        .arg("-e")
+        .arg(prefix.join("error.log"))
+        .arg("-c")
+        .arg(conf)
+        .output()
+}

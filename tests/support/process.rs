@@ -1,0 +1,127 @@
+//! One child server process: started with its output in a log file, ready when its port
+//! accepts connections, stopped by pid on Drop (SIGTERM, then SIGKILL if it lingers).
+
+use super::ports::{port_open, wait_until};
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// How long a server gets to accept its first connection.
+pub const START_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A running server; its process is stopped when this is dropped.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    /// What the process wrote to stdout and stderr.
+    pub log: PathBuf,
+    what: String,
+}
+
+impl ServerProcess {
+    /// Spawns `command` with stdin closed and stdout+stderr appended to `log`.
+    pub fn spawn(what: &str, mut command: Command, log: &Path) -> io::Result<ServerProcess> {
+        let out = File::create(log)?;
+        let err = out.try_clone()?;
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("{what}: cannot run {:?}: {e}", command.get_program()),
+                )
+            })?;
+        Ok(ServerProcess {
+            child,
+            log: log.to_path_buf(),
+            what: what.to_string(),
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits until 127.0.0.1:`port` accepts a connection and `extra` holds, failing early
+    /// (with the log, kind `AddrInUse` for the bind race) if the process exits first.
+    pub fn wait_ready(&mut self, port: u16, mut extra: impl FnMut() -> bool) -> io::Result<()> {
+        let mut exited = None;
+        let ready = wait_until(START_TIMEOUT, || {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                exited = Some(status);
+                return true;
+            }
+            port_open(port) && extra()
+        });
+        // The port can answer for another process that took it first: only ours counts.
+        if exited.is_none() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                exited = Some(status);
+            }
+        }
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        if let Some(status) = exited {
+            let kind = if log.contains("Address already in use")
+                || log.contains("address already in use")
+            {
+                io::ErrorKind::AddrInUse
+            } else {
+                io::ErrorKind::Other
+            };
+            return Err(io::Error::new(
+                kind,
+                format!(
+                    "{} exited ({status}) before 127.0.0.1:{port} was ready; its output:\n{log}",
+                    self.what
+                ),
+            ));
+        }
+        if ready.is_err() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "{} did not accept connections on 127.0.0.1:{port} within {START_TIMEOUT:?}; its output:\n{log}",
+                    self.what
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Stops the process now (what Drop does): SIGTERM so nginx's master also stops its
+    /// workers, then SIGKILL if it is still there after 5 s.
+    pub fn stop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let gone = wait_until(Duration::from_secs(5), || {
+            matches!(self.child.try_wait(), Ok(Some(_)))
+        });
+        if gone.is_err() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -52,6 +52,21 @@ async fn analyse(moto: &Moto, lb: &str, url: &str) -> (Vec<wspath::Finding>, Vec
     (alb::findings(&facts, &exp), facts_text)
 }
 
+/// Fails unless `doc` follows schemas/fix.schema.json (`wspath.fix/v1`).
+fn assert_fix_schema(doc: &Value) {
+    let path = crate::support::repo_root().join("schemas/fix.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("fix schema"))
+        .expect("fix schema JSON");
+    let compiled = jsonschema::JSONSchema::compile(&schema).expect("fix schema compiles");
+    let result = compiled.validate(doc);
+    if let Err(errors) = result {
+        let errors: Vec<String> = errors
+            .map(|e| format!("at {}: {e}", e.instance_path))
+            .collect();
+        panic!("not wspath.fix/v1: {}\n{doc}", errors.join("; "));
+    }
+}
+
 fn ids(findings: &[wspath::Finding]) -> Vec<&str> {
     findings.iter().map(|f| f.id.as_str()).collect()
 }
@@ -246,7 +261,7 @@ fn alb_fix_plan_changes_nothing_then_yes_applies_then_nothing_to_do() {
     let out = run(&moto, &args);
     assert_eq!(out.code, Some(1), "{}", out.describe());
     let plan: Value = serde_json::from_str(&out.stdout).expect("json plan");
-    assert_eq!(plan["schema"], "wspath.fix/v1");
+    assert_fix_schema(&plan);
     assert_eq!(plan["dry_run"], true);
     let changes = plan["changes"].as_array().expect("changes");
     assert_eq!(changes.len(), 3, "{plan}");
@@ -268,6 +283,7 @@ fn alb_fix_plan_changes_nothing_then_yes_applies_then_nothing_to_do() {
     let out = run(&moto, &yes);
     assert_eq!(out.code, Some(0), "{}", out.describe());
     let plan: Value = serde_json::from_str(&out.stdout).expect("json outcome");
+    assert_fix_schema(&plan);
     assert!(plan["changes"]
         .as_array()
         .expect("changes")

@@ -159,6 +159,49 @@ pub(crate) fn one_line(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use aws_sdk_elasticloadbalancingv2::config::http::HttpResponse;
+    use aws_sdk_elasticloadbalancingv2::error::ErrorMetadata;
+    use aws_sdk_elasticloadbalancingv2::operation::create_rule::CreateRuleError;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+
+    fn service_error(status: u16, code: Option<&str>, message: &str) -> SdkError<CreateRuleError> {
+        let mut meta = ErrorMetadata::builder().message(message);
+        if let Some(code) = code {
+            meta = meta.code(code);
+        }
+        let err = CreateRuleError::generic(meta.build());
+        let status = StatusCode::try_from(status).expect("status");
+        SdkError::service_error(err, HttpResponse::new(status, SdkBody::empty()))
+    }
+
+    #[test]
+    fn refusals_name_the_iam_action() {
+        let e = from_sdk(
+            action::CREATE_RULE,
+            service_error(403, Some("AccessDenied"), "User: x is not authorized"),
+        );
+        assert!(matches!(e, Error::Auth(_)), "{e:?}");
+        assert!(e
+            .to_string()
+            .contains("IAM permission elasticloadbalancing:CreateRule"));
+        // A 403 whose body could not be read is still a refusal.
+        let e = from_sdk(action::CREATE_RULE, service_error(403, None, ""));
+        assert!(matches!(e, Error::Auth(_)), "{e:?}");
+    }
+
+    #[test]
+    fn too_many_rules_and_priority_in_use() {
+        let e = from_sdk(
+            action::CREATE_RULE,
+            service_error(400, Some("TooManyRules"), "limit reached"),
+        );
+        assert!(e.to_string().contains("most rules AWS allows"), "{e}");
+        let e = service_error(400, Some("PriorityInUse"), "taken");
+        assert_eq!(code(&e).as_deref(), Some("PriorityInUse"));
+    }
+
     #[test]
     fn key_ids_are_masked() {
         let s = super::one_line("Credential=AKIAIOSFODNN7EXAMPLE/2024 is bad\nsecond");

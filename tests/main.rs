@@ -4,4 +4,5 @@
 
 mod alb;
 mod check;
+mod probe;
 mod support;

@@ -1,8 +1,20 @@
-//! `wspath check`: flags → `CheckConfig` → walk → render.
+//! `wspath check`: flags → validated `CheckConfig` → discovery → walk → render → exit code.
+//!
+//! Every flag is checked here, before anything touches the network, so bad input is a one-line
+//! error naming the flag (or header, hop, URL) and exit 2.
 
+use super::discover::discover;
+use super::progress::Spinners;
 use super::Format;
 use clap::Args;
-use std::path::PathBuf;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use wspath::hop::{Hop, HopSpec};
+use wspath::probe::ProbeOptions;
+use wspath::report::{self, redact, Report};
+use wspath::walk::{self, CheckConfig};
+use wspath::{Error, Target};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -73,6 +85,424 @@ pub struct CheckArgs {
 }
 
 pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
-    let _ = args;
-    anyhow::bail!("check: not implemented yet")
+    let mut config = config(&args)?;
+    let attachments = discover(&args, &mut config).await?;
+    let spinners = Spinners::for_stderr();
+    let mut report = walk::check_with_progress(&config, &|p| spinners.on(p)).await;
+    spinners.clear();
+    for a in attachments {
+        report.attach(&a.hop, a.findings, a.facts)?;
+    }
+    let mut out = Vec::new();
+    render(&report, args.format, use_color(), &mut out)?;
+    let out = scrub(&String::from_utf8_lossy(&out), &secrets(&config.probe));
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()?;
+    Ok(report.exit_code())
+}
+
+/// The flags, validated and translated into the engine's config.
+pub fn config(args: &CheckArgs) -> Result<CheckConfig, Error> {
+    let target = Target::parse(&args.target)?;
+    let mut hops: Vec<Hop> = Vec::with_capacity(args.hops.len().max(1));
+    for spec in &args.hops {
+        let hop = HopSpec::parse(spec)?.resolve(&target);
+        if hops.iter().any(|h| h.name == hop.name) {
+            return Err(Error::InvalidHop {
+                input: spec.clone(),
+                reason: format!("hop name '{}' is used twice", hop.name),
+            });
+        }
+        hops.push(hop);
+    }
+    if hops.is_empty() {
+        hops.push(Hop::direct(&target));
+    }
+    let mut probe = ProbeOptions::new(&target);
+    probe.timeout = duration("--timeout", &args.timeout)?;
+    probe.idle = args
+        .idle
+        .as_deref()
+        .map(|d| duration("--idle", d))
+        .transpose()?;
+    probe.insecure = args.insecure;
+    if let Some(path) = &args.cacert {
+        check_cacert(path)?;
+        probe.cacert = Some(path.clone());
+    }
+    if args.no_origin {
+        probe.origin = None;
+    } else if let Some(origin) = &args.origin {
+        if origin.is_empty() || origin.chars().any(|c| c.is_control()) {
+            return Err(Error::InvalidFlag {
+                flag: "--origin",
+                input: origin.clone(),
+                reason: "must be a non-empty value without control characters".into(),
+            });
+        }
+        probe.origin = Some(origin.clone());
+    }
+    for p in &args.protocols {
+        if p.is_empty() || !p.chars().all(is_tchar) {
+            return Err(Error::InvalidFlag {
+                flag: "--protocol",
+                input: p.clone(),
+                reason: "a subprotocol is an HTTP token: letters, digits and !#$%&'*+-.^_`|~"
+                    .into(),
+            });
+        }
+    }
+    probe.protocols = args.protocols.clone();
+    probe.headers = args
+        .headers
+        .iter()
+        .map(|h| header(h))
+        .collect::<Result<_, _>>()?;
+    probe.ping = !args.no_ping;
+    probe.echo = args.echo.clone();
+    Ok(CheckConfig {
+        target,
+        hops,
+        probe,
+    })
+}
+
+/// `10s`, `500ms`, `1m 30s`; zero is refused (it would time out every phase at once).
+fn duration(flag: &'static str, input: &str) -> Result<Duration, Error> {
+    let bad = |reason: String| Error::InvalidFlag {
+        flag,
+        input: input.to_string(),
+        reason,
+    };
+    let d = humantime::parse_duration(input.trim()).map_err(|e| bad(e.to_string()))?;
+    if d.is_zero() {
+        return Err(bad("must be longer than 0".into()));
+    }
+    Ok(d)
+}
+
+/// `Name: value`: the name an HTTP token, the value free of CR, LF and other controls.
+fn header(input: &str) -> Result<(String, String), Error> {
+    let Some((name, value)) = input.split_once(':') else {
+        return Err(Error::InvalidHeader {
+            input: input.to_string(),
+            reason: "expected 'Name: value'".into(),
+        });
+    };
+    // The message names the header; a credential's value never appears in it.
+    let shown = if redact::is_secret_name(name) {
+        format!("{name}: {}", redact::MASK)
+    } else {
+        input.to_string()
+    };
+    let bad = |reason: String| Error::InvalidHeader {
+        input: shown.clone(),
+        reason,
+    };
+    if name.is_empty() {
+        return Err(bad("empty header name".into()));
+    }
+    if let Some(c) = name.chars().find(|c| !is_tchar(*c)) {
+        return Err(bad(format!(
+            "header name '{}' contains {c:?}, which a header name cannot",
+            name.escape_debug()
+        )));
+    }
+    let value = value.trim_matches([' ', '\t']);
+    if value.chars().any(|c| c == '\r' || c == '\n') {
+        return Err(bad("the value contains CR or LF".into()));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(bad("the value contains a control character".into()));
+    }
+    Ok((name.to_string(), value.to_string()))
+}
+
+/// RFC 9110 `tchar`.
+fn is_tchar(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
+/// The CA file must be readable and hold at least one certificate rustls accepts as a root.
+fn check_cacert(path: &Path) -> Result<(), Error> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let bad = |reason: String| Error::InvalidFlag {
+        flag: "--cacert",
+        input: path.display().to_string(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for (i, cert) in CertificateDer::pem_slice_iter(&pem).enumerate() {
+        let cert = cert.map_err(|e| bad(format!("certificate {}: {e}", i + 1)))?;
+        roots
+            .add(cert)
+            .map_err(|e| bad(format!("certificate {}: {e}", i + 1)))?;
+    }
+    if roots.is_empty() {
+        return Err(bad(
+            "no PEM certificate (-----BEGIN CERTIFICATE-----) in it".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Human => report::human::render(report, color, out),
+        Format::Json => report::json::render(report, out),
+        Format::Junit => report::junit::render(report, out),
+        Format::Sarif => report::sarif::render_check(report, out),
+    }
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set (https://no-color.org).
+fn use_color() -> bool {
+    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
+}
+
+/// Environment variables whose values are credentials wspath may read.
+const SECRET_ENV: &[&str] = &[
+    "CLOUDFLARE_API_TOKEN",
+    "CF_API_TOKEN",
+    "CLOUDFLARE_API_KEY",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+];
+
+/// Every secret value this run knows: credential headers given with -H and credentials from the
+/// environment. Short values are left alone (masking "on" would mangle the report).
+fn secrets(probe: &ProbeOptions) -> Vec<String> {
+    let from_headers = probe
+        .headers
+        .iter()
+        .filter(|(n, _)| redact::is_secret_name(n))
+        .map(|(_, v)| v.clone());
+    let from_env = SECRET_ENV.iter().filter_map(|k| std::env::var(k).ok());
+    from_headers
+        .chain(from_env)
+        .filter(|s| s.len() >= 6)
+        .collect()
+}
+
+/// The last line of defence: whatever a renderer printed, known secret values do not survive.
+fn scrub(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for s in secrets {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), redact::MASK);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Cli, Command};
+    use super::*;
+    use clap::Parser;
+    use wspath::{HopKind, Scheme};
+
+    fn args(argv: &[&str]) -> CheckArgs {
+        let mut full = vec!["wspath", "check"];
+        full.extend_from_slice(argv);
+        match Cli::try_parse_from(full).unwrap().command {
+            Command::Check(a) => a,
+            _ => unreachable!(),
+        }
+    }
+
+    fn err(argv: &[&str]) -> String {
+        config(&args(argv)).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn no_hop_means_the_target_itself() {
+        let c = config(&args(&["example.com/ws"])).unwrap();
+        assert_eq!(c.target.scheme, Scheme::Wss);
+        assert_eq!(c.hops, vec![Hop::direct(&c.target)]);
+        assert_eq!(c.probe.timeout, Duration::from_secs(10));
+        assert_eq!(c.probe.origin.as_deref(), Some("https://example.com"));
+        assert!(c.probe.ping);
+        assert_eq!(c.probe.idle, None);
+    }
+
+    #[test]
+    fn hops_and_options_translate() {
+        let c = config(&args(&[
+            "wss://example.com/ws/chat",
+            "--hop",
+            "edge",
+            "--hop",
+            "lb=203.0.113.10:443",
+            "--hop",
+            "nginx=ws://10.0.1.5:80",
+            "--hop",
+            "backend=ws://10.0.2.10:8080/chat",
+            "--timeout",
+            "500ms",
+            "--idle",
+            "75s",
+            "-H",
+            "X-Trace:  abc ",
+            "--protocol",
+            "chat.v2",
+            "--origin",
+            "https://app.example.com",
+            "--no-ping",
+            "--echo",
+            "hi",
+            "-k",
+        ]))
+        .unwrap();
+        let names: Vec<(&str, HopKind)> =
+            c.hops.iter().map(|h| (h.name.as_str(), h.kind)).collect();
+        assert_eq!(
+            names,
+            vec![
+                ("edge", HopKind::Cdn),
+                ("lb", HopKind::Lb),
+                ("nginx", HopKind::Proxy),
+                ("backend", HopKind::Backend)
+            ]
+        );
+        assert_eq!(c.hops[3].path, "/chat");
+        assert_eq!(c.hops[2].scheme, Scheme::Ws);
+        assert_eq!(c.probe.timeout, Duration::from_millis(500));
+        assert_eq!(c.probe.idle, Some(Duration::from_secs(75)));
+        assert_eq!(
+            c.probe.headers,
+            vec![("X-Trace".to_string(), "abc".to_string())]
+        );
+        assert_eq!(c.probe.protocols, vec!["chat.v2".to_string()]);
+        assert_eq!(c.probe.origin.as_deref(), Some("https://app.example.com"));
+        assert!(!c.probe.ping && c.probe.insecure);
+        assert_eq!(c.probe.echo.as_deref(), Some("hi"));
+    }
+
+    #[test]
+    fn no_origin_sends_none() {
+        let c = config(&args(&["ws://h/", "--no-origin"])).unwrap();
+        assert_eq!(c.probe.origin, None);
+    }
+
+    #[test]
+    fn bad_target_names_the_url() {
+        let e = err(&["http://example.com/ws"]);
+        assert!(
+            e.starts_with("invalid target URL 'http://example.com/ws'"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn bad_hop_names_the_spec() {
+        let e = err(&["ws://h/", "--hop", "nginx=10.0.0.1:99999"]);
+        assert!(e.starts_with("invalid --hop 'nginx=10.0.0.1:99999'"), "{e}");
+        let e = err(&["ws://h/", "--hop", "a=1.2.3.4:80", "--hop", "a=1.2.3.5:80"]);
+        assert_eq!(
+            e,
+            "invalid --hop 'a=1.2.3.5:80': hop name 'a' is used twice"
+        );
+    }
+
+    #[test]
+    fn bad_durations_name_the_flag() {
+        let e = err(&["ws://h/", "--timeout", "ten"]);
+        assert!(e.starts_with("invalid --timeout 'ten': "), "{e}");
+        let e = err(&["ws://h/", "--idle", "0s"]);
+        assert_eq!(e, "invalid --idle '0s': must be longer than 0");
+    }
+
+    #[test]
+    fn bad_headers_name_the_header() {
+        let e = err(&["ws://h/", "-H", "NoColon"]);
+        assert_eq!(e, "invalid header 'NoColon': expected 'Name: value'");
+        let e = err(&["ws://h/", "-H", "Bad Name: x"]);
+        assert!(
+            e.starts_with("invalid header 'Bad Name: x': header name"),
+            "{e}"
+        );
+        let e = err(&["ws://h/", "-H", "X-A: b\r\nInjected: yes"]);
+        assert!(e.ends_with("the value contains CR or LF"), "{e}");
+        let e = err(&["ws://h/", "-H", ": x"]);
+        assert!(e.ends_with("empty header name"), "{e}");
+    }
+
+    #[test]
+    fn bad_credential_header_does_not_echo_the_secret() {
+        let e = err(&["ws://h/", "-H", "Authorization: Bearer sekrit\u{7}"]);
+        assert_eq!(
+            e,
+            "invalid header 'Authorization: <redacted>': the value contains a control character"
+        );
+    }
+
+    #[test]
+    fn bad_protocol_and_origin() {
+        let e = err(&["ws://h/", "--protocol", "a b"]);
+        assert!(e.starts_with("invalid --protocol 'a b'"), "{e}");
+        let e = err(&["ws://h/", "--origin", "x\ny"]);
+        assert!(e.starts_with("invalid --origin"), "{e}");
+    }
+
+    #[test]
+    fn cacert_checked_before_probing() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let e = err(&["ws://h/", "--cacert", missing.to_str().unwrap()]);
+        assert!(
+            e.starts_with(&format!("invalid --cacert '{}'", missing.display())),
+            "{e}"
+        );
+
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate").unwrap();
+        let e = err(&["ws://h/", "--cacert", junk.to_str().unwrap()]);
+        assert!(
+            e.ends_with("no PEM certificate (-----BEGIN CERTIFICATE-----) in it"),
+            "{e}"
+        );
+
+        let good = dir.path().join("ca.pem");
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        std::fs::write(&good, cert.cert.pem()).unwrap();
+        let c = config(&args(&["ws://h/", "--cacert", good.to_str().unwrap()])).unwrap();
+        assert_eq!(c.probe.cacert.as_deref(), Some(good.as_path()));
+    }
+
+    #[test]
+    fn scrub_masks_known_secrets() {
+        let mut probe = ProbeOptions::new(&Target::parse("ws://h/").unwrap());
+        probe.headers = vec![
+            ("Authorization".into(), "Bearer tok-123456".into()),
+            ("X-Trace".into(), "visible-123".into()),
+        ];
+        let s = secrets(&probe);
+        assert!(s.contains(&"Bearer tok-123456".to_string()));
+        assert!(!s.contains(&"visible-123".to_string()));
+        assert_eq!(
+            scrub("a Bearer tok-123456 b visible-123", &s),
+            "a <redacted> b visible-123"
+        );
+    }
+
+    #[test]
+    fn render_dispatches_every_format() {
+        let target = Target::parse("ws://h/").unwrap();
+        let report = Report::new(&target, Vec::new());
+        for (format, start) in [
+            (Format::Human, "ws://h/"),
+            (Format::Json, "{"),
+            (Format::Junit, "<?xml"),
+            (Format::Sarif, "{"),
+        ] {
+            let mut out = Vec::new();
+            render(&report, format, false, &mut out).unwrap();
+            assert!(String::from_utf8(out).unwrap().starts_with(start));
+        }
+    }
 }

@@ -1,8 +1,10 @@
 //! Command-line parsing and rendering; the engine never sees clap or the terminal.
 
 mod check;
+mod discover;
 mod fix;
 mod lint;
+mod progress;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;

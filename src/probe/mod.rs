@@ -1,6 +1,19 @@
 //! One WebSocket handshake at one hop: resolve, connect, TLS, upgrade request, response head,
 //! verdict; then ping / echo / idle over the upgraded connection.
 
+pub mod classify;
+pub mod connect;
+pub mod curl;
+pub mod fingerprint;
+pub mod frames;
+pub mod redact;
+pub mod request;
+pub mod response;
+mod run;
+pub mod tls;
+
+pub use fingerprint::AnsweredBy;
+
 use crate::hop::Hop;
 use crate::target::Target;
 use crate::verdict::{Stage, Verdict};
@@ -8,6 +21,7 @@ use serde::Serialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// How to probe; the same for every hop of one check.
 #[derive(Debug, Clone)]
@@ -46,7 +60,9 @@ impl ProbeOptions {
     }
 }
 
-/// Milliseconds spent in each phase; `None` when the phase did not happen.
+/// Milliseconds spent in each phase; `None` when the phase did not happen. `first_byte` runs from
+/// the request written to the first response byte; `total` from the start to the end of the
+/// handshake and the ping/echo (the `--idle` hold is not included).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Timings {
     pub dns: Option<f64>,
@@ -67,7 +83,7 @@ pub struct TlsInfo {
 pub struct IdleOutcome {
     pub held_ms: f64,
     pub dropped: bool,
-    /// When it dropped, measured from the end of the handshake.
+    /// When it dropped, measured from the start of the silent hold (the last frame exchanged).
     pub dropped_after_ms: Option<f64>,
     /// Close code received; 1006 when the connection ended without a close frame.
     pub close_code: Option<u16>,
@@ -80,12 +96,13 @@ pub struct Evidence {
     pub remote_addr: Option<SocketAddr>,
     pub status_line: Option<String>,
     pub status: Option<u16>,
-    /// Response headers in the order received, names as sent.
+    /// Response headers in the order received, names as sent; secret values (Set-Cookie)
+    /// redacted.
     pub headers: Vec<(String, String)>,
     pub body_snippet: Option<String>,
     pub tls: Option<TlsInfo>,
-    /// Which software produced the response (see `fingerprint`).
-    pub answered_by: String,
+    /// Which software produced the response (see [`fingerprint`]).
+    pub answered_by: AnsweredBy,
 }
 
 /// The result of probing one hop. A broken hop is a result, never an `Err`.
@@ -106,6 +123,76 @@ pub struct ProbeOutcome {
 
 /// Probes one hop. Never panics, never hangs: each phase is under `options.timeout`.
 pub async fn probe(target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome {
-    let _ = (target, hop, options);
-    todo!("probe")
+    let started = Instant::now();
+    let key = request::new_key();
+    let headers = request::request_headers(target, options, &key);
+    let mut run = run::Run {
+        outcome: ProbeOutcome {
+            verdict: Verdict::NoResponse,
+            stage: Stage::Dns,
+            detail: String::new(),
+            evidence: Evidence {
+                answered_by: AnsweredBy::NoAnswer,
+                ..Evidence::default()
+            },
+            timings: Timings::default(),
+            ping_rtt_ms: None,
+            echo_ok: None,
+            idle: None,
+            curl: curl::curl_command(target, hop, options, &headers),
+        },
+        started,
+        total_set: false,
+    };
+    run.go(target, hop, options, &headers).await;
+    if !run.total_set {
+        run.outcome.timings.total = ms(started.elapsed());
+    }
+    let mut outcome = run.outcome;
+    scrub_secrets(&mut outcome, &redact::secret_values(&headers));
+    outcome
+}
+
+/// Takes the values of secret request headers out of everything the server sent back.
+fn scrub_secrets(outcome: &mut ProbeOutcome, secrets: &[&str]) {
+    if secrets.is_empty() {
+        return;
+    }
+    let e = &mut outcome.evidence;
+    for text in [&mut e.status_line, &mut e.body_snippet]
+        .into_iter()
+        .flatten()
+    {
+        *text = redact::scrub(text, secrets);
+    }
+    for (_, value) in &mut e.headers {
+        *value = redact::scrub(value, secrets);
+    }
+    outcome.detail = redact::scrub(&outcome.detail, secrets);
+    if let Some(idle) = &mut outcome.idle {
+        if let Some(reason) = &mut idle.close_reason {
+            *reason = redact::scrub(reason, secrets);
+        }
+    }
+}
+
+/// Milliseconds, to the microsecond, as the JSON carries them.
+pub(crate) fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walker spawns one probe per hop on the tokio runtime: the future must be Send.
+    #[test]
+    fn the_probe_future_can_be_spawned() {
+        fn assert_send<T: Send + 'static>(_: &T) {}
+        let target = Target::parse("ws://example.test/").unwrap();
+        let hop = Hop::direct(&target);
+        let options = ProbeOptions::new(&target);
+        let future = async move { probe(&target, &hop, &options).await };
+        assert_send(&future);
+    }
 }

@@ -1,10 +1,23 @@
 //! The one report type of `check` and its renderers (one file per format).
+//!
+//! The walk builds a [`Report`]; the nginx analyzer and the providers then [`Report::attach`]
+//! what they found to a hop, which can sharpen the culprit's sentence and fix. Renderers only
+//! read a finished report.
 
-use crate::finding::{Fact, Finding};
-use crate::hop::HopKind;
+use crate::finding::{Fact, Finding, Severity};
+use crate::hop::{Hop, HopKind};
 use crate::probe::ProbeOutcome;
+use crate::target::Target;
 use crate::verdict::Verdict;
+use crate::Error;
 use serde::Serialize;
+
+pub mod fix;
+pub mod human;
+pub mod json;
+pub mod junit;
+pub mod redact;
+pub mod sarif;
 
 /// The hop where the break begins, with one sentence and the fix hint.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -28,13 +41,330 @@ pub struct HopReport {
     pub facts: Vec<Fact>,
 }
 
+impl HopReport {
+    /// A probed hop, before the walker has judged it.
+    pub fn new(hop: &Hop, target: &Target, outcome: ProbeOutcome) -> HopReport {
+        HopReport {
+            name: hop.name.clone(),
+            kind: hop.kind,
+            address: hop.address(target),
+            outcome,
+            consequence: false,
+            findings: Vec::new(),
+            facts: Vec::new(),
+        }
+    }
+}
+
 /// `wspath.check/v1`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
     pub target: String,
+    /// The target's host, for fix hints that name it (SNI, DNS).
+    #[serde(skip)]
+    pub host: String,
+    /// No culprit and no error-level finding.
     pub ok: bool,
     pub culprit: Option<Culprit>,
     pub hops: Vec<HopReport>,
 }
 
-pub mod fix;
+impl Report {
+    /// Judges the probed hops (outermost first): consequences, culprit, `ok`.
+    pub fn new(target: &Target, hops: Vec<HopReport>) -> Report {
+        let mut report = Report {
+            target: target.url(),
+            host: target.host.clone(),
+            ok: true,
+            culprit: None,
+            hops,
+        };
+        report.rejudge();
+        report
+    }
+
+    /// Adds what the nginx analyzer or a provider found about hop `hop`. When that hop is the
+    /// culprit and an error-level finding explains it, the culprit's sentence says so and its
+    /// fix becomes the finding's. Errors when the report has no hop of that name.
+    pub fn attach(
+        &mut self,
+        hop: &str,
+        findings: Vec<Finding>,
+        facts: Vec<Fact>,
+    ) -> Result<(), Error> {
+        let Some(h) = self.hops.iter_mut().find(|h| h.name == hop) else {
+            let names: Vec<&str> = self.hops.iter().map(|h| h.name.as_str()).collect();
+            return Err(Error::InvalidHop {
+                input: hop.to_string(),
+                reason: format!(
+                    "no hop of that name in this check (hops: {})",
+                    names.join(", ")
+                ),
+            });
+        };
+        h.findings.extend(findings);
+        h.facts.extend(facts);
+        self.rejudge();
+        Ok(())
+    }
+
+    /// The hop called `name`.
+    pub fn hop(&self, name: &str) -> Option<&HopReport> {
+        self.hops.iter().find(|h| h.name == name)
+    }
+
+    /// The exit code of `check`: 0 healthy, 1 problems found.
+    pub fn exit_code(&self) -> u8 {
+        if self.ok {
+            crate::exit::OK
+        } else {
+            crate::exit::PROBLEMS
+        }
+    }
+
+    fn rejudge(&mut self) {
+        self.culprit = crate::walk::judge(&mut self.hops, &self.host);
+        let error_finding = self
+            .hops
+            .iter()
+            .flat_map(|h| &h.findings)
+            .any(|f| f.severity == Severity::Error);
+        self.ok = self.culprit.is_none() && !error_finding;
+    }
+}
+
+/// `error`, `warning`, `info`: the word every format uses for a severity.
+pub fn severity_label(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod sample {
+    //! Reports built by hand for the renderer tests.
+
+    use super::*;
+    use crate::finding::Location;
+    use crate::probe::{Evidence, IdleOutcome, Timings, TlsInfo};
+    use crate::verdict::Stage;
+
+    /// An `answered_by` value from its JSON name; the one place tests build one. A name the
+    /// probe does not know fails the test instead of quietly becoming `unknown`.
+    pub fn answered(name: &str) -> crate::probe::AnsweredBy {
+        serde_json::from_value(serde_json::Value::String(name.to_string()))
+            .expect("a known answered_by name")
+    }
+
+    pub fn outcome(verdict: Verdict, status: Option<u16>, answered_by: &str) -> ProbeOutcome {
+        ProbeOutcome {
+            verdict,
+            stage: if verdict == Verdict::ConnectRefused {
+                Stage::Tcp
+            } else {
+                Stage::Done
+            },
+            detail: String::new(),
+            evidence: Evidence {
+                remote_addr: Some("127.0.0.1:8080".parse().unwrap()),
+                status_line: status.map(|s| format!("HTTP/1.1 {s} X")),
+                status,
+                headers: vec![("Server".into(), "nginx/1.22.1".into())],
+                body_snippet: None,
+                tls: None,
+                answered_by: answered(answered_by),
+            },
+            timings: Timings {
+                dns: None,
+                connect: Some(0.4),
+                tls: None,
+                first_byte: Some(1.5),
+                total: 2.25,
+            },
+            ping_rtt_ms: None,
+            echo_ok: None,
+            idle: None,
+            curl: "curl -i -N --http1.1 http://example.test/ws".into(),
+        }
+    }
+
+    fn hop(name: &str, kind: HopKind, port: u16, outcome: ProbeOutcome) -> HopReport {
+        HopReport {
+            name: name.into(),
+            kind,
+            address: format!("127.0.0.1:{port}"),
+            outcome,
+            consequence: false,
+            findings: Vec::new(),
+            facts: Vec::new(),
+        }
+    }
+
+    pub fn target() -> Target {
+        Target::parse("wss://example.test/ws/chat").unwrap()
+    }
+
+    /// lb → nginx (strips Upgrade, with an nginx finding) → backend.
+    pub fn broken() -> Report {
+        let mut lb = outcome(Verdict::UpgradeStripped, Some(505), "python-websockets");
+        lb.detail = "unsupported HTTP version: HTTP/1.0".into();
+        lb.evidence.tls = Some(TlsInfo {
+            version: "TLSv1.3".into(),
+            alpn: Some("http/1.1".into()),
+        });
+        lb.curl = "curl -i -N -H 'Authorization: Bearer s3cr3t-token' https://example.test/ws/chat"
+            .into();
+        let mut nginx = outcome(Verdict::UpgradeStripped, Some(505), "python-websockets");
+        nginx.detail = lb.detail.clone();
+        nginx.evidence.body_snippet = Some("Failed to open a WebSocket connection <&>".into());
+        let mut backend = outcome(Verdict::Upgraded, Some(101), "python-websockets");
+        backend.ping_rtt_ms = Some(0.3);
+        let mut report = Report::new(
+            &target(),
+            vec![
+                hop("lb", HopKind::Lb, 8443, lb),
+                hop("nginx", HopKind::Proxy, 8080, nginx),
+                hop("backend", HopKind::Backend, 9000, backend),
+            ],
+        );
+        report
+            .attach(
+                "nginx",
+                vec![Finding {
+                    id: "nginx/upgrade-not-forwarded".into(),
+                    severity: Severity::Error,
+                    message: "location /ws/ does not forward Upgrade".into(),
+                    evidence: "proxy_pass http://backend;".into(),
+                    why: Some("nginx talks HTTP/1.0 to upstreams by default".into()),
+                    fix: Some("add `proxy_http_version 1.1;` at nginx.conf:14".into()),
+                    location: Some(Location {
+                        file: "nginx.conf".into(),
+                        line: 14,
+                    }),
+                }],
+                vec![Fact {
+                    source: "nginx".into(),
+                    name: "proxy_http_version".into(),
+                    value: "1.0".into(),
+                }],
+            )
+            .unwrap();
+        report
+    }
+
+    /// One upgraded hop, held idle.
+    pub fn healthy() -> Report {
+        let mut o = outcome(Verdict::Upgraded, Some(101), "nginx");
+        o.ping_rtt_ms = Some(0.25);
+        o.echo_ok = Some(true);
+        o.idle = Some(IdleOutcome {
+            held_ms: 2000.0,
+            dropped: false,
+            dropped_after_ms: None,
+            close_code: None,
+            close_reason: None,
+        });
+        Report::new(&target(), vec![hop("target", HopKind::Unknown, 443, o)])
+    }
+
+    /// lb → nginx → backend, backend down.
+    pub fn backend_down() -> Report {
+        let mut backend = outcome(Verdict::ConnectRefused, None, "unknown");
+        backend.detail = "Connection refused (os error 111)".into();
+        backend.evidence.remote_addr = None;
+        backend.evidence.headers.clear();
+        Report::new(
+            &target(),
+            vec![
+                hop(
+                    "lb",
+                    HopKind::Lb,
+                    8443,
+                    outcome(Verdict::BadGateway, Some(502), "nginx"),
+                ),
+                hop(
+                    "nginx",
+                    HopKind::Proxy,
+                    8080,
+                    outcome(Verdict::BadGateway, Some(502), "nginx"),
+                ),
+                hop("backend", HopKind::Backend, 9000, backend),
+            ],
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attach_sharpens_culprit_and_keeps_ok_false() {
+        let r = sample::broken();
+        let c = r.culprit.as_ref().unwrap();
+        assert_eq!(c.hop, "nginx");
+        assert_eq!(
+            c.fix.as_deref(),
+            Some("add `proxy_http_version 1.1;` at nginx.conf:14")
+        );
+        assert!(c
+            .summary
+            .contains("nginx/upgrade-not-forwarded at nginx.conf:14"));
+        assert!(!r.ok);
+        assert_eq!(r.exit_code(), crate::exit::PROBLEMS);
+        assert!(r.hops[0].consequence);
+        assert_eq!(r.hop("nginx").map(|h| h.findings.len()), Some(1));
+        assert!(r.hop("cdn").is_none());
+    }
+
+    #[test]
+    fn attach_to_unknown_hop_names_it() {
+        let mut r = sample::healthy();
+        let e = r.attach("nginx", Vec::new(), Vec::new()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid --hop 'nginx': no hop of that name in this check (hops: target)"
+        );
+    }
+
+    #[test]
+    fn error_finding_on_healthy_path_is_not_ok() {
+        let mut r = sample::healthy();
+        assert!(r.ok);
+        assert_eq!(r.exit_code(), crate::exit::OK);
+        r.attach(
+            "target",
+            vec![Finding {
+                id: "aws_alb/idle-timeout".into(),
+                severity: Severity::Warning,
+                message: "idle timeout 60 s".into(),
+                evidence: String::new(),
+                why: None,
+                fix: None,
+                location: None,
+            }],
+            Vec::new(),
+        )
+        .unwrap();
+        assert!(r.ok, "a warning does not fail the check");
+        r.attach(
+            "target",
+            vec![Finding {
+                id: "cloudflare/websockets-off".into(),
+                severity: Severity::Error,
+                message: "WebSockets are off".into(),
+                evidence: "websockets = off".into(),
+                why: None,
+                fix: None,
+                location: None,
+            }],
+            Vec::new(),
+        )
+        .unwrap();
+        assert!(!r.ok);
+        assert!(r.culprit.is_none());
+        assert_eq!(r.exit_code(), crate::exit::PROBLEMS);
+    }
+}

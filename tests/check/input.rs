@@ -27,7 +27,7 @@ fn bad_scheme_names_the_url() {
 
 #[test]
 fn url_without_host_names_the_url() {
-    assert_bad_input(&["check", "ws:///ws"], &["ws:///ws"]);
+    assert_bad_input(&["check", "ws://:80/ws"], &["ws://:80/ws"]);
 }
 
 #[test]

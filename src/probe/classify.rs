@@ -1,0 +1,539 @@
+//! From a response head (and body snippet) to a verdict and a one-line detail. Pure. The texts that
+//! prove the upgrade was stripped on the way are data: one table of what well-known WebSocket
+//! servers answer when the request reaching them is not an upgrade.
+
+use crate::probe::request::accept_key;
+use crate::probe::response::Head;
+use crate::verdict::{Stage, Verdict};
+
+/// A verdict with the stage it was reached at and the one-line reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classified {
+    pub verdict: Verdict,
+    pub stage: Stage,
+    pub detail: String,
+}
+
+fn classified(verdict: Verdict, stage: Stage, detail: impl Into<String>) -> Classified {
+    Classified {
+        verdict,
+        stage,
+        detail: detail.into(),
+    }
+}
+
+/// Body texts (lowercase substrings) by which a WebSocket server says the request it received was
+/// not an upgrade, with what that means for the path. Seen on 400, 426 and 505 answers.
+const STRIPPED: &[(&str, &str)] = &[
+    // Python websockets (checked on 17.4: 505, 426 and 400 answers).
+    (
+        "unsupported http version",
+        "the request reached it as HTTP/1.0, which cannot upgrade",
+    ),
+    (
+        "missing connection header",
+        "the Connection: Upgrade header was dropped on the way",
+    ),
+    (
+        "invalid connection header",
+        "the Connection header was rewritten on the way",
+    ),
+    (
+        "missing upgrade header",
+        "the Upgrade header was dropped on the way",
+    ),
+    (
+        "invalid upgrade header",
+        "the Upgrade header was dropped or rewritten on the way",
+    ),
+    // gorilla/websocket and its fasthttp/fiber ports.
+    (
+        "'upgrade' token not found in 'connection' header",
+        "the Connection: Upgrade header was dropped on the way",
+    ),
+    (
+        "'websocket' token not found in 'upgrade' header",
+        "the Upgrade header was dropped on the way",
+    ),
+    (
+        "the client is not using the websocket protocol",
+        "the upgrade headers were dropped on the way",
+    ),
+    (
+        "not a websocket handshake",
+        "the upgrade headers were dropped on the way",
+    ),
+    // coder/websocket (nhooyr).
+    (
+        "does not contain upgrade",
+        "the Connection: Upgrade header was dropped on the way",
+    ),
+    (
+        "handshake request must be at least http/1.1",
+        "the request reached it as HTTP/1.0, which cannot upgrade",
+    ),
+    // Tornado and Spring.
+    (
+        "can \"upgrade\" only to \"websocket\"",
+        "the Upgrade header was dropped on the way",
+    ),
+    (
+        "\"connection\" must be \"upgrade\"",
+        "the Connection: Upgrade header was dropped on the way",
+    ),
+    // aiohttp.
+    (
+        "no websocket upgrade hdr",
+        "the Upgrade header was dropped on the way",
+    ),
+    (
+        "no connection upgrade hdr",
+        "the Connection: Upgrade header was dropped on the way",
+    ),
+    // axum.
+    (
+        "connection header did not include 'upgrade'",
+        "the Connection: Upgrade header was dropped on the way",
+    ),
+    (
+        "`upgrade` header did not include 'websocket'",
+        "the Upgrade header was dropped on the way",
+    ),
+    (
+        "no upgrade state was present",
+        "the connection reaching it could not be upgraded (HTTP/1.0 or Connection: close)",
+    ),
+    // tungstenite.
+    (
+        "no \"connection: upgrade\" header",
+        "the Connection: Upgrade header was dropped on the way",
+    ),
+    (
+        "no \"upgrade: websocket\" header",
+        "the Upgrade header was dropped on the way",
+    ),
+    (
+        "http version must be 1.1 or higher",
+        "the request reached it as HTTP/1.0, which cannot upgrade",
+    ),
+    // uvicorn without a WebSocket library, and Node's ws server for a plain request.
+    (
+        "unsupported upgrade request",
+        "the server behind cannot upgrade (uvicorn without a WebSocket library)",
+    ),
+    // Socket.IO/engine.io: a `transport=websocket` request that arrived without Upgrade.
+    (
+        "{\"code\":3,\"message\":\"bad request\"}",
+        "Socket.IO got a websocket-transport request without Upgrade",
+    ),
+];
+
+/// Other body texts worth naming on a rejection.
+const REJECTION_HINTS: &[(&str, &str)] = &[
+    ("the plain http request was sent to https port", "this port expects TLS: use wss:// for this hop"),
+    ("missing sec-websocket-key header", "the server behind did not get Sec-WebSocket-Key: a proxy dropped the handshake headers"),
+    ("missing or invalid sec-websocket-key header", "the server behind did not get Sec-WebSocket-Key: a proxy dropped the handshake headers"),
+    ("missing sec-websocket-version header", "the server behind did not get Sec-WebSocket-Version: a proxy dropped the handshake headers"),
+    ("request header or cookie too large", "the request headers (cookies?) are larger than this hop accepts"),
+];
+
+/// Checks a 101 answer against the request: accept key, Upgrade, Connection, and that the server
+/// chose no subprotocol or extension that was not offered (RFC 6455 §4.1).
+pub fn classify_101(head: &Head, key: &str, offered_protocols: &[String]) -> Classified {
+    let bad = |detail: String| classified(Verdict::BadAccept, Stage::Accept, detail);
+    let expected = accept_key(key);
+    match head.header("sec-websocket-accept").map(str::trim) {
+        None => return bad("101 without Sec-WebSocket-Accept".into()),
+        Some(got) if got != expected => {
+            return bad(format!(
+                "Sec-WebSocket-Accept is '{got}', expected '{expected}' (a proxy answered for a different key?)"
+            ))
+        }
+        Some(_) => {}
+    }
+    match head.header("upgrade") {
+        Some(v) if v.trim().eq_ignore_ascii_case("websocket") => {}
+        Some(v) => return bad(format!("101 with Upgrade: '{v}', expected 'websocket'")),
+        None => return bad("101 without an Upgrade header".into()),
+    }
+    let connection = head.header("connection").unwrap_or("");
+    if !has_token(connection, "upgrade") {
+        return bad(format!(
+            "101 whose Connection header '{connection}' has no 'upgrade' token"
+        ));
+    }
+    if let Some(chosen) = head.header("sec-websocket-protocol") {
+        let chosen = chosen.trim();
+        if !offered_protocols.iter().any(|p| p == chosen) {
+            return bad(format!(
+                "the server chose subprotocol '{chosen}', which was not offered"
+            ));
+        }
+    }
+    if let Some(ext) = head.header("sec-websocket-extensions") {
+        if !ext.trim().is_empty() {
+            return bad(format!(
+                "the server enabled extension '{}', which was not offered",
+                ext.trim()
+            ));
+        }
+    }
+    let said = format!("{} {}", head.status, head.reason);
+    classified(Verdict::Upgraded, Stage::Done, said.trim())
+}
+
+/// Classifies any answer other than 101.
+pub fn classify_other(head: &Head, body: &[u8]) -> Classified {
+    let status = head.status;
+    let said = format!("{status} {}", head.reason).trim().to_string();
+    let text = String::from_utf8_lossy(body);
+    let lower = text.to_ascii_lowercase();
+    let quote = |fragment: Option<&str>| match fragment.and_then(|f| line_with(&text, f)) {
+        Some(line) => format!("{said}: \"{line}\""),
+        None => match first_line(&text, status, &head.reason) {
+            Some(line) => format!("{said}: \"{line}\""),
+            None => said.clone(),
+        },
+    };
+    let stripped = STRIPPED.iter().find(|(f, _)| lower.contains(f));
+
+    if status == 426 || status == 505 || (status == 400 && stripped.is_some()) {
+        let why = match stripped {
+            Some((_, why)) => *why,
+            None if status == 505 => {
+                "the server behind rejects the HTTP version it received: wspath sent HTTP/1.1, so a proxy forwarded it as HTTP/1.0"
+            }
+            None => "the server behind requires an upgrade it never received",
+        };
+        return classified(
+            Verdict::UpgradeStripped,
+            Stage::Response,
+            format!("{} — {why}", quote(stripped.map(|(f, _)| *f))),
+        );
+    }
+    if (300..400).contains(&status) {
+        if let Some(location) = head.header("location") {
+            return classified(
+                Verdict::Redirect,
+                Stage::Response,
+                format!("{said} to {location} — WebSocket clients do not follow redirects"),
+            );
+        }
+    }
+    let (verdict, why) = match status {
+        502 => (
+            Verdict::BadGateway,
+            "this hop could not get a valid answer from the one behind it",
+        ),
+        503 => (
+            Verdict::ServiceUnavailable,
+            "this hop has no healthy server behind it",
+        ),
+        504 => (
+            Verdict::GatewayTimeout,
+            "the hop behind did not answer in time",
+        ),
+        401 | 403 => (
+            Verdict::Rejected,
+            "authentication/authorization: check Origin, cookies or token",
+        ),
+        404 => (Verdict::Rejected, "no route for this path at this hop"),
+        405 => (Verdict::Rejected, "GET is not allowed on this path at this hop"),
+        429 => (Verdict::Rejected, "rate limited"),
+        200..=299 => (
+            Verdict::Rejected,
+            "answered as plain HTTP: the WebSocket endpoint is not at this path, or the upgrade was not forwarded",
+        ),
+        500..=599 => (Verdict::Rejected, "server error"),
+        _ => (Verdict::Rejected, ""),
+    };
+    let hint = REJECTION_HINTS.iter().find(|(f, _)| lower.contains(f));
+    let (fragment, why) = match hint {
+        Some((f, h)) => (Some(*f), *h),
+        None => (None, why),
+    };
+    let mut detail = quote(fragment);
+    if !why.is_empty() {
+        detail.push_str(" — ");
+        detail.push_str(why);
+    }
+    classified(verdict, Stage::Response, detail)
+}
+
+/// Whether a comma-separated header value contains `token` (case-insensitive).
+pub fn has_token(value: &str, token: &str) -> bool {
+    value
+        .split(',')
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+/// The body line containing `fragment` (lowercase), trimmed and shortened.
+fn line_with(text: &str, fragment: &str) -> Option<String> {
+    text.lines()
+        .find(|l| l.to_ascii_lowercase().contains(fragment))
+        .map(|l| shorten(&strip_tags(l)))
+        .filter(|l| !l.is_empty())
+}
+
+/// The first body line that says something: HTML tags removed, skipping lines that only restate
+/// the status (`<h1>502 Bad Gateway</h1>`) or are a server signature (`nginx/1.22.1`).
+fn first_line(text: &str, status: u16, reason: &str) -> Option<String> {
+    let status = status.to_string();
+    let reason = reason.to_ascii_lowercase();
+    text.lines()
+        .map(strip_tags)
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .find(|l| {
+            let lower = l.to_ascii_lowercase();
+            let restates = lower.trim_start_matches(&status).trim() == reason
+                || lower == status
+                || (!reason.is_empty()
+                    && lower.ends_with(&reason)
+                    && lower.len() < reason.len() + 6);
+            let signature = !l.contains(' ') && l.contains('/');
+            !restates && !signature
+        })
+        .map(|l| shorten(&l))
+}
+
+fn strip_tags(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut in_tag = false;
+    for c in line.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.trim().to_string()
+}
+
+fn shorten(line: &str) -> String {
+    const MAX: usize = 160;
+    let line = line.trim();
+    if line.chars().count() <= MAX {
+        line.to_string()
+    } else {
+        let cut: String = line.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::response::parse_fixture;
+
+    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+
+    fn classify(bytes: &[u8]) -> Classified {
+        let (head, body) = parse_fixture(bytes);
+        if head.status == 101 {
+            classify_101(&head, KEY, &[])
+        } else {
+            classify_other(&head, &body)
+        }
+    }
+
+    #[test]
+    fn real_101s_are_upgraded() {
+        for bytes in [
+            &include_bytes!("fixtures/websockets_101.http")[..],
+            include_bytes!("fixtures/nginx_good_101.http"),
+            include_bytes!("fixtures/haproxy_nginx_good_101.http"),
+        ] {
+            let c = classify(bytes);
+            assert_eq!(c.verdict, Verdict::Upgraded, "{}", c.detail);
+            assert_eq!(c.stage, Stage::Done);
+        }
+    }
+
+    #[test]
+    fn a_101_for_another_key_or_without_upgrade_tokens_is_bad_accept() {
+        let (head, _) = parse_fixture(include_bytes!("fixtures/nginx_good_101.http"));
+        let c = classify_101(&head, "AAAAAAAAAAAAAAAAAAAAAA==", &[]);
+        assert_eq!(c.verdict, Verdict::BadAccept);
+        assert!(c.detail.contains("expected"), "{}", c.detail);
+
+        let mut no_conn = head.clone();
+        no_conn
+            .headers
+            .retain(|(n, _)| !n.eq_ignore_ascii_case("connection"));
+        no_conn
+            .headers
+            .push(("Connection".into(), "keep-alive".into()));
+        let c = classify_101(&no_conn, KEY, &[]);
+        assert_eq!(c.verdict, Verdict::BadAccept);
+        assert!(c.detail.contains("'keep-alive'"), "{}", c.detail);
+
+        let mut proto = head.clone();
+        proto
+            .headers
+            .push(("Sec-WebSocket-Protocol".into(), "chat".into()));
+        assert_eq!(classify_101(&proto, KEY, &[]).verdict, Verdict::BadAccept);
+        assert_eq!(
+            classify_101(&proto, KEY, &["chat".into()]).verdict,
+            Verdict::Upgraded
+        );
+    }
+
+    #[test]
+    fn backend_answers_behind_a_stripping_proxy_are_upgrade_stripped() {
+        let c = classify(include_bytes!("fixtures/nginx_bare_proxy_pass.http"));
+        assert_eq!(c.verdict, Verdict::UpgradeStripped);
+        assert!(
+            c.detail.starts_with("505 HTTP Version Not Supported: \"Failed to open a WebSocket connection: unsupported HTTP version: HTTP/1.0.\""),
+            "{}",
+            c.detail
+        );
+        let c = classify(include_bytes!("fixtures/nginx_connection_close.http"));
+        assert_eq!(c.verdict, Verdict::UpgradeStripped);
+        assert!(
+            c.detail.contains("invalid Connection header: close"),
+            "{}",
+            c.detail
+        );
+        for bytes in [
+            &include_bytes!("fixtures/nginx_http10.http")[..],
+            include_bytes!("fixtures/haproxy_nginx_bare.http"),
+            include_bytes!("fixtures/websockets_plain_get.http"),
+            include_bytes!("fixtures/websockets_no_upgrade_keepalive.http"),
+            include_bytes!("fixtures/nginx_chunked_400_gorilla.http"),
+        ] {
+            assert_eq!(classify(bytes).verdict, Verdict::UpgradeStripped);
+        }
+    }
+
+    #[test]
+    fn gateway_errors_redirects_and_rejections() {
+        let cases: &[(&[u8], Verdict, &str)] = &[
+            (
+                include_bytes!("fixtures/nginx_502_dead.http"),
+                Verdict::BadGateway,
+                "502 Bad Gateway — this hop could not",
+            ),
+            (
+                include_bytes!("fixtures/haproxy_502_garbage.http"),
+                Verdict::BadGateway,
+                "502 Bad Gateway: \"The server returned an invalid or incomplete response.\"",
+            ),
+            (
+                include_bytes!("fixtures/haproxy_503_nosrv.http"),
+                Verdict::ServiceUnavailable,
+                "No server is available",
+            ),
+            (
+                include_bytes!("fixtures/nginx_504.http"),
+                Verdict::GatewayTimeout,
+                "504 Gateway Time-out",
+            ),
+            (
+                include_bytes!("fixtures/haproxy_504.http"),
+                Verdict::GatewayTimeout,
+                "504",
+            ),
+            (
+                include_bytes!("fixtures/nginx_301.http"),
+                Verdict::Redirect,
+                "to https://example.com/new",
+            ),
+            (
+                include_bytes!("fixtures/nginx_403.http"),
+                Verdict::Rejected,
+                "check Origin",
+            ),
+            (
+                include_bytes!("fixtures/haproxy_403.http"),
+                Verdict::Rejected,
+                "403 Forbidden",
+            ),
+            (
+                include_bytes!("fixtures/haproxy_401.http"),
+                Verdict::Rejected,
+                "401 Unauthorized: \"You need a valid user and password to access this content.\" — authentication",
+            ),
+            (
+                include_bytes!("fixtures/haproxy_429.http"),
+                Verdict::Rejected,
+                "rate limited",
+            ),
+            (
+                include_bytes!("fixtures/nginx_404.http"),
+                Verdict::Rejected,
+                "no route for this path",
+            ),
+            (
+                include_bytes!("fixtures/nginx_plain_http_to_tls_port.http"),
+                Verdict::Rejected,
+                "use wss://",
+            ),
+            (
+                include_bytes!("fixtures/websockets_missing_key.http"),
+                Verdict::Rejected,
+                "Sec-WebSocket-Key",
+            ),
+        ];
+        for (bytes, verdict, needle) in cases {
+            let c = classify(bytes);
+            assert_eq!(c.verdict, *verdict, "{}", c.detail);
+            assert_eq!(c.stage, Stage::Response);
+            assert!(c.detail.contains(needle), "{} lacks {needle}", c.detail);
+        }
+    }
+
+    #[test]
+    fn tokens_are_matched_in_lists() {
+        assert!(has_token("keep-alive, Upgrade", "upgrade"));
+        assert!(!has_token("upgrades", "upgrade"));
+    }
+}
+
+/// Any bytes a server may send: parsing, de-chunking, fingerprinting and classifying never panic.
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use crate::probe::fingerprint::answered_by;
+    use crate::probe::response::{dechunk, framing, parse_head, Parsed};
+    use rand::{Rng, SeedableRng};
+
+    fn exercise(bytes: &[u8]) {
+        let _ = dechunk(bytes);
+        if let Parsed::Complete(head) = parse_head(bytes) {
+            let body = &bytes[head.len..];
+            let _ = framing(&head);
+            let _ = answered_by(&head.headers, body);
+            let _ = classify_101(&head, "k", &[]);
+            let _ = classify_other(&head, body);
+        }
+    }
+
+    #[test]
+    fn every_prefix_of_every_fixture_and_random_noise_is_handled() {
+        let fixtures: &[&[u8]] = &[
+            include_bytes!("fixtures/nginx_chunked_400_gorilla.http"),
+            include_bytes!("fixtures/nginx_connection_close.http"),
+            include_bytes!("fixtures/haproxy_503_nosrv.http"),
+            include_bytes!("fixtures/websockets_101.http"),
+            include_bytes!("fixtures/nginx_301.http"),
+        ];
+        for f in fixtures {
+            for end in 0..=f.len() {
+                exercise(&f[..end]);
+            }
+        }
+        let mut rng = rand::rngs::StdRng::seed_from_u64(6455);
+        for _ in 0..3000 {
+            let mut bytes = b"HTTP/1.1 ".to_vec();
+            let n = rng.gen_range(0..300);
+            bytes.extend((0..n).map(|_| {
+                *b"0123456789 :\r\n\r\nabcXYZ\xff\x00;,-<>/"
+                    .get(rng.gen_range(0..34))
+                    .unwrap_or(&b'x')
+            }));
+            exercise(&bytes);
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! What happens after a 101: one ping and its pong RTT, an optional echo, an optional silent hold
+//! that records whether and when the path drops the connection, and a polite close. Frames are
+//! tokio-tungstenite's job; bytes that arrived with the 101 head are handed to it untouched.
+
+use crate::probe::{ms, IdleOutcome};
+use futures_util::{SinkExt, StreamExt};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+/// Close code RFC 6455 reserves for "closed without a close frame".
+pub const ABNORMAL_CLOSURE: u16 = 1006;
+/// Close code for "a close frame without a status code".
+const NO_STATUS: u16 = 1005;
+
+/// Wraps the upgraded stream; `rest` are the bytes read past the 101 head.
+pub async fn open<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    rest: Vec<u8>,
+) -> WebSocketStream<S> {
+    // Probing needs small messages only; do not let a server make us buffer megabytes.
+    let config = WebSocketConfig {
+        max_message_size: Some(1 << 20),
+        max_frame_size: Some(1 << 20),
+        ..WebSocketConfig::default()
+    };
+    WebSocketStream::from_partially_read(stream, rest, Role::Client, Some(config)).await
+}
+
+/// Sends one ping and waits for its pong; the RTT in ms.
+pub async fn ping<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    timeout: Duration,
+) -> Result<f64, String> {
+    let mut payload = b"wspath-".to_vec();
+    payload.extend_from_slice(&rand::random::<[u8; 8]>());
+    let start = Instant::now();
+    let deadline = start + timeout;
+    send(ws, Message::Ping(payload.clone()), deadline, "ping").await?;
+    loop {
+        match next(ws, deadline, "pong").await? {
+            Message::Pong(p) if p == payload => return Ok(ms(start.elapsed())),
+            _ => continue,
+        }
+    }
+}
+
+/// Sends `text` and expects it back; other messages in between are skipped.
+pub async fn echo<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    text: &str,
+    timeout: Duration,
+) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    send(ws, Message::Text(text.to_string()), deadline, "echo").await?;
+    let mut other: Option<String> = None;
+    loop {
+        let message = match next(ws, deadline, "echo").await {
+            Ok(m) => m,
+            Err(e) => {
+                return Err(match other {
+                    Some(got) => format!("echo mismatch: sent {text:?}, got {got:?}"),
+                    None => e,
+                })
+            }
+        };
+        match message {
+            Message::Text(t) if t == text => return Ok(()),
+            Message::Binary(b) if b == text.as_bytes() => return Ok(()),
+            Message::Text(t) => {
+                other.get_or_insert(t);
+            }
+            Message::Binary(b) => {
+                other.get_or_insert(format!("{} binary bytes", b.len()));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Holds the connection without sending anything of our own for `hold` and reports whether it
+/// dropped. Pings from the server are answered with the pong the protocol requires (tungstenite
+/// does this on read), as every browser does.
+pub async fn idle<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    hold: Duration,
+) -> IdleOutcome {
+    let start = Instant::now();
+    let deadline = start + hold;
+    let dropped = |code: u16, reason: Option<String>| IdleOutcome {
+        held_ms: ms(start.elapsed()),
+        dropped: true,
+        dropped_after_ms: Some(ms(start.elapsed())),
+        close_code: Some(code),
+        close_reason: reason,
+    };
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Err(_) => {
+                return IdleOutcome {
+                    held_ms: ms(start.elapsed()),
+                    dropped: false,
+                    dropped_after_ms: None,
+                    close_code: None,
+                    close_reason: None,
+                }
+            }
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                return match frame {
+                    Some(f) => dropped(
+                        u16::from(f.code),
+                        Some(f.reason.into_owned()).filter(|r| !r.is_empty()),
+                    ),
+                    None => dropped(NO_STATUS, None),
+                }
+            }
+            Ok(Some(Ok(_))) => continue,
+            Ok(Some(Err(e))) => {
+                return dropped(ABNORMAL_CLOSURE, Some(format!("no close frame: {e}")))
+            }
+            Ok(None) => {
+                return dropped(
+                    ABNORMAL_CLOSURE,
+                    Some("no close frame: the connection ended".into()),
+                )
+            }
+        }
+    }
+}
+
+/// Sends a normal close. The server's answering close is awaited in the background (at most 1 s),
+/// so a probe's caller does not wait a round trip for good manners.
+pub async fn close<S>(mut ws: WebSocketStream<S>, timeout: Duration)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let deadline = Instant::now() + timeout.min(Duration::from_secs(1));
+    if !matches!(
+        tokio::time::timeout_at(deadline, ws.close(None)).await,
+        Ok(Ok(()))
+    ) {
+        return;
+    }
+    tokio::spawn(async move {
+        while let Ok(Some(Ok(_))) = tokio::time::timeout_at(deadline, ws.next()).await {}
+    });
+}
+
+async fn send<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    message: Message,
+    deadline: Instant,
+    what: &str,
+) -> Result<(), String> {
+    match tokio::time::timeout_at(deadline, ws.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(format!("could not send the {what}: {e}")),
+        Err(_) => Err(format!("could not send the {what} in time")),
+    }
+}
+
+/// The next message; a close, an error, the end of the stream or the deadline is an `Err` that
+/// says which, naming what was awaited.
+async fn next<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    deadline: Instant,
+    awaited: &str,
+) -> Result<Message, String> {
+    match tokio::time::timeout_at(deadline, ws.next()).await {
+        Err(_) => Err(format!("no {awaited} in time")),
+        Ok(None) => Err(format!(
+            "the connection ended before the {awaited} (close code {ABNORMAL_CLOSURE})"
+        )),
+        Ok(Some(Err(e))) => Err(format!("the connection failed before the {awaited}: {e}")),
+        Ok(Some(Ok(Message::Close(frame)))) => Err(match frame {
+            Some(f) => format!(
+                "the server closed before the {awaited} with code {} {:?}",
+                u16::from(f.code),
+                f.reason
+            ),
+            None => format!("the server closed before the {awaited}"),
+        }),
+        Ok(Some(Ok(m))) => Ok(m),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A real WebSocket peer over an in-memory pipe: tungstenite in the server role.
+    async fn pair(
+        server: impl FnOnce(WebSocketStream<tokio::io::DuplexStream>) -> tokio::task::JoinHandle<()>,
+    ) -> (
+        WebSocketStream<tokio::io::DuplexStream>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let (a, b) = tokio::io::duplex(64 * 1024);
+        let server_ws = WebSocketStream::from_raw_socket(b, Role::Server, None).await;
+        let handle = server(server_ws);
+        (open(a, Vec::new()).await, handle)
+    }
+
+    #[tokio::test]
+    async fn ping_echo_and_close_against_an_echo_peer() {
+        let (mut ws, server) = pair(|mut s| {
+            tokio::spawn(async move {
+                while let Some(Ok(m)) = s.next().await {
+                    if m.is_text() && s.send(m).await.is_err() {
+                        break;
+                    }
+                }
+            })
+        })
+        .await;
+        let rtt = ping(&mut ws, Duration::from_secs(2)).await.unwrap();
+        assert!(rtt >= 0.0);
+        echo(&mut ws, "hello", Duration::from_secs(2))
+            .await
+            .unwrap();
+        close(ws, Duration::from_secs(1)).await;
+        // The server's loop ends only when our close frame arrives.
+        tokio::time::timeout(Duration::from_secs(2), server)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn echo_mismatch_and_idle_drop_are_reported() {
+        let (mut ws, _server) = pair(|mut s| {
+            tokio::spawn(async move {
+                if let Some(Ok(_)) = s.next().await {
+                    let _ = s.send(Message::Text("something else".into())).await;
+                }
+                // Drop after a short silence without a close frame.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                drop(s);
+            })
+        })
+        .await;
+        let e = echo(&mut ws, "hello", Duration::from_millis(200))
+            .await
+            .unwrap_err();
+        assert!(e.contains("\"something else\""), "{e}");
+        let outcome = idle(&mut ws, Duration::from_secs(5)).await;
+        assert!(outcome.dropped);
+        assert_eq!(outcome.close_code, Some(ABNORMAL_CLOSURE));
+        assert!(outcome.dropped_after_ms.unwrap() < 5000.0);
+    }
+
+    #[tokio::test]
+    async fn idle_that_holds_is_not_dropped_and_close_frames_carry_their_code() {
+        let (mut ws, _server) = pair(|mut s| {
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                let _ = s
+                    .close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                        code: 1001u16.into(),
+                        reason: "going away".into(),
+                    }))
+                    .await;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            })
+        })
+        .await;
+        let held = idle(&mut ws, Duration::from_millis(100)).await;
+        assert!(!held.dropped);
+        let dropped = idle(&mut ws, Duration::from_secs(3)).await;
+        assert!(dropped.dropped);
+        assert_eq!(dropped.close_code, Some(1001));
+        assert_eq!(dropped.close_reason.as_deref(), Some("going away"));
+    }
+}

@@ -1,0 +1,387 @@
+//! TLS for `wss://` hops with rustls: the client configuration (native roots plus `--cacert`, or a
+//! verifier that accepts anything for `--insecure`), the handshake with the TARGET's SNI whatever
+//! address the hop connects to, and precise reasons when it fails.
+
+use crate::probe::{ProbeOptions, TlsInfo};
+use crate::Error;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The system's roots, read once per process: reading them costs milliseconds and every TLS hop
+/// of a check needs them.
+fn native_roots() -> &'static RootCertStore {
+    static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let mut roots = RootCertStore::empty();
+        // Unreadable system certificates are skipped: --cacert or -k still work without them.
+        let loaded = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(loaded.certs);
+        roots
+    })
+}
+
+impl ProbeOptions {
+    /// The rustls configuration these options ask for. `Err` only for a bad `--cacert` file (the
+    /// CLI calls this first so that it can exit 2 before probing anything).
+    pub fn tls_config(&self) -> Result<Arc<ClientConfig>, Error> {
+        let builder = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::TlsSetup(e.to_string()))?;
+        let mut config = if self.insecure {
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
+                .with_no_client_auth()
+        } else {
+            let mut roots = native_roots().clone();
+            if let Some(path) = &self.cacert {
+                let mut added = 0;
+                let certs = CertificateDer::pem_file_iter(path).map_err(|e| pem_error(path, e))?;
+                for cert in certs {
+                    let cert = cert.map_err(|e| pem_error(path, e))?;
+                    roots
+                        .add(cert)
+                        .map_err(|e| cacert_error(path, e.to_string()))?;
+                    added += 1;
+                }
+                if added == 0 {
+                    return Err(cacert_error(path, "no PEM certificate in the file"));
+                }
+            }
+            builder.with_root_certificates(roots).with_no_client_auth()
+        };
+        config.alpn_protocols = self.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+        Ok(Arc::new(config))
+    }
+}
+
+fn pem_error(path: &Path, e: rustls::pki_types::pem::Error) -> Error {
+    let reason = match e {
+        rustls::pki_types::pem::Error::Io(source) => source.to_string(),
+        other => other.to_string(),
+    };
+    cacert_error(path, reason)
+}
+
+/// `invalid --cacert 'FILE': reason`, the one line the CLI prints before exiting 2.
+fn cacert_error(path: &Path, reason: impl Into<String>) -> Error {
+    Error::InvalidFlag {
+        flag: "--cacert",
+        input: path.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// `--insecure`: any certificate is accepted, but the handshake signatures are still checked so the
+/// TLS version and ALPN recorded are those of a real handshake.
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A TCP stream that remembers the first bytes it read, so a failed handshake can say what the
+/// server sent instead of TLS (typically an HTTP answer: plain HTTP on this port).
+pub struct Recording<S> {
+    inner: S,
+    first: Vec<u8>,
+}
+
+const RECORDED: usize = 64;
+
+impl<S> Recording<S> {
+    pub fn new(inner: S) -> Self {
+        Recording {
+            inner,
+            first: Vec::new(),
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Recording<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if self.first.len() < RECORDED {
+            let new = &buf.filled()[before..];
+            let take = new.len().min(RECORDED - self.first.len());
+            let copied = new[..take].to_vec();
+            self.first.extend_from_slice(&copied);
+        }
+        poll
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Recording<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+pub type Stream = TlsStream<Recording<TcpStream>>;
+
+/// Runs the handshake; on failure returns the one-line reason.
+pub async fn handshake(
+    tcp: TcpStream,
+    sni: &str,
+    config: Arc<ClientConfig>,
+    offered_alpn: &[String],
+) -> Result<(Stream, TlsInfo), String> {
+    let name = ServerName::try_from(sni.to_string())
+        .map_err(|_| format!("'{sni}' is not a valid TLS server name"))?;
+    let connector = TlsConnector::from(config);
+    // The fallible form hands the stream back on failure, with what it recorded.
+    match connector
+        .connect(name, Recording::new(tcp))
+        .into_fallible()
+        .await
+    {
+        Ok(stream) => {
+            let (_, conn) = stream.get_ref();
+            let version = match conn.protocol_version() {
+                Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_string(),
+                Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_string(),
+                Some(other) => format!("{other:?}"),
+                None => "unknown".to_string(),
+            };
+            let alpn = conn
+                .alpn_protocol()
+                .map(|p| String::from_utf8_lossy(p).into_owned());
+            Ok((stream, TlsInfo { version, alpn }))
+        }
+        Err((e, io)) => Err(describe(&e, sni, offered_alpn, &io.first)),
+    }
+}
+
+/// The precise one-line reason for a failed handshake.
+pub fn describe(e: &std::io::Error, sni: &str, offered_alpn: &[String], first: &[u8]) -> String {
+    if first.starts_with(b"HTTP/") {
+        let line = String::from_utf8_lossy(first)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string();
+        return format!(
+            "plain HTTP on a TLS port: the server answered \"{line}\" to the TLS hello; use ws:// for this hop"
+        );
+    }
+    let alpn = offered_alpn.join(", ");
+    let Some(tls) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    else {
+        return match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => format!(
+                "the server closed the connection during the TLS handshake (no certificate for SNI '{sni}', or TLS not served on this port)"
+            ),
+            _ => format!("TLS handshake failed: {e}"),
+        };
+    };
+    match tls {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                format!("certificate name mismatch: the certificate is not valid for '{sni}' ({cert})")
+            }
+            CertificateError::UnknownIssuer => {
+                "unknown issuer: the certificate is self-signed or from a private CA (use --cacert FILE, or -k to skip verification)".to_string()
+            }
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                format!("certificate expired ({cert})")
+            }
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                format!("certificate not valid yet ({cert}); check the clocks")
+            }
+            CertificateError::Revoked => "certificate revoked".to_string(),
+            // webpki found a trusted CA with the issuer's name whose key did not sign this
+            // certificate: typically a self-signed certificate named like a trusted one
+            // (Debian's ssl-cert-snakeoil is CN=localhost).
+            CertificateError::BadSignature => "certificate signature does not verify against the trusted CA of the same name (self-signed? use --cacert FILE, or -k)".to_string(),
+            other if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+                "the server's certificate is a CA certificate (as `openssl req -x509` makes by default), which is never accepted as a server certificate: serve a leaf certificate, or use -k".to_string()
+            }
+            other => format!("invalid certificate: {other}"),
+        },
+        rustls::Error::NoApplicationProtocol
+        | rustls::Error::AlertReceived(rustls::AlertDescription::NoApplicationProtocol) => format!(
+            "no common ALPN: the server accepts none of [{alpn}] (HTTP/2-only endpoint?)"
+        ),
+        rustls::Error::PeerMisbehaved(rustls::PeerMisbehaved::SelectedUnofferedApplicationProtocol) => {
+            format!("the server chose an ALPN protocol that was not offered ([{alpn}]; HTTP/2-only endpoint?)")
+        }
+        rustls::Error::AlertReceived(rustls::AlertDescription::UnrecognisedName) => {
+            format!("the server does not serve SNI '{sni}' (unrecognised_name alert)")
+        }
+        rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure) => {
+            format!("handshake alert from the server: handshake_failure (no common TLS version or cipher, or no certificate for '{sni}')")
+        }
+        rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion) => {
+            "the server speaks no TLS version wspath offers (TLS 1.2 and 1.3): TLS 1.0/1.1 only?".to_string()
+        }
+        rustls::Error::AlertReceived(alert) => format!("handshake alert from the server: {alert:?}"),
+        rustls::Error::InvalidMessage(m) => {
+            format!("the server did not answer with TLS ({m:?}): is this port plain HTTP? use ws:// for this hop")
+        }
+        other => format!("TLS handshake failed: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::Target;
+    use std::io::Write;
+
+    #[test]
+    fn cacert_errors_name_the_file() {
+        let target = Target::parse("wss://example.com/").unwrap();
+        let mut options = ProbeOptions::new(&target);
+        options.cacert = Some("/nonexistent/ca.pem".into());
+        let e = options.tls_config().unwrap_err().to_string();
+        assert!(
+            e.starts_with("invalid --cacert '/nonexistent/ca.pem': "),
+            "{e}"
+        );
+
+        let mut empty = tempfile::NamedTempFile::new().unwrap();
+        writeln!(empty, "not a certificate").unwrap();
+        options.cacert = Some(empty.path().to_path_buf());
+        let e = options.tls_config().unwrap_err().to_string();
+        assert!(e.contains("no PEM certificate"), "{e}");
+        assert!(e.contains(&empty.path().display().to_string()), "{e}");
+    }
+
+    #[test]
+    fn a_generated_ca_is_accepted_and_alpn_is_offered() {
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(cert.cert.pem().as_bytes()).unwrap();
+        let target = Target::parse("wss://localhost/").unwrap();
+        let mut options = ProbeOptions::new(&target);
+        options.cacert = Some(file.path().to_path_buf());
+        let config = options.tls_config().unwrap();
+        assert_eq!(config.alpn_protocols, vec![b"http/1.1".to_vec()]);
+    }
+
+    #[test]
+    fn failures_are_described_precisely() {
+        let wrap = |e: rustls::Error| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+        let alpn = ["http/1.1".to_string()];
+        let d = describe(
+            &wrap(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName,
+            )),
+            "example.com",
+            &alpn,
+            b"",
+        );
+        assert!(d.starts_with("certificate name mismatch"), "{d}");
+        let d = describe(
+            &wrap(rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer,
+            )),
+            "example.com",
+            &alpn,
+            b"",
+        );
+        assert!(d.starts_with("unknown issuer"), "{d}");
+        let d = describe(
+            &wrap(rustls::Error::AlertReceived(
+                rustls::AlertDescription::NoApplicationProtocol,
+            )),
+            "example.com",
+            &alpn,
+            b"",
+        );
+        assert!(d.contains("HTTP/2-only endpoint?"), "{d}");
+        let d = describe(
+            &wrap(rustls::Error::General("x".into())),
+            "example.com",
+            &alpn,
+            b"HTTP/1.1 400 Bad Request\r\n",
+        );
+        assert!(d.starts_with("plain HTTP on a TLS port"), "{d}");
+    }
+}

@@ -1,0 +1,299 @@
+//! The default output: one aligned line per hop, its findings beneath it, then the verdict.
+//!
+//! Colour is the caller's decision (the CLI knows whether stdout is a terminal and whether
+//! `NO_COLOR` is set); this file only knows the four SGR codes it needs, which is why it does
+//! not pull in a terminal crate.
+
+use super::redact;
+use super::{HopReport, Report};
+use crate::finding::Severity;
+use crate::verdict::Verdict;
+use std::io::{self, Write};
+
+#[derive(Debug, Clone, Copy)]
+enum Paint {
+    Green,
+    Red,
+    Yellow,
+    Dim,
+    Bold,
+}
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, p: Paint, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let code = match p {
+            Paint::Green => "32",
+            Paint::Red => "31",
+            Paint::Yellow => "33",
+            Paint::Dim => "2",
+            Paint::Bold => "1",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+}
+
+/// Renders `report` for a person; `color` adds ANSI colours.
+pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()> {
+    let style = Style { color };
+    writeln!(
+        w,
+        "{}",
+        style.paint(Paint::Bold, &redact::url(&report.target))
+    )?;
+    let rows: Vec<[String; 5]> = report.hops.iter().map(columns).collect();
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let widths = [width(0), width(1), width(2), width(3), width(4)];
+    let culprit = report.culprit.as_ref().map(|c| c.hop.as_str());
+    for (hop, row) in report.hops.iter().zip(&rows) {
+        let (mark, paint) = if hop.outcome.verdict.passed() && !idle_dropped(hop) {
+            ("✓", Paint::Green)
+        } else if hop.consequence {
+            ("~", Paint::Yellow)
+        } else {
+            ("✗", Paint::Red)
+        };
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        let mut line = format!(
+            "  {} {}  {}  {}  {}  {}  {}",
+            style.paint(paint, mark),
+            style.paint(Paint::Bold, &cells[0]),
+            cells[1],
+            cells[2],
+            cells[3],
+            style.paint(Paint::Dim, &cells[4]),
+            outcome_text(hop),
+        );
+        if culprit == Some(hop.name.as_str()) {
+            line.push_str(&style.paint(Paint::Red, "  ← culprit"));
+        } else if hop.consequence {
+            line.push_str(&style.paint(Paint::Dim, "  (passes on the failure behind it)"));
+        }
+        writeln!(w, "{}", line.trim_end())?;
+        for f in &hop.findings {
+            let paint = match f.severity {
+                Severity::Error => Paint::Red,
+                Severity::Warning => Paint::Yellow,
+                Severity::Info => Paint::Dim,
+            };
+            let label = super::severity_label(f.severity);
+            let at = f
+                .location
+                .as_ref()
+                .map(|l| format!(" {l}"))
+                .unwrap_or_default();
+            writeln!(
+                w,
+                "      {} {}{at}: {}",
+                style.paint(paint, label),
+                f.id,
+                f.message
+            )?;
+        }
+        for fact in &hop.facts {
+            writeln!(
+                w,
+                "      {}",
+                style.paint(
+                    Paint::Dim,
+                    &format!(
+                        "{} {} = {}",
+                        fact.source,
+                        fact.name,
+                        redact::value(&fact.name, &fact.value)
+                    )
+                )
+            )?;
+        }
+    }
+    writeln!(w)?;
+    match &report.culprit {
+        Some(c) => writeln!(
+            w,
+            "{} {}",
+            style.paint(Paint::Red, "✗ culprit:"),
+            redact::url(&c.summary)
+        )?,
+        None if !report.ok => writeln!(
+            w,
+            "{} every hop upgraded, but an error-level finding above needs fixing",
+            style.paint(Paint::Red, "✗ problems:")
+        )?,
+        None => writeln!(
+            w,
+            "{} every hop upgraded{}",
+            style.paint(Paint::Green, "✓ healthy:"),
+            if report.hops.iter().any(|h| h.outcome.idle.is_some()) {
+                " and held while idle"
+            } else {
+                ""
+            }
+        )?,
+    }
+    if let Some(c) = report.culprit.as_ref() {
+        if let Some(hop) = report.hops.iter().find(|h| h.name == c.hop) {
+            let curl = redact::curl(&hop.outcome.curl);
+            if !curl.is_empty() {
+                writeln!(
+                    w,
+                    "  {}",
+                    style.paint(Paint::Dim, &format!("reproduce: {curl}"))
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// name, address, status, answered_by, ms.
+fn columns(hop: &HopReport) -> [String; 5] {
+    let e = &hop.outcome.evidence;
+    [
+        hop.name.clone(),
+        hop.address.clone(),
+        e.status.map_or_else(|| "—".to_string(), |s| s.to_string()),
+        match e.answered_by.to_string() {
+            s if s.is_empty() => "unknown".to_string(),
+            s => s,
+        },
+        format!("{:.1} ms", hop.outcome.timings.total),
+    ]
+}
+
+fn idle_dropped(hop: &HopReport) -> bool {
+    hop.outcome.idle.as_ref().is_some_and(|i| i.dropped)
+}
+
+/// "upgraded, ping 0.3 ms, held 60.0 s" / "connection refused: …".
+fn outcome_text(hop: &HopReport) -> String {
+    let o = &hop.outcome;
+    let mut parts = vec![o.verdict.title().to_string()];
+    if !o.verdict.passed() && !o.detail.is_empty() {
+        parts[0] = format!("{}: {}", parts[0], redact::url(&o.detail));
+    }
+    if let Some(rtt) = o.ping_rtt_ms {
+        parts.push(format!("ping {rtt:.1} ms"));
+    }
+    match o.echo_ok {
+        Some(true) => parts.push("echo ok".into()),
+        Some(false) => parts.push("echo failed".into()),
+        None => {}
+    }
+    if let Some(i) = &o.idle {
+        let after = i.dropped_after_ms.unwrap_or(i.held_ms) / 1000.0;
+        let code = i.close_code.map(|c| format!(" ({c})")).unwrap_or_default();
+        if !i.dropped {
+            parts.push(format!("held {:.1} s", i.held_ms / 1000.0));
+        } else if o.verdict != Verdict::IdleDropped {
+            parts.push(format!("dropped while idle after {after:.1} s{code}"));
+        } else if o.detail.is_empty() {
+            // The probe's detail, when there is one, already says when and how it dropped.
+            parts.push(format!("after {after:.1} s{code}"));
+        }
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sample;
+    use super::*;
+
+    fn text(report: &Report, color: bool) -> String {
+        let mut out = Vec::new();
+        render(report, color, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn broken_path_lines_and_verdict() {
+        let out = text(&sample::broken(), false);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "wss://example.test/ws/chat");
+        assert_eq!(
+            lines[1],
+            "  ~ lb       127.0.0.1:8443  505  python-websockets  2.2 ms  Upgrade stripped: unsupported HTTP version: HTTP/1.0  (passes on the failure behind it)"
+        );
+        assert_eq!(
+            lines[2],
+            "  ✗ nginx    127.0.0.1:8080  505  python-websockets  2.2 ms  Upgrade stripped: unsupported HTTP version: HTTP/1.0  ← culprit"
+        );
+        assert_eq!(
+            lines[3],
+            "      error nginx/upgrade-not-forwarded nginx.conf:14: location /ws/ does not forward Upgrade"
+        );
+        assert_eq!(lines[4], "      nginx proxy_http_version = 1.0");
+        assert_eq!(
+            lines[5],
+            "  ✓ backend  127.0.0.1:9000  101  python-websockets  2.2 ms  upgraded, ping 0.3 ms"
+        );
+        assert!(lines[7].starts_with(
+            "✗ culprit: nginx (127.0.0.1:8080) strips Upgrade: behind it the backend answered 505"
+        ));
+        assert!(lines[7].ends_with("— add `proxy_http_version 1.1;` at nginx.conf:14"));
+        assert!(lines[8].starts_with("  reproduce: curl"));
+        assert!(!out.contains('\x1b'));
+    }
+
+    #[test]
+    fn healthy_path_with_idle() {
+        let out = text(&sample::healthy(), false);
+        assert!(out.contains("  ✓ target  127.0.0.1:443  101  nginx  2.2 ms  upgraded, ping 0.2 ms, echo ok, held 2.0 s\n"), "{out}");
+        assert!(out.ends_with("\n✓ healthy: every hop upgraded and held while idle\n"));
+    }
+
+    #[test]
+    fn backend_down_without_status() {
+        let out = text(&sample::backend_down(), false);
+        assert!(out.contains("  ✗ backend  127.0.0.1:9000  —    unknown  2.2 ms  connection refused: Connection refused (os error 111)  ← culprit"), "{out}");
+        assert!(out.contains("✗ culprit: backend (127.0.0.1:9000) refuses the connection"));
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let out = text(&sample::broken(), true);
+        assert!(out.contains("\x1b[31m✗\x1b[0m"));
+        assert!(out.contains("\x1b[32m✓\x1b[0m"));
+    }
+
+    #[test]
+    fn no_secret_in_reproduce_line() {
+        let mut r = sample::broken();
+        r.hops[1].outcome.curl = "curl -H 'Authorization: Bearer hunter2' https://x".into();
+        let out = text(&r, false);
+        assert!(!out.contains("hunter2"));
+    }
+
+    #[test]
+    fn idle_drop_is_said_once() {
+        let mut r = sample::healthy();
+        let o = &mut r.hops[0].outcome;
+        o.verdict = Verdict::IdleDropped;
+        o.detail = String::new();
+        if let Some(i) = o.idle.as_mut() {
+            i.dropped = true;
+            i.dropped_after_ms = Some(2001.0);
+            i.close_code = Some(1006);
+        }
+        let mut r = Report::new(&sample::target(), r.hops);
+        let out = text(&r, false);
+        assert!(
+            out.contains("dropped while idle, ping 0.2 ms, echo ok, after 2.0 s (1006)  ← culprit"),
+            "{out}"
+        );
+        r.hops[0].outcome.detail = "dropped after 2.0s of silence".into();
+        let out = text(&r, false);
+        assert!(out.contains("dropped while idle: dropped after 2.0s of silence, ping 0.2 ms, echo ok  ← culprit"), "{out}");
+        assert!(!out.contains("after 2.0 s (1006)"), "{out}");
+    }
+}

@@ -1,0 +1,247 @@
+//! `--format json`: the `wspath.check/v1` document, field by field.
+//!
+//! Written out explicitly rather than derived from the engine types, so that a field added to
+//! `ProbeOutcome` cannot change the contract by accident; `schemas/check.schema.json` is its
+//! schema and the test below validates against it.
+
+use super::redact;
+use super::{HopReport, Report};
+use crate::finding::{Fact, Finding};
+use serde_json::{json, Value};
+use std::io::{self, Write};
+
+pub const SCHEMA: &str = "wspath.check/v1";
+
+/// The report as one JSON document (pretty-printed, newline-terminated).
+pub fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, &to_value(report))?;
+    writeln!(w)
+}
+
+/// The report as a `wspath.check/v1` value.
+pub fn to_value(report: &Report) -> Value {
+    json!({
+        "schema": SCHEMA,
+        "target": redact::url(&report.target),
+        "ok": report.ok,
+        "culprit": report.culprit.as_ref().map(|c| json!({
+            "hop": c.hop,
+            "kind": c.kind.as_str(),
+            "verdict": c.verdict.as_str(),
+            "summary": redact::url(&c.summary),
+            "fix": c.fix.as_deref().map(redact::url),
+        })),
+        "hops": report.hops.iter().map(hop).collect::<Vec<_>>(),
+    })
+}
+
+fn hop(h: &HopReport) -> Value {
+    let o = &h.outcome;
+    let e = &o.evidence;
+    json!({
+        "name": h.name,
+        "kind": h.kind.as_str(),
+        "address": h.address,
+        "verdict": o.verdict.as_str(),
+        "stage": o.stage,
+        "detail": redact::url(&o.detail),
+        "consequence": h.consequence,
+        "status": e.status,
+        "status_line": e.status_line,
+        "answered_by": e.answered_by,
+        "headers": e.headers.iter().map(|(n, v)| json!({
+            "name": n,
+            "value": redact::value(n, v),
+        })).collect::<Vec<_>>(),
+        "body_snippet": e.body_snippet.as_deref().map(redact::url),
+        "remote_addr": e.remote_addr.map(|a| a.to_string()),
+        "tls": e.tls.as_ref().map(|t| json!({"version": t.version, "alpn": t.alpn})),
+        "timings_ms": {
+            "dns": o.timings.dns,
+            "connect": o.timings.connect,
+            "tls": o.timings.tls,
+            "first_byte": o.timings.first_byte,
+            "total": o.timings.total,
+        },
+        "ping_rtt_ms": o.ping_rtt_ms,
+        "echo_ok": o.echo_ok,
+        "idle": o.idle.as_ref().map(|i| json!({
+            "held_ms": i.held_ms,
+            "dropped": i.dropped,
+            "dropped_after_ms": i.dropped_after_ms,
+            "close_code": i.close_code,
+            "close_reason": i.close_reason,
+        })),
+        "curl": redact::curl(&o.curl),
+        "findings": h.findings.iter().map(finding).collect::<Vec<_>>(),
+        "facts": h.facts.iter().map(fact).collect::<Vec<_>>(),
+    })
+}
+
+/// One finding as `check`'s hops carry it (also the shape `lint` can reuse).
+pub fn finding(f: &Finding) -> Value {
+    let mut v = json!({
+        "id": f.id,
+        "severity": f.severity,
+        "message": f.message,
+        "evidence": f.evidence,
+        "fix": f.fix,
+    });
+    if let Some(why) = &f.why {
+        v["why"] = json!(why);
+    }
+    if let Some(l) = &f.location {
+        v["location"] = json!({"file": l.file.display().to_string(), "line": l.line});
+    }
+    v
+}
+
+fn fact(f: &Fact) -> Value {
+    json!({
+        "source": f.source,
+        "name": f.name,
+        "value": redact::value(&f.name, &f.value),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sample;
+    use super::*;
+
+    fn rendered(report: &Report) -> Value {
+        let mut out = Vec::new();
+        render(report, &mut out).unwrap();
+        assert!(out.ends_with(b"\n"));
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    fn schema() -> jsonschema::JSONSchema {
+        let text = include_str!("../../schemas/check.schema.json");
+        let schema: Value = serde_json::from_str(text).unwrap();
+        jsonschema::JSONSchema::options()
+            .with_draft(jsonschema::Draft::Draft7)
+            .compile(&schema)
+            .unwrap()
+    }
+
+    fn assert_valid(doc: &Value) {
+        let schema = schema();
+        let errors: Vec<String> = match schema.validate(doc) {
+            Ok(()) => Vec::new(),
+            Err(errors) => errors
+                .map(|e| format!("{} at {}", e, e.instance_path))
+                .collect(),
+        };
+        assert!(errors.is_empty(), "schema violations: {errors:#?}\n{doc:#}");
+    }
+
+    #[test]
+    fn broken_report_shape() {
+        let doc = rendered(&sample::broken());
+        assert_valid(&doc);
+        assert_eq!(doc["schema"], "wspath.check/v1");
+        assert_eq!(doc["target"], "wss://example.test/ws/chat");
+        assert_eq!(doc["ok"], false);
+        assert_eq!(doc["culprit"]["hop"], "nginx");
+        assert_eq!(doc["culprit"]["kind"], "proxy");
+        assert_eq!(doc["culprit"]["verdict"], "upgrade_stripped");
+        let lb = &doc["hops"][0];
+        assert_eq!(lb["consequence"], true);
+        assert_eq!(lb["status"], 505);
+        assert_eq!(lb["stage"], "done");
+        assert_eq!(lb["tls"]["version"], "TLSv1.3");
+        assert_eq!(lb["timings_ms"]["dns"], Value::Null);
+        assert_eq!(lb["timings_ms"]["total"], 2.25);
+        assert_eq!(lb["headers"][0]["name"], "Server");
+        assert_eq!(lb["remote_addr"], "127.0.0.1:8080");
+        assert_eq!(lb["idle"], Value::Null);
+        let nginx = &doc["hops"][1];
+        assert_eq!(nginx["findings"][0]["id"], "nginx/upgrade-not-forwarded");
+        assert_eq!(nginx["findings"][0]["severity"], "error");
+        assert_eq!(nginx["findings"][0]["location"]["line"], 14);
+        assert_eq!(nginx["facts"][0]["source"], "nginx");
+        assert_eq!(doc["hops"][2]["verdict"], "upgraded");
+        assert_eq!(doc["hops"][2]["ping_rtt_ms"], 0.3);
+    }
+
+    #[test]
+    fn secrets_never_rendered() {
+        let mut report = sample::broken();
+        report.hops[0].facts.push(Fact {
+            source: "cloudflare".into(),
+            name: "api_token".into(),
+            value: "cf-secret-value".into(),
+        });
+        let mut out = Vec::new();
+        render(&report, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains("s3cr3t-token"));
+        assert!(!text.contains("cf-secret-value"));
+        assert!(text.contains("Authorization: <redacted>"));
+    }
+
+    #[test]
+    fn credential_query_parameters_never_rendered() {
+        let mut hops = sample::broken().hops;
+        let o = &mut hops[0].outcome;
+        o.verdict = crate::verdict::Verdict::Redirect;
+        o.evidence.status = Some(302);
+        o.evidence.headers = vec![(
+            "Location".into(),
+            "https://login.example.test/?next=/ws&access_token=tok-999".into(),
+        )];
+        o.detail = "302 Found to https://login.example.test/?next=/ws&access_token=tok-999".into();
+        let target = crate::target::Target::parse("wss://example.test/ws?token=tok-111").unwrap();
+        let report = Report::new(&target, hops);
+        for format in ["json", "human", "junit", "sarif"] {
+            let mut out = Vec::new();
+            match format {
+                "json" => render(&report, &mut out).unwrap(),
+                "human" => super::super::human::render(&report, false, &mut out).unwrap(),
+                "junit" => super::super::junit::render(&report, &mut out).unwrap(),
+                _ => super::super::sarif::render_check(&report, &mut out).unwrap(),
+            }
+            let text = String::from_utf8(out).unwrap();
+            assert!(
+                !text.contains("tok-999") && !text.contains("tok-111"),
+                "{format}:\n{text}"
+            );
+        }
+        let doc = rendered(&report);
+        assert_eq!(doc["target"], "wss://example.test/ws?token=<redacted>");
+        assert_eq!(doc["culprit"]["hop"], "lb");
+        assert_valid(&doc);
+    }
+
+    #[test]
+    fn healthy_and_backend_down_are_valid() {
+        let doc = rendered(&sample::healthy());
+        assert_valid(&doc);
+        assert_eq!(doc["ok"], true);
+        assert_eq!(doc["culprit"], Value::Null);
+        assert_eq!(doc["hops"][0]["idle"]["dropped"], false);
+        assert_eq!(doc["hops"][0]["echo_ok"], true);
+
+        let doc = rendered(&sample::backend_down());
+        assert_valid(&doc);
+        assert_eq!(doc["culprit"]["verdict"], "connect_refused");
+        assert_eq!(doc["hops"][2]["stage"], "tcp");
+        assert_eq!(doc["hops"][2]["status"], Value::Null);
+        assert_eq!(doc["hops"][0]["consequence"], true);
+        assert_eq!(doc["hops"][1]["consequence"], true);
+    }
+
+    #[test]
+    fn schema_is_strict() {
+        let mut doc = rendered(&sample::healthy());
+        doc["hops"][0]["surprise"] = json!(1);
+        assert!(!schema().is_valid(&doc));
+        let mut doc = rendered(&sample::healthy());
+        doc["hops"][0]["verdict"] = json!("fine");
+        assert!(!schema().is_valid(&doc));
+        let mut doc = rendered(&sample::healthy());
+        doc.as_object_mut().unwrap().remove("culprit");
+        assert!(!schema().is_valid(&doc));
+    }
+}

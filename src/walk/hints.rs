@@ -1,0 +1,268 @@
+//! Fix hints per verdict and hop software/kind, as one data table.
+//!
+//! The most specific row wins: one for the hop's software beats one for its kind beats a general
+//! one; a row that also names the status (403, 404) or a word of the probe's detail (a TLS
+//! reason) beats one that does not. Hints may say `{address}`, `{host}` and `{location}`.
+
+use super::software::Software;
+use crate::hop::HopKind;
+use crate::verdict::Verdict;
+
+/// Which hops a row is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Software(Software),
+    Kind(HopKind),
+    Any,
+}
+
+#[derive(Debug)]
+pub struct Hint {
+    pub verdict: Verdict,
+    pub who: Who,
+    /// Only for this status code.
+    pub status: Option<u16>,
+    /// Only when the probe's detail contains one of these (lowercase).
+    pub detail_has: &'static [&'static str],
+    pub fix: &'static str,
+}
+
+const fn row(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
+    Hint {
+        verdict,
+        who,
+        status: None,
+        detail_has: &[],
+        fix,
+    }
+}
+
+const fn status(verdict: Verdict, who: Who, status: u16, fix: &'static str) -> Hint {
+    Hint {
+        verdict,
+        who,
+        status: Some(status),
+        detail_has: &[],
+        fix,
+    }
+}
+
+const fn detail(verdict: Verdict, has: &'static [&'static str], fix: &'static str) -> Hint {
+    Hint {
+        verdict,
+        who: Who::Any,
+        status: None,
+        detail_has: has,
+        fix,
+    }
+}
+
+use HopKind as K;
+use Software as S;
+use Verdict as V;
+use Who::{Any, Kind as Kd, Software as Sw};
+
+const NGINX_UPGRADE: &str = "add `proxy_http_version 1.1` and `proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;` in the location that proxies the WebSocket (with `map $http_upgrade $connection_upgrade { default upgrade; '' close; }` in the http block); a location with its own `proxy_set_header` lines does not inherit the server's";
+
+const BACKEND_NO_UPGRADE: &str = "the server itself answered as if it had seen no upgrade: check that this path is its WebSocket endpoint and which Sec-WebSocket-Version it expects";
+
+pub const HINTS: &[Hint] = &[
+    // The upgrade never reached the server behind.
+    row(V::UpgradeStripped, Sw(S::Nginx), NGINX_UPGRADE),
+    row(V::UpgradeStripped, Sw(S::Haproxy), "HAProxy forwards upgrades in `mode http` by default: remove `http-request del-header`/`set-header` rules on Upgrade or Connection and `option httpclose` for this backend"),
+    row(V::UpgradeStripped, Sw(S::AwsElb), "forward the WebSocket path to a target group with protocol HTTP/HTTPS and protocol version HTTP1 (HTTP2 and gRPC target groups, and Classic ELB HTTP listeners, do not pass the upgrade)"),
+    row(V::UpgradeStripped, Sw(S::Cloudflare), "turn WebSockets on for the zone (Network → WebSockets, setting `websockets`) and make sure no Transform Rule or Worker drops Upgrade/Connection"),
+    row(V::UpgradeStripped, Sw(S::CloudFront), "forward `Sec-WebSocket-Key`, `Sec-WebSocket-Version`, `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` in the origin request policy of this path's cache behavior"),
+    row(V::UpgradeStripped, Sw(S::Apache), "proxy the path with `ProxyPass /path ws://backend/path upgrade=websocket` (httpd 2.4.47+) or enable mod_proxy_wstunnel"),
+    row(V::UpgradeStripped, Sw(S::Envoy), "add `upgrade_configs: [{upgrade_type: websocket}]` to the HTTP connection manager or the route"),
+    row(V::UpgradeStripped, Sw(S::Varnish), "pipe WebSocket requests: `if (req.http.upgrade ~ \"(?i)websocket\") { return (pipe); }` in vcl_recv, and copy Upgrade/Connection in vcl_pipe"),
+    row(V::UpgradeStripped, Sw(S::Caddy), "Caddy passes upgrades by default: remove `header_up` rules that drop Connection or Upgrade and do not force an HTTP/2-only transport"),
+    row(V::UpgradeStripped, Sw(S::Traefik), "Traefik passes upgrades by default: remove middlewares that rewrite Connection or Upgrade"),
+    row(V::UpgradeStripped, Kd(K::Lb), "a load balancer must pass Upgrade/Connection on over HTTP/1.1: on an AWS ALB forward to a target group with protocol version HTTP1; on HAProxy remove rules that delete or set Upgrade/Connection (`mode http` forwards upgrades by default)"),
+    row(V::UpgradeStripped, Kd(K::Cdn), "turn WebSockets on at the CDN (Cloudflare: Network → WebSockets; CloudFront: forward the Sec-WebSocket-* headers in the origin request policy)"),
+    row(V::UpgradeStripped, Kd(K::Backend), BACKEND_NO_UPGRADE),
+    row(V::UpgradeStripped, Sw(S::BackendLibrary), BACKEND_NO_UPGRADE),
+    row(V::UpgradeStripped, Any, "forward the request to the next hop over HTTP/1.1 with the client's `Upgrade: websocket` and `Connection: Upgrade` headers"),
+    // A 101 that is not a valid answer to our key.
+    row(V::BadAccept, Any, "make sure nothing on the way rewrites `Sec-WebSocket-Accept`, `Upgrade` or `Connection`, and that the server derives the accept value from the client's key (RFC 6455 §4.2.2)"),
+    // Other answers.
+    status(V::Rejected, Any, 400, "the hop refuses the request itself: check that it accepts an HTTP/1.1 GET with the WebSocket headers for Host {host}"),
+    status(V::Rejected, Any, 401, "the hop wants credentials: send them (e.g. `-H 'Authorization: …'`) or allow unauthenticated upgrades on this path"),
+    status(V::Rejected, Any, 403, "an access rule refuses the upgrade: check Origin allow-lists (wspath sends the target's origin; try `--origin`), IP allow-lists and WAF rules"),
+    status(V::Rejected, Sw(S::Cloudflare), 403, "a Cloudflare security rule (WAF, Access, bot fight) blocks the request: look this path up in Security → Events"),
+    status(V::Rejected, Any, 404, "nothing serves this path at this hop: check the path it forwards to (nginx `proxy_pass` URI, ALB path-pattern rules) or give the hop its own path with `--hop NAME=ws://HOST:PORT/PATH`"),
+    status(V::Rejected, Sw(S::AwsElb), 404, "no listener rule matches this host and path: add a rule whose path-pattern covers it and forwards to the WebSocket target group"),
+    row(V::Rejected, Any, "make the hop route WebSocket upgrades for this host and path; its status, headers and body above say why it refused"),
+    row(V::Redirect, Any, "WebSocket clients do not follow redirects: point them at the final URL ({location}) or stop redirecting this path"),
+    // Gateway errors: this hop could not get an answer from the one behind it.
+    row(V::BadGateway, Sw(S::Nginx), "nginx cannot reach its upstream: check the `proxy_pass` address and that the service behind it is listening (nginx's error.log names the upstream)"),
+    row(V::BadGateway, Sw(S::Haproxy), "HAProxy got no valid answer from its server: check the backend's `server` lines and that the service behind them is up"),
+    row(V::BadGateway, Sw(S::AwsElb), "the ALB got no valid answer from the target: check the target group's port and protocol and that the targets are listening"),
+    row(V::BadGateway, Sw(S::Cloudflare), "Cloudflare cannot reach the origin: check the DNS record's origin address and that the origin accepts Cloudflare's IP ranges"),
+    row(V::BadGateway, Any, "this hop cannot reach the one behind it: check its upstream address and that the service there is up"),
+    row(V::ServiceUnavailable, Sw(S::Haproxy), "no server is available in the HAProxy backend: check its `server` lines and health checks"),
+    row(V::ServiceUnavailable, Sw(S::AwsElb), "the target group has no healthy target: check target health and the health-check path"),
+    row(V::ServiceUnavailable, Sw(S::Nginx), "nginx has no usable upstream (every server down or a `limit_req`/`limit_conn` limit): check the upstream block and error.log"),
+    row(V::ServiceUnavailable, Kd(K::Lb), "the load balancer has no healthy server: check target health and the health-check path (AWS ALB) or the backend's `server` lines and health checks (HAProxy)"),
+    row(V::ServiceUnavailable, Any, "the hop has nothing healthy to send the request to: check its backends and their health checks"),
+    row(V::GatewayTimeout, Sw(S::Nginx), "the upstream did not answer within `proxy_connect_timeout`/`proxy_read_timeout`: check that the service behind nginx answers the upgrade"),
+    row(V::GatewayTimeout, Sw(S::Haproxy), "the server did not answer within `timeout connect`/`timeout server`: check that the service behind HAProxy answers the upgrade"),
+    row(V::GatewayTimeout, Sw(S::AwsElb), "the target did not answer in time: check that the targets answer the upgrade and that their security group admits the ALB"),
+    row(V::GatewayTimeout, Any, "the hop timed out waiting for the one behind it: check that it answers the upgrade promptly"),
+    // Could not even talk to the hop.
+    row(V::DnsFailed, Any, "fix the DNS record for {host}, or give the hop's address explicitly (`--hop NAME=HOST:PORT`)"),
+    row(V::ConnectRefused, Any, "nothing listens on {address}: start the service there, or fix the port (here and in the hop in front of it)"),
+    row(V::ConnectTimeout, Any, "{address} does not accept connections: check firewalls and security groups, and that the host is up"),
+    detail(V::TlsFailed, &["notvalidforname", "not valid for name", "name mismatch", "hostname"], "serve a certificate whose names cover {host} (every hop is sent the target's SNI, as real clients send it)"),
+    detail(V::TlsFailed, &["unknownissuer", "unknown issuer", "self-signed", "self signed"], "serve the full chain from a trusted CA; for a private CA pass `--cacert FILE` (or `-k` to look past it)"),
+    detail(V::TlsFailed, &["expired"], "renew the certificate"),
+    detail(V::TlsFailed, &["alpn", "application protocol", "noapplicationprotocol"], "the endpoint speaks only HTTP/2: offer `http/1.1` in its ALPN list (WebSockets over HTTP/2 need RFC 8441 on both ends)"),
+    detail(V::TlsFailed, &["plain http", "did not answer with tls", "corrupt message", "invalidcontenttype"], "this port speaks plain HTTP: use ws:// for the hop (`--hop NAME=ws://HOST:PORT`)"),
+    row(V::TlsFailed, Any, "fix the TLS setup at {address} (wspath sends SNI {host} and offers ALPN http/1.1)"),
+    row(V::NoResponse, Any, "the hop closed the connection without answering: check that it speaks HTTP on this port (a TLS port probed with ws://?) and its error log"),
+    row(V::Timeout, Any, "the hop accepted the connection but did not answer in time: check that it is an HTTP server and that what is behind it answers"),
+    row(V::MalformedResponse, Any, "the hop does not answer HTTP/1.1 here: check the port and the scheme (ws:// or wss://)"),
+    row(V::FramesFailed, Sw(S::Nginx), "frames do not get through after the upgrade: check filters on the location (`sub_filter`, `gzip`, buffering modules) and that nothing closes the upstream"),
+    row(V::FramesFailed, Any, "the upgrade succeeded but ping/echo frames did not come back: a proxy, WAF or the application does not relay frames"),
+    row(V::IdleDropped, Any, "have the application ping more often than that, or raise the hop's idle timeout"),
+];
+
+/// What the hint for a hop depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct HintKey<'a> {
+    pub verdict: Verdict,
+    pub software: Option<Software>,
+    pub kind: HopKind,
+    pub status: Option<u16>,
+    pub detail: &'a str,
+}
+
+/// The most specific hint for `key`, if any.
+pub fn lookup(key: &HintKey<'_>) -> Option<&'static Hint> {
+    let detail = key.detail.to_ascii_lowercase();
+    HINTS
+        .iter()
+        // `max_by_key` keeps the last of equals; reversed, that is the row listed first.
+        .rev()
+        .filter(|h| h.verdict == key.verdict)
+        .filter(|h| match h.who {
+            Who::Software(s) => key.software == Some(s),
+            Who::Kind(k) => key.kind == k,
+            Who::Any => true,
+        })
+        .filter(|h| h.status.is_none() || h.status == key.status)
+        .filter(|h| h.detail_has.is_empty() || h.detail_has.iter().any(|d| detail.contains(d)))
+        .max_by_key(|h| {
+            let who = match h.who {
+                Who::Software(_) => 2,
+                Who::Kind(_) => 1,
+                Who::Any => 0,
+            };
+            (who, h.status.is_some(), !h.detail_has.is_empty())
+        })
+}
+
+/// Fills `{address}`, `{host}` and `{location}`.
+pub fn fill(fix: &str, address: &str, host: &str, location: Option<&str>) -> String {
+    fix.replace("{address}", address)
+        .replace("{host}", host)
+        .replace("{location}", location.unwrap_or("the Location header"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(verdict: Verdict, software: Option<Software>, kind: HopKind) -> HintKey<'static> {
+        HintKey {
+            verdict,
+            software,
+            kind,
+            status: None,
+            detail: "",
+        }
+    }
+
+    #[test]
+    fn software_beats_kind_beats_any() {
+        let h = lookup(&key(V::UpgradeStripped, Some(S::Nginx), K::Proxy)).unwrap();
+        assert!(h.fix.contains("proxy_http_version 1.1"));
+        let h = lookup(&key(V::UpgradeStripped, None, K::Backend)).unwrap();
+        assert_eq!(h.who, Kd(K::Backend));
+        let h = lookup(&key(V::UpgradeStripped, None, K::Proxy)).unwrap();
+        assert_eq!(h.who, Any);
+        let h = lookup(&key(V::UpgradeStripped, Some(S::AwsElb), K::Lb)).unwrap();
+        assert!(h.fix.contains("HTTP1"));
+        // An lb of unknown make gets both lb hints; a known one only its own.
+        let h = lookup(&key(V::UpgradeStripped, None, K::Lb)).unwrap();
+        assert!(h.fix.contains("ALB") && h.fix.contains("HAProxy"));
+        let h = lookup(&key(V::ServiceUnavailable, Some(S::Haproxy), K::Lb)).unwrap();
+        assert!(!h.fix.contains("ALB"));
+    }
+
+    #[test]
+    fn status_rows_beat_general_ones() {
+        let mut k = key(V::Rejected, None, K::Proxy);
+        k.status = Some(404);
+        assert!(lookup(&k).unwrap().fix.contains("nothing serves this path"));
+        k.software = Some(S::AwsElb);
+        assert!(lookup(&k).unwrap().fix.contains("listener rule"));
+        k.status = Some(418);
+        assert_eq!(lookup(&k).unwrap().status, None);
+    }
+
+    #[test]
+    fn tls_reason_picks_the_row() {
+        let mut k = key(V::TlsFailed, None, K::Proxy);
+        k.detail = "invalid peer certificate: UnknownIssuer";
+        assert!(lookup(&k).unwrap().fix.contains("--cacert"));
+        k.detail = "invalid peer certificate: NotValidForName";
+        assert!(lookup(&k).unwrap().fix.contains("{host}"));
+        k.detail = "peer sent no ALPN protocol";
+        assert!(lookup(&k).unwrap().fix.contains("HTTP/2"));
+        k.detail = "handshake failure";
+        assert!(lookup(&k).unwrap().fix.contains("{address}"));
+    }
+
+    #[test]
+    fn every_failing_verdict_has_a_general_hint() {
+        use Verdict::*;
+        for v in [
+            BadAccept,
+            UpgradeStripped,
+            Rejected,
+            Redirect,
+            BadGateway,
+            ServiceUnavailable,
+            GatewayTimeout,
+            DnsFailed,
+            ConnectRefused,
+            ConnectTimeout,
+            TlsFailed,
+            NoResponse,
+            Timeout,
+            MalformedResponse,
+            FramesFailed,
+            IdleDropped,
+        ] {
+            assert!(
+                lookup(&key(v, None, K::Unknown)).is_some(),
+                "no hint for {v:?}"
+            );
+        }
+        assert!(lookup(&key(Upgraded, None, K::Unknown)).is_none());
+    }
+
+    #[test]
+    fn fill_placeholders() {
+        assert_eq!(
+            fill(
+                "{address} {host} {location}",
+                "10.0.0.1:80",
+                "example.com",
+                None
+            ),
+            "10.0.0.1:80 example.com the Location header"
+        );
+    }
+}

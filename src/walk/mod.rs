@@ -1,0 +1,220 @@
+//! A path of hops → concurrent probes → the culprit (data only).
+//!
+//! Probing is the only I/O here; everything after it (which hop is the culprit, what to say,
+//! which fix) is pure and lives in the submodules so it can be tested with built outcomes.
+
+pub mod culprit;
+pub mod hints;
+pub mod idle;
+pub mod software;
+pub mod summary;
+
+use crate::hop::Hop;
+use crate::probe::{ProbeOptions, ProbeOutcome};
+use crate::report::{HopReport, Report};
+use crate::target::Target;
+use crate::verdict::Verdict;
+use std::time::Duration;
+
+pub use summary::judge;
+
+/// Everything one `check` needs, already validated.
+#[derive(Debug, Clone)]
+pub struct CheckConfig {
+    pub target: Target,
+    /// Outermost first; never empty.
+    pub hops: Vec<Hop>,
+    pub probe: ProbeOptions,
+}
+
+/// What the walk reports while it runs, as plain data (the CLI turns it into spinners).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// Every hop's probe has started; with `--idle`, each upgraded hop is then held this long.
+    Started {
+        hops: Vec<String>,
+        idle: Option<Duration>,
+    },
+    /// One hop's probe is complete.
+    HopDone {
+        index: usize,
+        verdict: Verdict,
+        total_ms: f64,
+    },
+}
+
+/// Probes every hop concurrently and names the culprit.
+pub async fn check(config: &CheckConfig) -> Report {
+    check_with_progress(config, &|_| {}).await
+}
+
+/// [`check`], telling `progress` as hops start and finish.
+pub async fn check_with_progress(
+    config: &CheckConfig,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Report {
+    walk(config, &RealProbe, progress).await
+}
+
+/// One hop's probe; the real one, or a stand-in in unit tests.
+trait ProbeHop {
+    async fn probe(&self, target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome;
+}
+
+struct RealProbe;
+
+impl ProbeHop for RealProbe {
+    async fn probe(&self, target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome {
+        crate::probe::probe(target, hop, options).await
+    }
+}
+
+async fn walk(
+    config: &CheckConfig,
+    prober: &impl ProbeHop,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Report {
+    progress(Progress::Started {
+        hops: config.hops.iter().map(|h| h.name.clone()).collect(),
+        idle: config.probe.idle,
+    });
+    // All at once, so `--idle` holds every hop silent over the same stretch of time.
+    let outcomes = futures_util::future::join_all(config.hops.iter().enumerate().map(
+        |(index, hop)| async move {
+            let outcome = prober.probe(&config.target, hop, &config.probe).await;
+            progress(Progress::HopDone {
+                index,
+                verdict: outcome.verdict,
+                total_ms: outcome.timings.total,
+            });
+            outcome
+        },
+    ))
+    .await;
+    let hops = config
+        .hops
+        .iter()
+        .zip(outcomes)
+        .map(|(hop, outcome)| HopReport::new(hop, &config.target, outcome))
+        .collect();
+    Report::new(&config.target, hops)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hop::{HopKind, HopSpec};
+    use crate::probe::{Evidence, Timings};
+    use crate::verdict::Stage;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    /// Answers from a table by hop name, after a delay, recording when each probe started.
+    struct Scripted {
+        verdicts: HashMap<&'static str, Verdict>,
+        delay: Duration,
+        started: Mutex<Vec<Instant>>,
+    }
+
+    impl ProbeHop for Scripted {
+        async fn probe(&self, _: &Target, hop: &Hop, _: &ProbeOptions) -> ProbeOutcome {
+            self.started.lock().unwrap().push(Instant::now());
+            tokio::time::sleep(self.delay).await;
+            ProbeOutcome {
+                verdict: self.verdicts[hop.name.as_str()],
+                stage: Stage::Done,
+                detail: String::new(),
+                evidence: Evidence {
+                    answered_by: crate::report::sample::answered("unknown"),
+                    ..Evidence::default()
+                },
+                timings: Timings {
+                    total: self.delay.as_secs_f64() * 1000.0,
+                    ..Timings::default()
+                },
+                ping_rtt_ms: None,
+                echo_ok: None,
+                idle: None,
+                curl: String::new(),
+            }
+        }
+    }
+
+    fn config(names: &[&str]) -> CheckConfig {
+        let target = Target::parse("ws://example.test/ws").unwrap();
+        let hops = names
+            .iter()
+            .map(|n| {
+                HopSpec::parse(&format!("{n}=127.0.0.1:9"))
+                    .unwrap()
+                    .resolve(&target)
+            })
+            .collect();
+        CheckConfig {
+            probe: ProbeOptions::new(&target),
+            target,
+            hops,
+        }
+    }
+
+    #[tokio::test]
+    async fn probes_run_concurrently_and_report_progress() {
+        let prober = Scripted {
+            verdicts: HashMap::from([
+                ("lb", Verdict::BadGateway),
+                ("nginx", Verdict::BadGateway),
+                ("backend", Verdict::ConnectRefused),
+            ]),
+            delay: Duration::from_millis(200),
+            started: Mutex::new(Vec::new()),
+        };
+        let events = Mutex::new(Vec::new());
+        let begun = Instant::now();
+        let report = walk(&config(&["lb", "nginx", "backend"]), &prober, &|p| {
+            events.lock().unwrap().push(p)
+        })
+        .await;
+        // Sequential probes would take 600 ms.
+        assert!(begun.elapsed() < Duration::from_millis(500));
+        let started = prober.started.lock().unwrap();
+        assert_eq!(started.len(), 3);
+        assert!(started[2].duration_since(started[0]) < Duration::from_millis(100));
+
+        let events = events.into_inner().unwrap();
+        assert_eq!(
+            events[0],
+            Progress::Started {
+                hops: vec!["lb".into(), "nginx".into(), "backend".into()],
+                idle: None
+            }
+        );
+        assert_eq!(events.len(), 4);
+        assert!(events[1..]
+            .iter()
+            .all(|e| matches!(e, Progress::HopDone { total_ms, .. } if *total_ms >= 200.0)));
+
+        assert!(!report.ok);
+        let culprit = report.culprit.as_ref().unwrap();
+        assert_eq!(culprit.hop, "backend");
+        assert_eq!(culprit.kind, HopKind::Backend);
+        assert_eq!(report.target, "ws://example.test/ws");
+        assert_eq!(report.hops[0].address, "127.0.0.1:9");
+        assert!(report.hops[0].consequence && report.hops[1].consequence);
+    }
+
+    #[tokio::test]
+    async fn healthy_walk_is_ok() {
+        let prober = Scripted {
+            verdicts: HashMap::from([("target", Verdict::Upgraded)]),
+            delay: Duration::ZERO,
+            started: Mutex::new(Vec::new()),
+        };
+        let mut cfg = config(&[]);
+        cfg.hops = vec![Hop::direct(&cfg.target)];
+        let report = walk(&cfg, &prober, &|_| {}).await;
+        assert!(report.ok);
+        assert_eq!(report.culprit, None);
+        assert_eq!(report.hops[0].address, "example.test:80");
+    }
+}

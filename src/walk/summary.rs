@@ -1,0 +1,734 @@
+//! The culprit's one sentence: what broke, the evidence, and the fix (pure).
+//!
+//! Built from the selected hop's outcome, the idle-default and fix-hint tables, and — once the
+//! nginx analyzer or a provider has attached them — the hop's error-level findings, whose fix is
+//! more precise than any general hint.
+
+use super::culprit::{self, Selection, Tier};
+use super::hints::{self, HintKey};
+use super::idle::{self, IdleMatch};
+use super::software::{hop_software, Software};
+use crate::finding::{Finding, Severity};
+use crate::hop::HopKind;
+use crate::probe::ProbeOutcome;
+use crate::report::{Culprit, HopReport};
+use crate::verdict::Verdict;
+
+/// Marks consequences on `hops` and names the culprit, if any. `host` is the target's host
+/// (for hints that mention SNI or DNS).
+pub fn judge(hops: &mut [HopReport], host: &str) -> Option<Culprit> {
+    let selection = {
+        let outcomes: Vec<&ProbeOutcome> = hops.iter().map(|h| &h.outcome).collect();
+        culprit::select(&outcomes)
+    };
+    for (i, hop) in hops.iter_mut().enumerate() {
+        hop.consequence = selection
+            .as_ref()
+            .is_some_and(|s| s.consequences.contains(&i));
+    }
+    let selection = selection?;
+    Some(compose(hops, &selection, host))
+}
+
+fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
+    let hop = &hops[s.culprit];
+    let o = &hop.outcome;
+    let software = hop_software(hop);
+    let inner = hops.get(s.culprit + 1);
+    let (what, general_fix) = match s.tier {
+        Tier::Idle => idle_sentence(hop, software, inner),
+        Tier::Handshake | Tier::Frames => {
+            let key = HintKey {
+                verdict: o.verdict,
+                software,
+                kind: hop.kind,
+                status: o.evidence.status,
+                detail: &o.detail,
+            };
+            let location = header(o, "location");
+            let fix = hints::lookup(&key)
+                .map(|h| hints::fill(h.fix, &hop.address, host, location.as_deref()));
+            (handshake_sentence(hop, software), fix)
+        }
+    };
+    let mut summary = format!("{} ({}) {what}", hop.name, hop.address);
+    if !s.deeper.is_empty() {
+        let deeper: Vec<String> = s
+            .deeper
+            .iter()
+            .map(|&i| format!("{} ({})", hops[i].name, hops[i].outcome.verdict.title()))
+            .collect();
+        summary.push_str(&format!("; further in also failing: {}", deeper.join(", ")));
+    }
+    let explaining = explaining_finding(&hop.findings);
+    if let Some(f) = explaining {
+        summary.push_str(&format!("; {}: {}", where_found(f), f.message));
+    }
+    let fix = explaining.and_then(|f| f.fix.clone()).or(general_fix);
+    if let Some(fix) = &fix {
+        summary.push_str(" — ");
+        summary.push_str(fix);
+    }
+    Culprit {
+        hop: hop.name.clone(),
+        kind: hop.kind,
+        verdict: if s.tier == Tier::Idle {
+            Verdict::IdleDropped
+        } else {
+            o.verdict
+        },
+        summary,
+        fix,
+    }
+}
+
+/// The finding that explains the culprit: the first error-level one attached to it.
+fn explaining_finding(findings: &[Finding]) -> Option<&Finding> {
+    findings.iter().find(|f| f.severity == Severity::Error)
+}
+
+fn where_found(f: &Finding) -> String {
+    match &f.location {
+        Some(l) => format!("{} at {l}", f.id),
+        None => f.id.clone(),
+    }
+}
+
+/// "strips Upgrade: behind it the backend answered 505 '…'" and the like.
+fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
+    let o = &hop.outcome;
+    let answered = Software::from_answered_by(&o.evidence.answered_by.to_string());
+    let by_itself = answered.is_some() && answered == software;
+    let answer = answer(o);
+    // Who produced the answer matters: nginx passes the backend's 426 through unchanged.
+    let who_answered = match answered {
+        _ if by_itself => format!("it answered {answer}"),
+        Some(Software::BackendLibrary) if hop.kind != HopKind::Backend => {
+            format!("behind it the backend answered {answer}")
+        }
+        Some(Software::BackendLibrary) | None => format!("it answered {answer}"),
+        Some(other) => format!("behind it {} answered {answer}", other.display()),
+    };
+    let detail = if o.detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", o.detail)
+    };
+    match o.verdict {
+        Verdict::UpgradeStripped
+            if hop.kind == HopKind::Backend || software == Some(Software::BackendLibrary) =>
+        {
+            format!("does not see the upgrade: {who_answered}")
+        }
+        Verdict::UpgradeStripped => format!("strips Upgrade: {who_answered}"),
+        Verdict::Rejected => format!("rejects the upgrade: {who_answered}"),
+        Verdict::Redirect => format!(
+            "redirects the upgrade ({}) to {}",
+            status_text(o),
+            header(o, "location").unwrap_or_else(|| "an unnamed location".into())
+        ),
+        Verdict::BadGateway | Verdict::ServiceUnavailable | Verdict::GatewayTimeout => {
+            match answered {
+                Some(other) if !by_itself && other != Software::BackendLibrary => {
+                    format!("answers {answer} (produced by {})", other.display())
+                }
+                _ => format!("answers {answer}"),
+            }
+        }
+        Verdict::BadAccept => format!("answers 101 with a wrong handshake{detail}"),
+        Verdict::DnsFailed => format!("cannot be resolved{detail}"),
+        Verdict::ConnectRefused => format!("refuses the connection{detail}"),
+        Verdict::ConnectTimeout => format!("does not accept the connection in time{detail}"),
+        Verdict::TlsFailed => format!("fails the TLS handshake{detail}"),
+        Verdict::NoResponse => format!("closes the connection without answering{detail}"),
+        Verdict::Timeout => format!("does not answer in time{detail}"),
+        Verdict::MalformedResponse => format!("answers something that is not HTTP/1.1{detail}"),
+        Verdict::FramesFailed => format!("upgrades but does not carry frames{detail}"),
+        Verdict::IdleDropped => format!("drops the idle WebSocket{detail}"),
+        Verdict::Upgraded => "upgrades".to_string(),
+    }
+}
+
+/// "drops the idle WebSocket after 2.0 s while nginx behind it holds (…) — matches …" and the fix.
+fn idle_sentence(
+    hop: &HopReport,
+    software: Option<Software>,
+    inner: Option<&HopReport>,
+) -> (String, Option<String>) {
+    let idle = hop.outcome.idle.as_ref();
+    let elapsed_ms = idle
+        .and_then(|i| i.dropped_after_ms)
+        .or(idle.map(|i| i.held_ms))
+        .unwrap_or(hop.outcome.timings.total);
+    let mut s = format!("drops the idle WebSocket after {}", seconds(elapsed_ms));
+    let inner_drop = inner
+        .and_then(|h| h.outcome.idle.as_ref())
+        .filter(|i| i.dropped)
+        .map(|i| i.dropped_after_ms.unwrap_or(i.held_ms));
+    match (inner, inner_drop) {
+        (Some(inner), Some(ms)) => s.push_str(&format!(
+            ", before {} behind it (which drops after {})",
+            inner.name,
+            seconds(ms)
+        )),
+        (Some(inner), None) => s.push_str(&format!(" while {} behind it holds", inner.name)),
+        (None, _) => s.push_str(" (it is the innermost hop)"),
+    }
+    match idle.and_then(|i| i.close_code) {
+        Some(1006) | None => s.push_str(", without a close frame"),
+        Some(code) => {
+            s.push_str(&format!(", close code {code}"));
+            if let Some(r) = idle.and_then(|i| i.close_reason.as_deref()) {
+                if !r.is_empty() {
+                    s.push_str(&format!(" '{r}'"));
+                }
+            }
+        }
+    }
+    let matches = idle::explain(software, hop.kind, elapsed_ms);
+    s.push_str(&format!(": {}", explained_by(&matches, elapsed_ms)));
+    let fix = match matches.as_slice() {
+        [] => hints::lookup(&HintKey {
+            verdict: Verdict::IdleDropped,
+            software,
+            kind: hop.kind,
+            status: None,
+            detail: "",
+        })
+        .map(|h| h.fix.to_string()),
+        [one] => Some(one.default.fix.to_string()),
+        many => Some(
+            many.iter()
+                .map(|m| {
+                    format!(
+                        "if it is {}: {}",
+                        m.default.software.display(),
+                        m.default.fix
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+    };
+    (s, fix)
+}
+
+fn explained_by(matches: &[IdleMatch], elapsed_ms: f64) -> String {
+    if matches.is_empty() {
+        return "no known default fits, so the server or a timeout of its own closes it".into();
+    }
+    let parts: Vec<String> = matches
+        .iter()
+        .map(|m| match (m.at_default, m.default.seconds) {
+            (true, _) | (false, None) => m.default.setting.to_string(),
+            (false, Some(_)) => format!(
+                "{}, here set to about {}",
+                m.default.setting,
+                seconds(elapsed_ms)
+            ),
+        })
+        .collect();
+    let verb = if matches.iter().any(|m| m.at_default) || matches[0].default.seconds.is_none() {
+        "matches"
+    } else {
+        "looks like"
+    };
+    format!("{verb} {}", parts.join(", or "))
+}
+
+/// "505 'unsupported HTTP version: HTTP/1.0'" — the status and why, as the evidence says it.
+fn answer(o: &ProbeOutcome) -> String {
+    let status = status_text(o);
+    // The probe's detail usually is the status and the body's telling line, then " — " and its
+    // own explanation; the sentence gives its own, so only the evidence part is kept.
+    let evidence = o.detail.split(" — ").next().unwrap_or("").trim();
+    if let Some(code) = o.evidence.status {
+        if evidence.starts_with(&code.to_string()) {
+            return clip(evidence, 160);
+        }
+    }
+    let reason = if !evidence.is_empty() {
+        Some(evidence.to_string())
+    } else {
+        o.evidence
+            .body_snippet
+            .as_deref()
+            .and_then(|b| b.lines().map(str::trim).find(|l| !l.is_empty()))
+            .map(str::to_string)
+    };
+    match reason {
+        Some(r) => format!("{status} '{}'", clip(&r, 120)),
+        None => status,
+    }
+}
+
+fn status_text(o: &ProbeOutcome) -> String {
+    match o.evidence.status {
+        Some(code) => code.to_string(),
+        None => "no status".to_string(),
+    }
+}
+
+fn header(o: &ProbeOutcome, name: &str) -> Option<String> {
+    o.evidence
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+}
+
+fn seconds(ms: f64) -> String {
+    format!("{:.1} s", ms / 1000.0)
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max).collect();
+        out.push('…');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Fact, Location};
+    use crate::probe::{Evidence, IdleOutcome, Timings};
+    use crate::verdict::Stage;
+
+    fn hop(name: &str, kind: HopKind, verdict: Verdict) -> HopReport {
+        HopReport {
+            name: name.into(),
+            kind,
+            address: format!("{name}.test:80"),
+            outcome: ProbeOutcome {
+                verdict,
+                stage: Stage::Done,
+                detail: String::new(),
+                evidence: Evidence {
+                    answered_by: crate::report::sample::answered("unknown"),
+                    ..Evidence::default()
+                },
+                timings: Timings::default(),
+                ping_rtt_ms: None,
+                echo_ok: None,
+                idle: None,
+                curl: String::new(),
+            },
+            consequence: false,
+            findings: Vec::new(),
+            facts: Vec::new(),
+        }
+    }
+
+    fn answered(mut h: HopReport, status: u16, by: &str, detail: &str) -> HopReport {
+        h.outcome.evidence.status = Some(status);
+        h.outcome.evidence.answered_by = crate::report::sample::answered(by);
+        h.outcome.detail = detail.into();
+        h
+    }
+
+    fn idle(mut h: HopReport, dropped_after: Option<f64>) -> HopReport {
+        if dropped_after.is_some() {
+            h.outcome.verdict = Verdict::IdleDropped;
+        }
+        h.outcome.idle = Some(IdleOutcome {
+            held_ms: dropped_after.unwrap_or(5000.0),
+            dropped: dropped_after.is_some(),
+            dropped_after_ms: dropped_after,
+            close_code: dropped_after.map(|_| 1006),
+            close_reason: None,
+        });
+        h
+    }
+
+    #[test]
+    fn nginx_stripping_upgrade_names_backend_answer_and_nginx_fix() {
+        let mut hops = vec![
+            answered(
+                hop("lb", HopKind::Lb, Verdict::UpgradeStripped),
+                505,
+                "python-websockets",
+                "unsupported HTTP version: HTTP/1.0",
+            ),
+            answered(
+                hop("nginx", HopKind::Proxy, Verdict::UpgradeStripped),
+                505,
+                "python-websockets",
+                "unsupported HTTP version: HTTP/1.0",
+            ),
+            hop("backend", HopKind::Backend, Verdict::Upgraded),
+        ];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert_eq!(c.hop, "nginx");
+        assert_eq!(c.verdict, Verdict::UpgradeStripped);
+        assert!(
+            c.summary.starts_with(
+                "nginx (nginx.test:80) strips Upgrade: behind it the backend answered 505 'unsupported HTTP version: HTTP/1.0' — add `proxy_http_version 1.1` and `proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;`"
+            ),
+            "{}",
+            c.summary
+        );
+        assert_eq!(c.fix.as_deref(), Some(hints::HINTS[0].fix));
+        assert!(hops[0].consequence);
+        assert!(!hops[1].consequence && !hops[2].consequence);
+    }
+
+    #[test]
+    fn backend_down_is_connect_refused_with_consequences() {
+        let mut b = hop("backend", HopKind::Backend, Verdict::ConnectRefused);
+        b.outcome.detail = "Connection refused (os error 111)".into();
+        let mut hops = vec![
+            answered(
+                hop("lb", HopKind::Lb, Verdict::BadGateway),
+                502,
+                "nginx",
+                "",
+            ),
+            answered(
+                hop("nginx", HopKind::Proxy, Verdict::BadGateway),
+                502,
+                "nginx",
+                "",
+            ),
+            b,
+        ];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert_eq!(c.hop, "backend");
+        assert_eq!(
+            c.summary,
+            "backend (backend.test:80) refuses the connection: Connection refused (os error 111) — nothing listens on backend.test:80: start the service there, or fix the port (here and in the hop in front of it)"
+        );
+        assert!(hops[0].consequence && hops[1].consequence);
+    }
+
+    #[test]
+    fn outer_culprit_notes_deeper_failure() {
+        let mut hops = vec![
+            answered(
+                hop("haproxy", HopKind::Lb, Verdict::ServiceUnavailable),
+                503,
+                "haproxy",
+                "No server is available to handle this request.",
+            ),
+            hop("nginx", HopKind::Proxy, Verdict::Upgraded),
+            hop("backend", HopKind::Backend, Verdict::ConnectRefused),
+        ];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert_eq!(c.hop, "haproxy");
+        assert!(
+            c.summary
+                .contains("answers 503 'No server is available to handle this request.'"),
+            "{}",
+            c.summary
+        );
+        assert!(c
+            .summary
+            .contains("further in also failing: backend (connection refused)"));
+        assert!(c.summary.contains("HAProxy backend"), "{}", c.summary);
+    }
+
+    #[test]
+    fn lb_hop_gets_alb_hint_when_answered_by_awselb() {
+        let mut hops = vec![answered(
+            hop("lb", HopKind::Lb, Verdict::Rejected),
+            404,
+            "awselb",
+            "",
+        )];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(c.fix.unwrap().contains("listener rule"));
+        assert!(c.summary.contains("rejects the upgrade: it answered 404"));
+    }
+
+    #[test]
+    fn redirect_names_location() {
+        let mut h = answered(
+            hop("edge", HopKind::Cdn, Verdict::Redirect),
+            301,
+            "cloudflare",
+            "",
+        );
+        h.outcome
+            .evidence
+            .headers
+            .push(("Location".into(), "https://example.com/ws".into()));
+        let mut hops = vec![h];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(c
+            .summary
+            .contains("redirects the upgrade (301) to https://example.com/ws"));
+        assert!(c.fix.unwrap().contains("(https://example.com/ws)"));
+    }
+
+    #[test]
+    fn tls_failure_fix_mentions_host() {
+        let mut h = hop("nginx", HopKind::Proxy, Verdict::TlsFailed);
+        h.outcome.detail = "invalid peer certificate: NotValidForName".into();
+        let mut hops = vec![h];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(c.fix.unwrap().contains("cover example.com"));
+    }
+
+    #[test]
+    fn healthy_path_has_no_culprit_and_clears_consequences() {
+        let mut hops = vec![
+            hop("lb", HopKind::Lb, Verdict::Upgraded),
+            hop("backend", HopKind::Backend, Verdict::Upgraded),
+        ];
+        hops[0].consequence = true;
+        assert_eq!(judge(&mut hops, "example.com"), None);
+        assert!(!hops[0].consequence);
+    }
+
+    #[test]
+    fn idle_haproxy_without_tunnel_timeout() {
+        let mut hops = vec![
+            idle(hop("lb", HopKind::Lb, Verdict::Upgraded), Some(2080.0)),
+            idle(hop("nginx", HopKind::Proxy, Verdict::Upgraded), None),
+            idle(hop("backend", HopKind::Backend, Verdict::Upgraded), None),
+        ];
+        hops[0].outcome.evidence.answered_by = crate::report::sample::answered("nginx");
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert_eq!(c.hop, "lb");
+        assert_eq!(c.verdict, Verdict::IdleDropped);
+        assert_eq!(
+            c.summary,
+            "lb (lb.test:80) drops the idle WebSocket after 2.1 s while nginx behind it holds, without a close frame: matches HAProxy `timeout client`/`timeout server`, which govern tunnels when `timeout tunnel` is unset — set `timeout tunnel 1h` in the `defaults` or `backend` section (it applies only once the connection is upgraded)"
+        );
+    }
+
+    #[test]
+    fn idle_nginx_read_timeout_with_lb_consequence() {
+        let mut hops = vec![
+            idle(hop("lb", HopKind::Lb, Verdict::Upgraded), Some(2010.0)),
+            idle(
+                hop("nginx", HopKind::Proxy, Verdict::Upgraded),
+                Some(2000.0),
+            ),
+            idle(hop("backend", HopKind::Backend, Verdict::Upgraded), None),
+        ];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert_eq!(c.hop, "nginx");
+        assert!(
+            c.summary.contains(
+                "looks like nginx `proxy_read_timeout` (default 60 s), here set to about 2.0 s"
+            ),
+            "{}",
+            c.summary
+        );
+        assert!(c.fix.unwrap().contains("proxy_read_timeout 1h"));
+        assert!(hops[0].consequence);
+    }
+
+    #[test]
+    fn idle_at_alb_default_offers_both_lb_fixes() {
+        let mut hops = vec![
+            idle(hop("lb", HopKind::Lb, Verdict::Upgraded), Some(60_100.0)),
+            idle(hop("app", HopKind::Backend, Verdict::Upgraded), None),
+        ];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(
+            c.summary.contains("matches AWS ALB idle timeout"),
+            "{}",
+            c.summary
+        );
+        let fix = c.fix.unwrap();
+        assert!(fix.starts_with("if it is AWS ALB: raise"), "{fix}");
+        assert!(fix.contains("if it is HAProxy: set `timeout tunnel 1h`"));
+    }
+
+    #[test]
+    fn idle_at_alb_default_with_alb_facts_is_only_alb() {
+        let mut hops = vec![
+            idle(hop("lb", HopKind::Lb, Verdict::Upgraded), Some(60_100.0)),
+            idle(hop("app", HopKind::Backend, Verdict::Upgraded), None),
+        ];
+        hops[0].facts.push(Fact {
+            source: "aws_alb".into(),
+            name: "idle_timeout.timeout_seconds".into(),
+            value: "60".into(),
+        });
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(c
+            .fix
+            .unwrap()
+            .starts_with("raise the load balancer attribute"));
+    }
+
+    #[test]
+    fn innermost_idle_drop_with_close_code() {
+        let mut b = idle(
+            hop("backend", HopKind::Backend, Verdict::Upgraded),
+            Some(20_000.0),
+        );
+        if let Some(i) = b.outcome.idle.as_mut() {
+            i.close_code = Some(1011);
+            i.close_reason = Some("keepalive ping timeout".into());
+        }
+        let mut hops = vec![b];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(c.summary.contains("(it is the innermost hop), close code 1011 'keepalive ping timeout': no known default fits"), "{}", c.summary);
+        assert!(c.fix.is_some());
+    }
+
+    #[test]
+    fn error_finding_explains_and_fixes() {
+        let mut n = answered(
+            hop("nginx", HopKind::Proxy, Verdict::UpgradeStripped),
+            505,
+            "python-websockets",
+            "unsupported HTTP version: HTTP/1.0",
+        );
+        n.findings.push(Finding {
+            id: "nginx/http-version-1.0".into(),
+            severity: Severity::Error,
+            message: "proxy_http_version is 1.0 for location /ws".into(),
+            evidence: "proxy_http_version 1.0;".into(),
+            why: None,
+            fix: Some("set `proxy_http_version 1.1;` at nginx.conf:12".into()),
+            location: Some(Location {
+                file: "nginx.conf".into(),
+                line: 12,
+            }),
+        });
+        n.findings.insert(
+            0,
+            Finding {
+                id: "nginx/info".into(),
+                severity: Severity::Info,
+                message: "unrelated".into(),
+                evidence: String::new(),
+                why: None,
+                fix: Some("nothing".into()),
+                location: None,
+            },
+        );
+        let mut hops = vec![n, hop("backend", HopKind::Backend, Verdict::Upgraded)];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert_eq!(
+            c.fix.as_deref(),
+            Some("set `proxy_http_version 1.1;` at nginx.conf:12")
+        );
+        assert!(c.summary.contains(
+            "; nginx/http-version-1.0 at nginx.conf:12: proxy_http_version is 1.0 for location /ws — set `proxy_http_version 1.1;` at nginx.conf:12"
+        ), "{}", c.summary);
+    }
+
+    #[test]
+    fn body_line_is_the_reason_without_detail() {
+        let mut h = answered(
+            hop("app", HopKind::Backend, Verdict::Rejected),
+            403,
+            "python-websockets",
+            "",
+        );
+        h.outcome.evidence.body_snippet = Some("\n  Forbidden origin\nmore".into());
+        let mut hops = vec![h];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(
+            c.summary.contains("it answered 403 'Forbidden origin'"),
+            "{}",
+            c.summary
+        );
+    }
+
+    #[test]
+    fn probe_detail_with_status_is_quoted_once() {
+        let detail = "505 Unsupported HTTP Version: \"Failed to open a WebSocket connection: unsupported HTTP version: HTTP/1.0.\" — the server behind rejects the HTTP version it received";
+        let mut hops = vec![
+            answered(
+                hop("nginx", HopKind::Proxy, Verdict::UpgradeStripped),
+                505,
+                "python-websockets",
+                detail,
+            ),
+            hop("backend", HopKind::Backend, Verdict::Upgraded),
+        ];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(c.summary.starts_with(
+            "nginx (nginx.test:80) strips Upgrade: behind it the backend answered 505 Unsupported HTTP Version: \"Failed to open a WebSocket connection: unsupported HTTP version: HTTP/1.0.\" — add `proxy_http_version 1.1`"
+        ), "{}", c.summary);
+    }
+
+    #[test]
+    fn gateway_error_names_who_produced_it() {
+        let mut hops = vec![
+            answered(hop("lb", HopKind::Lb, Verdict::BadGateway), 502, "nginx", "502 Bad Gateway: \"<center>nginx</center>\" — this hop could not get a valid answer"),
+            hop("app", HopKind::Backend, Verdict::Upgraded),
+        ];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(c.summary.starts_with(
+            "lb (lb.test:80) answers 502 Bad Gateway: \"<center>nginx</center>\" (produced by nginx) — this hop cannot reach"
+        ), "{}", c.summary);
+    }
+
+    #[test]
+    fn one_direct_hop_through_nginx_gets_the_nginx_fix() {
+        let mut h = answered(
+            hop("target", HopKind::Unknown, Verdict::UpgradeStripped),
+            505,
+            "python-websockets",
+            "505 HTTP Version Not Supported: \"unsupported HTTP version: HTTP/1.0.\"",
+        );
+        h.outcome
+            .evidence
+            .headers
+            .push(("Server".into(), "nginx/1.22.1".into()));
+        let mut hops = vec![h];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(
+            c.summary
+                .contains("strips Upgrade: behind it the backend answered 505"),
+            "{}",
+            c.summary
+        );
+        assert_eq!(c.fix.as_deref(), Some(hints::HINTS[0].fix));
+    }
+
+    #[test]
+    fn one_direct_hop_at_the_backend_does_not_see_the_upgrade() {
+        let mut h = answered(
+            hop("target", HopKind::Unknown, Verdict::UpgradeStripped),
+            426,
+            "python-websockets",
+            "426 Upgrade Required",
+        );
+        h.outcome
+            .evidence
+            .headers
+            .push(("Server".into(), "Python/3.11 websockets/14.1".into()));
+        let mut hops = vec![h];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(
+            c.summary
+                .contains("does not see the upgrade: it answered 426 Upgrade Required"),
+            "{}",
+            c.summary
+        );
+        assert!(c.fix.unwrap().starts_with("the server itself"));
+    }
+
+    #[test]
+    fn idle_drop_before_the_inner_hop_says_so() {
+        let mut hops = vec![
+            idle(hop("lb", HopKind::Lb, Verdict::Upgraded), Some(2000.0)),
+            idle(
+                hop("nginx", HopKind::Proxy, Verdict::Upgraded),
+                Some(5000.0),
+            ),
+            idle(hop("backend", HopKind::Backend, Verdict::Upgraded), None),
+        ];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert_eq!(c.hop, "lb");
+        assert!(c.summary.starts_with(
+            "lb (lb.test:80) drops the idle WebSocket after 2.0 s, before nginx behind it (which drops after 5.0 s), without a close frame: matches HAProxy"
+        ), "{}", c.summary);
+        assert!(c
+            .summary
+            .contains("further in also failing: nginx (dropped while idle)"));
+        assert!(!hops[0].consequence);
+    }
+}

@@ -7,7 +7,9 @@
 
 use super::check::CheckArgs;
 use wspath::finding::{Fact, Finding};
+use wspath::rules::alb::check::{self as alb, AwsMode};
 use wspath::walk::CheckConfig;
+use wspath_providers::aws_alb::ClientOptions;
 
 /// Findings and facts for one hop, attached after the walk.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,33 +28,30 @@ pub async fn discover(
     // found outside the user's list, `attachments.push(…)` for what it read. Until one exists,
     // asking for it explicitly is an error rather than a silent no-op; defaults (credentials in
     // the environment) simply do nothing yet.
-    let _: &mut CheckConfig = config;
-    let attachments = Vec::new();
+    let mut attachments = Vec::new();
     if args.nginx_conf.is_some() {
         not_available("--nginx-conf")?;
     }
     if args.cloudflare {
         not_available("--cloudflare")?;
     }
-    if args.aws || args.alb.is_some() || args.region.is_some() || args.profile.is_some() {
-        not_available(first_aws_flag(args))?;
+    let aws = AwsMode::from_flags(args.aws, args.no_aws, args.alb.is_some());
+    let aws_options = ClientOptions {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        ..ClientOptions::default()
+    };
+    if let Some(a) = alb::prepare(aws, args.alb.as_deref(), &[], aws_options, None, config).await? {
+        attachments.push(Attachment {
+            hop: a.hop,
+            findings: a.findings,
+            facts: a.facts,
+        });
     }
     if args.fix {
         not_available("--fix")?;
     }
     Ok(attachments)
-}
-
-fn first_aws_flag(args: &CheckArgs) -> &'static str {
-    if args.aws {
-        "--aws"
-    } else if args.alb.is_some() {
-        "--alb"
-    } else if args.region.is_some() {
-        "--region"
-    } else {
-        "--profile"
-    }
 }
 
 fn not_available(flag: &str) -> anyhow::Result<()> {
@@ -91,9 +90,6 @@ mod tests {
                 "--nginx-conf",
             ),
             (&["--cloudflare"][..], "--cloudflare"),
-            (&["--aws"][..], "--aws"),
-            (&["--alb", "my-alb"][..], "--alb"),
-            (&["--region", "eu-west-1"][..], "--region"),
             (&["--fix"][..], "--fix"),
         ] {
             let a = args(flags);

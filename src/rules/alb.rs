@@ -574,6 +574,7 @@ pub fn elb_address<'a>(addresses: impl IntoIterator<Item = &'a str>) -> Option<&
 #[derive(Debug, Clone)]
 pub struct Discovery {
     pub load_balancer: String,
+    pub dns_name: String,
     pub facts: Vec<Fact>,
     pub findings: Vec<Finding>,
     pub next_hops: Vec<NextHop>,
@@ -605,6 +606,7 @@ pub async fn discover(
     }
     Ok(Discovery {
         load_balancer: read.load_balancer.name.clone(),
+        dns_name: read.load_balancer.dns_name.clone(),
         findings: findings(&read, exp),
         facts,
         next_hops,

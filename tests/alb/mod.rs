@@ -524,3 +524,72 @@ fn alb_fix_on_a_listener_serving_several_hosts_needs_and_adds_host_header() {
     );
     assert!(conds.contains("/ws/*"), "{conds}");
 }
+
+/// `check --alb`: the ALB's facts and findings on the lb hop, its healthy targets probed as
+/// the next hops. The "ALB" hop itself is a real WebSocket backend on 127.0.0.1 standing in
+/// for the load balancer's address (nothing leaves loopback); moto holds the configuration.
+#[test]
+fn alb_check_attaches_findings_to_the_lb_hop_and_probes_healthy_targets() {
+    let moto = moto();
+    let backend = crate::support::Backend::start().unwrap_or_else(|e| panic!("backend: {e}"));
+    build(
+        &moto,
+        json!({
+            "lb": "chk",
+            "target_groups": [
+                {"name": "ws", "protocol_version": "HTTP2", "port": backend.port,
+                 "targets": [{"id": "127.0.0.1", "port": backend.port}]}
+            ],
+            "listeners": [{"protocol": "HTTP", "port": 80, "default": {"fixed": 404},
+                           "rules": [{"priority": 1, "path": ["/ws/*"], "forward": "ws"}]}]
+        }),
+    );
+    let lb = format!("lb={}", backend.addr());
+    let args = [
+        "check",
+        "ws://app.test/ws/chat",
+        "--hop",
+        &lb,
+        "--alb",
+        "chk",
+        "--format",
+        "json",
+        "--no-ping",
+        "--timeout",
+        "5s",
+    ];
+    let out = run(&moto, &args);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    let doc: Value = serde_json::from_str(&out.stdout).expect("check JSON");
+    crate::check::validate(&doc).unwrap_or_else(|e| panic!("not wspath.check/v1:\n{e}\n{doc}"));
+    let hops = doc["hops"].as_array().expect("hops");
+    let names: Vec<&str> = hops.iter().filter_map(|h| h["name"].as_str()).collect();
+    assert_eq!(names, ["lb", "ws-1"], "{doc}");
+    assert_eq!(hops[1]["verdict"], "upgraded", "{doc}");
+    let ids: Vec<&str> = hops[0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"aws_alb/target-group-http2"), "{ids:?}");
+    assert!(ids.contains(&"aws_alb/idle-timeout"), "{ids:?}");
+    let facts = hops[0]["facts"].to_string();
+    assert!(facts.contains("matches rule priority 1"), "{facts}");
+    assert!(
+        facts.contains(&format!("127.0.0.1:{} healthy", backend.port)),
+        "{facts}"
+    );
+
+    // --no-aws: no AWS facts, no added hops.
+    let mut no_aws: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| *a != "--alb" && *a != "chk")
+        .collect();
+    no_aws.push("--no-aws");
+    let out = run(&moto, &no_aws);
+    let doc: Value = serde_json::from_str(&out.stdout).expect("check JSON");
+    assert_eq!(doc["hops"].as_array().map(Vec::len), Some(1), "{doc}");
+    assert_eq!(doc["hops"][0]["facts"], json!([]), "{doc}");
+}

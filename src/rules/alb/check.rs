@@ -3,10 +3,12 @@
 //! which hop is the load balancer, and where the healthy targets go in the hop list.
 
 use super::{discover, elb_address, Discovery, Expectation};
+use crate::finding::{Fact, Finding};
 use crate::hop::{Hop, HopKind};
-use crate::target::Target;
+use crate::target::{Scheme, Target};
+use crate::walk::CheckConfig;
 use crate::Error;
-use wspath_providers::aws_alb::{self, ClientOptions, LbRef};
+use wspath_providers::aws_alb::{self, ClientOptions, LbRef, Protocol};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AwsMode {
@@ -118,6 +120,79 @@ pub fn add_next_hops(hops: &mut Vec<Hop>, d: &Discovery, target: &Target) -> usi
     n
 }
 
+/// What `check` attaches to the lb hop after the walk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlbAttachment {
+    pub hop: String,
+    pub findings: Vec<Finding>,
+    pub facts: Vec<Fact>,
+}
+
+/// The whole ALB step of `check`, before the walk: decide whether to read AWS, read it, make
+/// sure the path has an lb hop (adding one at the ALB's DNS name when the user named none),
+/// and put the healthy targets behind it. `extra_addresses`: e.g. the Cloudflare CNAME target.
+/// `exp`: how traffic reaches the ALB; `None` means clients connect to it directly.
+pub async fn prepare(
+    mode: AwsMode,
+    alb: Option<&str>,
+    extra_addresses: &[&str],
+    mut client_options: ClientOptions,
+    exp: Option<Expectation>,
+    config: &mut CheckConfig,
+) -> Result<Option<AlbAttachment>, Error> {
+    let mut addresses = path_addresses(&config.hops, &config.target);
+    addresses.extend_from_slice(extra_addresses);
+    let mut exp = exp.unwrap_or_else(|| Expectation::for_target(&config.target));
+    if exp.idle.is_none() {
+        exp.idle = config.probe.idle;
+    }
+    client_options.timeout = config.probe.timeout;
+    let Some(d) = discover_for_check(mode, alb, &addresses, &client_options, &exp).await? else {
+        return Ok(None);
+    };
+    let hop = match lb_hop(&config.hops, &config.target) {
+        Some(h) => h.name.clone(),
+        None => {
+            let hop = Hop {
+                name: unique_name(&config.hops, "lb"),
+                kind: HopKind::Lb,
+                connect: Some((d.dns_name.clone(), exp.listener_port)),
+                scheme: if exp.listener_protocol == Protocol::Https {
+                    Scheme::Wss
+                } else {
+                    Scheme::Ws
+                },
+                path: config.target.path.clone(),
+            };
+            // Outside any proxy or backend hop the user named, inside the edge.
+            let pos = config
+                .hops
+                .iter()
+                .position(|h| matches!(h.kind, HopKind::Proxy | HopKind::Backend))
+                .unwrap_or(config.hops.len());
+            let name = hop.name.clone();
+            config.hops.insert(pos, hop);
+            name
+        }
+    };
+    add_next_hops(&mut config.hops, &d, &config.target);
+    Ok(Some(AlbAttachment {
+        hop,
+        findings: d.findings,
+        facts: d.facts,
+    }))
+}
+
+fn unique_name(hops: &[Hop], base: &str) -> String {
+    let mut name = base.to_string();
+    let mut n = 2;
+    while hops.iter().any(|h| h.name == name) {
+        name = format!("{base}{n}");
+        n += 1;
+    }
+    name
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +219,7 @@ mod tests {
         let mut hops = vec![lb.clone()];
         let d = Discovery {
             load_balancer: "x".into(),
+            dns_name: "x-1.us-east-1.elb.amazonaws.com".into(),
             facts: vec![],
             findings: vec![],
             next_hops: vec![NextHop {

@@ -10,7 +10,7 @@ use super::repo_root;
 use serde_json::Value;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 /// Budget of one fixture-script run or one `wspath` run against moto.
@@ -62,22 +62,18 @@ impl Moto {
         })
     }
 
-    fn fixture(&self, args: &[&str], stdin: Option<&Value>) -> io::Result<Value> {
+    fn fixture(&self, args: &[&str], spec: Option<&Value>) -> io::Result<Value> {
         let mut cmd = Command::new(python());
         cmd.arg(repo_root().join("tests/support/alb_fixture.py"))
             .arg(&self.endpoint)
             .args(args);
-        let out = match stdin {
+        if let Some(v) = spec {
             // The spec goes in through a file: `run` closes stdin.
-            Some(v) => {
-                let path = self.dir.path().join("spec.json");
-                std::fs::write(&path, v.to_string())?;
-                cmd.stdin(Stdio::null());
-                cmd.env("ALB_FIXTURE_SPEC", &path);
-                run(cmd, RUN_TIMEOUT)?
-            }
-            None => run(cmd, RUN_TIMEOUT)?,
-        };
+            let path = self.dir.path().join("spec.json");
+            std::fs::write(&path, v.to_string())?;
+            cmd.env("ALB_FIXTURE_SPEC", &path);
+        }
+        let out = run(cmd, RUN_TIMEOUT)?;
         if out.code != Some(0) {
             return Err(io::Error::other(format!(
                 "alb_fixture.py {args:?} failed: {}",
@@ -133,9 +129,5 @@ impl Moto {
             .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
             .build();
         wspath_providers::aws_alb::Client::from_conf(conf)
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.server.pid()
     }
 }

@@ -152,14 +152,19 @@ impl Listener {
 
     /// The numbered priorities in use.
     pub fn priorities(&self) -> Vec<u32> {
-        self.rules
-            .iter()
-            .filter_map(|r| match r.priority {
-                Priority::Number(n) => Some(n),
-                Priority::Default => None,
-            })
-            .collect()
+        numbered_priorities(&self.rules)
     }
+}
+
+/// The numbered priorities of `rules` (the default rule has none).
+pub fn numbered_priorities(rules: &[Rule]) -> Vec<u32> {
+    rules
+        .iter()
+        .filter_map(|r| match r.priority {
+            Priority::Number(n) => Some(n),
+            Priority::Default => None,
+        })
+        .collect()
 }
 
 /// Rule order: lower numbers first, the default rule after every numbered one.
@@ -226,8 +231,8 @@ impl fmt::Display for RuleAction {
                 let names: Vec<String> = tgs
                     .iter()
                     .map(|t| match t.weight {
-                        Some(w) => format!("{} (weight {w})", short_arn(&t.arn)),
-                        None => short_arn(&t.arn).to_string(),
+                        Some(w) => format!("{} (weight {w})", target_group_label(&t.arn)),
+                        None => target_group_label(&t.arn).to_string(),
                     })
                     .collect();
                 write!(f, "forward to {}", names.join(", "))
@@ -246,7 +251,7 @@ pub struct WeightedTargetGroup {
 }
 
 /// `NAME` from `arn:…:targetgroup/NAME/ID`: what people call the group (the ARN otherwise).
-pub fn short_arn(arn: &str) -> &str {
+pub fn target_group_label(arn: &str) -> &str {
     let resource = arn.rsplit(':').next().unwrap_or(arn);
     match resource.split('/').collect::<Vec<_>>().as_slice() {
         ["targetgroup", name, _id] => name,

@@ -5,6 +5,7 @@
 use super::errors::{action, from_sdk, PROVIDER};
 use super::model::*;
 use crate::Error;
+use aws_sdk_elasticloadbalancingv2::operation::describe_load_balancers::builders::DescribeLoadBalancersFluentBuilder;
 use aws_sdk_elasticloadbalancingv2::types as sdk;
 use aws_sdk_elasticloadbalancingv2::Client;
 
@@ -71,19 +72,16 @@ pub async fn find_load_balancer(client: &Client, lb: &LbRef) -> Result<LoadBalan
             region_of(client)
         ))
     };
-    let found = match lb {
-        LbRef::Name(_) | LbRef::Arn(_) => {
-            let req = client.describe_load_balancers();
-            let req = match lb {
-                LbRef::Name(n) => req.names(n),
-                _ => req.load_balancer_arns(lb_arn(lb)),
-            };
-            match req.send().await {
-                Ok(out) => out.load_balancers().first().cloned(),
-                Err(e) if is_not_found(&e) => None,
-                Err(e) => return Err(from_sdk(action::DESCRIBE_LOAD_BALANCERS, e)),
-            }
+    let one = |req: DescribeLoadBalancersFluentBuilder| async move {
+        match req.send().await {
+            Ok(out) => Ok(out.load_balancers().first().cloned()),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(from_sdk(action::DESCRIBE_LOAD_BALANCERS, e)),
         }
+    };
+    let found = match lb {
+        LbRef::Name(n) => one(client.describe_load_balancers().names(n)).await?,
+        LbRef::Arn(a) => one(client.describe_load_balancers().load_balancer_arns(a)).await?,
         LbRef::DnsName(dns) => {
             let want = normalize_dns(dns);
             let mut marker: Option<String> = None;
@@ -124,12 +122,6 @@ pub async fn find_load_balancer(client: &Client, lb: &LbRef) -> Result<LoadBalan
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
     })
-}
-
-fn lb_arn(lb: &LbRef) -> String {
-    match lb {
-        LbRef::Arn(a) | LbRef::Name(a) | LbRef::DnsName(a) => a.clone(),
-    }
 }
 
 fn is_not_found<E>(e: &aws_sdk_elasticloadbalancingv2::error::SdkError<E>) -> bool

@@ -2,6 +2,7 @@
 //! timeout attribute, lb_cookie stickiness. Nothing here deletes or rewrites a rule.
 
 use super::errors::{action, code, from_sdk, PROVIDER};
+use super::model::numbered_priorities;
 use super::read;
 use crate::Error;
 use aws_sdk_elasticloadbalancingv2::types as sdk;
@@ -164,14 +165,7 @@ pub async fn create_rule(
                     priority,
                     "priority taken meanwhile; trying the next free one"
                 );
-                let taken: Vec<u32> = read::rules(client, listener_arn)
-                    .await?
-                    .iter()
-                    .filter_map(|r| match r.priority {
-                        super::model::Priority::Number(n) => Some(n),
-                        super::model::Priority::Default => None,
-                    })
-                    .collect();
+                let taken = numbered_priorities(&read::rules(client, listener_arn).await?);
                 priority =
                     lowest_free_priority(&taken, priority + 1).ok_or_else(|| Error::Api {
                         provider: PROVIDER,

@@ -12,14 +12,17 @@ pub async fn plan(args: &FixArgs) -> anyhow::Result<Plan> {
     let Some(alb) = args.alb.as_deref() else {
         anyhow::bail!("fix --alb: name the load balancer");
     };
-    let route_asked = args.path.is_some() || args.target_group.is_some() && !args.stickiness;
-    if route_asked && (args.path.is_none() || args.target_group.is_none()) {
-        anyhow::bail!(
-            "fix --alb: a forwarding rule needs both --path PATTERN and --target-group NAME|ARN"
-        );
-    }
-    if args.stickiness && args.target_group.is_none() {
-        anyhow::bail!("fix --alb: --stickiness needs --target-group NAME|ARN");
+    match (&args.path, &args.target_group, args.stickiness) {
+        (Some(_), None, _) => {
+            anyhow::bail!("fix --alb: --path needs --target-group NAME|ARN to forward to")
+        }
+        (None, Some(_), false) => {
+            anyhow::bail!("fix --alb: --target-group needs --path PATTERN (a rule) or --stickiness")
+        }
+        (None, None, true) => {
+            anyhow::bail!("fix --alb: --stickiness needs --target-group NAME|ARN")
+        }
+        _ => {}
     }
     if args.path.is_none() && args.idle_timeout.is_none() && !args.stickiness {
         anyhow::bail!(

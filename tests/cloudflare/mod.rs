@@ -713,3 +713,39 @@ async fn prism_catches_a_fake_or_a_request_that_breaks_the_contract() {
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| api.assert_conforms()));
     assert!(caught.is_err(), "assert_conforms let a violation through");
 }
+
+/// An account-owned token is unknown to `/user/tokens/verify` (401, 1000) but works for the
+/// calls: wspath goes on and lets them decide. Direct to the fake: the contract's 4xx schema
+/// for token verify is unsatisfiable (it demands `success: true` and `false` at once).
+#[tokio::test]
+async fn an_account_token_is_not_refused_by_the_user_token_verify() {
+    let fake = CloudflareApi::with_site(TOKEN, ZONE, HOST, "off").expect("fake");
+    fake.state().account_tokens.insert(TOKEN.to_string());
+    let c = Client::new(
+        reqwest::Client::new(),
+        &fake.url(),
+        Credentials::Token(Secret::new(TOKEN)),
+        ClientOptions::default(),
+    )
+    .expect("client");
+    let facts = c
+        .edge_facts(HOST)
+        .await
+        .expect("facts with an account token");
+    assert_eq!(facts.websockets.value, OnOff::Off);
+    assert_eq!(fake.count("GET", "/user/tokens/verify"), 1);
+
+    // A token Cloudflare does not know at all still ends in one clear error.
+    let bad = Client::new(
+        reqwest::Client::new(),
+        &fake.url(),
+        Credentials::Token(Secret::new("nobody")),
+        ClientOptions::default(),
+    )
+    .expect("client");
+    let e = bad.edge_facts(HOST).await.unwrap_err().to_string();
+    assert!(
+        e.contains("rejected the credentials in CLOUDFLARE_API_TOKEN") && e.contains("6003"),
+        "{e}"
+    );
+}

@@ -73,6 +73,9 @@ pub struct Served {
 pub struct State {
     /// token → permissions.
     pub tokens: BTreeMap<String, HashSet<Perm>>,
+    /// Account-owned tokens: the API accepts them, the user-token verify endpoint does not
+    /// know them (401, code 1000), as on Cloudflare.
+    pub account_tokens: HashSet<String>,
     /// (email, global key) → permissions.
     pub keys: BTreeMap<(String, String), HashSet<Perm>>,
     pub zones: Vec<FakeZone>,
@@ -499,6 +502,15 @@ fn route(st: &mut State, req: &Request) -> RawResponse {
                 json!([{"code": 1015, "message": "You are being rate limited"}]),
                 &[("Retry-After", st.retry_after_secs.to_string())],
             );
+        }
+    }
+    if req.path == "/user/tokens/verify" {
+        let token = req
+            .header("authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !st.tokens.contains_key(token) || st.account_tokens.contains(token) {
+            return fail(401, json!([{"code": 1000, "message": "Invalid API Token"}]));
         }
     }
     // Who is calling: a Bearer token or the email + global key pair.

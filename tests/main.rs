@@ -4,5 +4,6 @@
 
 mod check;
 mod cloudflare;
+mod nginx;
 mod probe;
 mod support;

@@ -28,13 +28,16 @@ pub struct Discovered {
 
 /// Runs every integration the flags ask for; may add hops to `config`.
 pub async fn discover(args: &CheckArgs, config: &mut CheckConfig) -> anyhow::Result<Discovered> {
-    // Integrations plug in here, each behind its flag: `config.hops.insert(0, …)` for a hop
-    // found outside the user's list, `attachments.push(…)` for what it read. Until one exists,
-    // asking for it explicitly is an error rather than a silent no-op; defaults (credentials in
-    // the environment) simply do nothing yet.
     let mut attachments = Vec::new();
-    if args.nginx_conf.is_some() {
-        not_available("--nginx-conf")?;
+    // Integrations plug in here, each behind its flag. Until one exists, asking for it
+    // explicitly is an error rather than a silent no-op.
+    if let Some(conf) = &args.nginx_conf {
+        let a = wspath::nginx::check::prepare(conf, None, None, config)?;
+        attachments.push(Attachment {
+            hop: a.hop,
+            findings: a.findings,
+            facts: a.facts,
+        });
     }
     let cloudflare = super::fix::cloudflare::for_check(args, config).await?;
     if let Some(cf) = &cloudflare {
@@ -97,10 +100,6 @@ mod tests {
     #[tokio::test]
     async fn integrations_not_built_yet_say_so_by_flag() {
         for (flags, name) in [
-            (
-                &["--nginx-conf", "/etc/nginx/nginx.conf"][..],
-                "--nginx-conf",
-            ),
             (&["--aws"][..], "--aws"),
             (&["--alb", "my-alb"][..], "--alb"),
             (&["--region", "eu-west-1"][..], "--region"),

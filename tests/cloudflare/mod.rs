@@ -749,3 +749,42 @@ async fn an_account_token_is_not_refused_by_the_user_token_verify() {
         "{e}"
     );
 }
+
+/// 5xx (and 408/409) are retried like 429, twice, with backoff; the third failure is the
+/// error. Direct to the fake: the contract documents only 200 and 4XX answers.
+#[tokio::test]
+async fn server_errors_are_retried_twice_then_reported() {
+    let fake = CloudflareApi::with_site(TOKEN, ZONE, HOST, "off").expect("fake");
+    let options = ClientOptions {
+        initial_backoff: Duration::from_millis(10),
+        ..ClientOptions::default()
+    };
+    let c = Client::new(
+        reqwest::Client::new(),
+        &fake.url(),
+        Credentials::Token(Secret::new(TOKEN)),
+        options,
+    )
+    .expect("client");
+    fake.fail_next("/zones", 2, 502);
+    let zone = c.zone_for_host(HOST).await.expect("third attempt succeeds");
+    assert_eq!(zone.name, ZONE);
+
+    fake.fail_next("/zones", 3, 503);
+    let e = c.zone_for_host(HOST).await.unwrap_err().to_string();
+    assert!(e.contains("GET /zones: HTTP 503"), "{e}");
+    let statuses: Vec<u16> = fake
+        .served()
+        .iter()
+        .filter(|s| s.path == "/zones")
+        .map(|s| s.status)
+        .collect();
+    assert_eq!(&statuses[..3], &[502, 502, 200], "{statuses:?}");
+    assert_eq!(
+        &statuses[statuses.len() - 3..],
+        &[503, 503, 503],
+        "{statuses:?}"
+    );
+    fake.fail_next("/zones", 1, 409);
+    assert!(c.zone_for_host(HOST).await.is_ok(), "409 is retried too");
+}

@@ -84,6 +84,9 @@ pub struct State {
     pub max_per_page: usize,
     /// Answer the next N requests whose path starts with the prefix with 429 + `retry-after`.
     pub throttle: Option<(String, u32)>,
+    /// Answer the next N requests whose path starts with the prefix with this status (a 5xx
+    /// or 408/409: outside the contract, so only for tests that talk to the fake directly).
+    pub fail_next: Option<(String, u32, u16)>,
     pub retry_after_secs: u32,
     pub served: Vec<Served>,
 }
@@ -251,6 +254,11 @@ impl CloudflareApi {
     /// The next `count` requests to a path starting with `prefix` get 429 + `retry-after`.
     pub fn throttle(&self, prefix: &str, count: u32) {
         self.state().throttle = Some((prefix.to_string(), count));
+    }
+
+    /// The next `count` requests to a path starting with `prefix` get `status`.
+    pub fn fail_next(&self, prefix: &str, count: u32, status: u16) {
+        self.state().fail_next = Some((prefix.to_string(), count, status));
     }
 
     /// Requests served so far, with method and path (`GET /zones`).
@@ -439,6 +447,8 @@ pub fn response(status: u16, headers: &[(&str, String)], body: &str) -> RawRespo
         403 => "Forbidden",
         404 => "Not Found",
         429 => "Too Many Requests",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
         _ => "Status",
     };
     let mut out = format!("HTTP/1.1 {status} {reason}\r\n");
@@ -494,6 +504,16 @@ fn handle(state: &Arc<Mutex<State>>, req: Request) -> RawResponse {
 }
 
 fn route(st: &mut State, req: &Request) -> RawResponse {
+    if let Some((prefix, left, status)) = st.fail_next.as_mut() {
+        if *left > 0 && req.path.starts_with(prefix.as_str()) {
+            *left -= 1;
+            let status = *status;
+            return fail(
+                status,
+                json!([{"code": 1000 + u32::from(status), "message": "upstream trouble"}]),
+            );
+        }
+    }
     if let Some((prefix, left)) = st.throttle.as_mut() {
         if *left > 0 && req.path.starts_with(prefix.as_str()) {
             *left -= 1;

@@ -35,6 +35,9 @@ pub enum Error {
         setting: String,
         reason: String,
     },
+    /// A fix that would do harm or cannot do what was asked; the message says what to do instead.
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Provider(#[from] wspath_providers::Error),
 }

@@ -8,7 +8,9 @@
 use super::check::CheckArgs;
 use super::fix::cloudflare::CheckEdge;
 use wspath::finding::{Fact, Finding};
+use wspath::rules::alb::check::{self as alb, AwsMode};
 use wspath::walk::CheckConfig;
+use wspath_providers::aws_alb::ClientOptions;
 
 /// Findings and facts for one hop, attached after the walk.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,9 +30,9 @@ pub struct Discovered {
 
 /// Runs every integration the flags ask for; may add hops to `config`.
 pub async fn discover(args: &CheckArgs, config: &mut CheckConfig) -> anyhow::Result<Discovered> {
+    // Each integration runs behind its flag (or by default when its credentials are present):
+    // it may add hops to `config` and returns what it read for `Report::attach`.
     let mut attachments = Vec::new();
-    // Integrations plug in here, each behind its flag. Until one exists, asking for it
-    // explicitly is an error rather than a silent no-op.
     if let Some(conf) = &args.nginx_conf {
         let a = wspath::nginx::check::prepare(conf, None, None, config)?;
         attachments.push(Attachment {
@@ -43,8 +45,18 @@ pub async fn discover(args: &CheckArgs, config: &mut CheckConfig) -> anyhow::Res
     if let Some(cf) = &cloudflare {
         attachments.push(cf.attachment.clone());
     }
-    if args.aws || args.alb.is_some() || args.region.is_some() || args.profile.is_some() {
-        not_available(first_aws_flag(args))?;
+    let aws = AwsMode::from_flags(args.aws, args.no_aws, args.alb.is_some());
+    let aws_options = ClientOptions {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        ..ClientOptions::default()
+    };
+    if let Some(a) = alb::prepare(aws, args.alb.as_deref(), &[], aws_options, None, config).await? {
+        attachments.push(Attachment {
+            hop: a.hop,
+            findings: a.findings,
+            facts: a.facts,
+        });
     }
     if args.fix && cloudflare.is_none() {
         anyhow::bail!("--fix can so far only plan Cloudflare's websockets setting, which needs Cloudflare facts: add --cloudflare and set CLOUDFLARE_API_TOKEN");
@@ -53,22 +65,6 @@ pub async fn discover(args: &CheckArgs, config: &mut CheckConfig) -> anyhow::Res
         attachments,
         cloudflare,
     })
-}
-
-fn first_aws_flag(args: &CheckArgs) -> &'static str {
-    if args.aws {
-        "--aws"
-    } else if args.alb.is_some() {
-        "--alb"
-    } else if args.region.is_some() {
-        "--region"
-    } else {
-        "--profile"
-    }
-}
-
-fn not_available(flag: &str) -> anyhow::Result<()> {
-    anyhow::bail!("{flag} is not available yet in this build of wspath check")
 }
 
 #[cfg(test)]
@@ -95,23 +91,6 @@ mod tests {
         assert_eq!(found.attachments, Vec::new());
         assert!(found.cloudflare.is_none());
         assert_eq!(config.hops, before);
-    }
-
-    #[tokio::test]
-    async fn integrations_not_built_yet_say_so_by_flag() {
-        for (flags, name) in [
-            (&["--aws"][..], "--aws"),
-            (&["--alb", "my-alb"][..], "--alb"),
-            (&["--region", "eu-west-1"][..], "--region"),
-        ] {
-            let a = args(flags);
-            let mut config = check::config(&a).unwrap();
-            let e = discover(&a, &mut config).await.err().unwrap().to_string();
-            assert_eq!(
-                e,
-                format!("{name} is not available yet in this build of wspath check")
-            );
-        }
     }
 
     #[tokio::test]

@@ -69,16 +69,26 @@ const REJECTION_HINTS: &[(&str, &str)] = &[
     ("missing or invalid sec-websocket-key header", "the server behind did not get Sec-WebSocket-Key: a proxy dropped the handshake headers"),
     ("missing sec-websocket-version header", "the server behind did not get Sec-WebSocket-Version: a proxy dropped the handshake headers"),
     ("request header or cookie too large", "the request headers (cookies?) are larger than this hop accepts"),
+    ("rbac: access denied", "an Envoy RBAC policy refused the request"),
 ];
 
 /// What a status means when a given backend sends it, for answers that cannot prove the upgrade
 /// was stripped but usually mean it (checked: uvicorn 0.54 with Starlette 1.10 answers 404 "Not
 /// Found" to a WebSocket route reached without Upgrade, or over HTTP/1.0).
 #[rustfmt::skip]
-const SOFTWARE_HINTS: &[(AnsweredBy, u16, &str)] = &[
-    (AnsweredBy::Uvicorn, 404, "Starlette/FastAPI answer 404 to a WebSocket route reached without Upgrade: if this path is a WebSocket endpoint, the upgrade was dropped on the way"),
-    (AnsweredBy::Uvicorn, 403, "Starlette/FastAPI answer 403 when the WebSocket endpoint closes before accepting (often an Origin or auth check)"),
+const SOFTWARE_HINTS: &[(AnsweredBy, u16, BodyIs, &str)] = &[
+    (AnsweredBy::Uvicorn, 404, BodyIs::Any, "Starlette/FastAPI answer 404 to a WebSocket route reached without Upgrade: if this path is a WebSocket endpoint, the upgrade was dropped on the way"),
+    (AnsweredBy::Uvicorn, 403, BodyIs::Any, "Starlette/FastAPI answer 403 when the WebSocket endpoint closes before accepting (often an Origin or auth check)"),
+    // envoyproxy/envoy#4740, projectcontour/contour#5675: `403`, `server: envoy`, no body.
+    (AnsweredBy::Envoy, 403, BodyIs::Empty, "Envoy answers an empty 403 to an upgrade its route does not allow: add `upgrade_configs: [{upgrade_type: websocket}]` (Contour: `enableWebsockets: true`)"),
 ];
+
+/// Whether a software hint needs an empty body to apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyIs {
+    Any,
+    Empty,
+}
 
 /// Checks a 101 answer against the request: accept key, Upgrade, Connection, and that the server
 /// chose no subprotocol or extension that was not offered (RFC 6455 §4.1).
@@ -223,8 +233,10 @@ pub fn classify_other(head: &Head, body: &[u8], who: AnsweredBy) -> Classified {
     };
     let software = SOFTWARE_HINTS
         .iter()
-        .find(|(w, s, _)| *w == who && *s == status)
-        .map(|(_, _, hint)| *hint);
+        .find(|(w, s, b, _)| {
+            *w == who && *s == status && (*b == BodyIs::Any || text.trim().is_empty())
+        })
+        .map(|(_, _, _, hint)| *hint);
     let (fragment, why) = match REJECTION_HINTS.iter().find(|(f, _)| lower.contains(f)) {
         Some((f, h)) => (Some(*f), *h),
         None => (None, software.unwrap_or(why)),
@@ -499,6 +511,17 @@ mod tests {
         assert_eq!(c.verdict, Verdict::Rejected, "{}", c.detail);
         let c = classify_other(&head("Upgrade: websocket"), b"", AnsweredBy::Unknown);
         assert_eq!(c.verdict, Verdict::UpgradeStripped, "{}", c.detail);
+    }
+
+    #[test]
+    fn an_empty_envoy_403_names_the_missing_upgrade_config() {
+        let raw = b"HTTP/1.1 403 Forbidden\r\nserver: envoy\r\ncontent-length: 0\r\n\r\n";
+        let c = classify(raw);
+        assert_eq!(c.verdict, Verdict::Rejected);
+        assert!(c.detail.contains("upgrade_configs"), "{}", c.detail);
+        let raw = b"HTTP/1.1 403 Forbidden\r\nserver: envoy\r\ncontent-length: 19\r\n\r\nRBAC: access denied";
+        let c = classify(raw);
+        assert!(c.detail.contains("RBAC policy"), "{}", c.detail);
     }
 
     #[test]

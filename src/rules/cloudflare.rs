@@ -337,7 +337,7 @@ pub fn websockets_plan(zone: &Zone, websockets: &Setting<OnOff>) -> Result<Plan,
         OnOff::On => Ok(Plan {
             changes: Vec::new(),
             notes: vec![format!(
-                "WebSockets are already on for {resource}: nothing to change."
+                "WebSockets are already on for {resource}."
             )],
         }),
         OnOff::Off if !websockets.editable => Err(Error::NotEditable {

@@ -713,3 +713,78 @@ async fn prism_catches_a_fake_or_a_request_that_breaks_the_contract() {
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| api.assert_conforms()));
     assert!(caught.is_err(), "assert_conforms let a violation through");
 }
+
+/// An account-owned token is unknown to `/user/tokens/verify` (401, 1000) but works for the
+/// calls: wspath goes on and lets them decide. Direct to the fake: the contract's 4xx schema
+/// for token verify is unsatisfiable (it demands `success: true` and `false` at once).
+#[tokio::test]
+async fn an_account_token_is_not_refused_by_the_user_token_verify() {
+    let fake = CloudflareApi::with_site(TOKEN, ZONE, HOST, "off").expect("fake");
+    fake.state().account_tokens.insert(TOKEN.to_string());
+    let c = Client::new(
+        reqwest::Client::new(),
+        &fake.url(),
+        Credentials::Token(Secret::new(TOKEN)),
+        ClientOptions::default(),
+    )
+    .expect("client");
+    let facts = c
+        .edge_facts(HOST)
+        .await
+        .expect("facts with an account token");
+    assert_eq!(facts.websockets.value, OnOff::Off);
+    assert_eq!(fake.count("GET", "/user/tokens/verify"), 1);
+
+    // A token Cloudflare does not know at all still ends in one clear error.
+    let bad = Client::new(
+        reqwest::Client::new(),
+        &fake.url(),
+        Credentials::Token(Secret::new("nobody")),
+        ClientOptions::default(),
+    )
+    .expect("client");
+    let e = bad.edge_facts(HOST).await.unwrap_err().to_string();
+    assert!(
+        e.contains("rejected the credentials in CLOUDFLARE_API_TOKEN") && e.contains("6003"),
+        "{e}"
+    );
+}
+
+/// 5xx (and 408/409) are retried like 429, twice, with backoff; the third failure is the
+/// error. Direct to the fake: the contract documents only 200 and 4XX answers.
+#[tokio::test]
+async fn server_errors_are_retried_twice_then_reported() {
+    let fake = CloudflareApi::with_site(TOKEN, ZONE, HOST, "off").expect("fake");
+    let options = ClientOptions {
+        initial_backoff: Duration::from_millis(10),
+        ..ClientOptions::default()
+    };
+    let c = Client::new(
+        reqwest::Client::new(),
+        &fake.url(),
+        Credentials::Token(Secret::new(TOKEN)),
+        options,
+    )
+    .expect("client");
+    fake.fail_next("/zones", 2, 502);
+    let zone = c.zone_for_host(HOST).await.expect("third attempt succeeds");
+    assert_eq!(zone.name, ZONE);
+
+    fake.fail_next("/zones", 3, 503);
+    let e = c.zone_for_host(HOST).await.unwrap_err().to_string();
+    assert!(e.contains("GET /zones: HTTP 503"), "{e}");
+    let statuses: Vec<u16> = fake
+        .served()
+        .iter()
+        .filter(|s| s.path == "/zones")
+        .map(|s| s.status)
+        .collect();
+    assert_eq!(&statuses[..3], &[502, 502, 200], "{statuses:?}");
+    assert_eq!(
+        &statuses[statuses.len() - 3..],
+        &[503, 503, 503],
+        "{statuses:?}"
+    );
+    fake.fail_next("/zones", 1, 409);
+    assert!(c.zone_for_host(HOST).await.is_ok(), "409 is retried too");
+}

@@ -73,6 +73,9 @@ pub struct Served {
 pub struct State {
     /// token → permissions.
     pub tokens: BTreeMap<String, HashSet<Perm>>,
+    /// Account-owned tokens: the API accepts them, the user-token verify endpoint does not
+    /// know them (401, code 1000), as on Cloudflare.
+    pub account_tokens: HashSet<String>,
     /// (email, global key) → permissions.
     pub keys: BTreeMap<(String, String), HashSet<Perm>>,
     pub zones: Vec<FakeZone>,
@@ -81,6 +84,9 @@ pub struct State {
     pub max_per_page: usize,
     /// Answer the next N requests whose path starts with the prefix with 429 + `retry-after`.
     pub throttle: Option<(String, u32)>,
+    /// Answer the next N requests whose path starts with the prefix with this status (a 5xx
+    /// or 408/409: outside the contract, so only for tests that talk to the fake directly).
+    pub fail_next: Option<(String, u32, u16)>,
     pub retry_after_secs: u32,
     pub served: Vec<Served>,
 }
@@ -248,6 +254,11 @@ impl CloudflareApi {
     /// The next `count` requests to a path starting with `prefix` get 429 + `retry-after`.
     pub fn throttle(&self, prefix: &str, count: u32) {
         self.state().throttle = Some((prefix.to_string(), count));
+    }
+
+    /// The next `count` requests to a path starting with `prefix` get `status`.
+    pub fn fail_next(&self, prefix: &str, count: u32, status: u16) {
+        self.state().fail_next = Some((prefix.to_string(), count, status));
     }
 
     /// Requests served so far, with method and path (`GET /zones`).
@@ -436,6 +447,8 @@ pub fn response(status: u16, headers: &[(&str, String)], body: &str) -> RawRespo
         403 => "Forbidden",
         404 => "Not Found",
         429 => "Too Many Requests",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
         _ => "Status",
     };
     let mut out = format!("HTTP/1.1 {status} {reason}\r\n");
@@ -491,6 +504,16 @@ fn handle(state: &Arc<Mutex<State>>, req: Request) -> RawResponse {
 }
 
 fn route(st: &mut State, req: &Request) -> RawResponse {
+    if let Some((prefix, left, status)) = st.fail_next.as_mut() {
+        if *left > 0 && req.path.starts_with(prefix.as_str()) {
+            *left -= 1;
+            let status = *status;
+            return fail(
+                status,
+                json!([{"code": 1000 + u32::from(status), "message": "upstream trouble"}]),
+            );
+        }
+    }
     if let Some((prefix, left)) = st.throttle.as_mut() {
         if *left > 0 && req.path.starts_with(prefix.as_str()) {
             *left -= 1;
@@ -499,6 +522,15 @@ fn route(st: &mut State, req: &Request) -> RawResponse {
                 json!([{"code": 1015, "message": "You are being rate limited"}]),
                 &[("Retry-After", st.retry_after_secs.to_string())],
             );
+        }
+    }
+    if req.path == "/user/tokens/verify" {
+        let token = req
+            .header("authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !st.tokens.contains_key(token) || st.account_tokens.contains(token) {
+            return fail(401, json!([{"code": 1000, "message": "Invalid API Token"}]));
         }
     }
     // Who is calling: a Bearer token or the email + global key pair.

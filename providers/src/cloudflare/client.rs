@@ -172,7 +172,7 @@ impl Client {
         struct TokenStatus {
             status: String,
         }
-        let ok: Success<TokenStatus> = self
+        let ok: Success<TokenStatus> = match self
             .call(
                 Method::GET,
                 "/user/tokens/verify",
@@ -180,7 +180,15 @@ impl Client {
                 None,
                 Permission::AnyToken,
             )
-            .await?;
+            .await
+        {
+            Ok(ok) => ok,
+            Err(Error::NotFound(why)) => {
+                tracing::info!(%why, "token not verified here (an account token verifies at /accounts/{{id}}/tokens/verify); the API calls will tell");
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
         if ok.result.status == "active" {
             tracing::debug!("Cloudflare API token verified");
             Ok(())
@@ -403,6 +411,11 @@ fn api_error(
             provider: PROVIDER,
             message: format!("{what}: still rate limited after the retries ({detail})"),
         };
+    }
+    // Account-owned tokens are unknown to the user-token verify endpoint (401, 1000); only
+    // the calls themselves can tell whether such a token works.
+    if permission == Permission::AnyToken && (status == StatusCode::UNAUTHORIZED || has(&[1000])) {
+        return Error::NotFound(format!("{what}: not a user API token ({detail})"));
     }
     if has(BAD_CREDENTIAL_CODES) || status == StatusCode::UNAUTHORIZED {
         return Error::Auth(format!(

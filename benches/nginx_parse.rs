@@ -14,11 +14,14 @@ fn generate(dir: &Path) -> PathBuf {
         "worker_processes 1;\nevents { worker_connections 1024; }\nhttp {\n    map $http_upgrade $connection_upgrade {\n        default upgrade;\n        ''      close;\n    }\n",
     );
     let mut i = 0;
-    while s.lines().count() < 50_000 {
-        s.push_str(&format!(
+    let mut lines = s.lines().count();
+    while lines < 50_000 {
+        let server = format!(
             "    upstream app{i} {{\n        server 127.0.0.1:{port};\n        keepalive 8;\n    }}\n    server {{\n        listen 127.0.0.1:{port};\n        server_name app{i}.example.com \"www.app{i}.example.com\";\n        # comment for server {i}\n        proxy_set_header Host $host;\n        location / {{\n            proxy_pass http://app{i};\n            proxy_set_header X-Real-IP $remote_addr;\n        }}\n        location /ws/ {{\n            proxy_pass http://app{i};\n            proxy_http_version 1.1;\n            proxy_set_header Upgrade $http_upgrade;\n            proxy_set_header Connection $connection_upgrade;\n            proxy_read_timeout 1h;\n        }}\n        location ~* \\.(png|css|js)$ {{\n            expires 7d;\n            add_header Cache-Control \"public, max-age=604800\";\n        }}\n        if ($request_method = POST) {{ return 405; }}\n    }}\n",
             port = 10_000 + i % 50_000
-        ));
+        );
+        lines += server.lines().count();
+        s.push_str(&server);
         i += 1;
     }
     s.push_str("}\n");

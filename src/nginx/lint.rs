@@ -190,10 +190,10 @@ impl<'m, 'c> Linter<'m, 'c> {
             .levels(scope)
             .into_iter()
             .filter(|&l| m.name(l) == "location")
-            .any(|l| looks_like_ws_path(&m.location_pattern(l).1));
+            .any(|l| looks_like_ws_path(m.location_pattern(l).1));
         pattern_hint
             || m.levels(scope).into_iter().any(|l| {
-                m.own(l, "proxy_set_header").into_iter().any(|h| {
+                m.own(l, "proxy_set_header").iter().any(|&h| {
                     let d = m.node(h).d;
                     let name = d.arg(0).unwrap_or_default();
                     let value = d.arg(1).unwrap_or_default().to_ascii_lowercase();
@@ -250,8 +250,8 @@ impl<'m, 'c> Linter<'m, 'c> {
             });
             for wanted in ["Upgrade", "Connection"] {
                 let outer_line = outer
+                    .unwrap_or_default()
                     .iter()
-                    .flatten()
                     .map(|&n| m.node(n).d)
                     .rev()
                     .find(|d| d.arg(0).is_some_and(|n| n.eq_ignore_ascii_case(wanted)));
@@ -483,7 +483,7 @@ impl<'m, 'c> Linter<'m, 'c> {
         !m.levels(scope)
             .into_iter()
             .filter(|&l| m.name(l) == "location")
-            .any(|l| looks_like_ws_path(&m.location_pattern(l).1))
+            .any(|l| looks_like_ws_path(m.location_pattern(l).1))
     }
 }
 
@@ -515,7 +515,8 @@ pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> L
                         chosen.extend(
                             model
                                 .own(l, "if")
-                                .into_iter()
+                                .iter()
+                                .copied()
                                 .filter(|&i| model.proxy_pass(i).is_some()),
                         );
                     }

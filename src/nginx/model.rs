@@ -41,10 +41,43 @@ pub struct Model<'c> {
     pub version: Version,
     /// Variables defined by `map`, `geo`, `split_clients`, `set` (name without `$`) → the node.
     variables: HashMap<String, NodeId>,
-    /// (block, directive name) → the block's direct children of that name, in order; a block
-    /// such as `http` can hold thousands of children and every lookup would scan them all.
-    index: HashMap<(NodeId, &'c str), Vec<NodeId>>,
+    /// Every block's children grouped by interned name (stable within a name), so the children
+    /// of one name are a contiguous slice found by binary search: a block such as `http` can hold
+    /// thousands of children and a scan per lookup made lint quadratic.
+    child_keys: Vec<u32>,
+    child_ids: Vec<NodeId>,
+    /// Per node: where its children start in `child_keys`/`child_ids`, and how many.
+    child_range: Vec<(usize, usize)>,
+    /// Directive names, interned for the index.
+    names: HashMap<&'c str, u32, Fnv>,
+    /// `upstream NAME` blocks of http, by name (the first one wins, as nginx refuses duplicates).
+    upstreams: HashMap<&'c str, NodeId, Fnv>,
 }
+
+/// FNV-1a: the index is hashed a few hundred thousand times per parse and SipHash's DoS
+/// resistance buys nothing for keys read from a local file.
+#[derive(Default, Clone, Copy)]
+pub struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+pub type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
 
 /// Where a setting's effective value comes from.
 #[derive(Debug, Clone, Copy)]
@@ -89,21 +122,42 @@ impl<'c> Model<'c> {
             roots: Vec::new(),
             version,
             variables: HashMap::new(),
-            index: HashMap::new(),
+            child_keys: Vec::new(),
+            child_ids: Vec::new(),
+            child_range: Vec::new(),
+            names: HashMap::default(),
+            upstreams: HashMap::default(),
         };
         let mut stack = vec![0usize];
         let roots = m.add_all(&config.files[0].directives, None, &mut stack, &[])?;
         m.roots = roots;
-        let mut index: HashMap<(NodeId, &'c str), Vec<NodeId>> = HashMap::new();
-        for (id, n) in m.nodes.iter().enumerate() {
+        let mut names: HashMap<&'c str, u32, Fnv> = HashMap::default();
+        let total: usize = m.nodes.iter().map(|n| n.children.len()).sum();
+        let mut group: Vec<(u32, NodeId)> = Vec::new();
+        m.child_keys.reserve(total);
+        m.child_ids.reserve(total);
+        for n in &m.nodes {
+            group.clear();
             for &c in &n.children {
-                index
-                    .entry((id, m.nodes[c].d.name.as_str()))
-                    .or_default()
-                    .push(c);
+                let name: &'c str = m.nodes[c].d.name.as_str();
+                let next = u32::try_from(names.len()).unwrap_or(u32::MAX);
+                group.push((*names.entry(name).or_insert(next), c));
+            }
+            group.sort_by_key(|&(k, _)| k);
+            m.child_range.push((m.child_keys.len(), group.len()));
+            m.child_keys.extend(group.iter().map(|&(k, _)| k));
+            m.child_ids.extend(group.iter().map(|&(_, c)| c));
+        }
+        m.names = names;
+        let mut upstreams: HashMap<&'c str, NodeId, Fnv> = HashMap::default();
+        for h in m.top("http") {
+            for &u in m.own(h, "upstream") {
+                if let Some(name) = m.nodes[u].d.args.first() {
+                    upstreams.entry(name.text.as_str()).or_insert(u);
+                }
             }
         }
-        m.index = index;
+        m.upstreams = upstreams;
         Ok(m)
     }
 
@@ -174,8 +228,15 @@ impl<'c> Model<'c> {
     }
 
     /// Direct children named `name`.
-    pub fn own(&self, id: NodeId, name: &str) -> Vec<NodeId> {
-        self.index.get(&(id, name)).cloned().unwrap_or_default()
+    pub fn own(&self, id: NodeId, name: &str) -> &[NodeId] {
+        let (Some(&key), Some(&(start, len))) = (self.names.get(name), self.child_range.get(id))
+        else {
+            return &[];
+        };
+        let keys = &self.child_keys[start..start + len];
+        let lo = keys.partition_point(|&k| k < key);
+        let hi = keys.partition_point(|&k| k <= key);
+        &self.child_ids[start + lo..start + hi]
     }
 
     fn top(&self, name: &str) -> Vec<NodeId> {
@@ -193,14 +254,14 @@ impl<'c> Model<'c> {
     pub fn servers(&self) -> Vec<NodeId> {
         self.top("http")
             .into_iter()
-            .flat_map(|h| self.own(h, "server"))
+            .flat_map(|h| self.own(h, "server").iter().copied())
             .collect()
     }
 
     /// Every location (nested too) and every `if` inside one, in file order.
     pub fn scopes(&self, server: NodeId) -> Vec<NodeId> {
         let mut out = Vec::new();
-        let mut todo: Vec<NodeId> = self.own(server, "location");
+        let mut todo: Vec<NodeId> = self.own(server, "location").to_vec();
         todo.reverse();
         while let Some(id) = todo.pop() {
             out.push(id);
@@ -224,8 +285,8 @@ impl<'c> Model<'c> {
         if let Some(host) = &host {
             let names = |s: NodeId| -> Vec<String> {
                 self.own(s, "server_name")
-                    .into_iter()
-                    .flat_map(|n| {
+                    .iter()
+                    .flat_map(|&n| {
                         self.nodes[n]
                             .d
                             .args
@@ -268,7 +329,7 @@ impl<'c> Model<'c> {
             }
         }
         let default = servers.iter().find(|&&s| {
-            self.own(s, "listen").into_iter().any(|l| {
+            self.own(s, "listen").iter().any(|&l| {
                 self.nodes[l]
                     .d
                     .args
@@ -280,7 +341,7 @@ impl<'c> Model<'c> {
     }
 
     /// A location's modifier and pattern (`location ~* \.php$`, `location =/x`).
-    pub fn location_pattern(&self, id: NodeId) -> (Modifier, String) {
+    pub fn location_pattern(&self, id: NodeId) -> (Modifier, &'c str) {
         let d = self.nodes[id].d;
         let a: Vec<&str> = d.args.iter().map(|a| a.text.as_str()).collect();
         let modifier = |m: &str| match m {
@@ -292,7 +353,7 @@ impl<'c> Model<'c> {
         };
         if a.len() >= 2 {
             if let Some(m) = modifier(a[0]) {
-                return (m, a[1].to_string());
+                return (m, a[1]);
             }
         }
         let p = a.first().copied().unwrap_or_default();
@@ -305,10 +366,10 @@ impl<'c> Model<'c> {
         ] {
             if let Some(rest) = p.strip_prefix(prefix) {
                 let rest = if m == Modifier::Named { p } else { rest };
-                return (m, rest.to_string());
+                return (m, rest);
             }
         }
-        (Modifier::Prefix, p.to_string())
+        (Modifier::Prefix, p)
     }
 
     /// The location nginx picks for `uri` in `server`: exact match, else the longest prefix
@@ -322,13 +383,12 @@ impl<'c> Model<'c> {
     fn find_in(&self, parent: NodeId, uri: &str) -> Option<(NodeId, bool)> {
         let locs = self.own(parent, "location");
         let mut best: Option<(NodeId, usize, bool)> = None;
-        for &l in &locs {
+        for &l in locs {
             let (m, p) = self.location_pattern(l);
             match m {
                 Modifier::Exact if p == uri => return Some((l, true)),
                 Modifier::Prefix | Modifier::PrefixNoRegex
-                    if uri.starts_with(p.as_str())
-                        && best.map_or(true, |(_, len, _)| p.len() > len) =>
+                    if uri.starts_with(p) && best.map_or(true, |(_, len, _)| p.len() > len) =>
                 {
                     best = Some((l, p.len(), m == Modifier::PrefixNoRegex));
                 }
@@ -347,10 +407,10 @@ impl<'c> Model<'c> {
                 return found.map(|f| (f, false));
             }
         }
-        for &l in &locs {
+        for &l in locs {
             let (m, p) = self.location_pattern(l);
             let re = match m {
-                Modifier::Regex => regex::Regex::new(&p),
+                Modifier::Regex => regex::Regex::new(p),
                 Modifier::RegexCaseless => regex::Regex::new(&format!("(?i){p}")),
                 _ => continue,
             };
@@ -382,7 +442,7 @@ impl<'c> Model<'c> {
             if !own.is_empty() {
                 return HeaderSet {
                     level: Some(level),
-                    headers: own.into_iter().map(|n| self.nodes[n].d).collect(),
+                    headers: own.iter().map(|&n| self.nodes[n].d).collect(),
                 };
             }
         }
@@ -437,13 +497,7 @@ impl<'c> Model<'c> {
 
     /// The upstream block named `name`, if any (`proxy_pass http://name`).
     pub fn upstream(&self, name: &str) -> Option<NodeId> {
-        self.top("http").into_iter().find_map(|h| {
-            self.index
-                .get(&(h, "upstream"))?
-                .iter()
-                .copied()
-                .find(|&u| self.nodes[u].d.arg(0) == Some(name))
-        })
+        self.upstreams.get(name).copied()
     }
 
     /// The upstream a `proxy_pass` URL names, if it names one.

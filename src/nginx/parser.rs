@@ -173,10 +173,11 @@ pub fn parse_with(
             Ok(source) => {
                 let (tokens, lex_error) = lexer::lex(&source);
                 let mut cur = Cursor {
-                    tokens: &tokens,
+                    tokens,
                     pos: 0,
                     error: lex_error,
                     last_line: 1,
+                    last_close: None,
                 };
                 match p.block(i, &mut cur, &ctx, false, &mut file.errors) {
                     Ok(ds) => file.directives = ds,
@@ -214,27 +215,32 @@ struct Parser {
     sources: Vec<Option<String>>,
 }
 
-struct Cursor<'t> {
-    tokens: &'t [Token],
+/// The tokens of one file, handed out (moved, not copied) one at a time.
+struct Cursor {
+    tokens: Vec<Token>,
     pos: usize,
     error: Option<LexError>,
     last_line: usize,
+    /// Byte offset of the last token handed out when it was an unquoted `}`.
+    last_close: Option<usize>,
 }
 
-impl<'t> Cursor<'t> {
+impl Cursor {
     /// The next token; the lexer's error when it is reached; `None` at the end.
-    fn next(&mut self) -> Result<Option<&'t Token>, LexError> {
+    fn next(&mut self) -> Result<Option<Token>, LexError> {
         if let Some(e) = &self.error {
             if self.pos >= e.at_token {
                 return Err(e.clone());
             }
         }
-        let t = self.tokens.get(self.pos);
-        if let Some(t) = t {
-            self.pos += 1;
-            self.last_line = t.line;
-        }
-        Ok(t)
+        let Some(slot) = self.tokens.get_mut(self.pos) else {
+            return Ok(None);
+        };
+        let t = std::mem::take(slot);
+        self.pos += 1;
+        self.last_line = t.line;
+        self.last_close = t.is_punct("}").then_some(t.start);
+        Ok(Some(t))
     }
 
     fn eof(&self) -> LexError {
@@ -250,12 +256,13 @@ impl Parser {
     fn block(
         &mut self,
         file: usize,
-        cur: &mut Cursor<'_>,
+        cur: &mut Cursor,
         ctx: &[String],
         consume: bool,
         errors: &mut Vec<ParseError>,
     ) -> Result<Vec<Directive>, LexError> {
         let mut out = Vec::new();
+        let ctx_mask = analyzer::context_mask(ctx);
         while let Some(tok) = cur.next()? {
             if tok.is_punct("}") {
                 break;
@@ -270,7 +277,7 @@ impl Parser {
                 continue;
             }
             let mut d = Directive {
-                name: tok.text.clone(),
+                name: tok.text.into_owned(),
                 args: Vec::new(),
                 file,
                 line: tok.line,
@@ -281,12 +288,12 @@ impl Parser {
             };
             let term = loop {
                 let t = cur.next()?.ok_or_else(|| cur.eof())?;
-                if !t.quoted && matches!(t.text.as_str(), "{" | ";" | "}") {
+                if !t.quoted && matches!(t.text.as_ref(), "{" | ";" | "}") {
                     break t;
                 }
                 if !t.is_comment() {
                     d.args.push(Arg {
-                        text: t.text.clone(),
+                        text: t.text.into_owned(),
                         quoted: t.quoted,
                         start: t.start,
                         end: t.end,
@@ -298,7 +305,7 @@ impl Parser {
                 prepare_if_args(&mut d.args);
             }
             let fname = &self.queue[file].0;
-            if let Err(reason) = analyzer::analyze(&d, &term.text, ctx) {
+            if let Err(reason) = analyzer::analyze(&d, &term.text, ctx_mask) {
                 errors.push(ParseError {
                     file: fname.clone(),
                     message: reason.clone(),
@@ -320,10 +327,7 @@ impl Parser {
             if term.text == "{" {
                 let inner = analyzer::enter_block_ctx(&d.name, ctx);
                 let children = self.block(file, cur, &inner, false, errors)?;
-                let close = match cur.tokens.get(cur.pos.wrapping_sub(1)) {
-                    Some(t) if t.is_punct("}") => t.start,
-                    _ => self_len(cur),
-                };
+                let close = cur.last_close.unwrap_or_else(|| self_len(cur));
                 d.block = Some(Block {
                     open: term.start,
                     close,
@@ -382,7 +386,7 @@ impl Parser {
     }
 }
 
-fn self_len(cur: &Cursor<'_>) -> usize {
+fn self_len(cur: &Cursor) -> usize {
     cur.tokens.last().map_or(0, |t| t.end)
 }
 

@@ -302,9 +302,19 @@ fn defaults_follow_the_nginx_version() {
         !ids(&new).contains(&"nginx/http-version-below-1.1".into()),
         "{new}"
     );
+    // Without the flag, the version of the nginx on PATH (the tests need one) applies.
     let detected = lint(&conf, &["--format", "json"]).json().unwrap();
     assert_eq!(detected["nginx_version"]["source"], "detected");
-    assert_eq!(detected["nginx_version"]["version"], "1.22.1");
+    let v = std::process::Command::new("nginx")
+        .arg("-v")
+        .output()
+        .expect("nginx on PATH");
+    let printed = String::from_utf8_lossy(&v.stderr).to_string();
+    let version = detected["nginx_version"]["version"].as_str().unwrap();
+    assert!(
+        printed.contains(&format!("nginx/{version}")),
+        "{printed} vs {version}"
+    );
 }
 
 #[test]
@@ -424,4 +434,49 @@ fn bad_input_is_one_line_with_file_and_line_and_exit_2() {
         "{}",
         out.stderr
     );
+}
+
+/// Human output of lint and of the fix plan for examples/nginx/websocket-broken.conf, compared
+/// with golden files (`WSPATH_BLESS=1` rewrites them after an intended change).
+#[test]
+fn human_output_matches_the_golden_files() {
+    let root = repo_root();
+    for (args, golden) in [
+        (
+            vec![
+                "lint",
+                "nginx",
+                "examples/nginx/websocket-broken.conf",
+                "--nginx-version",
+                "1.22.1",
+            ],
+            "websocket-broken.lint.out",
+        ),
+        (
+            vec![
+                "fix",
+                "--nginx",
+                "examples/nginx/websocket-broken.conf",
+                "--nginx-version",
+                "1.22.1",
+                "--idle",
+                "2m",
+            ],
+            "websocket-broken.fix.out",
+        ),
+    ] {
+        let mut cmd = std::process::Command::new(crate::support::cli::wspath_bin());
+        cmd.args(&args).current_dir(&root);
+        let out = crate::support::cli::run(cmd, T).expect("run wspath");
+        assert_eq!(out.code, Some(1), "{}", out.describe());
+        let path = root.join("tests/fixtures/nginx/golden").join(golden);
+        if std::env::var_os("WSPATH_BLESS").is_some() {
+            std::fs::write(&path, &out.stdout).expect("bless");
+        }
+        let expected = std::fs::read_to_string(&path).expect("golden file");
+        assert_eq!(
+            out.stdout, expected,
+            "{golden} differs (WSPATH_BLESS=1 to update)"
+        );
+    }
 }

@@ -42,6 +42,11 @@ fn table() -> &'static HashMap<&'static str, &'static [u32], Fnv> {
     TABLE.get_or_init(|| DIRECTIVES.iter().copied().collect())
 }
 
+/// The table's own copy of a directive name, if nginx knows it.
+pub fn known_name(name: &str) -> Option<&'static str> {
+    table().get_key_value(name).map(|(k, _)| *k)
+}
+
 /// The context inside a block: locations nest but stay "location" for the table.
 pub fn enter_block_ctx(directive: &str, ctx: &[String]) -> Vec<String> {
     if ctx.first().is_some_and(|c| c == "http") && directive == "location" {
@@ -58,7 +63,7 @@ pub fn analyze(d: &Directive, term: &str, ctx_mask: Option<u32>) -> Result<(), S
     let Some(ctx_mask) = ctx_mask else {
         return Ok(());
     };
-    let Some(&all) = table().get(d.name.as_str()) else {
+    let Some(&all) = table().get(d.name.as_ref()) else {
         return Ok(());
     };
     let masks = || all.iter().copied().filter(|m| m & ctx_mask != 0);

@@ -272,14 +272,32 @@ impl<'a> Lexer<'a> {
         });
     }
 
-    /// Emit the collected unquoted token, if any.
-    fn flush(&mut self, buf: &mut Buf) {
+    /// Emit the collected unquoted token, if any. A known directive name is borrowed from
+    /// nginx's table instead of copied.
+    fn flush(&mut self, buf: &mut Buf, directive: bool) {
         if buf.empty {
             return;
         }
         let (line, start, end) = (buf.line, buf.start, buf.end);
-        let text = buf.take(self.units.src);
-        self.emit(text, line, false, start, end);
+        let known = if directive && !buf.has_cr {
+            super::analyzer::known_name(&self.units.src[start..end])
+        } else {
+            None
+        };
+        let text = match known {
+            Some(name) => {
+                *buf = Buf::new();
+                std::borrow::Cow::Borrowed(name)
+            }
+            None => buf.take(self.units.src).into(),
+        };
+        self.tokens.push(Token {
+            text,
+            line,
+            quoted: false,
+            start,
+            end,
+        });
     }
 
     /// The main loop; `Ok` also when the text ends in the middle of something (crossplane stops
@@ -295,7 +313,7 @@ impl<'a> Lexer<'a> {
                     let lua = next_is_directive
                         && raw.ends_with("_by_lua_block")
                         && LUA_BLOCKS.contains(&raw);
-                    self.flush(&mut buf);
+                    self.flush(&mut buf, next_is_directive);
                     if lua {
                         if !self.lua(raw)? {
                             return Ok(());
@@ -379,7 +397,7 @@ impl<'a> Lexer<'a> {
             }
 
             if u.is('{') || u.is(';') || u.is('}') {
-                self.flush(&mut buf);
+                self.flush(&mut buf, next_is_directive);
                 let text = match u.first {
                     '{' => "{",
                     ';' => ";",

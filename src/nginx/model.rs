@@ -139,7 +139,7 @@ impl<'c> Model<'c> {
         for n in &m.nodes {
             group.clear();
             for &c in &n.children {
-                let name: &'c str = m.nodes[c].d.name.as_str();
+                let name: &'c str = m.nodes[c].d.name.as_ref();
                 let next = u32::try_from(names.len()).unwrap_or(u32::MAX);
                 group.push((*names.entry(name).or_insert(next), c));
             }
@@ -201,7 +201,7 @@ impl<'c> Model<'c> {
                 children: Vec::new(),
                 via: via.to_vec(),
             });
-            let defined = match d.name.as_str() {
+            let defined = match d.name.as_ref() {
                 "map" | "split_clients" => d.arg(1),
                 "geo" if d.block.is_some() => d.args.last().map(|a| a.text.as_str()),
                 "set" | "set_by_lua_block" | "set_by_lua" => d.arg(0),

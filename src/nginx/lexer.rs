@@ -151,6 +151,29 @@ impl<'a> Units<'a> {
         })
     }
 
+    /// Skip a run of plain token bytes (ASCII, not whitespace, not `{;}\\`), which need none of
+    /// the per-character rules; returns the new end and the last byte, if any were skipped.
+    fn skip_plain(&mut self) -> Option<(usize, u8)> {
+        if self.back.is_some() {
+            return None;
+        }
+        let bytes = self.src.as_bytes();
+        let start = self.pos;
+        let mut i = start;
+        while let Some(&b) = bytes.get(i) {
+            let plain = b > b' ' && b < 0x7f && !matches!(b, b'{' | b';' | b'}' | b'\\');
+            if !plain {
+                break;
+            }
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        self.pos = i;
+        Some((i, bytes[i - 1]))
+    }
+
     fn put_back(&mut self, u: Unit) {
         self.back = Some(u);
     }
@@ -415,6 +438,10 @@ impl<'a> Lexer<'a> {
             }
 
             buf.push(&u, src);
+            if let Some((end, last)) = self.units.skip_plain() {
+                buf.end = end;
+                buf.last = char::from(last);
+            }
         }
         Ok(())
     }

@@ -19,8 +19,6 @@ pub struct Node<'c> {
     pub d: &'c Directive,
     pub parent: Option<NodeId>,
     pub children: Vec<NodeId>,
-    /// The `include` directives (outermost first) this node came through, if any.
-    pub via: Vec<&'c Directive>,
 }
 
 /// How a location matches (nginx's modifiers).
@@ -129,7 +127,7 @@ impl<'c> Model<'c> {
             upstreams: HashMap::default(),
         };
         let mut stack = vec![0usize];
-        let roots = m.add_all(&config.files[0].directives, None, &mut stack, &[])?;
+        let roots = m.add_all(&config.files[0].directives, None, &mut stack)?;
         m.roots = roots;
         let mut names: HashMap<&'c str, u32, Fnv> = HashMap::default();
         let total: usize = m.nodes.iter().map(|n| n.children.len()).sum();
@@ -166,7 +164,6 @@ impl<'c> Model<'c> {
         ds: &'c [Directive],
         parent: Option<NodeId>,
         stack: &mut Vec<usize>,
-        via: &[&'c Directive],
     ) -> Result<Vec<NodeId>, crate::Error> {
         let mut out = Vec::new();
         for d in ds {
@@ -185,10 +182,7 @@ impl<'c> Model<'c> {
                         ));
                     }
                     stack.push(f);
-                    let mut inner_via = via.to_vec();
-                    inner_via.push(d);
-                    let ids =
-                        self.add_all(&self.config.files[f].directives, parent, stack, &inner_via)?;
+                    let ids = self.add_all(&self.config.files[f].directives, parent, stack)?;
                     stack.pop();
                     out.extend(ids);
                 }
@@ -199,7 +193,6 @@ impl<'c> Model<'c> {
                 d,
                 parent,
                 children: Vec::new(),
-                via: via.to_vec(),
             });
             let defined = match d.name.as_ref() {
                 "map" | "split_clients" => d.arg(1),
@@ -211,7 +204,7 @@ impl<'c> Model<'c> {
                 self.variables.entry(var.to_string()).or_insert(id);
             }
             if let Some(b) = &d.block {
-                let children = self.add_all(&b.children, Some(id), stack, via)?;
+                let children = self.add_all(&b.children, Some(id), stack)?;
                 self.nodes[id].children = children;
             }
             out.push(id);

@@ -42,12 +42,10 @@ pub struct Model<'c> {
     /// Every block's children grouped by interned name (stable within a name), so the children
     /// of one name are a contiguous slice found by binary search: a block such as `http` can hold
     /// thousands of children and a scan per lookup made lint quadratic.
-    child_keys: Vec<u32>,
+    child_keys: Vec<&'c str>,
     child_ids: Vec<NodeId>,
     /// Per node: where its children start in `child_keys`/`child_ids`, and how many.
     child_range: Vec<(usize, usize)>,
-    /// Directive names, interned for the index.
-    names: HashMap<&'c str, u32, Fnv>,
     /// `upstream NAME` blocks of http, by name (the first one wins, as nginx refuses duplicates).
     upstreams: HashMap<&'c str, NodeId, Fnv>,
 }
@@ -123,30 +121,23 @@ impl<'c> Model<'c> {
             child_keys: Vec::new(),
             child_ids: Vec::new(),
             child_range: Vec::new(),
-            names: HashMap::default(),
             upstreams: HashMap::default(),
         };
         let mut stack = vec![0usize];
         let roots = m.add_all(&config.files[0].directives, None, &mut stack)?;
         m.roots = roots;
-        let mut names: HashMap<&'c str, u32, Fnv> = HashMap::default();
         let total: usize = m.nodes.iter().map(|n| n.children.len()).sum();
-        let mut group: Vec<(u32, NodeId)> = Vec::new();
+        let mut group: Vec<(&'c str, NodeId)> = Vec::new();
         m.child_keys.reserve(total);
         m.child_ids.reserve(total);
         for n in &m.nodes {
             group.clear();
-            for &c in &n.children {
-                let name: &'c str = m.nodes[c].d.name.as_ref();
-                let next = u32::try_from(names.len()).unwrap_or(u32::MAX);
-                group.push((*names.entry(name).or_insert(next), c));
-            }
+            group.extend(n.children.iter().map(|&c| (m.nodes[c].d.name.as_ref(), c)));
             group.sort_by_key(|&(k, _)| k);
             m.child_range.push((m.child_keys.len(), group.len()));
             m.child_keys.extend(group.iter().map(|&(k, _)| k));
             m.child_ids.extend(group.iter().map(|&(_, c)| c));
         }
-        m.names = names;
         let mut upstreams: HashMap<&'c str, NodeId, Fnv> = HashMap::default();
         for h in m.top("http") {
             for &u in m.own(h, "upstream") {
@@ -222,13 +213,12 @@ impl<'c> Model<'c> {
 
     /// Direct children named `name`.
     pub fn own(&self, id: NodeId, name: &str) -> &[NodeId] {
-        let (Some(&key), Some(&(start, len))) = (self.names.get(name), self.child_range.get(id))
-        else {
+        let Some(&(start, len)) = self.child_range.get(id) else {
             return &[];
         };
         let keys = &self.child_keys[start..start + len];
-        let lo = keys.partition_point(|&k| k < key);
-        let hi = keys.partition_point(|&k| k <= key);
+        let lo = keys.partition_point(|&k| k < name);
+        let hi = lo + keys[lo..].partition_point(|&k| k == name);
         &self.child_ids[start + lo..start + hi]
     }
 

@@ -403,7 +403,9 @@ fn prepare_if_args(args: &mut Vec<Arg>) {
     first.text = first.text[1..].trim_start().to_string();
     let n = args.len() - 1;
     let last = &mut args[n];
-    last.text = last.text[..last.text.len() - 1].trim_end().to_string();
+    if let Some(t) = last.text.strip_suffix(')') {
+        last.text = t.trim_end().to_string();
+    }
     if args[n].text.is_empty() {
         args.pop();
     }
@@ -554,5 +556,68 @@ mod tests {
         assert_eq!(split("/a/b/*.conf"), ("/a/b", "*.conf"));
         assert_eq!(split("*.conf"), ("", "*.conf"));
         assert_eq!(split("/x"), ("/", "x"));
+    }
+
+    #[test]
+    fn broken_input_never_panics() {
+        let cases = [
+            "",
+            "\\",
+            "a \"unterminated",
+            "a '",
+            "${",
+            "a ${x",
+            "x${",
+            "content_by_lua_block",
+            "content_by_lua_block {",
+            "set_by_lua_block $v",
+            "set_by_lua_block $v x",
+            "}",
+            "{",
+            "if (",
+            "if ()",
+            "if ( ) {}",
+            "location",
+            "location {",
+            "a\r",
+            "\r\n\r",
+            "# c",
+            "a # c",
+            "include",
+            "include ;",
+            "http { server { location / { proxy_pass; } } }",
+            "http { map { } }",
+            "http { upstream { } server { location / { proxy_pass http://; } } }",
+            "é ☃ {",
+            "a \"b\\\" c\";",
+            "a '${x}'",
+            ";;;",
+            "{{}}",
+            "\u{0}",
+        ];
+        for src in cases {
+            let c = parse_str(src);
+            if let Ok(m) = crate::nginx::Model::build(&c, crate::nginx::Version::OLDEST) {
+                let v = crate::nginx::AssumedVersion {
+                    version: crate::nginx::Version::OLDEST,
+                    source: crate::nginx::version::VersionSource::Assumed,
+                };
+                for path in [None, Some("/ws".to_string())] {
+                    let opts = crate::nginx::LintOptions {
+                        path,
+                        ..Default::default()
+                    };
+                    let r = crate::nginx::lint(&m, v.clone(), &opts);
+                    let edits = crate::nginx::fix::plan_edits(
+                        &m,
+                        &r,
+                        Some(std::time::Duration::from_secs(60)),
+                    );
+                    let _ = crate::nginx::fix::plan(&m, &edits);
+                }
+            }
+            let mut out = Vec::new();
+            crate::nginx::dump::write(&c, &mut out).unwrap();
+        }
     }
 }

@@ -182,26 +182,55 @@ impl<'a> Units<'a> {
 struct Lexer<'a> {
     units: Units<'a>,
     tokens: Vec<Token>,
+    /// The text ended inside a quoted string (at this line).
+    eof_in_quote: Option<usize>,
+}
+
+/// What one file lexes to.
+#[derive(Debug, Clone, Default)]
+pub struct Lexed {
+    pub tokens: Vec<Token>,
+    /// The brace (or Lua block) error crossplane reports, if any.
+    pub error: Option<LexError>,
+    /// Set when the text ends inside an unterminated quote: nginx then reports
+    /// `unexpected end of file, expecting ";" or "}"` at this line, whatever the braces.
+    pub eof_in_quote: Option<usize>,
 }
 
 /// Tokens of `src`, and the brace error that stopped it, if any.
 pub fn lex(src: &str) -> (Vec<Token>, Option<LexError>) {
+    let l = lex_full(src);
+    (l.tokens, l.error)
+}
+
+/// [`lex`], and whether the text ended inside a quote.
+pub fn lex_full(src: &str) -> Lexed {
     let mut lx = Lexer {
         units: Units::new(src),
         // About one token per six bytes of configuration: one allocation instead of a dozen.
         tokens: Vec::with_capacity(src.len() / 6 + 16),
+        eof_in_quote: None,
     };
     let lua_error = lx.run().err();
+    let eof_in_quote = lx.eof_in_quote;
     let mut tokens = lx.tokens;
     if let Some(mut e) = lua_error {
         e.at_token = tokens.len();
-        return (tokens, Some(e));
+        return Lexed {
+            tokens,
+            error: Some(e),
+            eof_in_quote,
+        };
     }
-    let err = balance(&tokens);
-    if let Some(e) = &err {
+    let error = balance(&tokens);
+    if let Some(e) = &error {
         tokens.truncate(e.at_token);
     }
-    (tokens, err)
+    Lexed {
+        tokens,
+        error,
+        eof_in_quote,
+    }
 }
 
 /// Unbalanced braces, reported at the token where nginx would notice them.
@@ -395,7 +424,10 @@ impl<'a> Lexer<'a> {
                 loop {
                     match self.units.next() {
                         Some(n) => u = n,
-                        None => return Ok(()),
+                        None => {
+                            self.eof_in_quote = Some(self.units.line);
+                            return Ok(());
+                        }
                     }
                     if u.is(quote) {
                         break;

@@ -101,6 +101,9 @@ pub struct ConfFile {
     pub errors: Vec<ParseError>,
     /// Context the file was first included in (`["http", "server"]`), crossplane's `ctx`.
     pub context: Vec<String>,
+    /// The file ends inside an unterminated quote, at this line (nginx words that error
+    /// differently from crossplane).
+    pub eof_in_quote: Option<usize>,
 }
 
 /// Every file of one configuration, the main file first.
@@ -169,14 +172,16 @@ pub fn parse_with(
             directives: Vec::new(),
             errors: Vec::new(),
             context: ctx.clone(),
+            eof_in_quote: None,
         };
         match source {
             Ok(source) => {
-                let (tokens, lex_error) = lexer::lex(&source);
+                let lexed = lexer::lex_full(&source);
+                file.eof_in_quote = lexed.eof_in_quote;
                 let mut cur = Cursor {
-                    tokens,
+                    tokens: lexed.tokens,
                     pos: 0,
-                    error: lex_error,
+                    error: lexed.error,
                     last_line: 1,
                     last_close: None,
                 };

@@ -174,6 +174,17 @@ impl<'a> Units<'a> {
         Some((i, bytes[i - 1]))
     }
 
+    /// Skip spaces and tabs (indentation), which change nothing but the position.
+    fn skip_blanks(&mut self) {
+        if self.back.is_some() {
+            return;
+        }
+        let bytes = self.src.as_bytes();
+        while matches!(bytes.get(self.pos), Some(b' ' | b'\t')) {
+            self.pos += 1;
+        }
+    }
+
     fn put_back(&mut self, u: Unit) {
         self.back = Some(u);
     }
@@ -376,6 +387,7 @@ impl<'a> Lexer<'a> {
                     }
                 }
                 while u.is_space() {
+                    self.units.skip_blanks();
                     match self.units.next() {
                         Some(n) => u = n,
                         None => return Ok(()),

@@ -113,11 +113,14 @@ const WS_HINTS: &[&str] = &[
 ];
 
 pub fn looks_like_ws_path(p: &str) -> bool {
-    let p = p.to_ascii_lowercase();
+    let p = p.as_bytes();
     WS_HINTS.iter().any(|h| {
-        p.match_indices(h).any(|(i, _)| {
-            let next = p[i + h.len()..].chars().next();
-            !next.is_some_and(|c| c.is_ascii_alphanumeric())
+        let h = h.as_bytes();
+        (0..p.len().saturating_sub(h.len() - 1)).any(|i| {
+            p[i..i + h.len()].eq_ignore_ascii_case(h)
+                && !p
+                    .get(i + h.len())
+                    .is_some_and(|c| c.is_ascii_alphanumeric())
         })
     })
 }
@@ -192,7 +195,7 @@ impl<'m, 'c> Linter<'m, 'c> {
             .filter(|&l| m.name(l) == "location")
             .any(|l| looks_like_ws_path(m.location_pattern(l).1));
         pattern_hint
-            || m.levels(scope).into_iter().any(|l| {
+            || m.levels(scope).any(|l| {
                 m.own(l, "proxy_set_header").iter().any(|&h| {
                     let d = m.node(h).d;
                     let name = d.arg(0).unwrap_or_default();
@@ -244,7 +247,7 @@ impl<'m, 'c> Linter<'m, 'c> {
         // Headers an outer level set and this level's own proxy_set_header dropped.
         let mut lost = Vec::new();
         if let Some(level) = headers.level {
-            let outer = m.levels(level).into_iter().skip(1).find_map(|l| {
+            let outer = m.levels(level).skip(1).find_map(|l| {
                 let own = m.own(l, "proxy_set_header");
                 (!own.is_empty()).then_some(own)
             });

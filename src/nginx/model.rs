@@ -408,14 +408,8 @@ impl<'c> Model<'c> {
     }
 
     /// Blocks from `scope` outwards to the top (the levels settings inherit through).
-    pub fn levels(&self, scope: NodeId) -> Vec<NodeId> {
-        let mut out = vec![scope];
-        let mut cur = scope;
-        while let Some(p) = self.nodes[cur].parent {
-            out.push(p);
-            cur = p;
-        }
-        out
+    pub fn levels(&self, scope: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        std::iter::successors(Some(scope), move |&c| self.nodes[c].parent)
     }
 
     /// `proxy_set_header` in force at `scope`: the innermost level that has any.
@@ -437,7 +431,7 @@ impl<'c> Model<'c> {
 
     /// A scalar directive in force at `scope` (the innermost one set), with the level holding it.
     pub fn scalar(&self, scope: NodeId, name: &str) -> Option<(NodeId, &'c Directive)> {
-        self.levels(scope).into_iter().find_map(|level| {
+        self.levels(scope).find_map(|level| {
             self.own(level, name)
                 .last()
                 .map(|&n| (level, self.nodes[n].d))

@@ -191,7 +191,6 @@ impl<'m, 'c> Linter<'m, 'c> {
         let m = self.model;
         let pattern_hint = m
             .levels(scope)
-            .into_iter()
             .filter(|&l| m.name(l) == "location")
             .any(|l| looks_like_ws_path(m.location_pattern(l).1));
         pattern_hint
@@ -484,7 +483,6 @@ impl<'m, 'c> Linter<'m, 'c> {
     fn serves_plain_http(&self, scope: NodeId) -> bool {
         let m = self.model;
         !m.levels(scope)
-            .into_iter()
             .filter(|&l| m.name(l) == "location")
             .any(|l| looks_like_ws_path(m.location_pattern(l).1))
     }

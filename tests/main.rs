@@ -2,7 +2,9 @@
 //!
 //! One binary (not one per file) so cargo links once; each area adds its `mod` line here.
 
+mod alb;
 mod check;
+mod cloudflare;
 mod nginx;
 mod probe;
 mod support;

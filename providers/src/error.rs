@@ -6,6 +6,9 @@ pub enum Error {
     /// Credentials are missing or malformed; the message names the variable or permission.
     #[error("{0}")]
     Auth(String),
+    /// The provider's own configuration (region, profile, endpoint) is missing or invalid.
+    #[error("{0}")]
+    Config(String),
     /// The API answered with an error envelope or an unexpected status.
     #[error("{provider} API: {message}")]
     Api {

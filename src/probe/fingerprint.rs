@@ -51,6 +51,37 @@ pub enum AnsweredBy {
 }
 
 impl AnsweredBy {
+    /// Every value, for parsing and listing.
+    pub const ALL: &'static [AnsweredBy] = &[
+        AnsweredBy::Cloudflare,
+        AnsweredBy::Cloudfront,
+        AnsweredBy::Awselb,
+        AnsweredBy::Nginx,
+        AnsweredBy::Haproxy,
+        AnsweredBy::Envoy,
+        AnsweredBy::Caddy,
+        AnsweredBy::Apache,
+        AnsweredBy::Varnish,
+        AnsweredBy::Squid,
+        AnsweredBy::PythonWebsockets,
+        AnsweredBy::Uvicorn,
+        AnsweredBy::Gunicorn,
+        AnsweredBy::Hypercorn,
+        AnsweredBy::Daphne,
+        AnsweredBy::Aiohttp,
+        AnsweredBy::Tornado,
+        AnsweredBy::Werkzeug,
+        AnsweredBy::Node,
+        AnsweredBy::Go,
+        AnsweredBy::Rust,
+        AnsweredBy::Kestrel,
+        AnsweredBy::Jetty,
+        AnsweredBy::Tomcat,
+        AnsweredBy::Unknown,
+        AnsweredBy::NoAnswer,
+    ];
+
+    /// The name used in JSON (`python-websockets`, `none`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             AnsweredBy::Cloudflare => "cloudflare",
@@ -106,6 +137,19 @@ impl fmt::Display for AnsweredBy {
     }
 }
 
+impl std::str::FromStr for AnsweredBy {
+    type Err = String;
+
+    /// Parses the JSON name, case-insensitively.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AnsweredBy::ALL
+            .iter()
+            .copied()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown answered_by '{s}'"))
+    }
+}
+
 /// One kind of clue. Strings are matched case-insensitively as substrings.
 #[derive(Debug, Clone, Copy)]
 enum Clue {
@@ -115,73 +159,66 @@ enum Clue {
     Header(&'static str, &'static str),
     /// Some header's name starts with this prefix.
     HeaderPrefix(&'static str),
+    /// Header `name` has exactly this value (ignoring case and surrounding space).
+    HeaderIs(&'static str, &'static str),
+    /// The whole body is this text (ignoring case and surrounding space).
+    BodyIs(&'static str),
+    /// An error answer whose `Server` header names this proxy but whose body has none of the
+    /// proxy's own error-page marks: the proxy stamped its name on an answer from behind it.
+    PassedThrough(&'static str, &'static [&'static str]),
 }
 
 use AnsweredBy as A;
-use Clue::{Body, Header, HeaderPrefix};
+use Clue::{Body, BodyIs, Header, HeaderIs, HeaderPrefix, PassedThrough};
 
 /// Every fingerprint, strongest first; the first clue that matches decides.
+#[rustfmt::skip]
 const TABLE: &[(Clue, AnsweredBy)] = &[
     // --- Bodies of backend libraries (checked: websockets 17.4 behind nginx keeps this body).
-    (
-        Body("failed to open a websocket connection"),
-        A::PythonWebsockets,
-    ),
-    (
-        Body("you cannot access a websocket server directly with a browser"),
-        A::PythonWebsockets,
-    ),
-    (
-        Body("websocket: the client is not using the websocket protocol"),
-        A::Go,
-    ),
+    (Body("failed to open a websocket connection"), A::PythonWebsockets),
+    (Body("you cannot access a websocket server directly with a browser"), A::PythonWebsockets),
+    (Body("websocket: the client is not using the websocket protocol"), A::Go),
     (Body("websocket: not a websocket handshake"), A::Go),
     (Body("websocket protocol violation"), A::Go),
     (Body("no websocket upgrade hdr"), A::Aiohttp),
     (Body("no connection upgrade hdr"), A::Aiohttp),
     (Body("connection header did not include 'upgrade'"), A::Rust),
-    (
-        Body("`upgrade` header did not include 'websocket'"),
-        A::Rust,
-    ),
+    (Body("`upgrade` header did not include 'websocket'"), A::Rust),
     (Body("no upgrade state was present"), A::Rust),
     (Body("missing or invalid sec-websocket-key header"), A::Node),
     (Body("{\"code\":3,\"message\":\"bad request\"}"), A::Node),
+    // Node `ws` answers a request without Upgrade with its http.STATUS_CODES text (ws 8.23).
+    (BodyIs("upgrade required"), A::Node),
     // --- Default error pages of proxies and edges.
     (Body("<center>nginx"), A::Nginx),
     (Body("<center>openresty"), A::Nginx),
     // HAProxy 2.6 default pages: "<html><body><h1>502 Bad Gateway</h1>\nThe server returned…".
-    (
-        Body("the server returned an invalid or incomplete response."),
-        A::Haproxy,
-    ),
-    (
-        Body("no server is available to handle this request."),
-        A::Haproxy,
-    ),
+    (Body("the server returned an invalid or incomplete response."), A::Haproxy),
+    (Body("no server is available to handle this request."), A::Haproxy),
     (Body("the server didn't respond in time."), A::Haproxy),
-    (
-        Body("request forbidden by administrative rules."),
-        A::Haproxy,
-    ),
+    (Body("request forbidden by administrative rules."), A::Haproxy),
     (Body("your browser sent an invalid request."), A::Haproxy),
-    (
-        Body("your browser didn't send a complete request in time."),
-        A::Haproxy,
-    ),
-    (Body("this request requires authentication."), A::Haproxy),
-    (
-        Body("upstream connect error or disconnect/reset before headers"),
-        A::Envoy,
-    ),
+    (Body("your browser didn't send a complete request in time."), A::Haproxy),
+    (Body("you need a valid user and password to access this content."), A::Haproxy),
+    (Body("you have sent too many requests in a given amount of time."), A::Haproxy),
+    (Body("an internal server error occurred."), A::Haproxy),
+    (Body("<html><body><h1>404 not found</h1>\nthe resource could not be found."), A::Haproxy),
+    (Body("upstream connect error or disconnect/reset before headers"), A::Envoy),
     (Body("no healthy upstream"), A::Envoy),
     (Body("cloudflare ray id"), A::Cloudflare),
+    (Body("<center>cloudflare</center>"), A::Cloudflare),
     (Body("cf-error-details"), A::Cloudflare),
     (Body("generated by cloudfront (cloudfront)"), A::Cloudfront),
     (Body("<address>apache/"), A::Apache),
     (Body("varnish cache server"), A::Varnish),
     (Body("guru meditation"), A::Varnish),
     (Body("(squid/"), A::Squid),
+    // --- Proxies that overwrite `Server` on what they pass along (checked for nginx 1.22: a
+    // uvicorn 404 "Not Found" comes out as `Server: nginx/1.22.1` with uvicorn's body).
+    (PassedThrough("nginx", &["<center>nginx", "<center>openresty"]), A::Unknown),
+    (PassedThrough("openresty", &["<center>openresty", "<center>nginx"]), A::Unknown),
+    (PassedThrough("cloudflare", &["cloudflare"]), A::Unknown),
+    (PassedThrough("envoy", &["upstream connect error", "no healthy upstream", "upstream request timeout", "upgrade failed"]), A::Unknown),
     // --- Server header.
     (Header("server", "cloudflare"), A::Cloudflare),
     (Header("server", "cloudfront"), A::Cloudfront),
@@ -220,12 +257,25 @@ const TABLE: &[(Clue, AnsweredBy)] = &[
     (Header("via", "squid"), A::Squid),
     (Header("via", "caddy"), A::Caddy),
     (Header("via", "envoy"), A::Envoy),
+    // --- Defaults of servers that send no Server header.
+    // Node's http module: `Keep-Alive: timeout=5` (its default keepAliveTimeout), no Server.
+    (HeaderIs("keep-alive", "timeout=5"), A::Node),
 ];
 
-/// Who produced a response with these headers and (possibly partial) body.
-pub fn answered_by(headers: &[(String, String)], body: &[u8]) -> AnsweredBy {
+/// Who produced a response with this status, headers and (possibly partial) body.
+pub fn answered_by(status: u16, headers: &[(String, String)], body: &[u8]) -> AnsweredBy {
     let body = String::from_utf8_lossy(body).to_ascii_lowercase();
+    let server = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("server"))
+        .map(|(_, v)| v.to_ascii_lowercase());
     let matches = |clue: &Clue| match *clue {
+        PassedThrough(proxy, own) => {
+            status >= 400
+                && !body.trim().is_empty()
+                && server.as_deref().is_some_and(|s| s.contains(proxy))
+                && !own.iter().any(|mark| body.contains(mark))
+        }
         Body(text) => body.contains(text),
         Header(name, text) => headers
             .iter()
@@ -233,6 +283,10 @@ pub fn answered_by(headers: &[(String, String)], body: &[u8]) -> AnsweredBy {
         HeaderPrefix(prefix) => headers
             .iter()
             .any(|(n, _)| n.to_ascii_lowercase().starts_with(prefix)),
+        BodyIs(text) => body.trim() == text,
+        HeaderIs(name, text) => headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case(name) && v.trim().eq_ignore_ascii_case(text)),
     };
     TABLE
         .iter()
@@ -248,7 +302,7 @@ mod tests {
 
     fn who(fixture: &[u8]) -> AnsweredBy {
         let (head, body) = parse_fixture(fixture);
-        answered_by(&head.headers, &body)
+        answered_by(head.status, &head.headers, &body)
     }
 
     #[test]
@@ -302,6 +356,27 @@ mod tests {
             (include_bytes!("fixtures/haproxy_503_dead.http"), A::Haproxy),
             (include_bytes!("fixtures/haproxy_504.http"), A::Haproxy),
             (include_bytes!("fixtures/haproxy_403.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_400.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_401.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_404.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_408.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_429.http"), A::Haproxy),
+            (include_bytes!("fixtures/haproxy_500.http"), A::Haproxy),
+            (include_bytes!("fixtures/node_http_404.http"), A::Node),
+            (
+                include_bytes!("fixtures/node_ws_http10_stripped.http"),
+                A::Node,
+            ),
+            (
+                include_bytes!("fixtures/node_ws_no_upgrade_header.http"),
+                A::Node,
+            ),
+            (include_bytes!("fixtures/uvicorn_101.http"), A::Uvicorn),
+            (
+                include_bytes!("fixtures/uvicorn_http10_stripped.http"),
+                A::Uvicorn,
+            ),
+            (include_bytes!("fixtures/werkzeug_404.http"), A::Werkzeug),
         ];
         for (bytes, expected) in cases {
             assert_eq!(
@@ -322,11 +397,16 @@ mod tests {
                 .collect()
         };
         assert_eq!(
-            answered_by(&h(&[("Server", "cloudflare"), ("CF-RAY", "8a-AMS")]), b""),
+            answered_by(
+                101,
+                &h(&[("Server", "cloudflare"), ("CF-RAY", "8a-AMS")]),
+                b""
+            ),
             A::Cloudflare
         );
         assert_eq!(
             answered_by(
+                101,
                 &h(&[
                     ("X-Amz-Cf-Id", "abc"),
                     ("Via", "1.1 x.cloudfront.net (CloudFront)")
@@ -335,20 +415,29 @@ mod tests {
             ),
             A::Cloudfront
         );
-        assert_eq!(answered_by(&h(&[("Server", "awselb/2.0")]), b""), A::Awselb);
         assert_eq!(
-            answered_by(&h(&[("x-envoy-upstream-service-time", "3")]), b""),
+            answered_by(101, &h(&[("Server", "awselb/2.0")]), b""),
+            A::Awselb
+        );
+        assert_eq!(
+            answered_by(101, &h(&[("x-envoy-upstream-service-time", "3")]), b""),
             A::Envoy
         );
         assert_eq!(
-            answered_by(&h(&[("Server", "Apache-Coyote/1.1")]), b""),
+            answered_by(101, &h(&[("Server", "Apache-Coyote/1.1")]), b""),
             A::Tomcat
         );
-        assert_eq!(answered_by(&[], b"hello"), A::Unknown);
+        assert_eq!(answered_by(404, &[], b"hello"), A::Unknown);
         assert_eq!(
             serde_json::to_string(&A::PythonWebsockets).unwrap(),
             "\"python-websockets\""
         );
         assert_eq!(serde_json::to_string(&A::NoAnswer).unwrap(), "\"none\"");
+        for a in AnsweredBy::ALL {
+            let json = serde_json::to_string(a).unwrap();
+            assert_eq!(json, format!("\"{a}\""));
+            assert_eq!(a.as_str().parse::<AnsweredBy>(), Ok(*a));
+        }
+        assert!("lighttpd".parse::<AnsweredBy>().is_err());
     }
 }

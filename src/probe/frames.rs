@@ -2,7 +2,7 @@
 //! that records whether and when the path drops the connection, and a polite close. Frames are
 //! tokio-tungstenite's job; bytes that arrived with the 101 head are handed to it untouched.
 
-use crate::probe::IdleOutcome;
+use crate::probe::{ms, IdleOutcome};
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -41,7 +41,7 @@ pub async fn ping<S: AsyncRead + AsyncWrite + Unpin>(
     let deadline = start + timeout;
     send(ws, Message::Ping(payload.clone()), deadline, "ping").await?;
     loop {
-        match next(ws, deadline, "the pong").await? {
+        match next(ws, deadline, "pong").await? {
             Message::Pong(p) if p == payload => return Ok(ms(start.elapsed())),
             _ => continue,
         }
@@ -58,7 +58,7 @@ pub async fn echo<S: AsyncRead + AsyncWrite + Unpin>(
     send(ws, Message::Text(text.to_string()), deadline, "echo").await?;
     let mut other: Option<String> = None;
     loop {
-        let message = match next(ws, deadline, "the echo").await {
+        let message = match next(ws, deadline, "echo").await {
             Ok(m) => m,
             Err(e) => {
                 return Err(match other {
@@ -170,28 +170,21 @@ async fn next<S: AsyncRead + AsyncWrite + Unpin>(
     awaited: &str,
 ) -> Result<Message, String> {
     match tokio::time::timeout_at(deadline, ws.next()).await {
-        Err(_) => Err(format!(
-            "no {awaited} in time",
-            awaited = awaited.trim_start_matches("the ")
-        )),
+        Err(_) => Err(format!("no {awaited} in time")),
         Ok(None) => Err(format!(
-            "the connection ended before {awaited} (close code {ABNORMAL_CLOSURE})"
+            "the connection ended before the {awaited} (close code {ABNORMAL_CLOSURE})"
         )),
-        Ok(Some(Err(e))) => Err(format!("the connection failed before {awaited}: {e}")),
+        Ok(Some(Err(e))) => Err(format!("the connection failed before the {awaited}: {e}")),
         Ok(Some(Ok(Message::Close(frame)))) => Err(match frame {
             Some(f) => format!(
-                "the server closed before {awaited} with code {} {:?}",
+                "the server closed before the {awaited} with code {} {:?}",
                 u16::from(f.code),
                 f.reason
             ),
-            None => format!("the server closed before {awaited}"),
+            None => format!("the server closed before the {awaited}"),
         }),
         Ok(Some(Ok(m))) => Ok(m),
     }
-}
-
-fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
 #[cfg(test)]

@@ -1,5 +1,12 @@
 //! One WebSocket handshake at one hop: resolve, connect, TLS, upgrade request, response head,
 //! verdict; then ping / echo / idle over the upgraded connection.
+//!
+//! [`probe`] runs the phases (`run`); each piece is its own module so it can be tested alone:
+//! [`connect`] (DNS, TCP), [`tls`] (rustls config and precise failure reasons), [`request`] (the
+//! request bytes, pure: the benchmark sends the same), [`response`] (bounded head and body
+//! snippet), [`classify`] (status and body to verdict, with the table of texts that prove an
+//! upgrade was stripped), [`fingerprint`] (`answered_by`, one table), [`frames`] (after the 101),
+//! [`curl`] (the command to reproduce) and [`redact`] (secret header values, everywhere).
 
 pub mod classify;
 pub mod connect;
@@ -9,6 +16,7 @@ pub mod frames;
 pub mod redact;
 pub mod request;
 pub mod response;
+mod run;
 pub mod tls;
 
 pub use fingerprint::AnsweredBy;
@@ -16,12 +24,10 @@ pub use fingerprint::AnsweredBy;
 use crate::hop::Hop;
 use crate::target::Target;
 use crate::verdict::{Stage, Verdict};
-use response::HeadRead;
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
 /// How to probe; the same for every hop of one check.
@@ -127,7 +133,7 @@ pub async fn probe(target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeO
     let started = Instant::now();
     let key = request::new_key();
     let headers = request::request_headers(target, options, &key);
-    let mut run = Run {
+    let mut run = run::Run {
         outcome: ProbeOutcome {
             verdict: Verdict::NoResponse,
             stage: Stage::Dns,
@@ -149,237 +155,51 @@ pub async fn probe(target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeO
     if !run.total_set {
         run.outcome.timings.total = ms(started.elapsed());
     }
-    run.outcome
+    let mut outcome = run.outcome;
+    scrub_secrets(&mut outcome, &redact::secret_values(&headers));
+    outcome
 }
 
-/// Anything the upgraded connection can run over: plain TCP or TLS.
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
-
-/// One probe in progress: the outcome is filled in phase by phase; `finish` sets the verdict.
-struct Run {
-    outcome: ProbeOutcome,
-    started: Instant,
-    total_set: bool,
-}
-
-impl Run {
-    fn finish(&mut self, verdict: Verdict, stage: Stage, detail: impl Into<String>) {
-        self.outcome.verdict = verdict;
-        self.outcome.stage = stage;
-        self.outcome.detail = detail.into();
+/// Takes the values of secret request headers out of everything the server sent back.
+fn scrub_secrets(outcome: &mut ProbeOutcome, secrets: &[&str]) {
+    if secrets.is_empty() {
+        return;
     }
-
-    async fn go(
-        &mut self,
-        target: &Target,
-        hop: &Hop,
-        options: &ProbeOptions,
-        headers: &[(String, String)],
-    ) {
-        let timeout = options.timeout;
-        let in_time = humantime::format_duration(timeout);
-
-        // Resolve and connect.
-        let (host, port) = hop
-            .connect
-            .clone()
-            .unwrap_or_else(|| (target.host.clone(), target.port));
-        let t = Instant::now();
-        let addrs = match connect::resolve(&host, port, timeout).await {
-            Ok((addrs, looked_up)) => {
-                self.outcome.timings.dns = looked_up.then(|| ms(t.elapsed()));
-                addrs
-            }
-            Err(reason) => return self.finish(Verdict::DnsFailed, Stage::Dns, reason),
-        };
-        let t = Instant::now();
-        let tcp = match connect::connect(&addrs, timeout).await {
-            Ok(tcp) => tcp,
-            Err((verdict, reason)) => return self.finish(verdict, Stage::Tcp, reason),
-        };
-        self.outcome.timings.connect = Some(ms(t.elapsed()));
-        self.outcome.evidence.remote_addr = tcp.peer_addr().ok();
-
-        // TLS, with the target's name whatever address this hop is.
-        let mut stream: Box<dyn Io> = if hop.scheme.is_tls() {
-            let config = match options.tls_config() {
-                Ok(c) => c,
-                Err(e) => return self.finish(Verdict::TlsFailed, Stage::Tls, e.to_string()),
-            };
-            let t = Instant::now();
-            let handshake = tls::handshake(tcp, &target.host, config, &options.alpn);
-            match tokio::time::timeout(timeout, handshake).await {
-                Err(_) => {
-                    return self.finish(
-                        Verdict::Timeout,
-                        Stage::Tls,
-                        format!("no TLS handshake within {in_time} (does this port speak TLS?)"),
-                    )
-                }
-                Ok(Err(reason)) => return self.finish(Verdict::TlsFailed, Stage::Tls, reason),
-                Ok(Ok((tls, info))) => {
-                    self.outcome.timings.tls = Some(ms(t.elapsed()));
-                    self.outcome.evidence.tls = Some(info);
-                    Box::new(tls)
-                }
-            }
-        } else {
-            Box::new(tcp)
-        };
-
-        // The upgrade request.
-        let bytes = request::encode(&hop.path, headers);
-        let write = async {
-            stream.write_all(&bytes).await?;
-            stream.flush().await
-        };
-        match tokio::time::timeout(timeout, write).await {
-            Err(_) => {
-                return self.finish(
-                    Verdict::Timeout,
-                    Stage::Request,
-                    format!("could not send the request within {in_time}"),
-                )
-            }
-            Ok(Err(e)) => {
-                return self.finish(
-                    Verdict::NoResponse,
-                    Stage::Request,
-                    format!("the connection failed while sending the request: {e}"),
-                )
-            }
-            Ok(Ok(())) => {}
-        }
-        let sent = Instant::now();
-
-        // The response head.
-        let (head, rest) = match response::read_head(&mut stream, sent + timeout).await {
-            HeadRead::Complete {
-                head,
-                rest,
-                first_byte,
-            } => {
-                self.outcome.timings.first_byte = Some(ms(first_byte - sent));
-                (head, rest)
-            }
-            HeadRead::Closed(reason) => {
-                return self.finish(Verdict::NoResponse, Stage::Response, reason)
-            }
-            HeadRead::Truncated { read, reason } => {
-                self.show_raw(&read, None);
-                return self.finish(Verdict::MalformedResponse, Stage::Response, reason);
-            }
-            HeadRead::Invalid {
-                read,
-                reason,
-                first_byte,
-            } => {
-                self.show_raw(&read, Some(first_byte - sent));
-                return self.finish(Verdict::MalformedResponse, Stage::Response, reason);
-            }
-            HeadRead::TimedOut { read, first_byte } => {
-                let detail = if read.is_empty() {
-                    format!("no answer within {in_time} after the request")
-                } else {
-                    format!(
-                        "only {} bytes of the response head within {in_time}",
-                        read.len()
-                    )
-                };
-                self.show_raw(&read, first_byte.map(|f| f - sent));
-                return self.finish(Verdict::Timeout, Stage::Response, detail);
-            }
-        };
-        self.outcome.evidence.status_line = Some(head.status_line.clone());
-        self.outcome.evidence.status = Some(head.status);
-        self.outcome.evidence.headers = head
-            .headers
-            .iter()
-            .map(|(n, v)| (n.clone(), redact::shown_value(n, v).to_string()))
-            .collect();
-
-        if head.status != 101 {
-            let framing = response::framing(&head);
-            let budget = timeout.min(SNIPPET_BUDGET);
-            let body = response::read_body_snippet(&mut stream, rest, framing, budget).await;
-            self.outcome.evidence.answered_by = fingerprint::answered_by(&head.headers, &body);
-            if !body.is_empty() {
-                self.outcome.evidence.body_snippet =
-                    Some(String::from_utf8_lossy(&body).into_owned());
-            }
-            let c = classify::classify_other(&head, &body);
-            return self.finish(c.verdict, c.stage, c.detail);
-        }
-
-        self.outcome.evidence.answered_by = fingerprint::answered_by(&head.headers, b"");
-        let key = request::sent_key(headers).unwrap_or("");
-        let c = classify::classify_101(&head, key, &options.protocols);
-        self.finish(c.verdict, c.stage, c.detail);
-        if c.verdict != Verdict::Upgraded {
-            return;
-        }
-
-        // Frames over the upgraded connection.
-        let mut ws = frames::open(stream, rest).await;
-        if options.ping {
-            match frames::ping(&mut ws, timeout).await {
-                Ok(rtt) => self.outcome.ping_rtt_ms = Some(rtt),
-                Err(e) => {
-                    frames::close(ws, timeout).await;
-                    return self.finish(Verdict::FramesFailed, Stage::Frames, format!("ping: {e}"));
-                }
-            }
-        }
-        if let Some(text) = &options.echo {
-            let result = frames::echo(&mut ws, text, timeout).await;
-            self.outcome.echo_ok = Some(result.is_ok());
-            if let Err(e) = result {
-                frames::close(ws, timeout).await;
-                return self.finish(Verdict::FramesFailed, Stage::Frames, format!("echo: {e}"));
-            }
-        }
-        self.outcome.timings.total = ms(self.started.elapsed());
-        self.total_set = true;
-        if let Some(hold) = options.idle {
-            let idle = frames::idle(&mut ws, hold).await;
-            if idle.dropped {
-                let after = idle.dropped_after_ms.unwrap_or(idle.held_ms) / 1000.0;
-                let code = idle.close_code.unwrap_or(frames::ABNORMAL_CLOSURE);
-                let how = match (&idle.close_reason, code) {
-                    (_, frames::ABNORMAL_CLOSURE) => "1006 (no close frame)".to_string(),
-                    (Some(r), c) => format!("{c} \"{r}\""),
-                    (None, c) => c.to_string(),
-                };
-                self.outcome.idle = Some(idle);
-                return self.finish(
-                    Verdict::IdleDropped,
-                    Stage::Idle,
-                    format!("dropped after {after:.1}s of silence, close code {how}"),
-                );
-            }
-            self.outcome.idle = Some(idle);
-        }
-        frames::close(ws, timeout).await;
+    let e = &mut outcome.evidence;
+    for text in [&mut e.status_line, &mut e.body_snippet]
+        .into_iter()
+        .flatten()
+    {
+        *text = redact::scrub(text, secrets);
     }
-
-    /// Keeps whatever came back when it was not a usable HTTP head.
-    fn show_raw(&mut self, read: &[u8], first_byte: Option<Duration>) {
-        self.outcome.timings.first_byte = first_byte.map(ms);
-        if read.is_empty() {
-            return;
+    for (_, value) in &mut e.headers {
+        *value = redact::scrub(value, secrets);
+    }
+    outcome.detail = redact::scrub(&outcome.detail, secrets);
+    if let Some(idle) = &mut outcome.idle {
+        if let Some(reason) = &mut idle.close_reason {
+            *reason = redact::scrub(reason, secrets);
         }
-        let text =
-            String::from_utf8_lossy(&read[..read.len().min(response::MAX_BODY)]).into_owned();
-        self.outcome.evidence.status_line = text.lines().next().map(str::to_string);
-        self.outcome.evidence.body_snippet = Some(text);
-        self.outcome.evidence.answered_by = AnsweredBy::Unknown;
     }
 }
 
-/// How long a non-101 body may take to arrive; the snippet is evidence, not the point.
-const SNIPPET_BUDGET: Duration = Duration::from_secs(2);
-
-fn ms(d: Duration) -> f64 {
+/// Milliseconds, to the microsecond, as the JSON carries them.
+pub(crate) fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walker spawns one probe per hop on the tokio runtime: the future must be Send.
+    #[test]
+    fn the_probe_future_can_be_spawned() {
+        fn assert_send<T: Send + 'static>(_: &T) {}
+        let target = Target::parse("ws://example.test/").unwrap();
+        let hop = Hop::direct(&target);
+        let options = ProbeOptions::new(&target);
+        let future = async move { probe(&target, &hop, &options).await };
+        assert_send(&future);
+    }
 }

@@ -11,6 +11,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
@@ -55,32 +56,41 @@ impl ProbeOptions {
                 let certs = CertificateDer::pem_file_iter(path).map_err(|e| pem_error(path, e))?;
                 for cert in certs {
                     let cert = cert.map_err(|e| pem_error(path, e))?;
-                    roots.add(cert).map_err(|e| {
-                        Error::TlsSetup(format!("--cacert {}: {e}", path.display()))
-                    })?;
+                    roots
+                        .add(cert)
+                        .map_err(|e| cacert_error(path, e.to_string()))?;
                     added += 1;
                 }
                 if added == 0 {
-                    return Err(Error::TlsSetup(format!(
-                        "--cacert {}: no PEM certificate in the file",
-                        path.display()
-                    )));
+                    return Err(cacert_error(path, "no PEM certificate in the file"));
                 }
             }
             builder.with_root_certificates(roots).with_no_client_auth()
         };
-        config.alpn_protocols = self.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+        config.alpn_protocols = self
+            .alpn
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| p.as_bytes().to_vec())
+            .collect();
         Ok(Arc::new(config))
     }
 }
 
-fn pem_error(path: &std::path::Path, e: rustls::pki_types::pem::Error) -> Error {
-    match e {
-        rustls::pki_types::pem::Error::Io(source) => Error::Io {
-            path: path.to_path_buf(),
-            source,
-        },
-        other => Error::TlsSetup(format!("--cacert {}: {other}", path.display())),
+fn pem_error(path: &Path, e: rustls::pki_types::pem::Error) -> Error {
+    let reason = match e {
+        rustls::pki_types::pem::Error::Io(source) => source.to_string(),
+        other => other.to_string(),
+    };
+    cacert_error(path, reason)
+}
+
+/// `invalid --cacert 'FILE': reason`, the one line the CLI prints before exiting 2.
+fn cacert_error(path: &Path, reason: impl Into<String>) -> Error {
+    Error::InvalidFlag {
+        flag: "--cacert",
+        input: path.display().to_string(),
+        reason: reason.into(),
     }
 }
 
@@ -292,11 +302,28 @@ pub fn describe(e: &std::io::Error, sni: &str, offered_alpn: &[String], first: &
         rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure) => {
             format!("handshake alert from the server: handshake_failure (no common TLS version or cipher, or no certificate for '{sni}')")
         }
+        rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion) => {
+            "the server speaks no TLS version wspath offers (TLS 1.2 and 1.3): TLS 1.0/1.1 only?".to_string()
+        }
         rustls::Error::AlertReceived(alert) => format!("handshake alert from the server: {alert:?}"),
         rustls::Error::InvalidMessage(m) => {
             format!("the server did not answer with TLS ({m:?}): is this port plain HTTP? use ws:// for this hop")
         }
         other => format!("TLS handshake failed: {other}"),
+    }
+}
+
+/// The reason for a TLS error that came after the handshake, on the first read.
+pub fn describe_late(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::AlertReceived(
+            rustls::AlertDescription::CertificateRequired
+            | rustls::AlertDescription::BadCertificate
+            | rustls::AlertDescription::HandshakeFailure,
+        ) => format!(
+            "the server requires a client certificate (mutual TLS) and refused the connection without one ({e})"
+        ),
+        other => format!("the server ended TLS after the handshake: {other}"),
     }
 }
 
@@ -312,7 +339,10 @@ mod tests {
         let mut options = ProbeOptions::new(&target);
         options.cacert = Some("/nonexistent/ca.pem".into());
         let e = options.tls_config().unwrap_err().to_string();
-        assert!(e.starts_with("/nonexistent/ca.pem: "), "{e}");
+        assert!(
+            e.starts_with("invalid --cacert '/nonexistent/ca.pem': "),
+            "{e}"
+        );
 
         let mut empty = tempfile::NamedTempFile::new().unwrap();
         writeln!(empty, "not a certificate").unwrap();

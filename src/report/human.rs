@@ -42,7 +42,11 @@ impl Style {
 /// Renders `report` for a person; `color` adds ANSI colours.
 pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()> {
     let style = Style { color };
-    writeln!(w, "{}", style.paint(Paint::Bold, &report.target))?;
+    writeln!(
+        w,
+        "{}",
+        style.paint(Paint::Bold, &redact::url(&report.target))
+    )?;
     let rows: Vec<[String; 5]> = report.hops.iter().map(columns).collect();
     let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
     let widths = [width(0), width(1), width(2), width(3), width(4)];
@@ -114,7 +118,12 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
     }
     writeln!(w)?;
     match &report.culprit {
-        Some(c) => writeln!(w, "{} {}", style.paint(Paint::Red, "✗ culprit:"), c.summary)?,
+        Some(c) => writeln!(
+            w,
+            "{} {}",
+            style.paint(Paint::Red, "✗ culprit:"),
+            redact::url(&c.summary)
+        )?,
         None if !report.ok => writeln!(
             w,
             "{} every hop upgraded, but an error-level finding above needs fixing",
@@ -170,7 +179,7 @@ fn outcome_text(hop: &HopReport) -> String {
     let o = &hop.outcome;
     let mut parts = vec![o.verdict.title().to_string()];
     if !o.verdict.passed() && !o.detail.is_empty() {
-        parts[0] = format!("{}: {}", parts[0], o.detail);
+        parts[0] = format!("{}: {}", parts[0], redact::url(&o.detail));
     }
     if let Some(rtt) = o.ping_rtt_ms {
         parts.push(format!("ping {rtt:.1} ms"));

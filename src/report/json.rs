@@ -22,14 +22,14 @@ pub fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
 pub fn to_value(report: &Report) -> Value {
     json!({
         "schema": SCHEMA,
-        "target": report.target,
+        "target": redact::url(&report.target),
         "ok": report.ok,
         "culprit": report.culprit.as_ref().map(|c| json!({
             "hop": c.hop,
             "kind": c.kind.as_str(),
             "verdict": c.verdict.as_str(),
-            "summary": c.summary,
-            "fix": c.fix,
+            "summary": redact::url(&c.summary),
+            "fix": c.fix.as_deref().map(redact::url),
         })),
         "hops": report.hops.iter().map(hop).collect::<Vec<_>>(),
     })
@@ -44,7 +44,7 @@ fn hop(h: &HopReport) -> Value {
         "address": h.address,
         "verdict": o.verdict.as_str(),
         "stage": o.stage,
-        "detail": o.detail,
+        "detail": redact::url(&o.detail),
         "consequence": h.consequence,
         "status": e.status,
         "status_line": e.status_line,
@@ -53,7 +53,7 @@ fn hop(h: &HopReport) -> Value {
             "name": n,
             "value": redact::value(n, v),
         })).collect::<Vec<_>>(),
-        "body_snippet": e.body_snippet,
+        "body_snippet": e.body_snippet.as_deref().map(redact::url),
         "remote_addr": e.remote_addr.map(|a| a.to_string()),
         "tls": e.tls.as_ref().map(|t| json!({"version": t.version, "alpn": t.alpn})),
         "timings_ms": {
@@ -179,6 +179,39 @@ mod tests {
         assert!(!text.contains("s3cr3t-token"));
         assert!(!text.contains("cf-secret-value"));
         assert!(text.contains("Authorization: <redacted>"));
+    }
+
+    #[test]
+    fn credential_query_parameters_never_rendered() {
+        let mut hops = sample::broken().hops;
+        let o = &mut hops[0].outcome;
+        o.verdict = crate::verdict::Verdict::Redirect;
+        o.evidence.status = Some(302);
+        o.evidence.headers = vec![(
+            "Location".into(),
+            "https://login.example.test/?next=/ws&access_token=tok-999".into(),
+        )];
+        o.detail = "302 Found to https://login.example.test/?next=/ws&access_token=tok-999".into();
+        let target = crate::target::Target::parse("wss://example.test/ws?token=tok-111").unwrap();
+        let report = Report::new(&target, hops);
+        for format in ["json", "human", "junit", "sarif"] {
+            let mut out = Vec::new();
+            match format {
+                "json" => render(&report, &mut out).unwrap(),
+                "human" => super::super::human::render(&report, false, &mut out).unwrap(),
+                "junit" => super::super::junit::render(&report, &mut out).unwrap(),
+                _ => super::super::sarif::render_check(&report, &mut out).unwrap(),
+            }
+            let text = String::from_utf8(out).unwrap();
+            assert!(
+                !text.contains("tok-999") && !text.contains("tok-111"),
+                "{format}:\n{text}"
+            );
+        }
+        let doc = rendered(&report);
+        assert_eq!(doc["target"], "wss://example.test/ws?token=<redacted>");
+        assert_eq!(doc["culprit"]["hop"], "lb");
+        assert_valid(&doc);
     }
 
     #[test]

@@ -25,13 +25,13 @@ pub fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     let _ = writeln!(
         xml,
         r#"  <testsuite name="{}" tests="{tests}" failures="{failures}" errors="0" skipped="0" time="{seconds:.3}">"#,
-        escape(&report.target)
+        escape(&redact::url(&report.target))
     );
     for hop in &report.hops {
         testcase(report, hop, &mut xml);
     }
     let verdict = match &report.culprit {
-        Some(c) => format!("culprit: {}", c.summary),
+        Some(c) => format!("culprit: {}", redact::url(&c.summary)),
         None if report.ok => "healthy: every hop upgraded".to_string(),
         None => "every hop upgraded, but an error-level finding needs fixing".to_string(),
     };
@@ -63,13 +63,13 @@ fn testcase(report: &Report, hop: &HopReport, xml: &mut String) {
     if failed(hop) {
         let culprit = report.culprit.as_ref().filter(|c| c.hop == hop.name);
         let message = match culprit {
-            Some(c) => c.summary.clone(),
+            Some(c) => redact::url(&c.summary).into_owned(),
             None if hop.consequence => format!(
                 "{} (passes on the failure of a hop further in)",
                 o.verdict.title()
             ),
             None if o.detail.is_empty() => o.verdict.title().to_string(),
-            None => format!("{}: {}", o.verdict.title(), o.detail),
+            None => format!("{}: {}", o.verdict.title(), redact::url(&o.detail)),
         };
         let verdict = culprit.map_or(o.verdict, |c| c.verdict);
         let _ = writeln!(
@@ -92,7 +92,7 @@ fn evidence(hop: &HopReport) -> String {
     }
     lines.push(format!("answered_by: {}", o.evidence.answered_by));
     if !o.detail.is_empty() {
-        lines.push(format!("detail: {}", o.detail));
+        lines.push(format!("detail: {}", redact::url(&o.detail)));
     }
     for f in &hop.findings {
         lines.push(format!(

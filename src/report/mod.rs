@@ -110,6 +110,11 @@ impl Report {
         Ok(())
     }
 
+    /// The hop called `name`.
+    pub fn hop(&self, name: &str) -> Option<&HopReport> {
+        self.hops.iter().find(|h| h.name == name)
+    }
+
     /// The exit code of `check`: 0 healthy, 1 problems found.
     pub fn exit_code(&self) -> u8 {
         if self.ok {
@@ -148,10 +153,11 @@ pub(crate) mod sample {
     use crate::probe::{Evidence, IdleOutcome, Timings, TlsInfo};
     use crate::verdict::Stage;
 
-    /// An `answered_by` value from its JSON name; the one place tests build one.
+    /// An `answered_by` value from its JSON name; the one place tests build one. A name the
+    /// probe does not know fails the test instead of quietly becoming `unknown`.
     pub fn answered(name: &str) -> crate::probe::AnsweredBy {
         serde_json::from_value(serde_json::Value::String(name.to_string()))
-            .unwrap_or(crate::probe::AnsweredBy::Unknown)
+            .expect("a known answered_by name")
     }
 
     pub fn outcome(verdict: Verdict, status: Option<u16>, answered_by: &str) -> ProbeOutcome {
@@ -311,6 +317,8 @@ mod tests {
         assert!(!r.ok);
         assert_eq!(r.exit_code(), crate::exit::PROBLEMS);
         assert!(r.hops[0].consequence);
+        assert_eq!(r.hop("nginx").map(|h| h.findings.len()), Some(1));
+        assert!(r.hop("cdn").is_none());
     }
 
     #[test]

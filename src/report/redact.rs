@@ -1,5 +1,6 @@
 //! Secrets out of every rendered report: credential headers in the per-hop curl command (a user's
-//! `-H 'Authorization: …'` ends up there) and fact values whose names say they are secret.
+//! `-H 'Authorization: …'` ends up there), credential query parameters in URLs (WebSocket
+//! clients often pass `?token=…`), and fact values whose names say they are secret.
 //!
 //! Every renderer goes through these functions, so no format can forget one.
 
@@ -33,17 +34,52 @@ pub fn is_secret_name(name: &str) -> bool {
     SECRET_HEADERS.contains(&lower.as_str()) || SECRET_WORDS.iter().any(|w| lower.contains(w))
 }
 
-/// A header or fact value, masked when its name is secret.
+/// A header or fact value: masked when its name is secret, else with credential query
+/// parameters masked (a `Location` header can carry a `?token=`).
 pub fn value<'a>(name: &str, value: &'a str) -> Cow<'a, str> {
     if is_secret_name(name) {
         Cow::Borrowed(MASK)
     } else {
-        Cow::Borrowed(value)
+        url(value)
     }
 }
 
-/// The curl command with the values of credential headers masked.
+/// A URL (or any text holding one) with the values of credential query parameters masked.
+pub fn url(text: &str) -> Cow<'_, str> {
+    static QUERY: OnceLock<Regex> = OnceLock::new();
+    let re = QUERY.get_or_init(|| {
+        Regex::new(r#"(?P<name>[?&][^=&#\s'"]+=)(?P<value>[^&#\s'"]*)"#).expect("constant regex")
+    });
+    re.replace_all(text, |c: &Captures<'_>| {
+        let name = &c["name"];
+        if is_secret_param(&name[1..name.len() - 1]) {
+            format!("{name}{MASK}")
+        } else {
+            c[0].to_string()
+        }
+    })
+}
+
+/// Query parameter names that carry credentials (`token`, `access_token`, `api_key`, `sig`, …).
+fn is_secret_param(name: &str) -> bool {
+    const PARAMS: &[&str] = &["auth", "key", "sig", "signature", "jwt", "session", "sid"];
+    let lower = name.to_ascii_lowercase();
+    is_secret_name(&lower)
+        || PARAMS.contains(&lower.as_str())
+        || lower.ends_with("_key")
+        || lower.ends_with("-key")
+        || lower.starts_with("x-amz-")
+}
+
+/// The curl command with the values of credential headers and query parameters masked.
 pub fn curl(command: &str) -> Cow<'_, str> {
+    match curl_headers(command) {
+        Cow::Borrowed(c) => url(c),
+        Cow::Owned(c) => Cow::Owned(url(&c).into_owned()),
+    }
+}
+
+fn curl_headers(command: &str) -> Cow<'_, str> {
     static HEADER: OnceLock<Regex> = OnceLock::new();
     let re = HEADER.get_or_init(|| {
         // -H 'Name: value' | -H "Name: value" | -H Name:value (and --header).
@@ -98,6 +134,26 @@ mod tests {
             "curl -sS -i -N -H 'Authorization: <redacted>' -H \"Cookie: <redacted>\" --header X-Api-Key:<redacted> -H 'Origin: https://example.com' https://example.com/ws"
         );
         assert!(!out.contains("abc.def") && !out.contains("sid=42") && !out.contains("k3y"));
+    }
+
+    #[test]
+    fn credential_query_parameters_masked() {
+        assert_eq!(
+            url("wss://example.com/ws?room=7&token=abc.def&API_KEY=k#frag"),
+            "wss://example.com/ws?room=7&token=<redacted>&API_KEY=<redacted>#frag"
+        );
+        assert_eq!(
+            url("wss://example.com/ws?room=7"),
+            "wss://example.com/ws?room=7"
+        );
+        assert_eq!(
+            curl("curl -H 'Sec-WebSocket-Key: abc==' 'http://h/ws?access_token=xyz&x=1'"),
+            "curl -H 'Sec-WebSocket-Key: abc==' 'http://h/ws?access_token=<redacted>&x=1'"
+        );
+        assert_eq!(
+            url("https://s3/x?X-Amz-Signature=f00&X-Amz-Credential=AKIA"),
+            "https://s3/x?X-Amz-Signature=<redacted>&X-Amz-Credential=<redacted>"
+        );
     }
 
     #[test]

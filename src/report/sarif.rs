@@ -113,7 +113,7 @@ pub fn to_value(tool: Tool<'_>, results: &[SarifResult]) -> Value {
             if let Some(name) = &r.logical {
                 location.insert(
                     "logicalLocations".into(),
-                    json!([{"name": name, "kind": "module"}]),
+                    json!([{"name": name, "kind": "resource"}]),
                 );
             }
             if !location.is_empty() {
@@ -159,7 +159,7 @@ pub fn check_results(report: &Report) -> Vec<SarifResult> {
         results.push(SarifResult {
             rule_id: format!("check/{}", c.verdict.as_str()),
             severity: Severity::Error,
-            message: c.summary.clone(),
+            message: super::redact::url(&c.summary).into_owned(),
             fix: None,
             location: None,
             logical: Some(c.hop.clone()),

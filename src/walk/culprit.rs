@@ -2,7 +2,10 @@
 //!
 //! Hops are ordered from the client inward, and each hop's traffic goes through every hop inside
 //! it. So when a hop fails while the hop right inside it works, the break begins at that hop;
-//! hops further out that fail too are only passing its answer along (consequences).
+//! hops further out that fail too are only passing its answer along (consequences). A hop
+//! that visibly fails on its own (cannot be reached, or answers a 404/403/redirect the hop
+//! inside did not) is where real traffic stops, so it is the culprit even when hops further in
+//! fail as well; those are noted as deeper failures.
 //!
 //! Failures are judged in tiers, because a later phase only means something once the earlier
 //! one works everywhere: first the handshake, then frames (ping/echo), then `--idle` holds.
@@ -45,17 +48,47 @@ impl Tier {
         }
     }
 
-    /// A failure that happened before the request could reach anything behind the hop is the
-    /// hop's own, whatever the hops inside it do.
-    fn own(self, o: &ProbeOutcome) -> bool {
-        self == Tier::Handshake
-            && matches!(
-                o.verdict,
-                Verdict::DnsFailed
-                    | Verdict::ConnectRefused
-                    | Verdict::ConnectTimeout
-                    | Verdict::TlsFailed
-            )
+    /// Whether a failing hop failed on its own rather than passing on what `inner` answered.
+    /// A failure before the request could reach anything behind the hop is always its own; so
+    /// is an answer a gateway would not make of the inner hop's failure: a 403, 404 or redirect
+    /// with a status the hop inside did not answer. Gateway errors (502/503/504), silence and
+    /// timeouts are what a hop makes of a failure behind it, so they are never "own". While
+    /// idle, a hop that drops clearly before the hop inside it did dropped on its own timer.
+    fn own(self, o: &ProbeOutcome, inner: Option<&ProbeOutcome>) -> bool {
+        match self {
+            Tier::Handshake => own_answer(o, inner),
+            Tier::Frames => false,
+            Tier::Idle => match (drop_ms(o), inner.and_then(drop_ms)) {
+                // A drop passed outward arrives a little after the inner one, never before.
+                (Some(outer), Some(inner)) => outer + (outer * 0.1).max(500.0) < inner,
+                _ => false,
+            },
+        }
+    }
+}
+
+fn drop_ms(o: &ProbeOutcome) -> Option<f64> {
+    o.idle
+        .as_ref()
+        .filter(|i| i.dropped)
+        .map(|i| i.dropped_after_ms.unwrap_or(i.held_ms))
+}
+
+/// See [`Tier::own`]: the handshake case.
+fn own_answer(o: &ProbeOutcome, inner: Option<&ProbeOutcome>) -> bool {
+    match o.verdict {
+        Verdict::DnsFailed
+        | Verdict::ConnectRefused
+        | Verdict::ConnectTimeout
+        | Verdict::TlsFailed => true,
+        Verdict::Rejected
+        | Verdict::Redirect
+        | Verdict::UpgradeStripped
+        | Verdict::BadAccept
+        | Verdict::MalformedResponse => {
+            inner.is_some_and(|i| i.evidence.status != o.evidence.status)
+        }
+        _ => false,
     }
 }
 
@@ -63,7 +96,11 @@ impl Tier {
 pub fn select(outcomes: &[&ProbeOutcome]) -> Option<Selection> {
     Tier::ALL.into_iter().find_map(|tier| {
         let fails: Vec<bool> = outcomes.iter().map(|o| tier.fails(o)).collect();
-        let own: Vec<bool> = outcomes.iter().map(|o| tier.own(o)).collect();
+        let own: Vec<bool> = outcomes
+            .iter()
+            .enumerate()
+            .map(|(i, o)| tier.own(o, outcomes.get(i + 1).copied()))
+            .collect();
         let culprit = outermost_break(&fails, &own)?;
         Some(Selection {
             culprit,
@@ -188,6 +225,66 @@ mod tests {
         assert_eq!(s.deeper, vec![1]);
     }
 
+    fn answered(verdict: Verdict, status: Option<u16>) -> ProbeOutcome {
+        let mut o = outcome(verdict);
+        o.evidence.status = status;
+        o
+    }
+
+    fn run_answers(answers: &[(Verdict, Option<u16>)]) -> Option<Selection> {
+        let outcomes: Vec<ProbeOutcome> = answers.iter().map(|(v, s)| answered(*v, *s)).collect();
+        select(&outcomes.iter().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn passed_along_answer_is_a_consequence() {
+        // HAProxy passes nginx's 404 through unchanged: nginx is where it begins.
+        let s = run_answers(&[
+            (Rejected, Some(404)),
+            (Rejected, Some(404)),
+            (Upgraded, Some(101)),
+        ])
+        .unwrap();
+        assert_eq!((s.culprit, s.consequences.clone()), (1, vec![0]));
+        // The same 505 from the backend through HAProxy and nginx.
+        let s = run_answers(&[
+            (UpgradeStripped, Some(505)),
+            (UpgradeStripped, Some(505)),
+            (Upgraded, Some(101)),
+        ])
+        .unwrap();
+        assert_eq!((s.culprit, s.consequences), (1, vec![0]));
+    }
+
+    #[test]
+    fn an_answer_of_its_own_makes_the_outer_hop_the_culprit() {
+        // The lb has no route (404) while nginx behind it has lost its backend (502): real
+        // traffic stops at the lb; nginx's 502 is noted as a deeper failure.
+        let s = run_answers(&[
+            (Rejected, Some(404)),
+            (BadGateway, Some(502)),
+            (ConnectRefused, None),
+        ])
+        .unwrap();
+        assert_eq!(s.culprit, 0);
+        assert!(s.consequences.is_empty());
+        assert_eq!(s.deeper, vec![1, 2]);
+        // A redirect at the edge is the edge's own.
+        let s = run_answers(&[(Redirect, Some(301)), (Rejected, Some(403))]).unwrap();
+        assert_eq!(s.culprit, 0);
+    }
+
+    #[test]
+    fn gateway_errors_are_never_own() {
+        let s = run_answers(&[
+            (ServiceUnavailable, Some(503)),
+            (Rejected, Some(403)),
+            (Upgraded, Some(101)),
+        ])
+        .unwrap();
+        assert_eq!((s.culprit, s.consequences), (1, vec![0]));
+    }
+
     #[test]
     fn handshake_beats_idle_and_frames() {
         let mut outcomes = [idle(Some(2000.0)), outcome(UpgradeStripped), idle(None)];
@@ -220,6 +317,16 @@ mod tests {
         let outcomes = [o, idle(None)];
         let s = select(&outcomes.iter().collect::<Vec<_>>()).unwrap();
         assert_eq!((s.culprit, s.tier), (0, Tier::Idle));
+    }
+
+    #[test]
+    fn an_earlier_idle_drop_is_the_outer_hops_own() {
+        // HAProxy cuts at 2 s, nginx behind it would have cut at 5 s: real traffic dies at 2 s.
+        let outcomes = [idle(Some(2000.0)), idle(Some(5000.0)), idle(None)];
+        let s = select(&outcomes.iter().collect::<Vec<_>>()).unwrap();
+        assert_eq!((s.culprit, s.tier), (0, Tier::Idle));
+        assert!(s.consequences.is_empty());
+        assert_eq!(s.deeper, vec![1]);
     }
 
     #[test]

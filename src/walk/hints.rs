@@ -64,6 +64,8 @@ use Who::{Any, Kind as Kd, Software as Sw};
 
 const NGINX_UPGRADE: &str = "add `proxy_http_version 1.1` and `proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;` in the location that proxies the WebSocket (with `map $http_upgrade $connection_upgrade { default upgrade; '' close; }` in the http block); a location with its own `proxy_set_header` lines does not inherit the server's";
 
+const BACKEND_NO_UPGRADE: &str = "the server itself answered as if it had seen no upgrade: check that this path is its WebSocket endpoint and which Sec-WebSocket-Version it expects";
+
 pub const HINTS: &[Hint] = &[
     // The upgrade never reached the server behind.
     row(V::UpgradeStripped, Sw(S::Nginx), NGINX_UPGRADE),
@@ -76,7 +78,10 @@ pub const HINTS: &[Hint] = &[
     row(V::UpgradeStripped, Sw(S::Varnish), "pipe WebSocket requests: `if (req.http.upgrade ~ \"(?i)websocket\") { return (pipe); }` in vcl_recv, and copy Upgrade/Connection in vcl_pipe"),
     row(V::UpgradeStripped, Sw(S::Caddy), "Caddy passes upgrades by default: remove `header_up` rules that drop Connection or Upgrade and do not force an HTTP/2-only transport"),
     row(V::UpgradeStripped, Sw(S::Traefik), "Traefik passes upgrades by default: remove middlewares that rewrite Connection or Upgrade"),
-    row(V::UpgradeStripped, Kd(K::Backend), "the server itself answered as if it had seen no upgrade: check that this path is its WebSocket endpoint and which Sec-WebSocket-Version it expects"),
+    row(V::UpgradeStripped, Kd(K::Lb), "a load balancer must pass Upgrade/Connection on over HTTP/1.1: on an AWS ALB forward to a target group with protocol version HTTP1; on HAProxy remove rules that delete or set Upgrade/Connection (`mode http` forwards upgrades by default)"),
+    row(V::UpgradeStripped, Kd(K::Cdn), "turn WebSockets on at the CDN (Cloudflare: Network → WebSockets; CloudFront: forward the Sec-WebSocket-* headers in the origin request policy)"),
+    row(V::UpgradeStripped, Kd(K::Backend), BACKEND_NO_UPGRADE),
+    row(V::UpgradeStripped, Sw(S::BackendLibrary), BACKEND_NO_UPGRADE),
     row(V::UpgradeStripped, Any, "forward the request to the next hop over HTTP/1.1 with the client's `Upgrade: websocket` and `Connection: Upgrade` headers"),
     // A 101 that is not a valid answer to our key.
     row(V::BadAccept, Any, "make sure nothing on the way rewrites `Sec-WebSocket-Accept`, `Upgrade` or `Connection`, and that the server derives the accept value from the client's key (RFC 6455 §4.2.2)"),
@@ -98,6 +103,7 @@ pub const HINTS: &[Hint] = &[
     row(V::ServiceUnavailable, Sw(S::Haproxy), "no server is available in the HAProxy backend: check its `server` lines and health checks"),
     row(V::ServiceUnavailable, Sw(S::AwsElb), "the target group has no healthy target: check target health and the health-check path"),
     row(V::ServiceUnavailable, Sw(S::Nginx), "nginx has no usable upstream (every server down or a `limit_req`/`limit_conn` limit): check the upstream block and error.log"),
+    row(V::ServiceUnavailable, Kd(K::Lb), "the load balancer has no healthy server: check target health and the health-check path (AWS ALB) or the backend's `server` lines and health checks (HAProxy)"),
     row(V::ServiceUnavailable, Any, "the hop has nothing healthy to send the request to: check its backends and their health checks"),
     row(V::GatewayTimeout, Sw(S::Nginx), "the upstream did not answer within `proxy_connect_timeout`/`proxy_read_timeout`: check that the service behind nginx answers the upgrade"),
     row(V::GatewayTimeout, Sw(S::Haproxy), "the server did not answer within `timeout connect`/`timeout server`: check that the service behind HAProxy answers the upgrade"),
@@ -187,6 +193,11 @@ mod tests {
         assert_eq!(h.who, Any);
         let h = lookup(&key(V::UpgradeStripped, Some(S::AwsElb), K::Lb)).unwrap();
         assert!(h.fix.contains("HTTP1"));
+        // An lb of unknown make gets both lb hints; a known one only its own.
+        let h = lookup(&key(V::UpgradeStripped, None, K::Lb)).unwrap();
+        assert!(h.fix.contains("ALB") && h.fix.contains("HAProxy"));
+        let h = lookup(&key(V::ServiceUnavailable, Some(S::Haproxy), K::Lb)).unwrap();
+        assert!(!h.fix.contains("ALB"));
     }
 
     #[test]

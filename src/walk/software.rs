@@ -3,11 +3,13 @@
 //! The probe reports `answered_by` (who produced the bytes that came back); that is not always
 //! the hop itself: HAProxy passes nginx's answer through unchanged, nginx passes the backend's
 //! 426. So a hop's own software is read, in order, from provider/nginx facts attached to it, from
-//! its name (`--hop haproxy=…`), and only then from `answered_by` when that software naturally
-//! sits at the hop's kind.
+//! its name (`--hop haproxy=…`), from the `Server` header (nginx and Cloudflare put their own
+//! there even on answers they pass along; HAProxy adds none), and only then from `answered_by` —
+//! the last two only when that software naturally sits at the hop's kind.
 
 use crate::finding::Fact;
 use crate::hop::HopKind;
+use crate::report::HopReport;
 
 /// Software wspath knows the defaults and fixes of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -125,28 +127,43 @@ fn lookup(name: &str) -> Option<Software> {
 }
 
 /// The software the hop itself runs, as far as the evidence tells.
-pub fn hop_software(
+pub fn hop_software(hop: &HopReport) -> Option<Software> {
+    let e = &hop.outcome.evidence;
+    let server = e
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("server"))
+        .map(|(_, v)| v.as_str());
+    identify(
+        &hop.name,
+        hop.kind,
+        server,
+        &e.answered_by.to_string(),
+        &hop.facts,
+    )
+}
+
+fn identify(
     name: &str,
     kind: HopKind,
+    server: Option<&str>,
     answered_by: &str,
     facts: &[Fact],
 ) -> Option<Software> {
-    if let Some(s) = facts
+    // An lb hop answered by nginx is HAProxy passing nginx's answer through: unknown, not nginx.
+    let fits = |s: &Software| kind == HopKind::Unknown || s.natural_kind() == kind;
+    facts
         .iter()
         .find_map(|f| Software::from_fact_source(&f.source))
-    {
-        return Some(s);
-    }
-    if let Some(s) = Software::from_hop_name(name) {
-        return Some(s);
-    }
-    let answered = Software::from_answered_by(answered_by)?;
-    // An lb hop answered by nginx is HAProxy passing nginx's answer through: unknown, not nginx.
-    if kind == HopKind::Unknown || answered.natural_kind() == kind {
-        Some(answered)
-    } else {
-        None
-    }
+        .or_else(|| Software::from_hop_name(name))
+        .or_else(|| {
+            server
+                .and_then(Software::from_answered_by)
+                // A backend's own Server header only tells when nothing else answered.
+                .filter(|s| *s != Software::BackendLibrary)
+                .filter(fits)
+        })
+        .or_else(|| Software::from_answered_by(answered_by).filter(fits))
 }
 
 #[cfg(test)]
@@ -180,18 +197,47 @@ mod tests {
 
     #[test]
     fn lb_passing_nginx_answer_is_not_nginx() {
-        assert_eq!(hop_software("lb", HopKind::Lb, "nginx", &[]), None);
         assert_eq!(
-            hop_software("lb", HopKind::Lb, "haproxy", &[]),
+            identify("lb", HopKind::Lb, Some("nginx/1.22.1"), "nginx", &[]),
+            None
+        );
+        assert_eq!(
+            identify("lb", HopKind::Lb, None, "haproxy", &[]),
             Some(Software::Haproxy)
         );
         assert_eq!(
-            hop_software("edge", HopKind::Cdn, "cloudflare", &[]),
+            identify("edge", HopKind::Cdn, Some("cloudflare"), "cloudflare", &[]),
             Some(Software::Cloudflare)
         );
         assert_eq!(
-            hop_software("target", HopKind::Unknown, "nginx", &[]),
+            identify("target", HopKind::Unknown, None, "nginx", &[]),
             Some(Software::Nginx)
+        );
+    }
+
+    #[test]
+    fn server_header_names_the_proxy_that_passed_a_backend_answer() {
+        // One direct hop: nginx's Server header, the backend's 505 body.
+        assert_eq!(
+            identify(
+                "target",
+                HopKind::Unknown,
+                Some("nginx/1.22.1"),
+                "python-websockets",
+                &[]
+            ),
+            Some(Software::Nginx)
+        );
+        // Straight at the backend: its own Server header and body.
+        assert_eq!(
+            identify(
+                "target",
+                HopKind::Unknown,
+                Some("Python/3.11 websockets/14.1"),
+                "python-websockets",
+                &[]
+            ),
+            Some(Software::BackendLibrary)
         );
     }
 
@@ -203,7 +249,7 @@ mod tests {
             value: "60".into(),
         }];
         assert_eq!(
-            hop_software("lb", HopKind::Lb, "nginx", &facts),
+            identify("lb", HopKind::Lb, Some("nginx"), "nginx", &facts),
             Some(Software::AwsElb)
         );
     }

@@ -33,12 +33,7 @@ pub fn judge(hops: &mut [HopReport], host: &str) -> Option<Culprit> {
 fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
     let hop = &hops[s.culprit];
     let o = &hop.outcome;
-    let software = hop_software(
-        &hop.name,
-        hop.kind,
-        &o.evidence.answered_by.to_string(),
-        &hop.facts,
-    );
+    let software = hop_software(hop);
     let inner = hops.get(s.culprit + 1);
     let (what, general_fix) = match s.tier {
         Tier::Idle => idle_sentence(hop, software, inner),
@@ -120,7 +115,9 @@ fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
         format!(": {}", o.detail)
     };
     match o.verdict {
-        Verdict::UpgradeStripped if hop.kind == HopKind::Backend => {
+        Verdict::UpgradeStripped
+            if hop.kind == HopKind::Backend || software == Some(Software::BackendLibrary) =>
+        {
             format!("does not see the upgrade: {who_answered}")
         }
         Verdict::UpgradeStripped => format!("strips Upgrade: {who_answered}"),
@@ -164,9 +161,18 @@ fn idle_sentence(
         .or(idle.map(|i| i.held_ms))
         .unwrap_or(hop.outcome.timings.total);
     let mut s = format!("drops the idle WebSocket after {}", seconds(elapsed_ms));
-    match inner {
-        Some(inner) => s.push_str(&format!(" while {} behind it holds", inner.name)),
-        None => s.push_str(" (it is the innermost hop)"),
+    let inner_drop = inner
+        .and_then(|h| h.outcome.idle.as_ref())
+        .filter(|i| i.dropped)
+        .map(|i| i.dropped_after_ms.unwrap_or(i.held_ms));
+    match (inner, inner_drop) {
+        (Some(inner), Some(ms)) => s.push_str(&format!(
+            ", before {} behind it (which drops after {})",
+            inner.name,
+            seconds(ms)
+        )),
+        (Some(inner), None) => s.push_str(&format!(" while {} behind it holds", inner.name)),
+        (None, _) => s.push_str(" (it is the innermost hop)"),
     }
     match idle.and_then(|i| i.close_code) {
         Some(1006) | None => s.push_str(", without a close frame"),
@@ -657,5 +663,72 @@ mod tests {
         assert!(c.summary.starts_with(
             "lb (lb.test:80) answers 502 Bad Gateway: \"<center>nginx</center>\" (produced by nginx) — this hop cannot reach"
         ), "{}", c.summary);
+    }
+
+    #[test]
+    fn one_direct_hop_through_nginx_gets_the_nginx_fix() {
+        let mut h = answered(
+            hop("target", HopKind::Unknown, Verdict::UpgradeStripped),
+            505,
+            "python-websockets",
+            "505 HTTP Version Not Supported: \"unsupported HTTP version: HTTP/1.0.\"",
+        );
+        h.outcome
+            .evidence
+            .headers
+            .push(("Server".into(), "nginx/1.22.1".into()));
+        let mut hops = vec![h];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(
+            c.summary
+                .contains("strips Upgrade: behind it the backend answered 505"),
+            "{}",
+            c.summary
+        );
+        assert_eq!(c.fix.as_deref(), Some(hints::HINTS[0].fix));
+    }
+
+    #[test]
+    fn one_direct_hop_at_the_backend_does_not_see_the_upgrade() {
+        let mut h = answered(
+            hop("target", HopKind::Unknown, Verdict::UpgradeStripped),
+            426,
+            "python-websockets",
+            "426 Upgrade Required",
+        );
+        h.outcome
+            .evidence
+            .headers
+            .push(("Server".into(), "Python/3.11 websockets/14.1".into()));
+        let mut hops = vec![h];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(
+            c.summary
+                .contains("does not see the upgrade: it answered 426 Upgrade Required"),
+            "{}",
+            c.summary
+        );
+        assert!(c.fix.unwrap().starts_with("the server itself"));
+    }
+
+    #[test]
+    fn idle_drop_before_the_inner_hop_says_so() {
+        let mut hops = vec![
+            idle(hop("lb", HopKind::Lb, Verdict::Upgraded), Some(2000.0)),
+            idle(
+                hop("nginx", HopKind::Proxy, Verdict::Upgraded),
+                Some(5000.0),
+            ),
+            idle(hop("backend", HopKind::Backend, Verdict::Upgraded), None),
+        ];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert_eq!(c.hop, "lb");
+        assert!(c.summary.starts_with(
+            "lb (lb.test:80) drops the idle WebSocket after 2.0 s, before nginx behind it (which drops after 5.0 s), without a close frame: matches HAProxy"
+        ), "{}", c.summary);
+        assert!(c
+            .summary
+            .contains("further in also failing: nginx (dropped while idle)"));
+        assert!(!hops[0].consequence);
     }
 }

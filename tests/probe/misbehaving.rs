@@ -175,3 +175,117 @@ fn a_body_that_never_ends_is_cut_to_a_snippet() {
     assert!(o.detail.contains("origin not allowed"), "{}", show(&o));
     assert!(o.timings.total < 8000.0, "waited {} ms", o.timings.total);
 }
+
+/// A server that pings during the silent hold is answered (as browsers do) and is not a drop; a
+/// close frame it sends afterwards is reported with its code and reason.
+#[test]
+fn server_pings_during_idle_are_answered_and_its_close_frame_is_reported() {
+    let o = probe_against(
+        |mut tcp| async move {
+            use futures_util::{SinkExt, StreamExt};
+            use tokio_tungstenite::tungstenite::protocol::{
+                frame::coding::CloseCode, CloseFrame, Role,
+            };
+            use tokio_tungstenite::tungstenite::Message;
+            let key = read_request(&mut tcp).await;
+            let head = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: {}\r\n\r\n",
+                accept_key(&key)
+            );
+            let _ = tcp.write_all(head.as_bytes()).await;
+            let mut ws =
+                tokio_tungstenite::WebSocketStream::from_raw_socket(tcp, Role::Server, None).await;
+            // Answer the probe's ping (tungstenite does on read), then ping it three times.
+            let _ = ws.next().await;
+            let _ = ws.flush().await;
+            let mut pongs = 0;
+            for _ in 0..3 {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let _ = ws.send(Message::Ping(b"srv".to_vec())).await;
+                if let Some(Ok(Message::Pong(_))) = ws.next().await {
+                    pongs += 1;
+                }
+            }
+            let reason = format!("pongs={pongs}");
+            let _ = ws
+                .close(Some(CloseFrame {
+                    code: CloseCode::Away,
+                    reason: reason.into(),
+                }))
+                .await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        },
+        |o| o.idle = Some(Duration::from_secs(5)),
+    );
+    assert_eq!(o.verdict, Verdict::IdleDropped, "{}", show(&o));
+    let idle = o.idle.expect("idle outcome");
+    assert_eq!(idle.close_code, Some(1001));
+    assert_eq!(idle.close_reason.as_deref(), Some("pongs=3"));
+    let after = idle.dropped_after_ms.expect("drop time");
+    assert!(
+        after >= 500.0,
+        "the pings were not taken for a drop: {after} ms"
+    );
+}
+
+/// A debug endpoint that echoes the request back: the token sent with `-H` must not reach the
+/// evidence, the detail or the curl command.
+#[test]
+fn secrets_echoed_by_the_server_are_redacted() {
+    let o = probe_against(
+        |mut tcp| async move {
+            let mut buf = vec![0u8; 4096];
+            let n = tcp.read(&mut buf).await.unwrap_or(0);
+            let body = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let head = format!(
+                "HTTP/1.1 400 Bad Request\r\nX-Echo-Auth: Bearer s3cr3t-t0ken\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            let _ = tcp.write_all(head.as_bytes()).await;
+            let _ = tcp.write_all(body.as_bytes()).await;
+        },
+        |o| {
+            o.headers = vec![
+                ("Authorization".into(), "Bearer s3cr3t-t0ken".into()),
+                ("Cookie".into(), "session=c00kie-value".into()),
+            ]
+        },
+    );
+    assert_eq!(o.verdict, Verdict::Rejected, "{}", show(&o));
+    let everything = serde_json::to_string(&o).expect("json");
+    assert!(everything.contains("<redacted>"), "{everything}");
+    for secret in ["s3cr3t-t0ken", "c00kie-value"] {
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked: {everything}"
+        );
+    }
+}
+
+/// A server that upgrades and then never reads: the ping gets no pong, and the probe says so
+/// within its timeout.
+#[test]
+fn an_upgrade_that_never_answers_a_ping_is_frames_failed() {
+    let o = probe_against(
+        |mut tcp| async move {
+            let key = read_request(&mut tcp).await;
+            let head = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: {}\r\n\r\n",
+                accept_key(&key)
+            );
+            let _ = tcp.write_all(head.as_bytes()).await;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        },
+        |o| o.timeout = Duration::from_millis(500),
+    );
+    assert_eq!(o.verdict, Verdict::FramesFailed, "{}", show(&o));
+    assert_eq!(o.stage, Stage::Frames);
+    assert!(
+        o.detail.starts_with("ping: no pong in time"),
+        "{}",
+        show(&o)
+    );
+    assert!(o.timings.total < 5000.0, "{}", o.timings.total);
+}

@@ -1,0 +1,295 @@
+//! The phases of one probe, in order: open (DNS, TCP, TLS), handshake (request, response head,
+//! verdict), frames (ping, echo, idle, close). Each phase either hands the connection to the next
+//! or ends the probe by setting the verdict; the outcome is filled in as the phases go, so a
+//! failure late in the exchange keeps every piece of evidence gathered before it.
+
+use super::{classify, connect, fingerprint, frames, ms, redact, request, response, tls};
+use super::{AnsweredBy, ProbeOptions, ProbeOutcome};
+use crate::hop::Hop;
+use crate::target::Target;
+use crate::verdict::{Stage, Verdict};
+use response::HeadRead;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
+
+/// How long a non-101 body may take to arrive; the snippet is evidence, not the point.
+const SNIPPET_BUDGET: Duration = Duration::from_secs(2);
+
+/// Anything the exchange can run over: plain TCP or TLS.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+type Stream = Box<dyn Io>;
+
+/// One probe in progress.
+pub(super) struct Run {
+    pub outcome: ProbeOutcome,
+    pub started: Instant,
+    /// Set once `timings.total` is final (before an idle hold, which it does not include).
+    pub total_set: bool,
+}
+
+impl Run {
+    pub async fn go(
+        &mut self,
+        target: &Target,
+        hop: &Hop,
+        options: &ProbeOptions,
+        headers: &[(String, String)],
+    ) {
+        let Some(stream) = self.open(target, hop, options).await else {
+            return;
+        };
+        let Some((stream, rest)) = self.handshake(stream, hop, options, headers).await else {
+            return;
+        };
+        self.frames(stream, rest, options).await;
+    }
+
+    fn set(&mut self, verdict: Verdict, stage: Stage, detail: impl Into<String>) {
+        self.outcome.verdict = verdict;
+        self.outcome.stage = stage;
+        self.outcome.detail = detail.into();
+        // Not the detail: it may quote a server that echoed a secret; the outcome is scrubbed
+        // before it is returned, a log line would not be.
+        tracing::debug!(%verdict, %stage, "probe verdict");
+    }
+
+    /// Ends the probe with this verdict: no phase follows.
+    fn end<T>(&mut self, verdict: Verdict, stage: Stage, detail: impl Into<String>) -> Option<T> {
+        self.set(verdict, stage, detail);
+        None
+    }
+
+    /// DNS, TCP and TLS (with the target's name as SNI, whatever address this hop is).
+    async fn open(&mut self, target: &Target, hop: &Hop, options: &ProbeOptions) -> Option<Stream> {
+        let timeout = options.timeout;
+        let (host, port) = hop
+            .connect
+            .clone()
+            .unwrap_or_else(|| (target.host.clone(), target.port));
+        let t = Instant::now();
+        let addrs = match connect::resolve(&host, port, timeout).await {
+            Ok((addrs, looked_up)) => {
+                self.outcome.timings.dns = looked_up.then(|| ms(t.elapsed()));
+                addrs
+            }
+            Err(reason) => return self.end(Verdict::DnsFailed, Stage::Dns, reason),
+        };
+        let t = Instant::now();
+        let tcp = match connect::connect(&addrs, timeout).await {
+            Ok(tcp) => tcp,
+            Err((verdict, reason)) => return self.end(verdict, Stage::Tcp, reason),
+        };
+        self.outcome.timings.connect = Some(ms(t.elapsed()));
+        self.outcome.evidence.remote_addr = tcp.peer_addr().ok();
+        tracing::debug!(host = %host, port, remote = ?self.outcome.evidence.remote_addr, "connected");
+        if !hop.scheme.is_tls() {
+            return Some(Box::new(tcp));
+        }
+
+        let config = match options.tls_config() {
+            Ok(c) => c,
+            Err(e) => return self.end(Verdict::TlsFailed, Stage::Tls, e.to_string()),
+        };
+        let t = Instant::now();
+        let handshake = tls::handshake(tcp, &target.host, config, &options.alpn);
+        match tokio::time::timeout(timeout, handshake).await {
+            Err(_) => self.end(
+                Verdict::Timeout,
+                Stage::Tls,
+                format!(
+                    "no TLS handshake within {} (does this port speak TLS?)",
+                    humantime::format_duration(timeout)
+                ),
+            ),
+            Ok(Err(reason)) => self.end(Verdict::TlsFailed, Stage::Tls, reason),
+            Ok(Ok((tls, info))) => {
+                self.outcome.timings.tls = Some(ms(t.elapsed()));
+                tracing::debug!(version = %info.version, alpn = ?info.alpn, "TLS established");
+                let chosen = info.alpn.clone();
+                self.outcome.evidence.tls = Some(info);
+                match chosen {
+                    // Offered with --alpn and chosen: the upgrade needs HTTP/1.1 (no RFC 8441).
+                    Some(p) if p != "http/1.1" => self.end(
+                        Verdict::TlsFailed,
+                        Stage::Tls,
+                        format!(
+                            "the server chose ALPN '{p}': the WebSocket upgrade needs http/1.1"
+                        ),
+                    ),
+                    _ => Some(Box::new(tls)),
+                }
+            }
+        }
+    }
+
+    /// Sends the upgrade request, reads the answer and decides. On `upgraded`, returns the
+    /// connection and the bytes already read past the 101 head.
+    async fn handshake(
+        &mut self,
+        mut stream: Stream,
+        hop: &Hop,
+        options: &ProbeOptions,
+        headers: &[(String, String)],
+    ) -> Option<(Stream, Vec<u8>)> {
+        let timeout = options.timeout;
+        let in_time = humantime::format_duration(timeout);
+        let bytes = request::encode(&hop.path, headers);
+        let write = async {
+            stream.write_all(&bytes).await?;
+            stream.flush().await
+        };
+        match tokio::time::timeout(timeout, write).await {
+            Err(_) => {
+                return self.end(
+                    Verdict::Timeout,
+                    Stage::Request,
+                    format!("could not send the request within {in_time}"),
+                )
+            }
+            Ok(Err(e)) => {
+                return self.end(
+                    Verdict::NoResponse,
+                    Stage::Request,
+                    format!("the connection failed while sending the request: {e}"),
+                )
+            }
+            Ok(Ok(())) => {}
+        }
+        let sent = Instant::now();
+
+        let (head, rest) = match response::read_head(&mut stream, sent + timeout).await {
+            HeadRead::Complete {
+                head,
+                rest,
+                first_byte,
+            } => {
+                self.outcome.timings.first_byte = Some(ms(first_byte - sent));
+                (head, rest)
+            }
+            HeadRead::Closed(reason) => {
+                return self.end(Verdict::NoResponse, Stage::Response, reason)
+            }
+            HeadRead::TlsRefused(reason) => {
+                return self.end(Verdict::TlsFailed, Stage::Tls, reason)
+            }
+            HeadRead::Truncated { read, reason } => {
+                self.show_raw(&read, None);
+                return self.end(Verdict::MalformedResponse, Stage::Response, reason);
+            }
+            HeadRead::Invalid {
+                read,
+                reason,
+                first_byte,
+            } => {
+                self.show_raw(&read, Some(first_byte - sent));
+                return self.end(Verdict::MalformedResponse, Stage::Response, reason);
+            }
+            HeadRead::TimedOut { read, first_byte } => {
+                let detail = if read.is_empty() {
+                    format!("no answer within {in_time} after the request")
+                } else {
+                    format!(
+                        "only {} bytes of the response head within {in_time}",
+                        read.len()
+                    )
+                };
+                self.show_raw(&read, first_byte.map(|f| f - sent));
+                return self.end(Verdict::Timeout, Stage::Response, detail);
+            }
+        };
+        tracing::debug!(status = head.status, path = %hop.path, "response head");
+        let evidence = &mut self.outcome.evidence;
+        evidence.status_line = Some(head.status_line.clone());
+        evidence.status = Some(head.status);
+        evidence.headers = head
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), redact::shown_value(n, v).to_string()))
+            .collect();
+
+        if head.status != 101 {
+            let framing = response::framing(&head);
+            let budget = timeout.min(SNIPPET_BUDGET);
+            let body = response::read_body_snippet(&mut stream, rest, framing, budget).await;
+            let who = fingerprint::answered_by(head.status, &head.headers, &body);
+            let evidence = &mut self.outcome.evidence;
+            evidence.answered_by = who;
+            if !body.is_empty() {
+                evidence.body_snippet = Some(String::from_utf8_lossy(&body).into_owned());
+            }
+            let c = classify::classify_other(&head, &body, who);
+            return self.end(c.verdict, c.stage, c.detail);
+        }
+
+        // After a 101 nothing more is read here: `rest` belongs to the WebSocket stream.
+        self.outcome.evidence.answered_by =
+            fingerprint::answered_by(head.status, &head.headers, b"");
+        let key = request::sent_key(headers).unwrap_or("");
+        let c = classify::classify_101(&head, key, &options.protocols);
+        if c.verdict != Verdict::Upgraded {
+            return self.end(c.verdict, c.stage, c.detail);
+        }
+        self.set(c.verdict, c.stage, c.detail);
+        Some((stream, rest))
+    }
+
+    /// Ping, echo and the silent hold over the upgraded connection, then a polite close.
+    async fn frames(&mut self, stream: Stream, rest: Vec<u8>, options: &ProbeOptions) {
+        let timeout = options.timeout;
+        let mut ws = frames::open(stream, rest).await;
+        if options.ping {
+            match frames::ping(&mut ws, timeout).await {
+                Ok(rtt) => self.outcome.ping_rtt_ms = Some(rtt),
+                Err(e) => {
+                    frames::close(ws, timeout).await;
+                    return self.set(Verdict::FramesFailed, Stage::Frames, format!("ping: {e}"));
+                }
+            }
+        }
+        if let Some(text) = &options.echo {
+            let result = frames::echo(&mut ws, text, timeout).await;
+            self.outcome.echo_ok = Some(result.is_ok());
+            if let Err(e) = result {
+                frames::close(ws, timeout).await;
+                return self.set(Verdict::FramesFailed, Stage::Frames, format!("echo: {e}"));
+            }
+        }
+        self.outcome.timings.total = ms(self.started.elapsed());
+        self.total_set = true;
+
+        if let Some(hold) = options.idle {
+            let idle = frames::idle(&mut ws, hold).await;
+            let dropped = idle.dropped.then(|| {
+                let after = idle.dropped_after_ms.unwrap_or(idle.held_ms) / 1000.0;
+                let how = match (idle.close_code, &idle.close_reason) {
+                    (None | Some(frames::ABNORMAL_CLOSURE), _) => "1006 (no close frame)".into(),
+                    (Some(code), Some(reason)) => format!("{code} \"{reason}\""),
+                    (Some(code), None) => code.to_string(),
+                };
+                format!("dropped after {after:.1}s of silence, close code {how}")
+            });
+            self.outcome.idle = Some(idle);
+            if let Some(detail) = dropped {
+                return self.set(Verdict::IdleDropped, Stage::Idle, detail);
+            }
+        }
+        frames::close(ws, timeout).await;
+    }
+
+    /// Keeps whatever came back when it was not a usable HTTP head.
+    fn show_raw(&mut self, read: &[u8], first_byte: Option<Duration>) {
+        self.outcome.timings.first_byte = first_byte.map(ms);
+        if read.is_empty() {
+            return;
+        }
+        let text =
+            String::from_utf8_lossy(&read[..read.len().min(response::MAX_BODY)]).into_owned();
+        let evidence = &mut self.outcome.evidence;
+        evidence.status_line = text.lines().next().map(str::to_string);
+        evidence.body_snippet = Some(text);
+        evidence.answered_by = AnsweredBy::Unknown;
+    }
+}

@@ -1,0 +1,635 @@
+//! ALB facts → findings for the lb hop: which rule the WebSocket path hits, whether its target
+//! group can carry an HTTP/1.1 Upgrade, whether anything healthy is behind it, whether the idle
+//! timeout outlives a quiet socket, and whether the listener the traffic arrives on exists.
+//! Also the facts shown beside the hop and the next hops (healthy targets) for `check`.
+
+pub mod check;
+pub mod fix;
+
+use crate::finding::{Fact, Finding, Severity};
+use crate::hop::{Hop, HopKind};
+use crate::target::{Scheme, Target};
+use std::net::SocketAddr;
+use std::time::Duration;
+use wspath_providers::aws_alb::{
+    self, AlbFacts, Condition, HealthState, LbKind, Listener, Protocol, ProtocolVersion, Rule,
+    RuleAction, TargetAddress, TargetGroup, TargetType,
+};
+
+/// Without `--idle`, wspath assumes a client may stay quiet for a minute: many WebSocket
+/// libraries ping every 60 s or not at all, which is exactly where ALB's default cuts.
+pub const DEFAULT_EXPECTED_IDLE: Duration = Duration::from_secs(60);
+
+/// What the user expects of the load balancer, derived from the target (and the edge).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectation {
+    /// Host the request carries (port ignored by ALB's host matching).
+    pub host: String,
+    /// Path without the query string.
+    pub path: String,
+    /// The listener the traffic arrives on.
+    pub listener_protocol: Protocol,
+    pub listener_port: u16,
+    /// Why that listener (shown when it is missing).
+    pub listener_reason: String,
+    /// How long a socket may stay quiet.
+    pub idle: Option<Duration>,
+    /// The target group the user expects the path to reach (name or ARN), if known.
+    pub target_group: Option<String>,
+}
+
+impl Expectation {
+    /// Clients connect to the ALB themselves: wss → HTTPS, ws → HTTP, on the target's port.
+    pub fn for_target(target: &Target) -> Expectation {
+        let protocol = match target.scheme {
+            Scheme::Wss => Protocol::Https,
+            Scheme::Ws => Protocol::Http,
+        };
+        Expectation {
+            host: target.host.clone(),
+            path: strip_query(&target.path).to_string(),
+            listener_reason: format!("clients open {}:// on port {}", target.scheme, target.port),
+            listener_protocol: protocol,
+            listener_port: target.port,
+            idle: None,
+            target_group: None,
+        }
+    }
+
+    /// Cloudflare reaches the origin: SSL mode `flexible` connects with HTTP on port 80,
+    /// `full`/`strict` with HTTPS on 443 (`mode` is the API's `ssl` setting value).
+    pub fn behind_cloudflare(target: &Target, mode: &str) -> Expectation {
+        let mut e = Expectation::for_target(target);
+        let (protocol, port) = if mode.eq_ignore_ascii_case("flexible") {
+            (Protocol::Http, 80)
+        } else {
+            (Protocol::Https, 443)
+        };
+        e.listener_protocol = protocol;
+        e.listener_port = port;
+        e.listener_reason = format!(
+            "Cloudflare (SSL mode {mode}) connects to the origin with {} on port {port}",
+            e.listener_protocol
+        );
+        e
+    }
+}
+
+fn strip_query(path: &str) -> &str {
+    path.split(['?', '#']).next().unwrap_or(path)
+}
+
+fn is_socket_io(path: &str) -> bool {
+    path.contains("/socket.io")
+}
+
+/// Where the expected request goes on this load balancer.
+#[derive(Debug, Clone)]
+pub struct Routing<'a> {
+    pub listener: Option<&'a Listener>,
+    pub rule: Option<&'a Rule>,
+    /// Rules passed over because a condition wspath cannot evaluate might have matched.
+    pub uncertain: Vec<&'a Rule>,
+    /// Target groups the rule forwards to (weight > 0), as read.
+    pub target_groups: Vec<&'a TargetGroup>,
+}
+
+pub fn routing<'a>(facts: &'a AlbFacts, exp: &Expectation) -> Routing<'a> {
+    let listener = facts.listener(&exp.listener_protocol, exp.listener_port);
+    let route = listener.map(|l| aws_alb::route(l, &exp.host, &exp.path));
+    let rule = route.as_ref().and_then(|r| r.rule);
+    let target_groups = match rule.map(|r| &r.action) {
+        Some(RuleAction::Forward(tgs)) => tgs
+            .iter()
+            .filter(|t| t.weight != Some(0))
+            .filter_map(|t| facts.target_group(&t.arn))
+            .collect(),
+        _ => Vec::new(),
+    };
+    Routing {
+        listener,
+        rule,
+        uncertain: route.map(|r| r.uncertain).unwrap_or_default(),
+        target_groups,
+    }
+}
+
+fn fact(name: &str, value: String) -> Fact {
+    Fact {
+        source: "aws_alb".into(),
+        name: name.into(),
+        value,
+    }
+}
+
+pub fn describe_rule(rule: &Rule) -> String {
+    let conds = if rule.conditions.is_empty() {
+        "any request".to_string()
+    } else {
+        rule.conditions
+            .iter()
+            .map(Condition::to_string)
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    format!("priority {} ({conds}): {}", rule.priority, rule.action)
+}
+
+pub fn describe_target_group(tg: &TargetGroup) -> String {
+    let protocol = match (&tg.protocol, tg.port) {
+        (Some(p), Some(port)) => format!("{p}:{port}"),
+        (Some(p), None) => p.to_string(),
+        _ => "no protocol".into(),
+    };
+    let version = tg
+        .protocol_version
+        .as_ref()
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "none".into());
+    let sticky = if tg.stickiness.enabled {
+        format!(
+            "stickiness {}",
+            tg.stickiness.kind.as_deref().unwrap_or("on")
+        )
+    } else {
+        "stickiness off".into()
+    };
+    format!(
+        "{}: {protocol}, protocol version {version}, target type {}, {sticky}",
+        tg.name, tg.target_type
+    )
+}
+
+fn describe_target(t: &aws_alb::TargetHealth) -> String {
+    let port = t.port.map(|p| format!(":{p}")).unwrap_or_default();
+    let mut s = format!("{}{port} {}", t.address, t.state);
+    if let Some(reason) = &t.reason {
+        s.push_str(&format!(" ({reason}"));
+        if let Some(d) = &t.description {
+            s.push_str(&format!(": {d}"));
+        }
+        s.push(')');
+    }
+    if let TargetAddress::Instance(_) = t.address {
+        s.push_str(
+            "; instance: private IP not resolved (wspath does not call EC2 DescribeInstances; \
+             name the backend with --hop NAME=IP:PORT)",
+        );
+    }
+    s
+}
+
+/// What was read, in the order a person checks it.
+pub fn facts(facts: &AlbFacts, exp: &Expectation) -> Vec<Fact> {
+    let lb = &facts.load_balancer;
+    let mut out = vec![fact(
+        "load_balancer",
+        format!("{} ({}, {}) {}", lb.name, lb.kind, lb.scheme, lb.dns_name),
+    )];
+    let a = &facts.attributes;
+    out.push(fact(
+        "idle_timeout.timeout_seconds",
+        match a.idle_timeout_seconds {
+            Some(s) => format!("{s}"),
+            None => format!("{} (not set; AWS default)", a.idle_timeout()),
+        },
+    ));
+    out.push(fact(
+        "routing.http2.enabled",
+        match a.http2_enabled {
+            Some(v) => v.to_string(),
+            None => format!("{} (not set; AWS default)", a.http2()),
+        },
+    ));
+    for l in &facts.listeners {
+        out.push(fact(
+            "listener",
+            format!("{}:{} ({} rules)", l.protocol, l.port, l.rules.len()),
+        ));
+    }
+    let r = routing(facts, exp);
+    if let Some(l) = r.listener {
+        for rule in &l.rules {
+            out.push(fact(
+                "rule",
+                format!("{}:{} {}", l.protocol, l.port, describe_rule(rule)),
+            ));
+        }
+        for u in &r.uncertain {
+            out.push(fact(
+                "rule_not_evaluated",
+                format!(
+                    "priority {} has a condition wspath cannot evaluate; assumed not to match",
+                    u.priority
+                ),
+            ));
+        }
+        out.push(fact(
+            "route",
+            match r.rule {
+                Some(rule) => format!(
+                    "{}{} on {}:{} matches rule priority {}: {}",
+                    exp.host, exp.path, l.protocol, l.port, rule.priority, rule.action
+                ),
+                None => format!(
+                    "{}{} on {}:{} matches no rule",
+                    exp.host, exp.path, l.protocol, l.port
+                ),
+            },
+        ));
+    }
+    for tg in &r.target_groups {
+        out.push(fact("target_group", describe_target_group(tg)));
+        if tg.targets.is_empty() {
+            out.push(fact(
+                "target",
+                format!("{}: no registered targets", tg.name),
+            ));
+        }
+        for t in &tg.targets {
+            out.push(fact(
+                "target",
+                format!("{}: {}", tg.name, describe_target(t)),
+            ));
+        }
+    }
+    out
+}
+
+fn finding(id: &str, severity: Severity, message: String, evidence: String) -> Finding {
+    Finding {
+        id: format!("aws_alb/{id}"),
+        severity,
+        message,
+        evidence,
+        why: None,
+        fix: None,
+        location: None,
+    }
+}
+
+/// The rules. Each finding names the setting it read and what to change.
+pub fn findings(facts: &AlbFacts, exp: &Expectation) -> Vec<Finding> {
+    let lb = &facts.load_balancer;
+    let mut out = Vec::new();
+    if lb.kind != LbKind::Application {
+        let mut f = finding(
+            "not-application",
+            Severity::Info,
+            format!(
+                "{} is a {} load balancer: it has no HTTP rules; wspath checks only ALBs here",
+                lb.name, lb.kind
+            ),
+            format!("Type: {}", lb.kind),
+        );
+        f.why = Some("Listener rules, target-group protocol versions and the idle timeout attribute read here are ALB features.".into());
+        out.push(f);
+        return out;
+    }
+
+    out.extend(idle_timeout(facts, exp));
+
+    let r = routing(facts, exp);
+    let Some(listener) = r.listener else {
+        let mut f = finding(
+            "no-listener",
+            Severity::Error,
+            format!(
+                "{} has no {}:{} listener, and {}",
+                lb.name, exp.listener_protocol, exp.listener_port, exp.listener_reason
+            ),
+            format!(
+                "listeners: {}",
+                if facts.listeners.is_empty() {
+                    "none".to_string()
+                } else {
+                    facts
+                        .listeners
+                        .iter()
+                        .map(|l| format!("{}:{}", l.protocol, l.port))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ),
+        );
+        f.why = Some(
+            "Connections to a port without a listener are refused before any rule runs.".into(),
+        );
+        f.fix = Some(format!(
+            "Add a {}:{} listener forwarding to the WebSocket target group (or change how traffic reaches the ALB, e.g. Cloudflare SSL mode Full (strict) for HTTPS:443).",
+            exp.listener_protocol, exp.listener_port
+        ));
+        out.push(f);
+        return out;
+    };
+
+    let request = format!("{}{}", exp.host, exp.path);
+    let uncertain = if r.uncertain.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; rules not evaluated (conditions on headers, query or source IP): {}",
+            r.uncertain
+                .iter()
+                .map(|u| u.priority.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let fix_cmd = |tg: &str| {
+        format!(
+            "wspath fix --alb {} --path '{}' --target-group {tg}",
+            lb.name,
+            suggested_pattern(&exp.path)
+        )
+    };
+    let routed_ok = match (r.rule, &r.target_groups) {
+        (Some(rule), tgs) if matches!(rule.action, RuleAction::Forward(_)) && !tgs.is_empty() => {
+            match &exp.target_group {
+                Some(want) if !tgs.iter().any(|tg| tg.name == *want || tg.arn == *want) => {
+                    let mut f = finding(
+                        "no-rule-for-path",
+                        Severity::Error,
+                        format!(
+                            "{request} on {}:{} goes to {}, not to {want}",
+                            listener.protocol,
+                            listener.port,
+                            tgs.iter()
+                                .map(|t| t.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        format!("{}{uncertain}", describe_rule(rule)),
+                    );
+                    f.fix = Some(fix_cmd(want));
+                    out.push(f);
+                    false
+                }
+                _ => true,
+            }
+        }
+        (rule, _) => {
+            let mut f = finding(
+                "no-rule-for-path",
+                Severity::Error,
+                format!(
+                    "no rule on {}:{} forwards {request} to a target group",
+                    listener.protocol, listener.port
+                ),
+                match rule {
+                    Some(rule) => format!("it matches {}{uncertain}", describe_rule(rule)),
+                    None => format!("no rule matches{uncertain}"),
+                },
+            );
+            f.why = Some("The WebSocket handshake never reaches a backend: the ALB answers it itself (redirect or fixed response) or drops it.".into());
+            f.fix = Some(fix_cmd(
+                exp.target_group.as_deref().unwrap_or("TARGET_GROUP"),
+            ));
+            out.push(f);
+            false
+        }
+    };
+    if !routed_ok {
+        return out;
+    }
+
+    for tg in &r.target_groups {
+        out.extend(target_group_findings(facts, exp, tg));
+    }
+    out
+}
+
+/// `/ws/chat` → `/ws/*`: the prefix a rule for this socket would name.
+pub fn suggested_pattern(path: &str) -> String {
+    let path = strip_query(path);
+    match path.rfind('/') {
+        Some(0) | None => format!("{}*", path),
+        Some(i) => format!("{}*", &path[..=i]),
+    }
+}
+
+fn idle_timeout(facts: &AlbFacts, exp: &Expectation) -> Option<Finding> {
+    let a = &facts.attributes;
+    let timeout = a.idle_timeout();
+    let expected = exp.idle.unwrap_or(DEFAULT_EXPECTED_IDLE);
+    if u64::from(timeout) > expected.as_secs() {
+        return None;
+    }
+    let set = match a.idle_timeout_seconds {
+        Some(_) => "set",
+        None => "not set, AWS default",
+    };
+    let expected_text = match exp.idle {
+        Some(_) => format!("the expected idle time of {} s", expected.as_secs()),
+        None => format!(
+            "{} s, the idle time wspath assumes without --idle",
+            expected.as_secs()
+        ),
+    };
+    let mut f = finding(
+        "idle-timeout",
+        Severity::Warning,
+        format!(
+            "idle timeout {timeout} s on {} closes WebSockets quiet for {timeout} s (at or below {expected_text})",
+            facts.load_balancer.name
+        ),
+        format!("idle_timeout.timeout_seconds = {timeout} ({set})"),
+    );
+    f.why = Some("The ALB closes a connection on which no data was sent in either direction for the idle timeout; a WebSocket with no traffic and no pings is such a connection.".into());
+    f.fix = Some(format!(
+        "wspath fix --alb {} --idle-timeout {} (or have clients ping more often than every {timeout} s)",
+        facts.load_balancer.name,
+        (expected.as_secs() * 2).clamp(120, 4000)
+    ));
+    Some(f)
+}
+
+fn target_group_findings(facts: &AlbFacts, exp: &Expectation, tg: &TargetGroup) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let lb = &facts.load_balancer.name;
+    if let Some(v @ (ProtocolVersion::Http2 | ProtocolVersion::Grpc)) = &tg.protocol_version {
+        let id = if *v == ProtocolVersion::Http2 {
+            "target-group-http2"
+        } else {
+            "target-group-grpc"
+        };
+        let mut f = finding(
+            id,
+            Severity::Error,
+            format!(
+                "target group {} speaks {v} to its targets; the WebSocket path {} needs HTTP1",
+                tg.name, exp.path
+            ),
+            describe_target_group(tg),
+        );
+        f.why = Some("WebSocket is an HTTP/1.1 Upgrade; over an HTTP/2 or gRPC target group the ALB never passes the Upgrade to the backend, so the handshake fails.".into());
+        f.fix = Some(format!(
+            "ProtocolVersion cannot be changed: create an HTTP1 target group with the same targets, then wspath fix --alb {lb} --path '{}' --target-group NEW_GROUP",
+            suggested_pattern(&exp.path)
+        ));
+        out.push(f);
+    }
+    if tg.target_type == TargetType::Lambda {
+        let mut f = finding(
+            "target-group-lambda",
+            Severity::Error,
+            format!(
+                "target group {} sends the WebSocket path to Lambda, which cannot hold a WebSocket",
+                tg.name
+            ),
+            describe_target_group(tg),
+        );
+        f.fix = Some("Route the WebSocket path to an instance or ip target group (or use API Gateway WebSocket APIs).".into());
+        out.push(f);
+    }
+    if tg.healthy_targets().next().is_none() {
+        let states: Vec<String> = tg.targets.iter().map(describe_target).collect();
+        let mut f = finding(
+            "no-healthy-target",
+            Severity::Error,
+            format!("target group {} has no healthy target", tg.name),
+            if states.is_empty() {
+                "no registered targets".into()
+            } else {
+                states.join("; ")
+            },
+        );
+        f.why = Some("With no healthy target the ALB answers 503 (or fails open to all targets if every one is unhealthy, which still fails when they are down).".into());
+        f.fix = Some(
+            "Register targets or fix the health check (path, port, matcher) so at least one is healthy.".into(),
+        );
+        out.push(f);
+    }
+    if is_socket_io(&exp.path) && !tg.stickiness.enabled {
+        let mut f = finding(
+            "socketio-no-stickiness",
+            Severity::Warning,
+            format!(
+                "Socket.IO path {} goes to target group {} without stickiness",
+                exp.path, tg.name
+            ),
+            "stickiness.enabled = false".into(),
+        );
+        f.why = Some("Socket.IO starts with HTTP long-polling; its requests must reach the same target, or the session is unknown and the upgrade fails (400 Session ID unknown).".into());
+        f.fix = Some(format!(
+            "wspath fix --alb {lb} --target-group {} --stickiness",
+            tg.name
+        ));
+        out.push(f);
+    }
+    out
+}
+
+/// A place the ALB sends the WebSocket to: a healthy target by IP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextHop {
+    pub target_group: String,
+    pub address: SocketAddr,
+    /// The target group speaks HTTPS to its targets.
+    pub tls: bool,
+}
+
+/// Healthy targets of the routed target groups that have an address wspath can connect to.
+pub fn next_hops(facts: &AlbFacts, exp: &Expectation) -> Vec<NextHop> {
+    let r = routing(facts, exp);
+    let mut out = Vec::new();
+    for tg in r.target_groups {
+        for t in tg
+            .targets
+            .iter()
+            .filter(|t| t.state == HealthState::Healthy)
+        {
+            if let (TargetAddress::Ip(ip), Some(port)) = (&t.address, t.port.or(tg.port)) {
+                out.push(NextHop {
+                    target_group: tg.name.clone(),
+                    address: SocketAddr::new(*ip, port),
+                    tls: tg.protocol == Some(Protocol::Https),
+                });
+            }
+        }
+    }
+    out
+}
+
+impl NextHop {
+    /// The hop `check` probes for this target: its address, the target's Host and path, `wss`
+    /// when the target group speaks HTTPS. Named `TARGETGROUP-N` (1-based).
+    pub fn to_hop(&self, n: usize, target: &Target) -> Hop {
+        Hop {
+            name: format!("{}-{n}", self.target_group),
+            kind: HopKind::Backend,
+            connect: Some((self.address.ip().to_string(), self.address.port())),
+            scheme: if self.tls { Scheme::Wss } else { Scheme::Ws },
+            path: target.path.clone(),
+        }
+    }
+}
+
+/// The first address on the path that is an ELB DNS name: `check` reads AWS by default then.
+pub fn elb_address<'a>(addresses: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    addresses.into_iter().find(|a| aws_alb::is_elb_dns_name(a))
+}
+
+/// What `check` attaches to the lb hop, and the hops behind it.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    pub load_balancer: String,
+    pub dns_name: String,
+    pub facts: Vec<Fact>,
+    pub findings: Vec<Finding>,
+    pub next_hops: Vec<NextHop>,
+}
+
+/// Reads the ALB and applies the rules: the one call `check` makes for `--aws`.
+pub async fn discover(
+    client: &aws_alb::Client,
+    lb: &aws_alb::LbRef,
+    exp: &Expectation,
+) -> Result<Discovery, crate::Error> {
+    let read = aws_alb::read(client, lb).await?;
+    let mut facts = facts(&read, exp);
+    let next_hops = next_hops(&read, exp);
+    let unresolved = routing(&read, exp)
+        .target_groups
+        .iter()
+        .flat_map(|tg| tg.healthy_targets())
+        .filter(|t| !matches!(t.address, TargetAddress::Ip(_)))
+        .count();
+    if unresolved > 0 {
+        facts.push(fact(
+            "next_hops",
+            format!(
+                "{} healthy target(s) by IP probed next; {unresolved} not probed (no IP address from ELBv2)",
+                next_hops.len()
+            ),
+        ));
+    }
+    Ok(Discovery {
+        load_balancer: read.load_balancer.name.clone(),
+        dns_name: read.load_balancer.dns_name.clone(),
+        findings: findings(&read, exp),
+        facts,
+        next_hops,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        assert_eq!(suggested_pattern("/ws/chat?x=1"), "/ws/*");
+        assert_eq!(suggested_pattern("/ws"), "/ws*");
+        assert_eq!(suggested_pattern("/socket.io/"), "/socket.io/*");
+    }
+
+    #[test]
+    fn elb_addresses() {
+        assert_eq!(
+            elb_address(["example.com", "dualstack.a-1.eu-west-1.elb.amazonaws.com"]),
+            Some("dualstack.a-1.eu-west-1.elb.amazonaws.com")
+        );
+        assert_eq!(elb_address(["example.com"]), None);
+    }
+}

@@ -1,0 +1,595 @@
+//! `aws_alb`: wspath's ELBv2 provider, rules and `fix --alb` against a real moto server.
+//! Each test has its own moto (parallel-safe); scenarios are built through the AWS APIs.
+
+use crate::support::moto::Moto;
+use crate::support::CliOutput;
+use serde_json::{json, Value};
+use wspath::rules::alb::{self, Expectation};
+use wspath::{Severity, Target};
+use wspath_providers::aws_alb::{self, LbRef};
+
+fn moto() -> Moto {
+    Moto::start().unwrap_or_else(|e| panic!("moto: {e}"))
+}
+fn build(moto: &Moto, spec: Value) -> Value {
+    moto.build(spec).unwrap_or_else(|e| panic!("{e}"))
+}
+fn dump(moto: &Moto, lb_arn: &str) -> Value {
+    moto.dump(lb_arn).unwrap_or_else(|e| panic!("{e}"))
+}
+fn run(moto: &Moto, args: &[&str]) -> CliOutput {
+    moto.wspath(args).unwrap_or_else(|e| panic!("wspath: {e}"))
+}
+fn run_as(moto: &Moto, args: &[&str], id: &str, secret: &str) -> CliOutput {
+    moto.wspath_as(args, id, secret)
+        .unwrap_or_else(|e| panic!("wspath: {e}"))
+}
+
+/// An ALB with an HTTP:80 listener whose default forwards to `web`, a WebSocket target group
+/// `ws` (protocol version as given) and `rules` on the listener.
+fn scenario(name: &str, ws_version: &str, rules: Value, attributes: Value) -> Value {
+    json!({
+        "lb": name,
+        "attributes": attributes,
+        "target_groups": [
+            {"name": "ws", "protocol_version": ws_version, "targets": [{"id": "10.0.1.10", "port": 8080}]},
+            {"name": "web", "targets": [{"id": "10.0.1.11", "port": 8080}]}
+        ],
+        "listeners": [{"protocol": "HTTP", "port": 80, "default": {"forward": "web"}, "rules": rules}]
+    })
+}
+
+async fn analyse(moto: &Moto, lb: &str, url: &str) -> (Vec<wspath::Finding>, Vec<String>) {
+    let client = moto.client();
+    let facts = aws_alb::read(&client, &LbRef::parse(lb))
+        .await
+        .expect("read ALB");
+    let exp = Expectation::for_target(&Target::parse(url).expect("target"));
+    let facts_text = alb::facts(&facts, &exp)
+        .into_iter()
+        .map(|f| format!("{}: {}", f.name, f.value))
+        .collect();
+    (alb::findings(&facts, &exp), facts_text)
+}
+
+/// Fails unless `doc` follows schemas/fix.schema.json (`wspath.fix/v1`).
+fn assert_fix_schema(doc: &Value) {
+    let path = crate::support::repo_root().join("schemas/fix.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("fix schema"))
+        .expect("fix schema JSON");
+    let compiled = jsonschema::JSONSchema::compile(&schema).expect("fix schema compiles");
+    let result = compiled.validate(doc);
+    if let Err(errors) = result {
+        let errors: Vec<String> = errors
+            .map(|e| format!("at {}: {e}", e.instance_path))
+            .collect();
+        panic!("not wspath.fix/v1: {}\n{doc}", errors.join("; "));
+    }
+}
+
+fn ids(findings: &[wspath::Finding]) -> Vec<&str> {
+    findings.iter().map(|f| f.id.as_str()).collect()
+}
+
+#[tokio::test]
+async fn alb_http2_target_group_on_ws_path_is_an_error() {
+    let moto = moto();
+    // The config form (PathPatternConfig) of the condition, as the console writes it.
+    build(
+        &moto,
+        scenario(
+            "h2",
+            "HTTP2",
+            json!([{"priority": 5, "path": ["/ws/*"], "forward": "ws", "config_form": true}]),
+            json!({"idle_timeout.timeout_seconds": 3600}),
+        ),
+    );
+    let (findings, facts) = analyse(&moto, "h2", "ws://app.example.com/ws/chat?x=1").await;
+    let f = findings
+        .iter()
+        .find(|f| f.id == "aws_alb/target-group-http2")
+        .unwrap_or_else(|| panic!("no http2 finding in {findings:?}"));
+    assert_eq!(f.severity, Severity::Error);
+    assert!(
+        f.evidence.contains("protocol version HTTP2"),
+        "{}",
+        f.evidence
+    );
+    assert!(
+        facts
+            .iter()
+            .any(|f| f.starts_with("route:") && f.contains("priority 5")),
+        "{facts:?}"
+    );
+    // Same ALB, a path the rule does not match (paths are case-sensitive): default → web, HTTP1.
+    let (findings, _) = analyse(&moto, "h2", "ws://app.example.com/WS/chat").await;
+    assert!(findings.is_empty(), "{findings:?}");
+}
+
+#[tokio::test]
+async fn alb_idle_timeout_60_is_a_warning_with_its_value() {
+    let moto = moto();
+    build(
+        &moto,
+        scenario(
+            "idle",
+            "HTTP1",
+            json!([{"priority": 1, "path": ["/ws/*"], "forward": "ws"}]),
+            json!({"idle_timeout.timeout_seconds": 60}),
+        ),
+    );
+    let (findings, facts) = analyse(&moto, "idle", "ws://app.example.com/ws/").await;
+    assert_eq!(ids(&findings), ["aws_alb/idle-timeout"], "{findings:?}");
+    assert_eq!(findings[0].severity, Severity::Warning);
+    assert!(
+        findings[0].message.contains("60 s"),
+        "{}",
+        findings[0].message
+    );
+    assert!(
+        facts.contains(&"idle_timeout.timeout_seconds: 60".to_string()),
+        "{facts:?}"
+    );
+}
+
+#[tokio::test]
+async fn alb_attributes_absent_mean_aws_defaults() {
+    let moto = moto();
+    build(&moto, scenario("dflt", "HTTP1", json!([]), json!({})));
+    let (findings, facts) = analyse(&moto, "dflt", "ws://app.example.com/ws/").await;
+    assert_eq!(ids(&findings), ["aws_alb/idle-timeout"], "{findings:?}");
+    assert!(
+        findings[0].evidence.contains("not set"),
+        "{}",
+        findings[0].evidence
+    );
+    assert!(
+        facts.contains(&"routing.http2.enabled: true (not set; AWS default)".to_string()),
+        "{facts:?}"
+    );
+}
+
+#[tokio::test]
+async fn alb_no_rule_no_listener_no_healthy_target_and_socketio() {
+    let moto = moto();
+    build(
+        &moto,
+        json!({
+            "lb": "many",
+            "attributes": {"idle_timeout.timeout_seconds": 3600},
+            "target_groups": [
+                {"name": "empty"},
+                {"name": "sio", "targets": [{"id": "10.0.1.12", "port": 3000}]}
+            ],
+            "listeners": [{"protocol": "HTTP", "port": 80, "default": {"fixed": 404}, "rules": [
+                {"priority": 1, "path": ["/ws/*"], "host": ["ws.example.com"], "forward": "empty"},
+                {"priority": 2, "path": ["/socket.io/*"], "forward": "sio"}
+            ]}]
+        }),
+    );
+    // Host matching is case-insensitive: this reaches the empty group.
+    let (f, _) = analyse(&moto, "many", "ws://WS.Example.com/ws/x").await;
+    assert_eq!(ids(&f), ["aws_alb/no-healthy-target"], "{f:?}");
+    // Another host falls to the default fixed-response 404.
+    let (f, _) = analyse(&moto, "many", "ws://other.example.com/ws/x").await;
+    assert_eq!(ids(&f), ["aws_alb/no-rule-for-path"], "{f:?}");
+    assert!(
+        f[0].evidence.contains("fixed-response 404"),
+        "{}",
+        f[0].evidence
+    );
+    let (f, _) = analyse(&moto, "many", "ws://other.example.com/socket.io/?EIO=4").await;
+    assert_eq!(ids(&f), ["aws_alb/socketio-no-stickiness"], "{f:?}");
+    // wss:// means HTTPS:443, which this ALB does not have.
+    let (f, _) = analyse(&moto, "many", "wss://ws.example.com/ws/x").await;
+    assert_eq!(ids(&f), ["aws_alb/no-listener"], "{f:?}");
+    // Behind Cloudflare with SSL flexible the origin is reached on HTTP:80, which exists.
+    let client = moto.client();
+    let facts = aws_alb::read(&client, &LbRef::parse("many"))
+        .await
+        .expect("read");
+    let target = Target::parse("wss://ws.example.com/ws/x").expect("target");
+    let exp = Expectation::behind_cloudflare(&target, "flexible");
+    assert_eq!(
+        ids(&alb::findings(&facts, &exp)),
+        ["aws_alb/no-healthy-target"]
+    );
+    let exp = Expectation::behind_cloudflare(&target, "strict");
+    assert_eq!(ids(&alb::findings(&facts, &exp)), ["aws_alb/no-listener"]);
+}
+
+#[tokio::test]
+async fn alb_found_by_dns_name_and_next_hops_from_healthy_targets() {
+    let moto = moto();
+    let other = build(&moto, scenario("other", "HTTP1", json!([]), json!({})));
+    let built = build(
+        &moto,
+        json!({
+            "lb": "dns",
+            "target_groups": [{"name": "tls", "protocol": "HTTPS", "port": 8443,
+                               "targets": [{"id": "10.0.1.20", "port": 8443}, {"id": "10.0.1.21", "port": 9443}]}],
+            "listeners": [{"protocol": "HTTP", "port": 80, "default": {"forward": "tls"}}]
+        }),
+    );
+    let dns = built["dns_name"].as_str().expect("dns name");
+    assert_ne!(dns, other["dns_name"].as_str().expect("dns"));
+    let name = format!("dualstack.{}.", dns.to_ascii_uppercase());
+    assert!(aws_alb::is_elb_dns_name(&name));
+    let client = moto.client();
+    let facts = aws_alb::read(&client, &LbRef::parse(&name))
+        .await
+        .expect("read by DNS name");
+    assert_eq!(facts.load_balancer.name, "dns");
+    let exp = Expectation::for_target(&Target::parse("ws://a.example.com/ws").expect("target"));
+    let hops: Vec<String> = alb::next_hops(&facts, &exp)
+        .iter()
+        .map(|h| format!("{} {}", h.address, h.tls))
+        .collect();
+    assert_eq!(hops, ["10.0.1.20:8443 true", "10.0.1.21:9443 true"]);
+}
+
+#[test]
+fn alb_fix_plan_changes_nothing_then_yes_applies_then_nothing_to_do() {
+    let moto = moto();
+    let built = build(
+        &moto,
+        scenario(
+            "fixme",
+            "HTTP1",
+            json!([{"priority": 1, "path": ["/api/*"], "forward": "web"},
+               {"priority": 2, "path": ["/static/*"], "forward": "web"},
+               {"priority": 4, "path": ["/admin/*"], "forward": "web"}]),
+            json!({}),
+        ),
+    );
+    let lb_arn = built["lb_arn"].as_str().expect("arn");
+    let args = [
+        "fix",
+        "--alb",
+        "fixme",
+        "--path",
+        "/ws/*",
+        "--target-group",
+        "ws",
+        "--idle-timeout",
+        "3600",
+        "--stickiness",
+        "--format",
+        "json",
+    ];
+    let before = dump(&moto, lb_arn);
+    let out = run(&moto, &args);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    let plan: Value = serde_json::from_str(&out.stdout).expect("json plan");
+    assert_fix_schema(&plan);
+    assert_eq!(plan["dry_run"], true);
+    let changes = plan["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 3, "{plan}");
+    assert!(changes
+        .iter()
+        .all(|c| c["applied"] == false && c["provider"] == "aws_alb"));
+    // The lowest free priority between the existing 1, 2 and 4.
+    assert!(
+        changes[0]["after"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("priority 3 ("),
+        "{plan}"
+    );
+    assert_eq!(dump(&moto, lb_arn), before, "a dry run changed the ALB");
+
+    let mut yes = args.to_vec();
+    yes.push("--yes");
+    let out = run(&moto, &yes);
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    let plan: Value = serde_json::from_str(&out.stdout).expect("json outcome");
+    assert_fix_schema(&plan);
+    assert!(plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .all(|c| c["applied"] == true));
+    let after = dump(&moto, lb_arn);
+    let rule = after["rules"]["HTTP:80"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["priority"] == "3")
+        .unwrap_or_else(|| panic!("no rule at priority 3: {after}"));
+    assert_eq!(rule["conditions"][0]["Field"], "path-pattern");
+    assert!(rule["conditions"].to_string().contains("/ws/*"), "{rule}");
+    assert!(rule["actions"][0]["TargetGroupArn"]
+        .as_str()
+        .unwrap_or("")
+        .contains(":targetgroup/ws/"));
+    assert!(
+        after["lb_attributes"]
+            .to_string()
+            .contains(r#"["idle_timeout.timeout_seconds","3600"]"#),
+        "{after}"
+    );
+    assert!(
+        after["target_group_attributes"]["ws"]
+            .to_string()
+            .contains(r#"["stickiness.type","lb_cookie"]"#),
+        "{after}"
+    );
+    // Nothing was deleted or rewritten: the old rules are all still there.
+    for p in ["1", "2", "4", "default"] {
+        assert!(after["rules"]["HTTP:80"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .any(|r| r["priority"] == p));
+    }
+
+    let out = run(&moto, &yes[..yes.len() - 1]);
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    let plan: Value = serde_json::from_str(&out.stdout).expect("json plan");
+    assert_eq!(plan["changes"], json!([]), "{plan}");
+    assert_eq!(plan["notes"].as_array().map(Vec::len), Some(3), "{plan}");
+    assert_eq!(dump(&moto, lb_arn), after);
+    let human = run(
+        &moto,
+        &[
+            "fix",
+            "--alb",
+            "fixme",
+            "--path",
+            "/ws/*",
+            "--target-group",
+            "ws",
+        ],
+    );
+    assert_eq!(human.code, Some(0));
+    assert!(
+        human.stdout.contains("Nothing to change."),
+        "{}",
+        human.stdout
+    );
+}
+
+#[tokio::test]
+async fn alb_priority_taken_in_a_race_goes_to_the_next_free_one() {
+    let moto = moto();
+    let built = build(
+        &moto,
+        scenario(
+            "race",
+            "HTTP1",
+            json!([{"priority": 1, "path": ["/a/*"], "forward": "web"},
+               {"priority": 2, "path": ["/b/*"], "forward": "web"}]),
+            json!({}),
+        ),
+    );
+    let listener = built["listeners"]["HTTP:80"].as_str().expect("listener");
+    let tg = built["target_groups"]["ws"].as_str().expect("tg");
+    // Planned when 1 looked free; meanwhile 1 and 2 were taken.
+    let done = aws_alb::write::create_rule(&moto.client(), listener, 1, "/ws/*", None, tg)
+        .await
+        .expect("create rule");
+    match done {
+        aws_alb::Applied::RuleCreated { priority, .. } => assert_eq!(priority, 3),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn alb_unknown_load_balancer_is_a_clear_error_exit_2() {
+    let moto = moto();
+    let out = run(&moto, &["fix", "--alb", "nope", "--idle-timeout", "100"]);
+    assert_eq!(out.code, Some(2));
+    let err = out.stderr.clone();
+    assert!(
+        err.contains("no load balancer named 'nope' in us-east-1"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn alb_fix_refuses_http2_target_group() {
+    let moto = moto();
+    let built = build(&moto, scenario("refuse", "HTTP2", json!([]), json!({})));
+    let before = dump(&moto, built["lb_arn"].as_str().expect("arn"));
+    let out = run(
+        &moto,
+        &[
+            "fix",
+            "--alb",
+            "refuse",
+            "--path",
+            "/ws/*",
+            "--target-group",
+            "ws",
+            "--yes",
+        ],
+    );
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("speaks HTTP2"), "{}", out.describe());
+    assert_eq!(dump(&moto, built["lb_arn"].as_str().expect("arn")), before);
+}
+
+#[test]
+fn alb_access_denied_names_the_iam_action_and_no_secret() {
+    let moto = moto();
+    let mut spec = scenario("denied", "HTTP1", json!([]), json!({}));
+    spec["iam_user"] = json!({"allow": ["elasticloadbalancing:Describe*"]});
+    let built = build(&moto, spec);
+    let id = built["access_key"]["id"].as_str().expect("key id");
+    let secret = built["access_key"]["secret"].as_str().expect("secret");
+    let args = [
+        "fix",
+        "--alb",
+        "denied",
+        "--path",
+        "/ws/*",
+        "--target-group",
+        "ws",
+    ];
+    // Reading is allowed: the plan is printed.
+    let out = run_as(&moto, &args, id, secret);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    let mut yes = args.to_vec();
+    yes.push("--yes");
+    let out = run_as(&moto, &yes, id, secret);
+    assert_eq!(out.code, Some(2));
+    let err = out.stderr.clone();
+    assert!(err.contains("elasticloadbalancing:CreateRule"), "{err}");
+    assert!(!err.contains(secret) && !err.contains(id), "{err}");
+    // With a wrong secret even reading is refused, and the error says which action.
+    let out = run_as(&moto, &args, id, "wrong-secret");
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr
+            .contains("elasticloadbalancing:DescribeLoadBalancers"),
+        "{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn alb_without_credentials_is_a_clear_error_exit_2() {
+    let moto = moto();
+    let out = run_as(
+        &moto,
+        &["fix", "--alb", "x", "--idle-timeout", "100"],
+        "",
+        "",
+    );
+    assert_eq!(out.code, Some(2));
+    let err = out.stderr.clone();
+    assert!(err.contains("no AWS credentials"), "{err}");
+    assert!(
+        err.contains("elasticloadbalancing:DescribeLoadBalancers"),
+        "{err}"
+    );
+}
+
+#[test]
+fn alb_fix_on_a_listener_serving_several_hosts_needs_and_adds_host_header() {
+    let moto = moto();
+    let built = build(
+        &moto,
+        scenario(
+            "hosts",
+            "HTTP1",
+            json!([{"priority": 1, "host": ["a.example.com"], "forward": "web"},
+               {"priority": 2, "host": ["b.example.com"], "forward": "web"}]),
+            json!({}),
+        ),
+    );
+    let lb_arn = built["lb_arn"].as_str().expect("arn");
+    let args = [
+        "fix",
+        "--alb",
+        "hosts",
+        "--path",
+        "/ws/*",
+        "--target-group",
+        "ws",
+        "--yes",
+    ];
+    let out = run(&moto, &args);
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("--host"), "{}", out.describe());
+    // Host rules 1 and 2 would catch the path first for their host: the new rule goes before
+    // them only if a priority is free there; none is, so it is refused rather than shadowed.
+    let mut with_host = args.to_vec();
+    with_host.extend(["--host", "A.example.com"]);
+    let out = run(&moto, &with_host);
+    assert_eq!(out.code, Some(2), "{}", out.describe());
+    assert!(
+        out.stderr.contains("never rewrites rules"),
+        "{}",
+        out.describe()
+    );
+    // A host no rule names yet: the new rule lands at 3 with both conditions.
+    let mut new_host = args.to_vec();
+    new_host.extend(["--host", "c.example.com"]);
+    let out = run(&moto, &new_host);
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    let dump = dump(&moto, lb_arn);
+    let rule = dump["rules"]["HTTP:80"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["priority"] == "3")
+        .unwrap_or_else(|| panic!("no rule 3: {dump}"))
+        .clone();
+    let conds = rule["conditions"].to_string();
+    assert!(
+        conds.contains("host-header") && conds.contains("c.example.com"),
+        "{conds}"
+    );
+    assert!(conds.contains("/ws/*"), "{conds}");
+}
+
+/// `check --alb`: the ALB's facts and findings on the lb hop, its healthy targets probed as
+/// the next hops. The "ALB" hop itself is a real WebSocket backend on 127.0.0.1 standing in
+/// for the load balancer's address (nothing leaves loopback); moto holds the configuration.
+#[test]
+fn alb_check_attaches_findings_to_the_lb_hop_and_probes_healthy_targets() {
+    let moto = moto();
+    let backend = crate::support::Backend::start().unwrap_or_else(|e| panic!("backend: {e}"));
+    build(
+        &moto,
+        json!({
+            "lb": "chk",
+            "target_groups": [
+                {"name": "ws", "protocol_version": "HTTP2", "port": backend.port,
+                 "targets": [{"id": "127.0.0.1", "port": backend.port}]}
+            ],
+            "listeners": [{"protocol": "HTTP", "port": 80, "default": {"fixed": 404},
+                           "rules": [{"priority": 1, "path": ["/ws/*"], "forward": "ws"}]}]
+        }),
+    );
+    let lb = format!("lb={}", backend.addr());
+    let args = [
+        "check",
+        "ws://app.test/ws/chat",
+        "--hop",
+        &lb,
+        "--alb",
+        "chk",
+        "--format",
+        "json",
+        "--no-ping",
+        "--timeout",
+        "5s",
+    ];
+    let out = run(&moto, &args);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    let doc: Value = serde_json::from_str(&out.stdout).expect("check JSON");
+    crate::check::validate(&doc).unwrap_or_else(|e| panic!("not wspath.check/v1:\n{e}\n{doc}"));
+    let hops = doc["hops"].as_array().expect("hops");
+    let names: Vec<&str> = hops.iter().filter_map(|h| h["name"].as_str()).collect();
+    assert_eq!(names, ["lb", "ws-1"], "{doc}");
+    assert_eq!(hops[1]["verdict"], "upgraded", "{doc}");
+    let ids: Vec<&str> = hops[0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"aws_alb/target-group-http2"), "{ids:?}");
+    assert!(ids.contains(&"aws_alb/idle-timeout"), "{ids:?}");
+    let facts = hops[0]["facts"].to_string();
+    assert!(facts.contains("matches rule priority 1"), "{facts}");
+    assert!(
+        facts.contains(&format!("127.0.0.1:{} healthy", backend.port)),
+        "{facts}"
+    );
+
+    // --no-aws: no AWS facts, no added hops.
+    let mut no_aws: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| *a != "--alb" && *a != "chk")
+        .collect();
+    no_aws.push("--no-aws");
+    let out = run(&moto, &no_aws);
+    let doc: Value = serde_json::from_str(&out.stdout).expect("check JSON");
+    assert_eq!(doc["hops"].as_array().map(Vec::len), Some(1), "{doc}");
+    assert_eq!(doc["hops"][0]["facts"], json!([]), "{doc}");
+}

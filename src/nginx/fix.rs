@@ -180,7 +180,7 @@ impl<'m, 'c> Planner<'m, 'c> {
 
     fn block_name(&self, id: NodeId) -> String {
         let d = self.model.node(id).d;
-        let mut n = d.name.clone();
+        let mut n = d.name.to_string();
         for a in &d.args {
             n.push(' ');
             n.push_str(&a.text);

@@ -323,80 +323,84 @@ pub fn findings(facts: &AlbFacts, exp: &Expectation) -> Vec<Finding> {
         return out;
     };
 
-    let request = format!("{}{}", exp.host, exp.path);
-    let uncertain = if r.uncertain.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "; rules not evaluated (conditions on headers, query or source IP): {}",
-            r.uncertain
-                .iter()
-                .map(|u| u.priority.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    let fix_cmd = |tg: &str| {
-        format!(
-            "wspath fix --alb {} --path '{}' --target-group {tg}",
-            lb.name,
-            suggested_pattern(&exp.path)
-        )
-    };
-    let routed_ok = match (r.rule, &r.target_groups) {
-        (Some(rule), tgs) if matches!(rule.action, RuleAction::Forward(_)) && !tgs.is_empty() => {
-            match &exp.target_group {
-                Some(want) if !tgs.iter().any(|tg| tg.name == *want || tg.arn == *want) => {
-                    let mut f = finding(
-                        "no-rule-for-path",
-                        Severity::Error,
-                        format!(
-                            "{request} on {}:{} goes to {}, not to {want}",
-                            listener.protocol,
-                            listener.port,
-                            tgs.iter()
-                                .map(|t| t.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                        format!("{}{uncertain}", describe_rule(rule)),
-                    );
-                    f.fix = Some(fix_cmd(want));
-                    out.push(f);
-                    false
-                }
-                _ => true,
-            }
-        }
-        (rule, _) => {
-            let mut f = finding(
-                "no-rule-for-path",
-                Severity::Error,
-                format!(
-                    "no rule on {}:{} forwards {request} to a target group",
-                    listener.protocol, listener.port
-                ),
-                match rule {
-                    Some(rule) => format!("it matches {}{uncertain}", describe_rule(rule)),
-                    None => format!("no rule matches{uncertain}"),
-                },
-            );
-            f.why = Some("The WebSocket handshake never reaches a backend: the ALB answers it itself (redirect or fixed response) or drops it.".into());
-            f.fix = Some(fix_cmd(
-                exp.target_group.as_deref().unwrap_or("TARGET_GROUP"),
-            ));
-            out.push(f);
-            false
-        }
-    };
-    if !routed_ok {
+    if let Some(f) = route_finding(facts, exp, listener, &r) {
+        out.push(f);
         return out;
     }
-
     for tg in &r.target_groups {
         out.extend(target_group_findings(facts, exp, tg));
     }
     out
+}
+
+/// `aws_alb/no-rule-for-path` when the request is not forwarded to a target group, or not to
+/// the one the user expects.
+fn route_finding(
+    facts: &AlbFacts,
+    exp: &Expectation,
+    listener: &Listener,
+    r: &Routing<'_>,
+) -> Option<Finding> {
+    let request = format!("{}{}", exp.host, exp.path);
+    let on = format!("{}:{}", listener.protocol, listener.port);
+    let uncertain = if r.uncertain.is_empty() {
+        String::new()
+    } else {
+        let priorities: Vec<String> = r.uncertain.iter().map(|u| u.priority.to_string()).collect();
+        format!(
+            "; rules not evaluated (conditions on headers, query or source IP): {}",
+            priorities.join(", ")
+        )
+    };
+    let fix = |tg: &str| {
+        format!(
+            "wspath fix --alb {} --path '{}' --target-group {tg}",
+            facts.load_balancer.name,
+            suggested_pattern(&exp.path)
+        )
+    };
+    let forwarded = matches!(
+        r.rule.map(|rule| &rule.action),
+        Some(RuleAction::Forward(_))
+    ) && !r.target_groups.is_empty();
+    let f = if !forwarded {
+        let mut f = finding(
+            "no-rule-for-path",
+            Severity::Error,
+            format!("no rule on {on} forwards {request} to a target group"),
+            match r.rule {
+                Some(rule) => format!("it matches {}{uncertain}", describe_rule(rule)),
+                None => format!("no rule matches{uncertain}"),
+            },
+        );
+        f.why = Some("The WebSocket handshake never reaches a backend: the ALB answers it itself (redirect or fixed response) or drops it.".into());
+        f.fix = Some(fix(exp.target_group.as_deref().unwrap_or("TARGET_GROUP")));
+        f
+    } else {
+        let want = exp.target_group.as_deref()?;
+        if r.target_groups
+            .iter()
+            .any(|tg| tg.name == want || tg.arn == want)
+        {
+            return None;
+        }
+        let names: Vec<&str> = r.target_groups.iter().map(|t| t.name.as_str()).collect();
+        let mut f = finding(
+            "no-rule-for-path",
+            Severity::Error,
+            format!(
+                "{request} on {on} goes to {}, not to {want}",
+                names.join(", ")
+            ),
+            format!(
+                "{}{uncertain}",
+                r.rule.map(describe_rule).unwrap_or_default()
+            ),
+        );
+        f.fix = Some(fix(want));
+        f
+    };
+    Some(f)
 }
 
 /// `/ws/chat` → `/ws/*`: the prefix a rule for this socket would name.

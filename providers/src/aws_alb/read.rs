@@ -47,6 +47,19 @@ pub fn is_elb_dns_name(host: &str) -> bool {
     h.ends_with(".elb.amazonaws.com") || h.ends_with(".elb.amazonaws.com.cn")
 }
 
+/// The region an ELB DNS name was issued in: `NAME-ID.REGION.elb.amazonaws.com`.
+pub fn region_of_dns_name(host: &str) -> Option<String> {
+    if !is_elb_dns_name(host) {
+        return None;
+    }
+    let h = normalize_dns(host);
+    let labels: Vec<&str> = h.split('.').collect();
+    let elb = labels.iter().position(|l| *l == "elb")?;
+    let region = labels.get(elb.checked_sub(1)?)?;
+    // (NLBs are named NAME-ID.elb.REGION.amazonaws.com: not an ALB name, never read here.)
+    (region.contains('-') && region.bytes().any(|b| b.is_ascii_digit())).then(|| region.to_string())
+}
+
 /// Lower case, no trailing dot, no `dualstack.` prefix: the form two ELB names compare in.
 fn normalize_dns(host: &str) -> String {
     let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
@@ -500,6 +513,11 @@ mod tests {
             "DualStack.My-ALB-1.eu-west-1.ELB.amazonaws.com."
         ));
         assert!(!is_elb_dns_name("example.com"));
+        assert_eq!(
+            region_of_dns_name("dualstack.my-alb-1.eu-west-1.elb.amazonaws.com").as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(region_of_dns_name("example.com"), None);
         assert_eq!(
             normalize_dns("dualstack.A-1.us-east-1.elb.amazonaws.com."),
             "a-1.us-east-1.elb.amazonaws.com"

@@ -69,7 +69,12 @@ pub async fn discover_for_check(
         }
         (None, None) => return Ok(None),
     };
-    let client = match aws_alb::connect(client_options).await {
+    // An ELB name says its region; it wins over the profile's default unless --region is given.
+    let mut client_options = client_options.clone();
+    if let (LbRef::DnsName(dns), None) = (&lb, &client_options.region) {
+        client_options.region = aws_alb::region_of_dns_name(dns);
+    }
+    let client = match aws_alb::connect(&client_options).await {
         Ok(c) => c,
         Err(e) if mode == AwsMode::Auto => {
             tracing::info!("not reading AWS ({e}); pass --aws to make this an error");

@@ -532,7 +532,7 @@ fn alb_fix_on_a_listener_serving_several_hosts_needs_and_adds_host_header() {
 fn alb_check_attaches_findings_to_the_lb_hop_and_probes_healthy_targets() {
     let moto = moto();
     let backend = crate::support::Backend::start().unwrap_or_else(|e| panic!("backend: {e}"));
-    build(
+    let built = build(
         &moto,
         json!({
             "lb": "chk",
@@ -591,5 +591,33 @@ fn alb_check_attaches_findings_to_the_lb_hop_and_probes_healthy_targets() {
     let out = run(&moto, &no_aws);
     let doc: Value = serde_json::from_str(&out.stdout).expect("check JSON");
     assert_eq!(doc["hops"].as_array().map(Vec::len), Some(1), "{doc}");
+    assert_eq!(doc["hops"][0]["facts"], json!([]), "{doc}");
+
+    // No flag at all: the target is an ELB name, so AWS is read by default (region from the
+    // name), and without credentials it is skipped, not an error.
+    let dns = built["dns_name"].as_str().expect("dns name");
+    let url = format!("ws://{dns}/ws/chat");
+    let auto = [
+        "check",
+        &url,
+        "--hop",
+        &lb,
+        "--format",
+        "json",
+        "--no-ping",
+        "--timeout",
+        "5s",
+    ];
+    let out = run(&moto, &auto);
+    let doc: Value = serde_json::from_str(&out.stdout).expect("check JSON");
+    assert!(
+        doc["hops"][0]["facts"]
+            .to_string()
+            .contains("chk (application"),
+        "{doc}"
+    );
+    let out = run_as(&moto, &auto, "", "");
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    let doc: Value = serde_json::from_str(&out.stdout).expect("check JSON");
     assert_eq!(doc["hops"][0]["facts"], json!([]), "{doc}");
 }

@@ -1,4 +1,4 @@
-//! How `check` uses the ALB, so src/cli/check.rs needs only a few lines: whether to read AWS
+//! How `check` uses the ALB, so src/cli/discover.rs needs only a few lines: whether to read AWS
 //! (`--aws`, `--no-aws`, or by default when the path names an ELB and credentials exist),
 //! which hop is the load balancer, and where the healthy targets go in the hop list.
 
@@ -44,8 +44,8 @@ pub fn path_addresses<'a>(hops: &'a [Hop], target: &'a Target) -> Vec<&'a str> {
 }
 
 /// Reads the ALB for `check`, or says why not (`Ok(None)` in `Auto` mode when nothing on the
-/// path is an ELB or there are no credentials). `extra_addresses`: e.g. the Cloudflare
-/// record's CNAME target.
+/// path is an ELB or there are no credentials). `addresses`: where to look for an ELB name
+/// when `alb` is not given (hop addresses, the target's host, the Cloudflare CNAME target).
 pub async fn discover_for_check(
     mode: AwsMode,
     alb: Option<&str>,
@@ -60,12 +60,9 @@ pub async fn discover_for_check(
         (Some(a), _) => LbRef::parse(a),
         (None, Some(dns)) => LbRef::DnsName(dns.to_string()),
         (None, None) if mode == AwsMode::On => {
-            return Err(Error::InvalidFlag {
-                flag: "--aws",
-                input: String::new(),
-                reason: "no --alb NAME|ARN and no ELB DNS name (*.elb.amazonaws.com) on the path"
-                    .into(),
-            })
+            return Err(Error::Provider(wspath_providers::Error::NotFound(
+                "--aws: no load balancer to read; pass --alb NAME|ARN (no ELB DNS name *.elb.amazonaws.com is on the path)".into(),
+            )))
         }
         (None, None) => return Ok(None),
     };

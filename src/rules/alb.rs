@@ -628,6 +628,137 @@ mod tests {
         assert_eq!(suggested_pattern("/socket.io/"), "/socket.io/*");
     }
 
+    use wspath_providers::aws_alb::{
+        LbAttributes, LoadBalancer, Priority, Stickiness, TargetHealth, WeightedTargetGroup,
+    };
+
+    fn tg(name: &str, target_type: TargetType, healthy: bool) -> TargetGroup {
+        TargetGroup {
+            arn: format!("arn:aws:elasticloadbalancing:r:1:targetgroup/{name}/1"),
+            name: name.into(),
+            protocol: Some(Protocol::Http),
+            protocol_version: Some(ProtocolVersion::Http1),
+            target_type,
+            port: Some(8080),
+            stickiness: Stickiness::default(),
+            targets: vec![TargetHealth {
+                address: TargetAddress::Instance("i-0abc".into()),
+                port: Some(8080),
+                availability_zone: None,
+                state: if healthy {
+                    HealthState::Healthy
+                } else {
+                    HealthState::Unhealthy
+                },
+                reason: (!healthy).then(|| "Target.FailedHealthChecks".into()),
+                description: None,
+            }],
+        }
+    }
+
+    fn alb(rules: Vec<Rule>, tgs: Vec<TargetGroup>) -> AlbFacts {
+        AlbFacts {
+            load_balancer: LoadBalancer {
+                arn: "arn:lb".into(),
+                name: "lb".into(),
+                dns_name: "lb-1.r.elb.amazonaws.com".into(),
+                kind: LbKind::Application,
+                scheme: "internet-facing".into(),
+            },
+            attributes: LbAttributes {
+                idle_timeout_seconds: Some(3600),
+                http2_enabled: None,
+            },
+            listeners: vec![Listener {
+                arn: "arn:listener".into(),
+                protocol: Protocol::Http,
+                port: 80,
+                rules,
+            }],
+            target_groups: tgs,
+        }
+    }
+
+    fn forward(
+        priority: Priority,
+        conditions: Vec<Condition>,
+        tgs: &[(&TargetGroup, i32)],
+    ) -> Rule {
+        Rule {
+            arn: format!("rule-{priority}"),
+            priority,
+            conditions,
+            action: RuleAction::Forward(
+                tgs.iter()
+                    .map(|(t, w)| WeightedTargetGroup {
+                        arn: t.arn.clone(),
+                        weight: Some(*w),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    fn exp(url: &str) -> Expectation {
+        Expectation::for_target(&Target::parse(url).expect("target"))
+    }
+
+    #[test]
+    fn weight_zero_groups_and_unevaluated_rules_are_left_out() {
+        let live = tg("live", TargetType::Instance, true);
+        let drained = tg("drained", TargetType::Instance, false);
+        let header = Rule {
+            arn: "hdr".into(),
+            priority: Priority::Number(1),
+            conditions: vec![Condition::Other {
+                field: "http-header".into(),
+            }],
+            action: RuleAction::FixedResponse {
+                status: "403".into(),
+            },
+        };
+        let facts = alb(
+            vec![
+                header,
+                forward(Priority::Default, vec![], &[(&live, 1), (&drained, 0)]),
+            ],
+            vec![live.clone(), drained],
+        );
+        let e = exp("ws://a.test/ws");
+        assert!(
+            findings(&facts, &e).is_empty(),
+            "{:?}",
+            findings(&facts, &e)
+        );
+        let r = routing(&facts, &e);
+        assert_eq!(r.uncertain.len(), 1);
+        assert_eq!(r.target_groups, vec![&live]);
+        // Instance targets are shown, said to be unresolved, and never become next hops.
+        let shown = super::facts(&facts, &e);
+        assert!(shown
+            .iter()
+            .any(|f| f.value.contains("i-0abc:8080 healthy") && f.value.contains("not resolved")));
+        assert!(next_hops(&facts, &e).is_empty());
+    }
+
+    #[test]
+    fn lambda_unhealthy_and_network_load_balancers() {
+        let lambda = tg("fn", TargetType::Lambda, false);
+        let mut facts = alb(
+            vec![forward(Priority::Default, vec![], &[(&lambda, 1)])],
+            vec![lambda],
+        );
+        let e = exp("ws://a.test/ws");
+        let ids: Vec<String> = findings(&facts, &e).into_iter().map(|f| f.id).collect();
+        assert_eq!(
+            ids,
+            ["aws_alb/target-group-lambda", "aws_alb/no-healthy-target"]
+        );
+        facts.load_balancer.kind = LbKind::Network;
+        let ids: Vec<String> = findings(&facts, &e).into_iter().map(|f| f.id).collect();
+        assert_eq!(ids, ["aws_alb/not-application"]);
+    }
+
     #[test]
     fn elb_addresses() {
         assert_eq!(

@@ -11,29 +11,16 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use base64::Engine;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use wspath::hop::{Hop, HopSpec};
+use wspath::probe::request::{new_key, request_bytes};
 use wspath::probe::{probe, ProbeOptions};
 use wspath::{Target, Verdict};
 
 const TARGET: &str = "ws://app.test/ws";
-
-/// The request the probe sends, minus nothing: same headers, fresh random key.
-fn request_bytes(target: &Target) -> Vec<u8> {
-    let key = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 16]>());
-    format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {}\r\n\r\n",
-        target.path,
-        target.host_header(),
-        target.default_origin()
-    )
-    .into_bytes()
-}
 
 /// The floor: connect, write, read until the end of the 101 head.
 async fn raw_handshake(port: u16, request: &[u8]) -> Result<(), String> {
@@ -99,7 +86,8 @@ async fn bench(port: u16, iterations: usize) -> Result<(Stats, Stats), String> {
         }
     };
     let raw_once = || async {
-        let request = request_bytes(&target);
+        // Exactly the bytes the probe writes, with a fresh key as the probe makes.
+        let request = request_bytes(&target, &hop, &options, &new_key());
         let start = Instant::now();
         raw_handshake(port, &request).await?;
         Ok::<f64, String>(start.elapsed().as_secs_f64() * 1e3)

@@ -66,42 +66,15 @@ fn config(nginx: &Nginx, backend: &Backend) -> Result<CheckConfig, wspath::Error
     })
 }
 
+/// The same human rendering `wspath check` prints (colour only on a terminal, never with NO_COLOR).
 fn print_report(report: &Report) {
+    use std::io::IsTerminal;
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut out = Vec::new();
-    match render(report, &mut out) {
+    match wspath::report::human::render(report, color, &mut out) {
         Ok(()) => print!("{}", String::from_utf8_lossy(&out)),
         Err(e) => eprintln!("lab: cannot render the report: {e}"),
     }
-}
-
-/// The same human rendering `wspath check` prints.
-fn render(report: &Report, out: &mut Vec<u8>) -> std::io::Result<()> {
-    use std::io::Write;
-    writeln!(out, "target {}", report.target)?;
-    for hop in &report.hops {
-        let o = &hop.outcome;
-        writeln!(
-            out,
-            "  {} {:<8} {:<16} {:>3} {:<18} {:<10} {:.1} ms",
-            if o.verdict.passed() { "ok" } else { "!!" },
-            hop.name,
-            hop.address,
-            o.evidence.status.map(|s| s.to_string()).unwrap_or_default(),
-            o.verdict.as_str(),
-            o.evidence.answered_by,
-            o.timings.total
-        )?;
-    }
-    match &report.culprit {
-        None => writeln!(out, "healthy: every hop upgraded")?,
-        Some(c) => {
-            writeln!(out, "culprit: {} — {}", c.hop, c.summary)?;
-            if let Some(fix) = &c.fix {
-                writeln!(out, "fix: {fix}")?;
-            }
-        }
-    }
-    Ok(())
 }
 
 async fn lab() -> Result<(), String> {

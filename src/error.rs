@@ -28,6 +28,13 @@ pub enum Error {
     /// An nginx configuration that nginx itself would refuse; `location` is `file:line`.
     #[error("{location}: {message}")]
     NginxConfig { location: String, message: String },
+    /// A setting a fix must change cannot be changed there (plan level, lock).
+    #[error("{resource}: {setting} cannot be changed: {reason}")]
+    NotEditable {
+        resource: String,
+        setting: String,
+        reason: String,
+    },
     /// A fix that would do harm or cannot do what was asked; the message says what to do instead.
     #[error("{0}")]
     Refused(String),

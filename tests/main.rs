@@ -4,5 +4,7 @@
 
 mod alb;
 mod check;
+mod cloudflare;
+mod nginx;
 mod probe;
 mod support;

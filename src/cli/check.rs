@@ -86,20 +86,48 @@ pub struct CheckArgs {
 
 pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let mut config = config(&args)?;
-    let attachments = discover(&args, &mut config).await?;
+    let found = discover(&args, &mut config).await?;
     let spinners = Spinners::for_stderr();
     let mut report = walk::check_with_progress(&config, &|p| spinners.on(p)).await;
     spinners.clear();
-    for a in attachments {
+    for a in found.attachments {
         report.attach(&a.hop, a.findings, a.facts)?;
     }
     let mut out = Vec::new();
     render(&report, args.format, use_color(), &mut out)?;
+    if args.fix {
+        fix_offer(found.cloudflare.as_ref(), &report, &args, &mut out).await?;
+    }
     let out = scrub(&String::from_utf8_lossy(&out), &secrets(&config.probe));
     let mut stdout = io::stdout().lock();
     stdout.write_all(out.as_bytes())?;
     stdout.flush()?;
     Ok(report.exit_code())
+}
+
+/// `--fix`: the plan for the culprit (applied with `--yes`), after a human report; beside a
+/// JSON or XML document it goes to stderr so stdout stays one document.
+async fn fix_offer(
+    cloudflare: Option<&super::fix::cloudflare::CheckEdge>,
+    report: &Report,
+    args: &CheckArgs,
+    out: &mut Vec<u8>,
+) -> anyhow::Result<()> {
+    let plan = match cloudflare {
+        Some(cf) => cf.culprit_plan(report, args.yes).await?,
+        None => None,
+    };
+    let plan = plan.unwrap_or_else(|| wspath::Plan {
+        changes: Vec::new(),
+        notes: vec!["--fix: no setting wspath can change explains this result.".into()],
+    });
+    if args.format == Format::Human {
+        writeln!(out)?;
+        report::fix::render_human(&plan, !args.yes, out)?;
+    } else {
+        report::fix::render_human(&plan, !args.yes, &mut io::stderr().lock())?;
+    }
+    Ok(())
 }
 
 /// The flags, validated and translated into the engine's config.

@@ -6,6 +6,7 @@
 //! `Report::attach` once the walk is done, where they can sharpen the culprit's sentence.
 
 use super::check::CheckArgs;
+use super::fix::cloudflare::CheckEdge;
 use wspath::finding::{Fact, Finding};
 use wspath::rules::alb::check::{self as alb, AwsMode};
 use wspath::walk::CheckConfig;
@@ -19,21 +20,30 @@ pub struct Attachment {
     pub facts: Vec<Fact>,
 }
 
+/// What discovery found: attachments for the report, and what `check --fix` needs.
+pub struct Discovered {
+    pub attachments: Vec<Attachment>,
+    /// Cloudflare's facts and client, when Cloudflare took part (`--cloudflare`, or by default
+    /// with credentials in the environment).
+    pub cloudflare: Option<CheckEdge>,
+}
+
 /// Runs every integration the flags ask for; may add hops to `config`.
-pub async fn discover(
-    args: &CheckArgs,
-    config: &mut CheckConfig,
-) -> anyhow::Result<Vec<Attachment>> {
-    // Integrations plug in here, each behind its flag: `config.hops.insert(0, …)` for a hop
-    // found outside the user's list, `attachments.push(…)` for what it read. Until one exists,
-    // asking for it explicitly is an error rather than a silent no-op; defaults (credentials in
-    // the environment) simply do nothing yet.
+pub async fn discover(args: &CheckArgs, config: &mut CheckConfig) -> anyhow::Result<Discovered> {
+    // Each integration runs behind its flag (or by default when its credentials are present):
+    // it may add hops to `config` and returns what it read for `Report::attach`.
     let mut attachments = Vec::new();
-    if args.nginx_conf.is_some() {
-        not_available("--nginx-conf")?;
+    if let Some(conf) = &args.nginx_conf {
+        let a = wspath::nginx::check::prepare(conf, None, None, config)?;
+        attachments.push(Attachment {
+            hop: a.hop,
+            findings: a.findings,
+            facts: a.facts,
+        });
     }
-    if args.cloudflare {
-        not_available("--cloudflare")?;
+    let cloudflare = super::fix::cloudflare::for_check(args, config).await?;
+    if let Some(cf) = &cloudflare {
+        attachments.push(cf.attachment.clone());
     }
     let aws = AwsMode::from_flags(args.aws, args.no_aws, args.alb.is_some());
     let aws_options = ClientOptions {
@@ -48,14 +58,13 @@ pub async fn discover(
             facts: a.facts,
         });
     }
-    if args.fix {
-        not_available("--fix")?;
+    if args.fix && cloudflare.is_none() {
+        anyhow::bail!("--fix can so far only plan Cloudflare's websockets setting, which needs Cloudflare facts: add --cloudflare and set CLOUDFLARE_API_TOKEN");
     }
-    Ok(attachments)
-}
-
-fn not_available(flag: &str) -> anyhow::Result<()> {
-    anyhow::bail!("{flag} is not available yet in this build of wspath check")
+    Ok(Discovered {
+        attachments,
+        cloudflare,
+    })
 }
 
 #[cfg(test)]
@@ -78,27 +87,17 @@ mod tests {
         let a = args(&["--no-cloudflare", "--no-aws"]);
         let mut config = check::config(&a).unwrap();
         let before = config.hops.clone();
-        assert_eq!(discover(&a, &mut config).await.unwrap(), Vec::new());
+        let found = discover(&a, &mut config).await.unwrap();
+        assert_eq!(found.attachments, Vec::new());
+        assert!(found.cloudflare.is_none());
         assert_eq!(config.hops, before);
     }
 
     #[tokio::test]
-    async fn integrations_not_built_yet_say_so_by_flag() {
-        for (flags, name) in [
-            (
-                &["--nginx-conf", "/etc/nginx/nginx.conf"][..],
-                "--nginx-conf",
-            ),
-            (&["--cloudflare"][..], "--cloudflare"),
-            (&["--fix"][..], "--fix"),
-        ] {
-            let a = args(flags);
-            let mut config = check::config(&a).unwrap();
-            let e = discover(&a, &mut config).await.unwrap_err().to_string();
-            assert_eq!(
-                e,
-                format!("{name} is not available yet in this build of wspath check")
-            );
-        }
+    async fn fix_without_cloudflare_facts_says_what_it_needs() {
+        let a = args(&["--fix", "--no-cloudflare"]);
+        let mut config = check::config(&a).unwrap();
+        let e = discover(&a, &mut config).await.err().unwrap().to_string();
+        assert!(e.contains("--fix") && e.contains("--cloudflare"), "{e}");
     }
 }

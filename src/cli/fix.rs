@@ -1,7 +1,7 @@
 //! `wspath fix`: plan (and with --yes apply) the fix for nginx, Cloudflare or an AWS ALB.
 
 mod alb;
-mod cloudflare;
+pub(super) mod cloudflare;
 mod nginx;
 
 use super::Format;

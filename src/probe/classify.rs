@@ -2,6 +2,7 @@
 //! prove the upgrade was stripped on the way are data: one table of what well-known WebSocket
 //! servers answer when the request reaching them is not an upgrade.
 
+use crate::probe::fingerprint::AnsweredBy;
 use crate::probe::request::accept_key;
 use crate::probe::response::Head;
 use crate::verdict::{Stage, Verdict};
@@ -24,118 +25,70 @@ fn classified(verdict: Verdict, stage: Stage, detail: impl Into<String>) -> Clas
 
 /// Body texts (lowercase substrings) by which a WebSocket server says the request it received was
 /// not an upgrade, with what that means for the path. Seen on 400, 426 and 505 answers.
+#[rustfmt::skip]
 const STRIPPED: &[(&str, &str)] = &[
     // Python websockets (checked on 17.4: 505, 426 and 400 answers).
-    (
-        "unsupported http version",
-        "the request reached it as HTTP/1.0, which cannot upgrade",
-    ),
-    (
-        "missing connection header",
-        "the Connection: Upgrade header was dropped on the way",
-    ),
-    (
-        "invalid connection header",
-        "the Connection header was rewritten on the way",
-    ),
-    (
-        "missing upgrade header",
-        "the Upgrade header was dropped on the way",
-    ),
-    (
-        "invalid upgrade header",
-        "the Upgrade header was dropped or rewritten on the way",
-    ),
+    ("unsupported http version", "the request reached it as HTTP/1.0, which cannot upgrade"),
+    ("missing connection header", "the Connection: Upgrade header was dropped on the way"),
+    ("invalid connection header", "the Connection header was rewritten on the way"),
+    ("missing upgrade header", "the Upgrade header was dropped on the way"),
+    ("invalid upgrade header", "the Upgrade header was dropped or rewritten on the way"),
     // gorilla/websocket and its fasthttp/fiber ports.
-    (
-        "'upgrade' token not found in 'connection' header",
-        "the Connection: Upgrade header was dropped on the way",
-    ),
-    (
-        "'websocket' token not found in 'upgrade' header",
-        "the Upgrade header was dropped on the way",
-    ),
-    (
-        "the client is not using the websocket protocol",
-        "the upgrade headers were dropped on the way",
-    ),
-    (
-        "not a websocket handshake",
-        "the upgrade headers were dropped on the way",
-    ),
+    ("'upgrade' token not found in 'connection' header", "the Connection: Upgrade header was dropped on the way"),
+    ("'websocket' token not found in 'upgrade' header", "the Upgrade header was dropped on the way"),
+    ("the client is not using the websocket protocol", "the upgrade headers were dropped on the way"),
+    ("not a websocket handshake", "the upgrade headers were dropped on the way"),
     // coder/websocket (nhooyr).
-    (
-        "does not contain upgrade",
-        "the Connection: Upgrade header was dropped on the way",
-    ),
-    (
-        "handshake request must be at least http/1.1",
-        "the request reached it as HTTP/1.0, which cannot upgrade",
-    ),
+    ("does not contain upgrade", "the Connection: Upgrade header was dropped on the way"),
+    ("handshake request must be at least http/1.1", "the request reached it as HTTP/1.0, which cannot upgrade"),
     // Tornado and Spring.
-    (
-        "can \"upgrade\" only to \"websocket\"",
-        "the Upgrade header was dropped on the way",
-    ),
-    (
-        "\"connection\" must be \"upgrade\"",
-        "the Connection: Upgrade header was dropped on the way",
-    ),
+    ("can \"upgrade\" only to \"websocket\"", "the Upgrade header was dropped on the way"),
+    ("\"connection\" must be \"upgrade\"", "the Connection: Upgrade header was dropped on the way"),
     // aiohttp.
-    (
-        "no websocket upgrade hdr",
-        "the Upgrade header was dropped on the way",
-    ),
-    (
-        "no connection upgrade hdr",
-        "the Connection: Upgrade header was dropped on the way",
-    ),
+    ("no websocket upgrade hdr", "the Upgrade header was dropped on the way"),
+    ("no connection upgrade hdr", "the Connection: Upgrade header was dropped on the way"),
     // axum.
-    (
-        "connection header did not include 'upgrade'",
-        "the Connection: Upgrade header was dropped on the way",
-    ),
-    (
-        "`upgrade` header did not include 'websocket'",
-        "the Upgrade header was dropped on the way",
-    ),
-    (
-        "no upgrade state was present",
-        "the connection reaching it could not be upgraded (HTTP/1.0 or Connection: close)",
-    ),
+    ("connection header did not include 'upgrade'", "the Connection: Upgrade header was dropped on the way"),
+    ("`upgrade` header did not include 'websocket'", "the Upgrade header was dropped on the way"),
+    ("no upgrade state was present", "the connection reaching it could not be upgraded (HTTP/1.0 or Connection: close)"),
     // tungstenite.
-    (
-        "no \"connection: upgrade\" header",
-        "the Connection: Upgrade header was dropped on the way",
-    ),
-    (
-        "no \"upgrade: websocket\" header",
-        "the Upgrade header was dropped on the way",
-    ),
-    (
-        "http version must be 1.1 or higher",
-        "the request reached it as HTTP/1.0, which cannot upgrade",
-    ),
-    // uvicorn without a WebSocket library, and Node's ws server for a plain request.
-    (
-        "unsupported upgrade request",
-        "the server behind cannot upgrade (uvicorn without a WebSocket library)",
-    ),
+    ("no \"connection: upgrade\" header", "the Connection: Upgrade header was dropped on the way"),
+    ("no \"upgrade: websocket\" header", "the Upgrade header was dropped on the way"),
+    ("http version must be 1.1 or higher", "the request reached it as HTTP/1.0, which cannot upgrade"),
+    // uvicorn without a WebSocket library installed.
+    ("unsupported upgrade request", "the server behind cannot upgrade (uvicorn without a WebSocket library)"),
     // Socket.IO/engine.io: a `transport=websocket` request that arrived without Upgrade.
-    (
-        "{\"code\":3,\"message\":\"bad request\"}",
-        "Socket.IO got a websocket-transport request without Upgrade",
-    ),
+    ("{\"code\":3,\"message\":\"bad request\"}", "Socket.IO got a websocket-transport request without Upgrade"),
 ];
 
 /// Other body texts worth naming on a rejection.
+#[rustfmt::skip]
 const REJECTION_HINTS: &[(&str, &str)] = &[
     ("the plain http request was sent to https port", "this port expects TLS: use wss:// for this hop"),
     ("missing sec-websocket-key header", "the server behind did not get Sec-WebSocket-Key: a proxy dropped the handshake headers"),
     ("missing or invalid sec-websocket-key header", "the server behind did not get Sec-WebSocket-Key: a proxy dropped the handshake headers"),
     ("missing sec-websocket-version header", "the server behind did not get Sec-WebSocket-Version: a proxy dropped the handshake headers"),
     ("request header or cookie too large", "the request headers (cookies?) are larger than this hop accepts"),
+    ("rbac: access denied", "an Envoy RBAC policy refused the request"),
 ];
+
+/// What a status means when a given backend sends it, for answers that cannot prove the upgrade
+/// was stripped but usually mean it (checked: uvicorn 0.54 with Starlette 1.10 answers 404 "Not
+/// Found" to a WebSocket route reached without Upgrade, or over HTTP/1.0).
+#[rustfmt::skip]
+const SOFTWARE_HINTS: &[(AnsweredBy, u16, BodyIs, &str)] = &[
+    (AnsweredBy::Uvicorn, 404, BodyIs::Any, "Starlette/FastAPI answer 404 to a WebSocket route reached without Upgrade: if this path is a WebSocket endpoint, the upgrade was dropped on the way"),
+    (AnsweredBy::Uvicorn, 403, BodyIs::Any, "Starlette/FastAPI answer 403 when the WebSocket endpoint closes before accepting (often an Origin or auth check)"),
+    // envoyproxy/envoy#4740, projectcontour/contour#5675: `403`, `server: envoy`, no body.
+    (AnsweredBy::Envoy, 403, BodyIs::Empty, "Envoy answers an empty 403 to an upgrade its route does not allow: add `upgrade_configs: [{upgrade_type: websocket}]` (Contour: `enableWebsockets: true`)"),
+];
+
+/// Whether a software hint needs an empty body to apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyIs {
+    Any,
+    Empty,
+}
 
 /// Checks a 101 answer against the request: accept key, Upgrade, Connection, and that the server
 /// chose no subprotocol or extension that was not offered (RFC 6455 §4.1).
@@ -162,13 +115,21 @@ pub fn classify_101(head: &Head, key: &str, offered_protocols: &[String]) -> Cla
             "101 whose Connection header '{connection}' has no 'upgrade' token"
         ));
     }
-    if let Some(chosen) = head.header("sec-websocket-protocol") {
-        let chosen = chosen.trim();
-        if !offered_protocols.iter().any(|p| p == chosen) {
+    match head.header("sec-websocket-protocol").map(str::trim) {
+        Some(chosen) if !offered_protocols.iter().any(|p| p == chosen) => {
             return bad(format!(
                 "the server chose subprotocol '{chosen}', which was not offered"
             ));
         }
+        // Browsers fail this handshake ("Sent non-empty 'Sec-WebSocket-Protocol' header but no
+        // response was received"), so a real client would not get through.
+        None if !offered_protocols.is_empty() => {
+            return bad(format!(
+                "subprotocol(s) {} were offered but the server selected none; browsers fail such a handshake",
+                offered_protocols.join(", ")
+            ));
+        }
+        _ => {}
     }
     if let Some(ext) = head.header("sec-websocket-extensions") {
         if !ext.trim().is_empty() {
@@ -182,8 +143,8 @@ pub fn classify_101(head: &Head, key: &str, offered_protocols: &[String]) -> Cla
     classified(Verdict::Upgraded, Stage::Done, said.trim())
 }
 
-/// Classifies any answer other than 101.
-pub fn classify_other(head: &Head, body: &[u8]) -> Classified {
+/// Classifies any answer other than 101; `who` is the fingerprint of the answer.
+pub fn classify_other(head: &Head, body: &[u8], who: AnsweredBy) -> Classified {
     let status = head.status;
     let said = format!("{status} {}", head.reason).trim().to_string();
     let text = String::from_utf8_lossy(body);
@@ -196,6 +157,29 @@ pub fn classify_other(head: &Head, body: &[u8]) -> Classified {
         },
     };
     let stripped = STRIPPED.iter().find(|(f, _)| lower.contains(f));
+
+    // A 426 that names another version or protocol is a refusal of what wspath sent, not proof
+    // that the upgrade was lost (RFC 6455 §4.4; RFC 2817).
+    if status == 426 {
+        if let Some(versions) = head.header("sec-websocket-version") {
+            if !has_token(versions, "13") {
+                return classified(
+                    Verdict::Rejected,
+                    Stage::Response,
+                    format!("{said} — the server speaks WebSocket version(s) {versions}, not 13"),
+                );
+            }
+        }
+        if let Some(upgrade) = head.header("upgrade") {
+            if !has_token(upgrade, "websocket") {
+                return classified(
+                    Verdict::Rejected,
+                    Stage::Response,
+                    format!("{said} — the server asks to upgrade to '{upgrade}', not WebSocket"),
+                );
+            }
+        }
+    }
 
     if status == 426 || status == 505 || (status == 400 && stripped.is_some()) {
         let why = match stripped {
@@ -247,10 +231,15 @@ pub fn classify_other(head: &Head, body: &[u8]) -> Classified {
         500..=599 => (Verdict::Rejected, "server error"),
         _ => (Verdict::Rejected, ""),
     };
-    let hint = REJECTION_HINTS.iter().find(|(f, _)| lower.contains(f));
-    let (fragment, why) = match hint {
+    let software = SOFTWARE_HINTS
+        .iter()
+        .find(|(w, s, b, _)| {
+            *w == who && *s == status && (*b == BodyIs::Any || text.trim().is_empty())
+        })
+        .map(|(_, _, _, hint)| *hint);
+    let (fragment, why) = match REJECTION_HINTS.iter().find(|(f, _)| lower.contains(f)) {
         Some((f, h)) => (Some(*f), *h),
-        None => (None, why),
+        None => (None, software.unwrap_or(why)),
     };
     let mut detail = quote(fragment);
     if !why.is_empty() {
@@ -325,6 +314,7 @@ fn shorten(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::fingerprint::answered_by;
     use crate::probe::response::parse_fixture;
 
     const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -334,7 +324,7 @@ mod tests {
         if head.status == 101 {
             classify_101(&head, KEY, &[])
         } else {
-            classify_other(&head, &body)
+            classify_other(&head, &body, answered_by(head.status, &head.headers, &body))
         }
     }
 
@@ -344,6 +334,8 @@ mod tests {
             &include_bytes!("fixtures/websockets_101.http")[..],
             include_bytes!("fixtures/nginx_good_101.http"),
             include_bytes!("fixtures/haproxy_nginx_good_101.http"),
+            include_bytes!("fixtures/uvicorn_101.http"),
+            include_bytes!("fixtures/node_ws_101.http"),
         ] {
             let c = classify(bytes);
             assert_eq!(c.verdict, Verdict::Upgraded, "{}", c.detail);
@@ -378,6 +370,13 @@ mod tests {
             classify_101(&proto, KEY, &["chat".into()]).verdict,
             Verdict::Upgraded
         );
+        let none_chosen = classify_101(&head, KEY, &["chat".into()]);
+        assert_eq!(none_chosen.verdict, Verdict::BadAccept);
+        assert!(
+            none_chosen.detail.contains("selected none"),
+            "{}",
+            none_chosen.detail
+        );
     }
 
     #[test]
@@ -402,9 +401,19 @@ mod tests {
             include_bytes!("fixtures/websockets_plain_get.http"),
             include_bytes!("fixtures/websockets_no_upgrade_keepalive.http"),
             include_bytes!("fixtures/nginx_chunked_400_gorilla.http"),
+            include_bytes!("fixtures/node_ws_http10_stripped.http"),
+            include_bytes!("fixtures/node_ws_no_upgrade_header.http"),
         ] {
             assert_eq!(classify(bytes).verdict, Verdict::UpgradeStripped);
         }
+        // Starlette cannot prove it, but says what its 404 usually means.
+        let c = classify(include_bytes!("fixtures/uvicorn_http10_stripped.http"));
+        assert_eq!(c.verdict, Verdict::Rejected);
+        assert!(
+            c.detail.contains("Starlette/FastAPI answer 404"),
+            "{}",
+            c.detail
+        );
     }
 
     #[test]
@@ -485,6 +494,37 @@ mod tests {
     }
 
     #[test]
+    fn a_426_for_another_version_or_protocol_is_a_rejection() {
+        let head = |extra: &str| {
+            let raw =
+                format!("HTTP/1.1 426 Upgrade Required\r\n{extra}\r\nContent-Length: 0\r\n\r\n");
+            parse_fixture(raw.as_bytes()).0
+        };
+        let c = classify_other(
+            &head("Sec-WebSocket-Version: 8, 7"),
+            b"",
+            AnsweredBy::Unknown,
+        );
+        assert_eq!(c.verdict, Verdict::Rejected, "{}", c.detail);
+        assert!(c.detail.contains("8, 7"), "{}", c.detail);
+        let c = classify_other(&head("Upgrade: TLS/1.2"), b"", AnsweredBy::Unknown);
+        assert_eq!(c.verdict, Verdict::Rejected, "{}", c.detail);
+        let c = classify_other(&head("Upgrade: websocket"), b"", AnsweredBy::Unknown);
+        assert_eq!(c.verdict, Verdict::UpgradeStripped, "{}", c.detail);
+    }
+
+    #[test]
+    fn an_empty_envoy_403_names_the_missing_upgrade_config() {
+        let raw = b"HTTP/1.1 403 Forbidden\r\nserver: envoy\r\ncontent-length: 0\r\n\r\n";
+        let c = classify(raw);
+        assert_eq!(c.verdict, Verdict::Rejected);
+        assert!(c.detail.contains("upgrade_configs"), "{}", c.detail);
+        let raw = b"HTTP/1.1 403 Forbidden\r\nserver: envoy\r\ncontent-length: 19\r\n\r\nRBAC: access denied";
+        let c = classify(raw);
+        assert!(c.detail.contains("RBAC policy"), "{}", c.detail);
+    }
+
+    #[test]
     fn tokens_are_matched_in_lists() {
         assert!(has_token("keep-alive, Upgrade", "upgrade"));
         assert!(!has_token("upgrades", "upgrade"));
@@ -504,9 +544,9 @@ mod robustness {
         if let Parsed::Complete(head) = parse_head(bytes) {
             let body = &bytes[head.len..];
             let _ = framing(&head);
-            let _ = answered_by(&head.headers, body);
+            let _ = answered_by(head.status, &head.headers, body);
             let _ = classify_101(&head, "k", &[]);
-            let _ = classify_other(&head, body);
+            let _ = classify_other(&head, body, AnsweredBy::Unknown);
         }
     }
 

@@ -88,6 +88,30 @@ mod tests {
         assert!(detail.contains(&format!("127.0.0.1:{port}")), "{detail}");
     }
 
+    /// A listener whose accept queue is full drops new SYNs: the connect hangs until the budget.
+    #[tokio::test]
+    async fn a_full_accept_queue_is_connect_timeout() {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(1).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut held = Vec::new();
+        let mut result = None;
+        for _ in 0..16 {
+            match connect(&[addr], Duration::from_millis(300)).await {
+                Ok(stream) => held.push(stream),
+                Err(e) => {
+                    result = Some(e);
+                    break;
+                }
+            }
+        }
+        let (verdict, detail) = result.expect("the queue never filled");
+        assert_eq!(verdict, Verdict::ConnectTimeout, "{detail}");
+        assert!(detail.contains(&addr.to_string()), "{detail}");
+        drop(listener);
+    }
+
     #[tokio::test]
     async fn unresolvable_names_fail_with_the_name() {
         let e = resolve("no-such-host.invalid", 80, Duration::from_secs(5))

@@ -1,5 +1,12 @@
 //! One WebSocket handshake at one hop: resolve, connect, TLS, upgrade request, response head,
 //! verdict; then ping / echo / idle over the upgraded connection.
+//!
+//! [`probe`] runs the phases (`run`); each piece is its own module so it can be tested alone:
+//! [`connect`] (DNS, TCP), [`tls`] (rustls config and precise failure reasons), [`request`] (the
+//! request bytes, pure: the benchmark sends the same), [`response`] (bounded head and body
+//! snippet), [`classify`] (status and body to verdict, with the table of texts that prove an
+//! upgrade was stripped), [`fingerprint`] (`answered_by`, one table), [`frames`] (after the 101),
+//! [`curl`] (the command to reproduce) and [`redact`] (secret header values, everywhere).
 
 pub mod classify;
 pub mod connect;

@@ -63,16 +63,23 @@ pub fn request_headers(
     headers
 }
 
-/// `GET {path} HTTP/1.1` and the headers, ready to write.
+/// `GET {path} HTTP/1.1` and the headers, ready to write. Line breaks inside a name, value or
+/// path are sent as spaces: the CLI rejects them, and the engine must not let one forge a header.
 pub fn encode(path: &str, headers: &[(String, String)]) -> Vec<u8> {
+    fn put(out: &mut Vec<u8>, text: &str) {
+        out.extend(
+            text.bytes()
+                .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+        );
+    }
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(b"GET ");
-    out.extend_from_slice(path.as_bytes());
+    put(&mut out, path);
     out.extend_from_slice(b" HTTP/1.1\r\n");
     for (name, value) in headers {
-        out.extend_from_slice(name.as_bytes());
+        put(&mut out, name);
         out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
+        put(&mut out, value);
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
@@ -143,6 +150,12 @@ mod tests {
              Authorization: Bearer abc\r\n\
              \r\n"
         );
+    }
+
+    #[test]
+    fn line_breaks_cannot_forge_headers() {
+        let bytes = encode("/a\r\nX: y", &[("X-A".into(), "1\r\nEvil: 2".into())]);
+        assert_eq!(bytes, b"GET /a  X: y HTTP/1.1\r\nX-A: 1  Evil: 2\r\n\r\n");
     }
 
     #[test]

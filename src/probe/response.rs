@@ -93,6 +93,10 @@ fn describe_non_http(buf: &[u8], parse_error: &str) -> String {
         return "the server answered with TLS: this port expects TLS, use wss:// for this hop"
             .to_string();
     }
+    // An HTTP/2 frame header: 3 bytes length, type SETTINGS (4) or GOAWAY (7), stream 0.
+    if buf.len() >= 9 && matches!(buf[3], 0x04 | 0x07) && buf[5..9] == [0, 0, 0, 0] {
+        return "the server answered with HTTP/2 frames: an HTTP/2-only endpoint (h2c), which cannot carry this HTTP/1.1 upgrade".to_string();
+    }
     let shown: String = String::from_utf8_lossy(&buf[..buf.len().min(60)])
         .lines()
         .next()
@@ -113,6 +117,8 @@ pub enum HeadRead {
     },
     /// The connection ended before any byte; the reason says how.
     Closed(String),
+    /// The TLS layer refused after the handshake (e.g. a client certificate was required).
+    TlsRefused(String),
     /// Ended or broke after some bytes (`read`), before the head was complete.
     Truncated { read: Vec<u8>, reason: String },
     Invalid {
@@ -191,7 +197,12 @@ pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S, deadline: Instant) 
                 buf.extend_from_slice(&chunk[..n]);
             }
             Ok(Err(e)) if buf.is_empty() => {
-                return HeadRead::Closed(format!("the connection failed before any answer: {e}"))
+                // TLS 1.3 servers check a client certificate after our side of the handshake is
+                // done, so their refusal arrives as an alert on the first read.
+                if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                    return HeadRead::TlsRefused(crate::probe::tls::describe_late(tls));
+                }
+                return HeadRead::Closed(format!("the connection failed before any answer: {e}"));
             }
             Ok(Err(e)) => {
                 return HeadRead::Truncated {
@@ -377,6 +388,11 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(parse_head(b"HTTP/1.1 101 Switching"), Parsed::Partial);
+        // Node's http2 (h2c) server answering an HTTP/1.1 request: SETTINGS, then GOAWAY.
+        match parse_head(include_bytes!("fixtures/node_h2c.http")) {
+            Parsed::Invalid(reason) => assert!(reason.contains("HTTP/2"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[tokio::test]

@@ -51,6 +51,9 @@ impl Run {
         self.outcome.verdict = verdict;
         self.outcome.stage = stage;
         self.outcome.detail = detail.into();
+        // Not the detail: it may quote a server that echoed a secret; the outcome is scrubbed
+        // before it is returned, a log line would not be.
+        tracing::debug!(%verdict, %stage, "probe verdict");
     }
 
     /// Ends the probe with this verdict: no phase follows.
@@ -81,6 +84,7 @@ impl Run {
         };
         self.outcome.timings.connect = Some(ms(t.elapsed()));
         self.outcome.evidence.remote_addr = tcp.peer_addr().ok();
+        tracing::debug!(host = %host, port, remote = ?self.outcome.evidence.remote_addr, "connected");
         if !hop.scheme.is_tls() {
             return Some(Box::new(tcp));
         }
@@ -103,8 +107,20 @@ impl Run {
             Ok(Err(reason)) => self.end(Verdict::TlsFailed, Stage::Tls, reason),
             Ok(Ok((tls, info))) => {
                 self.outcome.timings.tls = Some(ms(t.elapsed()));
+                tracing::debug!(version = %info.version, alpn = ?info.alpn, "TLS established");
+                let chosen = info.alpn.clone();
                 self.outcome.evidence.tls = Some(info);
-                Some(Box::new(tls))
+                match chosen {
+                    // Offered with --alpn and chosen: the upgrade needs HTTP/1.1 (no RFC 8441).
+                    Some(p) if p != "http/1.1" => self.end(
+                        Verdict::TlsFailed,
+                        Stage::Tls,
+                        format!(
+                            "the server chose ALPN '{p}': the WebSocket upgrade needs http/1.1"
+                        ),
+                    ),
+                    _ => Some(Box::new(tls)),
+                }
             }
         }
     }
@@ -156,6 +172,9 @@ impl Run {
             HeadRead::Closed(reason) => {
                 return self.end(Verdict::NoResponse, Stage::Response, reason)
             }
+            HeadRead::TlsRefused(reason) => {
+                return self.end(Verdict::TlsFailed, Stage::Tls, reason)
+            }
             HeadRead::Truncated { read, reason } => {
                 self.show_raw(&read, None);
                 return self.end(Verdict::MalformedResponse, Stage::Response, reason);
@@ -181,6 +200,7 @@ impl Run {
                 return self.end(Verdict::Timeout, Stage::Response, detail);
             }
         };
+        tracing::debug!(status = head.status, path = %hop.path, "response head");
         let evidence = &mut self.outcome.evidence;
         evidence.status_line = Some(head.status_line.clone());
         evidence.status = Some(head.status);
@@ -194,17 +214,19 @@ impl Run {
             let framing = response::framing(&head);
             let budget = timeout.min(SNIPPET_BUDGET);
             let body = response::read_body_snippet(&mut stream, rest, framing, budget).await;
+            let who = fingerprint::answered_by(head.status, &head.headers, &body);
             let evidence = &mut self.outcome.evidence;
-            evidence.answered_by = fingerprint::answered_by(&head.headers, &body);
+            evidence.answered_by = who;
             if !body.is_empty() {
                 evidence.body_snippet = Some(String::from_utf8_lossy(&body).into_owned());
             }
-            let c = classify::classify_other(&head, &body);
+            let c = classify::classify_other(&head, &body, who);
             return self.end(c.verdict, c.stage, c.detail);
         }
 
         // After a 101 nothing more is read here: `rest` belongs to the WebSocket stream.
-        self.outcome.evidence.answered_by = fingerprint::answered_by(&head.headers, b"");
+        self.outcome.evidence.answered_by =
+            fingerprint::answered_by(head.status, &head.headers, b"");
         let key = request::sent_key(headers).unwrap_or("");
         let c = classify::classify_101(&head, key, &options.protocols);
         if c.verdict != Verdict::Upgraded {

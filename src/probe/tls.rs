@@ -67,7 +67,12 @@ impl ProbeOptions {
             }
             builder.with_root_certificates(roots).with_no_client_auth()
         };
-        config.alpn_protocols = self.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+        config.alpn_protocols = self
+            .alpn
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| p.as_bytes().to_vec())
+            .collect();
         Ok(Arc::new(config))
     }
 }
@@ -305,6 +310,20 @@ pub fn describe(e: &std::io::Error, sni: &str, offered_alpn: &[String], first: &
             format!("the server did not answer with TLS ({m:?}): is this port plain HTTP? use ws:// for this hop")
         }
         other => format!("TLS handshake failed: {other}"),
+    }
+}
+
+/// The reason for a TLS error that came after the handshake, on the first read.
+pub fn describe_late(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::AlertReceived(
+            rustls::AlertDescription::CertificateRequired
+            | rustls::AlertDescription::BadCertificate
+            | rustls::AlertDescription::HandshakeFailure,
+        ) => format!(
+            "the server requires a client certificate (mutual TLS) and refused the connection without one ({e})"
+        ),
+        other => format!("the server ended TLS after the handshake: {other}"),
     }
 }
 

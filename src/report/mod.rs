@@ -16,6 +16,8 @@ pub mod fix;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod lint_human;
+pub mod lint_json;
 pub mod redact;
 pub mod sarif;
 

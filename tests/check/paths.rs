@@ -327,3 +327,134 @@ fn one_hop_without_hop_flags() {
         run.describe()
     );
 }
+
+/// nginx redirects to https (a common site-wide rule); WebSocket clients do not follow it.
+#[test]
+fn nginx_redirecting_to_https_is_a_redirect() {
+    let backend = backend();
+    let nginx = Nginx::start(|port| {
+        format!(
+            "server {{ listen 127.0.0.1:{port}; server_name app.test;
+    location / {{ return 301 https://$host$request_uri; }} }}"
+        )
+    })
+    .expect("start nginx");
+    let run = check(
+        TARGET,
+        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
+        &[],
+    );
+    run.assert_culprit("nginx", "redirect");
+    let hop = run.hop("nginx");
+    assert_eq!(hop["status"], 301, "{}", run.describe());
+    assert!(
+        hop["headers"]
+            .as_array()
+            .is_some_and(|h| h.iter().any(|h| h["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case("location"))
+                && h["value"] == "https://app.test/ws")),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        hop["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("https://app.test/ws"),
+        "{}",
+        run.describe()
+    );
+}
+
+/// A ws:// hop pointed at nginx's TLS port: nginx answers 400 "plain HTTP request was sent
+/// to HTTPS port".
+#[test]
+fn plain_websocket_to_a_tls_port_is_rejected_by_nginx() {
+    let cert = crate::support::SelfSigned::new("app.test").expect("make cert");
+    let (crt, key) = (
+        cert.cert.display().to_string(),
+        cert.key.display().to_string(),
+    );
+    let nginx = Nginx::start(move |port| {
+        format!(
+            "server {{ listen 127.0.0.1:{port} ssl; server_name app.test;
+    ssl_certificate {crt}; ssl_certificate_key {key}; return 204; }}"
+        )
+    })
+    .expect("start nginx");
+    let run = check(TARGET, &[("nginx", &nginx.addr())], &[]);
+    run.assert_culprit("nginx", "rejected");
+    let hop = run.hop("nginx");
+    assert_eq!(hop["status"], 400, "{}", run.describe());
+    assert_eq!(hop["answered_by"], "nginx", "{}", run.describe());
+    assert!(
+        hop["body_snippet"]
+            .as_str()
+            .unwrap_or("")
+            .contains("HTTPS port"),
+        "{}",
+        run.describe()
+    );
+}
+
+/// HAProxy denies the path itself (`http-request deny`): the lb is the culprit with its own
+/// 403 page, while nginx and the backend behind it work.
+#[test]
+fn haproxy_denying_the_path_is_rejected_at_the_lb() {
+    let backend = backend();
+    let nginx = good_nginx(&backend.addr());
+    let upstream = nginx.addr();
+    let lb = Haproxy::start(|port| {
+        haproxy::http_proxy(port, &upstream, LONG_TUNNEL).replace(
+            "    default_backend be",
+            "    http-request deny if { path_beg /ws }\n    default_backend be",
+        )
+    })
+    .expect("start haproxy");
+    let run = check(
+        TARGET,
+        &[
+            ("lb", &lb.addr()),
+            ("nginx", &nginx.addr()),
+            ("backend", &backend.addr()),
+        ],
+        &[],
+    );
+    run.assert_culprit("lb", "rejected");
+    assert_eq!(run.hop("lb")["status"], 403, "{}", run.describe());
+    assert_eq!(
+        run.hop("lb")["answered_by"],
+        "haproxy",
+        "{}",
+        run.describe()
+    );
+    run.assert_upgraded("nginx");
+    run.assert_upgraded("backend");
+}
+
+/// The backend accepts TCP but never answers: nginx gives up with 504 and the backend itself
+/// times out; the backend is the culprit.
+#[test]
+fn hung_backend_is_the_culprit_behind_a_504() {
+    // A real listening socket that never accepts: the kernel completes the TCP handshake
+    // (backlog) and nothing ever answers.
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let hung_addr = hung.local_addr().expect("addr").to_string();
+    let nginx = nginx_to(
+        &hung_addr,
+        &format!("{UPGRADE_OK}\n        proxy_read_timeout 1s;"),
+        "",
+    );
+    let run = check(
+        TARGET,
+        &[("nginx", &nginx.addr()), ("backend", &hung_addr)],
+        &[],
+    );
+    run.assert_culprit("backend", "timeout");
+    run.assert_consequence("nginx");
+    let hop = run.hop("nginx");
+    assert_eq!(hop["verdict"], "gateway_timeout", "{}", run.describe());
+    assert_eq!(hop["status"], 504, "{}", run.describe());
+    drop(hung);
+}

@@ -262,3 +262,30 @@ fn secrets_echoed_by_the_server_are_redacted() {
         );
     }
 }
+
+/// A server that upgrades and then never reads: the ping gets no pong, and the probe says so
+/// within its timeout.
+#[test]
+fn an_upgrade_that_never_answers_a_ping_is_frames_failed() {
+    let o = probe_against(
+        |mut tcp| async move {
+            let key = read_request(&mut tcp).await;
+            let head = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: {}\r\n\r\n",
+                accept_key(&key)
+            );
+            let _ = tcp.write_all(head.as_bytes()).await;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        },
+        |o| o.timeout = Duration::from_millis(500),
+    );
+    assert_eq!(o.verdict, Verdict::FramesFailed, "{}", show(&o));
+    assert_eq!(o.stage, Stage::Frames);
+    assert!(
+        o.detail.starts_with("ping: no pong in time"),
+        "{}",
+        show(&o)
+    );
+    assert!(o.timings.total < 5000.0, "{}", o.timings.total);
+}

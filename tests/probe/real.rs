@@ -226,28 +226,40 @@ fn wss_to_a_plain_port_and_ws_to_a_tls_port_say_so() {
     assert!(o.detail.contains("use wss://"), "{}", show(&o));
 }
 
-/// A TLS server that, like an HTTP/2-only endpoint, accepts only the `h2` ALPN protocol.
-#[test]
-fn http2_only_alpn_is_tls_failed_no_common_alpn() {
+/// A rustls server on a loopback port with the test certificate; `edit` adjusts its config. It
+/// completes handshakes and sends nothing else.
+fn rustls_server(
+    cert: &SelfSigned,
+    client_auth: bool,
+    edit: impl FnOnce(&mut rustls::ServerConfig),
+) -> (tokio::runtime::Runtime, std::net::SocketAddr) {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let cert = SelfSigned::new("app.example.test").expect("certificate");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert.cert)
         .expect("cert pem")
         .collect::<Result<_, _>>()
         .expect("cert pem");
     let key = PrivateKeyDer::from_pem_file(&cert.key).expect("key pem");
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .expect("server config");
-    config.alpn_protocols = vec![b"h2".to_vec()];
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("versions");
+    let builder = if client_auth {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_file(&cert.ca).expect("ca pem"))
+            .expect("ca");
+        let verifier =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .expect("client verifier");
+        builder.with_client_cert_verifier(verifier)
+    } else {
+        builder.with_no_client_auth()
+    };
+    let mut config = builder.with_single_cert(certs, key).expect("server config");
+    edit(&mut config);
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-
     let rt = runtime();
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -255,19 +267,83 @@ fn http2_only_alpn_is_tls_failed_no_common_alpn() {
     let addr = listener.local_addr().expect("addr");
     rt.spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
-            let _ = acceptor.accept(tcp).await;
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(tcp).await {
+                    use tokio::io::AsyncReadExt;
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n) = tls.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                    }
+                }
+            });
         }
     });
+    (rt, addr)
+}
+
+fn probe_tls(
+    rt: &tokio::runtime::Runtime,
+    addr: std::net::SocketAddr,
+    cert: &SelfSigned,
+) -> wspath::probe::ProbeOutcome {
+    probe_tls_with(rt, addr, cert, |_| {})
+}
+
+fn probe_tls_with(
+    rt: &tokio::runtime::Runtime,
+    addr: std::net::SocketAddr,
+    cert: &SelfSigned,
+    edit: impl FnOnce(&mut wspath::probe::ProbeOptions),
+) -> wspath::probe::ProbeOutcome {
     let target = wspath::Target::parse("wss://app.example.test/").expect("target");
-    let hop = wspath::hop::HopSpec::parse(&format!("h2only={addr}"))
+    let hop = wspath::hop::HopSpec::parse(&format!("edge={addr}"))
         .expect("hop")
         .resolve(&target);
     let mut options = wspath::probe::ProbeOptions::new(&target);
     options.cacert = Some(cert.ca.clone());
-    let o = rt.block_on(wspath::probe::probe(&target, &hop, &options));
+    options.timeout = std::time::Duration::from_secs(5);
+    edit(&mut options);
+    rt.block_on(wspath::probe::probe(&target, &hop, &options))
+}
+
+/// A TLS server that, like an HTTP/2-only endpoint, accepts only the `h2` ALPN protocol.
+#[test]
+fn http2_only_alpn_is_tls_failed_no_common_alpn() {
+    let cert = SelfSigned::new("app.example.test").expect("certificate");
+    let (rt, addr) = rustls_server(&cert, false, |c| c.alpn_protocols = vec![b"h2".to_vec()]);
+    let o = probe_tls(&rt, addr, &cert);
     assert_eq!(o.verdict, Verdict::TlsFailed, "{}", show(&o));
     assert!(o.detail.contains("no common ALPN"), "{}", show(&o));
     assert!(o.detail.contains("HTTP/2-only endpoint?"), "{}", show(&o));
+}
+
+/// Offering h2 as well (`--alpn h2,http/1.1`) lets an HTTP/2 server pick it; the upgrade cannot
+/// go over that, and the probe says so instead of sending HTTP/1.1 into an HTTP/2 connection.
+#[test]
+fn a_chosen_h2_alpn_is_tls_failed() {
+    let cert = SelfSigned::new("app.example.test").expect("certificate");
+    let (rt, addr) = rustls_server(&cert, false, |c| c.alpn_protocols = vec![b"h2".to_vec()]);
+    let o = probe_tls_with(&rt, addr, &cert, |o| {
+        o.alpn = vec!["h2".into(), "http/1.1".into()]
+    });
+    assert_eq!(o.verdict, Verdict::TlsFailed, "{}", show(&o));
+    assert!(o.detail.contains("chose ALPN 'h2'"), "{}", show(&o));
+    assert_eq!(o.evidence.tls.and_then(|t| t.alpn).as_deref(), Some("h2"));
+}
+
+/// TLS 1.3 servers refuse a missing client certificate only after the client's handshake is
+/// done: the alert arrives on the first read and is still a TLS failure, named as mutual TLS.
+#[test]
+fn mutual_tls_without_a_client_certificate_is_tls_failed() {
+    let cert = SelfSigned::new("app.example.test").expect("certificate");
+    let (rt, addr) = rustls_server(&cert, true, |_| {});
+    let o = probe_tls(&rt, addr, &cert);
+    assert_eq!(o.verdict, Verdict::TlsFailed, "{}", show(&o));
+    assert_eq!(o.stage, Stage::Tls);
+    assert!(o.detail.contains("client certificate"), "{}", show(&o));
 }
 
 #[test]
@@ -285,9 +361,9 @@ fn nginx_proxy_read_timeout_drops_the_idle_connection_without_a_close_frame() {
         },
     );
     assert_eq!(o.verdict, Verdict::IdleDropped, "{}", show(&o));
-    let idle = o.idle.clone().expect("idle outcome");
+    assert!(o.detail.contains("1006 (no close frame)"), "{}", show(&o));
+    let idle = o.idle.expect("idle outcome");
     let after = idle.dropped_after_ms.expect("drop time");
     assert!((800.0..3500.0).contains(&after), "dropped after {after} ms");
     assert_eq!(idle.close_code, Some(1006));
-    assert!(o.detail.contains("1006 (no close frame)"), "{}", show(&o));
 }

@@ -12,10 +12,12 @@
 
 pub mod backend;
 pub mod cli;
+pub mod cloudflare_api;
 pub mod haproxy;
 pub mod moto;
 pub mod nginx;
 pub mod ports;
+pub mod prism;
 pub mod process;
 pub mod raw;
 #[cfg(test)]

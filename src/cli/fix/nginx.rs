@@ -1,9 +1,77 @@
-//! `wspath fix --nginx`: build the plan and, with --yes, apply it.
+//! `wspath fix --nginx`: lint the location(s), plan the edits, and with --yes write them.
 
 use super::FixArgs;
+use wspath::nginx::{self, writer};
 use wspath::Plan;
 
 pub async fn plan(args: &FixArgs) -> anyhow::Result<Plan> {
-    let _ = args;
-    anyhow::bail!("fix --nginx: not implemented yet")
+    let Some(file) = &args.nginx else {
+        anyhow::bail!("--nginx FILE is required");
+    };
+    let idle = match &args.idle {
+        Some(s) => Some(crate::cli::lint::duration("--idle", s)?),
+        None => None,
+    };
+    let main = nginx::main_file(file, args.prefix.as_deref());
+    let config = nginx::load(&main)?;
+    let version = nginx::version::resolve(args.nginx_version.as_deref())?;
+    let model = nginx::Model::build(&config, version.version)?;
+    let opts = nginx::LintOptions {
+        path: args.path.clone(),
+        host: None,
+        // Without --idle the timeouts are left alone (nothing is at or below zero).
+        idle: idle.unwrap_or_default(),
+    };
+    let report = nginx::lint(&model, version.clone(), &opts);
+    let edits = nginx::fix::plan_edits(&model, &report, idle);
+    let mut plan = nginx::fix::plan(&model, &edits);
+    plan.notes
+        .insert(0, format!("defaults of {}", report.version));
+    let unfixed: Vec<String> = report
+        .findings()
+        .into_iter()
+        .filter(|f| f.severity == wspath::Severity::Error)
+        .filter(|f| {
+            !matches!(
+                f.id.as_str(),
+                "nginx/upgrade-not-forwarded"
+                    | "nginx/connection-not-forwarded"
+                    | "nginx/connection-forced-close"
+                    | "nginx/http-version-below-1.1"
+                    | "nginx/headers-lost-to-inheritance"
+                    | "nginx/connection-upgrade-without-map"
+                    | "nginx/keepalive-clears-connection"
+            )
+        })
+        .map(|f| format!("not fixed automatically: {} ({})", f.message, f.id))
+        .collect();
+    plan.notes.extend(unfixed);
+    if args.yes && !edits.is_empty() {
+        let written = writer::write(
+            &model,
+            &edits,
+            &writer::WriteOptions {
+                main: main.clone(),
+                prefix: args.prefix.clone(),
+            },
+        )?;
+        for c in &mut plan.changes {
+            c.applied = true;
+        }
+        for (file, backup) in &written.backups {
+            plan.notes.push(format!(
+                "backup of {} at {}",
+                file.display(),
+                backup.display()
+            ));
+        }
+        plan.notes.push(match written.validation {
+            writer::Validation::Passed => "nginx -t: the configuration is valid".to_string(),
+            writer::Validation::Skipped => {
+                "nginx is not on PATH: the configuration was not validated with nginx -t"
+                    .to_string()
+            }
+        });
+    }
+    Ok(plan)
 }

@@ -1,0 +1,106 @@
+//! Parse + lint of a generated ~50,000-line nginx configuration, timed beside crossplane's parse
+//! of the same file in the same run; prints both and the ratio (target: at least 50x faster).
+//!
+//! `cargo bench --bench nginx_parse`. crossplane is `WSPATH_CROSSPLANE_PYTHON` (default
+//! `.venv/bin/python`) importing `crossplane`; its time excludes interpreter start-up.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use wspath::nginx::{self, LintOptions, Model, Version};
+
+fn generate(dir: &Path) -> PathBuf {
+    let mut s = String::from(
+        "worker_processes 1;\nevents { worker_connections 1024; }\nhttp {\n    map $http_upgrade $connection_upgrade {\n        default upgrade;\n        ''      close;\n    }\n",
+    );
+    let mut i = 0;
+    while s.lines().count() < 50_000 {
+        s.push_str(&format!(
+            "    upstream app{i} {{\n        server 127.0.0.1:{port};\n        keepalive 8;\n    }}\n    server {{\n        listen 127.0.0.1:{port};\n        server_name app{i}.example.com \"www.app{i}.example.com\";\n        # comment for server {i}\n        proxy_set_header Host $host;\n        location / {{\n            proxy_pass http://app{i};\n            proxy_set_header X-Real-IP $remote_addr;\n        }}\n        location /ws/ {{\n            proxy_pass http://app{i};\n            proxy_http_version 1.1;\n            proxy_set_header Upgrade $http_upgrade;\n            proxy_set_header Connection $connection_upgrade;\n            proxy_read_timeout 1h;\n        }}\n        location ~* \\.(png|css|js)$ {{\n            expires 7d;\n            add_header Cache-Control \"public, max-age=604800\";\n        }}\n        if ($request_method = POST) {{ return 405; }}\n    }}\n",
+            port = 10_000 + i % 50_000
+        ));
+        i += 1;
+    }
+    s.push_str("}\n");
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, s).expect("write the generated config");
+    path
+}
+
+/// (total, [parse, model, lint], linted locations)
+fn wspath_once(path: &Path) -> (Duration, [Duration; 3], usize) {
+    let start = Instant::now();
+    let config = nginx::load(path).expect("the generated config parses");
+    let parsed = start.elapsed();
+    let model = Model::build(&config, Version::OLDEST).expect("model");
+    let built = start.elapsed();
+    let version = nginx::AssumedVersion {
+        version: Version::OLDEST,
+        source: nginx::version::VersionSource::Flag,
+    };
+    let report = nginx::lint(&model, version, &LintOptions::default());
+    let total = start.elapsed();
+    (
+        total,
+        [parsed, built - parsed, total - built],
+        report.scopes.len(),
+    )
+}
+
+fn crossplane(path: &Path) -> Option<Duration> {
+    let python = std::env::var_os("WSPATH_CROSSPLANE_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    let script = "import sys, time, crossplane\nt = time.perf_counter()\np = crossplane.parse(sys.argv[1])\nprint(time.perf_counter() - t)\nassert p['status'] == 'ok'\n";
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(path)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "crossplane failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    let secs: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+    Some(Duration::from_secs_f64(secs))
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = generate(dir.path());
+    let lines = std::fs::read_to_string(&path)
+        .map(|s| s.lines().count())
+        .unwrap_or(0);
+    let mut runs: Vec<Duration> = Vec::new();
+    let mut scopes = 0;
+    let mut phases = [Duration::ZERO; 3];
+    for _ in 0..7 {
+        let (t, p, n) = wspath_once(&path);
+        runs.push(t);
+        phases = p;
+        scopes = n;
+    }
+    println!(
+        "last run: parse {:?}, model {:?}, lint {:?}",
+        phases[0], phases[1], phases[2]
+    );
+    runs.sort();
+    let ours = runs[runs.len() / 2];
+    println!("config: {lines} lines, {scopes} WebSocket locations linted");
+    println!("wspath parse+lint: {ours:?} (median of {})", runs.len());
+    match crossplane(&path) {
+        Some(theirs) => {
+            let ratio = theirs.as_secs_f64() / ours.as_secs_f64();
+            println!("crossplane parse:  {theirs:?}");
+            println!(
+                "ratio: {ratio:.1}x faster (target >= 50x){}",
+                if ratio >= 50.0 { "" } else { "  BELOW TARGET" }
+            );
+        }
+        None => println!("crossplane: not available, no ratio"),
+    }
+}

@@ -1,0 +1,576 @@
+//! The WebSocket checks: a pure function from the model to findings, one per broken setting,
+//! each naming the directive (file:line) that causes it, why it breaks the upgrade, and the fix.
+//!
+//! `proxy_buffering` is deliberately not checked: nginx tunnels an upgraded connection without
+//! buffering, so it never breaks a WebSocket (it matters for server-sent events only).
+
+use super::model::{Model, NodeId, Source};
+use super::parser::Directive;
+use super::version::AssumedVersion;
+use crate::finding::{Finding, Location, Severity};
+use std::time::Duration;
+
+/// What a finding is about; the fixer plans edits from these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Check {
+    UpgradeNotForwarded,
+    ConnectionNotForwarded,
+    ConnectionForcedClose,
+    HttpVersion,
+    HeadersLost,
+    MissingMap,
+    HardcodedUpgrade,
+    ReadTimeout,
+    SendTimeout,
+    KeepaliveClearsConnection,
+    NotProxying,
+    NoLocation,
+}
+
+impl Check {
+    /// The stable ID shown to users and CI.
+    pub fn id(self) -> &'static str {
+        match self {
+            Check::UpgradeNotForwarded => "nginx/upgrade-not-forwarded",
+            Check::ConnectionNotForwarded => "nginx/connection-not-forwarded",
+            Check::ConnectionForcedClose => "nginx/connection-forced-close",
+            Check::HttpVersion => "nginx/http-version-below-1.1",
+            Check::HeadersLost => "nginx/headers-lost-to-inheritance",
+            Check::MissingMap => "nginx/connection-upgrade-without-map",
+            Check::HardcodedUpgrade => "nginx/connection-upgrade-hardcoded",
+            Check::ReadTimeout => "nginx/read-timeout-below-idle",
+            Check::SendTimeout => "nginx/send-timeout-below-idle",
+            Check::KeepaliveClearsConnection => "nginx/keepalive-clears-connection",
+            Check::NotProxying => "nginx/location-not-proxying",
+            Check::NoLocation => "nginx/no-location",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LintOptions {
+    /// Check the location serving this path (else every proxying location with WebSocket intent).
+    pub path: Option<String>,
+    /// Pick the server by this Host (else every server).
+    pub host: Option<String>,
+    /// Expected idle time of a WebSocket: timeouts at or below it are reported.
+    pub idle: Duration,
+}
+
+impl Default for LintOptions {
+    fn default() -> Self {
+        LintOptions {
+            path: None,
+            host: None,
+            idle: Duration::from_secs(60),
+        }
+    }
+}
+
+/// One checked location (or `if` in one) and what is wrong with it.
+#[derive(Debug, Clone)]
+pub struct ScopeResult {
+    pub scope: NodeId,
+    /// `location /ws/` (file:line).
+    pub name: String,
+    pub location: Location,
+    pub problems: Vec<(Check, Finding)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LintReport {
+    pub version: AssumedVersion,
+    pub scopes: Vec<ScopeResult>,
+    /// Findings not tied to a checked location (no location serves --path, …).
+    pub general: Vec<Finding>,
+}
+
+impl LintReport {
+    pub fn findings(&self) -> Vec<Finding> {
+        let mut out: Vec<Finding> = self.general.clone();
+        for s in &self.scopes {
+            out.extend(s.problems.iter().map(|(_, f)| f.clone()));
+        }
+        out
+    }
+    pub fn has_error(&self) -> bool {
+        self.findings()
+            .iter()
+            .any(|f| f.severity == Severity::Error)
+    }
+}
+
+/// Path fragments that mark a location as a WebSocket endpoint.
+const WS_HINTS: &[&str] = &[
+    "/ws",
+    "/websocket",
+    "/socket.io",
+    "/cable",
+    "/hub",
+    "/live",
+    "/streaming",
+    "/graphql",
+];
+
+pub fn looks_like_ws_path(p: &str) -> bool {
+    let p = p.to_ascii_lowercase();
+    WS_HINTS.iter().any(|h| {
+        p.match_indices(h).any(|(i, _)| {
+            let next = p[i + h.len()..].chars().next();
+            !next.is_some_and(|c| c.is_ascii_alphanumeric())
+        })
+    })
+}
+
+/// Variables nginx defines itself (the ones seen in Upgrade/Connection values).
+fn builtin_variable(name: &str) -> bool {
+    const PREFIXES: &[&str] = &["http_", "arg_", "cookie_", "sent_http_", "upstream_http_"];
+    const NAMES: &[&str] = &[
+        "host",
+        "scheme",
+        "connection",
+        "remote_addr",
+        "request_uri",
+        "uri",
+        "args",
+        "proxy_host",
+        "proxy_add_x_forwarded_for",
+        "server_name",
+        "request_method",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p)) || NAMES.contains(&name)
+}
+
+/// `$name` when the value is exactly one variable.
+fn single_variable(v: &str) -> Option<&str> {
+    let name = v.strip_prefix('$')?;
+    let name = name
+        .strip_prefix('{')
+        .and_then(|n| n.strip_suffix('}'))
+        .unwrap_or(name);
+    name.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        .then_some(name)
+}
+
+pub struct Linter<'m, 'c> {
+    pub model: &'m Model<'c>,
+    pub opts: &'m LintOptions,
+}
+
+impl<'m, 'c> Linter<'m, 'c> {
+    pub fn location(&self, d: &Directive) -> Location {
+        Location {
+            file: self.model.config.files[d.file].path.clone().into(),
+            line: d.line,
+        }
+    }
+
+    /// The directive as written, on one line.
+    pub fn text(&self, d: &Directive) -> String {
+        let src = &self.model.config.files[d.file].source;
+        let end = if d.block.is_some() { d.end - 1 } else { d.end };
+        let raw = src.get(d.start..end).unwrap_or(&d.name);
+        raw.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    fn at(&self, d: &Directive) -> String {
+        format!("{} ({})", self.text(d), self.location(d))
+    }
+
+    pub fn scope_name(&self, scope: NodeId) -> String {
+        let d = self.model.node(scope).d;
+        self.text(d).trim_end_matches('{').trim().to_string()
+    }
+
+    /// Does the scope (or anything it inherits) show it is meant to carry WebSockets?
+    fn ws_intent(&self, scope: NodeId) -> bool {
+        let m = self.model;
+        let pattern_hint = m
+            .levels(scope)
+            .into_iter()
+            .filter(|&l| m.name(l) == "location")
+            .any(|l| looks_like_ws_path(&m.location_pattern(l).1));
+        pattern_hint
+            || m.levels(scope).into_iter().any(|l| {
+                m.own(l, "proxy_set_header").into_iter().any(|h| {
+                    let d = m.node(h).d;
+                    let name = d.arg(0).unwrap_or_default();
+                    let value = d.arg(1).unwrap_or_default().to_ascii_lowercase();
+                    name.eq_ignore_ascii_case("upgrade")
+                        || (name.eq_ignore_ascii_case("connection") && value.contains("upgrade"))
+                })
+            })
+    }
+
+    #[allow(clippy::too_many_arguments)] // one call shape for every check reads better than a builder
+    fn finding(
+        &self,
+        check: Check,
+        severity: Severity,
+        d: Option<&Directive>,
+        fallback: &Directive,
+        message: String,
+        why: &str,
+        fix: String,
+    ) -> (Check, Finding) {
+        let at = d.unwrap_or(fallback);
+        let evidence = match d {
+            Some(d) => self.at(d),
+            None => format!("not set in {}", self.at(fallback)),
+        };
+        (
+            check,
+            Finding {
+                id: check.id().to_string(),
+                severity,
+                message,
+                evidence,
+                why: Some(why.to_string()),
+                fix: Some(fix),
+                location: Some(self.location(at)),
+            },
+        )
+    }
+
+    /// All checks of one proxying scope.
+    pub fn check_scope(&self, scope: NodeId) -> Vec<(Check, Finding)> {
+        let m = self.model;
+        let me = m.node(scope).d;
+        let name = self.scope_name(scope);
+        let mut out = Vec::new();
+        let headers = m.headers(scope);
+
+        // Headers an outer level set and this level's own proxy_set_header dropped.
+        let mut lost = Vec::new();
+        if let Some(level) = headers.level {
+            let outer = m.levels(level).into_iter().skip(1).find_map(|l| {
+                let own = m.own(l, "proxy_set_header");
+                (!own.is_empty()).then_some(own)
+            });
+            for wanted in ["Upgrade", "Connection"] {
+                let outer_line = outer
+                    .iter()
+                    .flatten()
+                    .map(|&n| m.node(n).d)
+                    .rev()
+                    .find(|d| d.arg(0).is_some_and(|n| n.eq_ignore_ascii_case(wanted)));
+                if let (Some(o), None) = (outer_line, headers.get(wanted)) {
+                    lost.push(wanted);
+                    let inner = headers.headers[0];
+                    out.push(self.finding(
+                        Check::HeadersLost,
+                        Severity::Error,
+                        Some(inner),
+                        me,
+                        format!(
+                            "{name}: `{}` at {} is not in effect here: `{}` at {} starts a new proxy_set_header list",
+                            self.text(o),
+                            self.location(o),
+                            self.text(inner),
+                            self.location(inner)
+                        ),
+                        "proxy_set_header is inherited only as a whole: one proxy_set_header in a block drops every one from the blocks around it, so the WebSocket handshake reaches the backend without it",
+                        format!("repeat `{}` in {name}", self.text(o)),
+                    ));
+                }
+            }
+        }
+
+        let upgrade = headers.get("Upgrade");
+        let upgrade_empty = upgrade.is_some_and(|d| d.arg(1).unwrap_or_default().is_empty());
+        if (upgrade.is_none() && !lost.contains(&"Upgrade")) || upgrade_empty {
+            out.push(self.finding(
+                Check::UpgradeNotForwarded,
+                Severity::Error,
+                upgrade,
+                me,
+                format!("{name} does not forward the Upgrade header"),
+                "Upgrade is a hop-by-hop header: nginx drops it unless proxy_set_header passes it on, so the backend sees a plain HTTP request and never answers 101",
+                format!("add `proxy_set_header Upgrade $http_upgrade;` to {name}"),
+            ));
+        }
+
+        let keepalive = m
+            .proxy_pass(scope)
+            .and_then(|p| m.upstream_of(p))
+            .is_some_and(|u| !m.own(u, "keepalive").is_empty());
+        let connection = headers.get("Connection");
+        match connection {
+            None if !lost.contains(&"Connection") => {
+                let what = if m.version.default_connection_close() {
+                    "nginx sends `Connection: close` to the backend"
+                } else {
+                    "nginx does not pass the client's `Connection: upgrade` on"
+                };
+                out.push(self.finding(
+                    Check::ConnectionNotForwarded,
+                    Severity::Error,
+                    None,
+                    me,
+                    format!("{name} does not set the Connection header: {what}"),
+                    "Connection is hop-by-hop: without `proxy_set_header Connection` carrying \"upgrade\", the backend is not asked to switch protocols",
+                    format!("add `proxy_set_header Connection $connection_upgrade;` to {name} (with the $connection_upgrade map in http)"),
+                ));
+            }
+            None => {}
+            Some(d) => self.check_connection(d, &name, scope, keepalive, &mut out),
+        }
+
+        let (version, source) = m.http_version(scope);
+        if version < (1, 1) {
+            let (d, msg) = match source {
+                Source::Set(d) => (
+                    Some(d),
+                    format!("{name} proxies with HTTP/{}.{}", version.0, version.1),
+                ),
+                Source::Default => (
+                    None,
+                    format!(
+                        "{name} proxies with HTTP/1.0, nginx {}'s default",
+                        m.version
+                    ),
+                ),
+            };
+            out.push(self.finding(
+                Check::HttpVersion,
+                Severity::Error,
+                d,
+                me,
+                msg,
+                "the WebSocket upgrade exists only in HTTP/1.1: over HTTP/1.0 the backend cannot answer 101 (nginx logs \"upstream sent invalid header\" or the backend answers 400)",
+                format!("add `proxy_http_version 1.1;` to {name}"),
+            ));
+        }
+
+        // In an upgraded connection nginx re-arms proxy_read_timeout on every event in either
+        // direction, so it is the idle limit; proxy_send_timeout only runs while a write to the
+        // backend is blocked, so a default one is no idle risk.
+        for (check, directive) in [
+            (Check::ReadTimeout, "proxy_read_timeout"),
+            (Check::SendTimeout, "proxy_send_timeout"),
+        ] {
+            let (t, source) = m.timeout(scope, directive);
+            let d = match source {
+                Source::Set(d) => Some(d),
+                Source::Default => None,
+            };
+            if t > self.opts.idle || (check == Check::SendTimeout && d.is_none()) {
+                continue;
+            }
+            let shown = humantime::format_duration(t);
+            let idle = humantime::format_duration(self.opts.idle);
+            let suggested = humantime::format_duration(raised_timeout(self.opts.idle));
+            let (severity, why) = if check == Check::ReadTimeout {
+                (
+                    Severity::Warning,
+                    format!("nginx closes an upgraded connection when no frame flows in either direction for {shown}: an idle WebSocket is cut and the client sees close code 1006 unless one side pings more often than that"),
+                )
+            } else {
+                (
+                    Severity::Info,
+                    format!("nginx closes an upgraded connection when a write to the backend stays blocked for {shown}; it only bites when the backend stops reading"),
+                )
+            };
+            out.push(self.finding(
+                check,
+                severity,
+                d,
+                me,
+                format!(
+                    "{name}: {directive} is {shown}{}, at or below the expected idle time of {idle}",
+                    if d.is_none() { " (default)" } else { "" },
+                ),
+                &why,
+                format!("set `{directive} {suggested};` in {name} (or ping more often than every {shown})"),
+            ));
+        }
+        out
+    }
+
+    fn check_connection(
+        &self,
+        d: &'c Directive,
+        name: &str,
+        scope: NodeId,
+        keepalive: bool,
+        out: &mut Vec<(Check, Finding)>,
+    ) {
+        let m = self.model;
+        let me = m.node(scope).d;
+        let value = d.arg(1).unwrap_or_default();
+        let lower = value.to_ascii_lowercase();
+        let included = m.config.files[d.file].path != m.config.files[me.file].path;
+        let from = if included {
+            format!(" (from {})", m.config.files[d.file].path)
+        } else {
+            String::new()
+        };
+        if value.is_empty() && keepalive {
+            out.push(self.finding(
+                Check::KeepaliveClearsConnection,
+                Severity::Error,
+                Some(d),
+                me,
+                format!("{name} clears the Connection header{from} for upstream keepalive"),
+                "`Connection \"\"` is the keepalive recipe for plain HTTP, but on a WebSocket location it removes the \"upgrade\" the handshake needs",
+                "use `proxy_set_header Connection $connection_upgrade;` with a map whose '' value is \"\" (keeps keepalive for plain requests)".to_string(),
+            ));
+            return;
+        }
+        if value.is_empty() || lower == "close" {
+            out.push(self.finding(
+                Check::ConnectionForcedClose,
+                Severity::Error,
+                Some(d),
+                me,
+                format!("{name} forces `Connection: {}`{from}", if value.is_empty() { "\"\"" } else { value }),
+                "the backend must see `Connection: upgrade` to switch protocols; a forced value (often from a hardened base config) overrides it",
+                "replace it with `proxy_set_header Connection $connection_upgrade;`".to_string(),
+            ));
+            return;
+        }
+        if let Some(var) = single_variable(value) {
+            if builtin_variable(var) {
+                return;
+            }
+            if !m.defines_variable(var) {
+                out.push(self.finding(
+                    Check::MissingMap,
+                    Severity::Error,
+                    Some(d),
+                    me,
+                    format!("{name} uses ${var}, which nothing defines (nginx -t fails: unknown \"{var}\" variable)"),
+                    "the variable is normally defined by a map in the http block; without it nginx refuses the whole configuration",
+                    format!("add `map $http_upgrade ${var} {{ default upgrade; '' close; }}` to the http block"),
+                ));
+                return;
+            }
+            if let Some(map) = m.map_for(var) {
+                let v = m.map_value(map, "websocket");
+                if !v.to_ascii_lowercase().contains("upgrade") {
+                    out.push(self.finding(
+                        Check::ConnectionForcedClose,
+                        Severity::Error,
+                        Some(m.node(map).d),
+                        me,
+                        format!(
+                            "{name}: ${var} maps an upgrade request to \"{v}\", not \"upgrade\""
+                        ),
+                        "the backend must see `Connection: upgrade` to switch protocols",
+                        "map a non-empty $http_upgrade to `upgrade` (`default upgrade;`)".into(),
+                    ));
+                }
+            }
+            return;
+        }
+        if lower.contains("upgrade") && self.serves_plain_http(scope) {
+            out.push(self.finding(
+                Check::HardcodedUpgrade,
+                Severity::Warning,
+                Some(d),
+                me,
+                format!("{name} sends `Connection: {value}` on every request, also plain HTTP ones"),
+                "a plain request then reaches the backend asking to upgrade without an Upgrade header; some backends reject it and upstream keepalive is lost",
+                "use `proxy_set_header Connection $connection_upgrade;` with `map $http_upgrade $connection_upgrade { default upgrade; '' close; }`".into(),
+            ));
+        }
+    }
+
+    /// A location that is not obviously a WebSocket endpoint also serves plain HTTP.
+    fn serves_plain_http(&self, scope: NodeId) -> bool {
+        let m = self.model;
+        !m.levels(scope)
+            .into_iter()
+            .filter(|&l| m.name(l) == "location")
+            .any(|l| looks_like_ws_path(&m.location_pattern(l).1))
+    }
+}
+
+/// The timeout the fixer sets when the current one is at or below the idle time.
+pub fn raised_timeout(idle: Duration) -> Duration {
+    std::cmp::max(Duration::from_secs(3600), idle * 2)
+}
+
+/// Lint the model: the location serving `--path`, or every proxying WebSocket location.
+pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> LintReport {
+    let linter = Linter { model, opts };
+    let mut report = LintReport {
+        version,
+        scopes: Vec::new(),
+        general: Vec::new(),
+    };
+    let servers = match &opts.host {
+        Some(h) => model.server_for(Some(h)).into_iter().collect(),
+        None => model.servers(),
+    };
+    let mut chosen: Vec<NodeId> = Vec::new();
+    match &opts.path {
+        Some(path) => {
+            for &s in &servers {
+                match model.find_location(s, path) {
+                    Some(l) => {
+                        chosen.push(l);
+                        // An `if` in the location that proxies on its own is a scope too.
+                        chosen.extend(
+                            model
+                                .own(l, "if")
+                                .into_iter()
+                                .filter(|&i| model.proxy_pass(i).is_some()),
+                        );
+                    }
+                    None => report.general.push(Finding {
+                        id: Check::NoLocation.id().into(),
+                        severity: Severity::Error,
+                        message: format!("no location serves {path}"),
+                        evidence: linter.at(model.node(s).d),
+                        why: Some(
+                            "nginx answers 404 (or serves files) instead of proxying the WebSocket"
+                                .into(),
+                        ),
+                        fix: Some(format!(
+                            "add a location for {path} that proxies to the backend"
+                        )),
+                        location: Some(linter.location(model.node(s).d)),
+                    }),
+                }
+            }
+        }
+        None => {
+            for &s in &servers {
+                for scope in model.scopes(s) {
+                    if model.proxy_pass(scope).is_some() && linter.ws_intent(scope) {
+                        chosen.push(scope);
+                    }
+                }
+            }
+        }
+    }
+    for scope in chosen {
+        let d = model.node(scope).d;
+        let problems = if model.proxy_pass(scope).is_none() && model.name(scope) != "if" {
+            vec![linter.finding(
+                Check::NotProxying,
+                Severity::Error,
+                Some(d),
+                d,
+                format!(
+                    "{} serves {} but does not proxy it",
+                    linter.scope_name(scope),
+                    opts.path.as_deref().unwrap_or("the path")
+                ),
+                "without proxy_pass nginx answers the handshake itself and never upgrades",
+                "add `proxy_pass` to the backend in this location".into(),
+            )]
+        } else {
+            linter.check_scope(scope)
+        };
+        report.scopes.push(ScopeResult {
+            scope,
+            name: linter.scope_name(scope),
+            location: linter.location(d),
+            problems,
+        });
+    }
+    report
+}

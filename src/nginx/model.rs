@@ -1,0 +1,613 @@
+//! The configuration as nginx sees it at run time: includes spliced in place, servers, locations
+//! (nested, `if`), upstreams, maps, and the effective proxy settings of each location under
+//! nginx's inheritance rules.
+//!
+//! Two rules matter most for WebSockets. Array directives (`proxy_set_header`) inherit only as a
+//! whole: one `proxy_set_header` at a level drops every one from above. Scalar directives
+//! (`proxy_http_version`, timeouts) inherit individually until overridden.
+
+use super::parser::{Config, Directive};
+use super::version::Version;
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub type NodeId = usize;
+
+/// A directive in the spliced tree; `children` have includes replaced by the files they name.
+#[derive(Debug, Clone)]
+pub struct Node<'c> {
+    pub d: &'c Directive,
+    pub parent: Option<NodeId>,
+    pub children: Vec<NodeId>,
+    /// The `include` directives (outermost first) this node came through, if any.
+    pub via: Vec<&'c Directive>,
+}
+
+/// How a location matches (nginx's modifiers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Modifier {
+    Exact,
+    PrefixNoRegex,
+    Prefix,
+    Regex,
+    RegexCaseless,
+    Named,
+}
+
+pub struct Model<'c> {
+    pub config: &'c Config,
+    pub nodes: Vec<Node<'c>>,
+    pub roots: Vec<NodeId>,
+    pub version: Version,
+    /// Variables defined by `map`, `geo`, `split_clients`, `set` (name without `$`) → the node.
+    variables: HashMap<String, NodeId>,
+    /// (block, directive name) → the block's direct children of that name, in order; a block
+    /// such as `http` can hold thousands of children and every lookup would scan them all.
+    index: HashMap<(NodeId, &'c str), Vec<NodeId>>,
+}
+
+/// Where a setting's effective value comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'c> {
+    Set(&'c Directive),
+    Default,
+}
+
+/// The `proxy_set_header` list in force, and the block it is defined in (`None`: only nginx's
+/// defaults apply).
+#[derive(Debug, Clone)]
+pub struct HeaderSet<'c> {
+    pub level: Option<NodeId>,
+    pub headers: Vec<&'c Directive>,
+}
+
+impl<'c> HeaderSet<'c> {
+    /// The last `proxy_set_header NAME` (header names are case-insensitive).
+    pub fn get(&self, name: &str) -> Option<&'c Directive> {
+        self.headers
+            .iter()
+            .rev()
+            .find(|d| d.arg(0).is_some_and(|n| n.eq_ignore_ascii_case(name)))
+            .copied()
+    }
+}
+
+fn splice_error(d: &Directive, config: &Config, msg: String) -> crate::Error {
+    crate::Error::NginxConfig {
+        location: format!("{}:{}", config.files[d.file].path, d.line),
+        message: msg,
+    }
+}
+
+impl<'c> Model<'c> {
+    /// Splice includes; an include loop (which makes nginx itself crash) is an error at the
+    /// include that closes it.
+    pub fn build(config: &'c Config, version: Version) -> Result<Model<'c>, crate::Error> {
+        let mut m = Model {
+            config,
+            nodes: Vec::new(),
+            roots: Vec::new(),
+            version,
+            variables: HashMap::new(),
+            index: HashMap::new(),
+        };
+        let mut stack = vec![0usize];
+        let roots = m.add_all(&config.files[0].directives, None, &mut stack, &[])?;
+        m.roots = roots;
+        let mut index: HashMap<(NodeId, &'c str), Vec<NodeId>> = HashMap::new();
+        for (id, n) in m.nodes.iter().enumerate() {
+            for &c in &n.children {
+                index
+                    .entry((id, m.nodes[c].d.name.as_str()))
+                    .or_default()
+                    .push(c);
+            }
+        }
+        m.index = index;
+        Ok(m)
+    }
+
+    fn add_all(
+        &mut self,
+        ds: &'c [Directive],
+        parent: Option<NodeId>,
+        stack: &mut Vec<usize>,
+        via: &[&'c Directive],
+    ) -> Result<Vec<NodeId>, crate::Error> {
+        let mut out = Vec::new();
+        for d in ds {
+            if let Some(files) = &d.includes {
+                for &f in files {
+                    if stack.contains(&f) {
+                        let chain: Vec<String> = stack
+                            .iter()
+                            .chain(std::iter::once(&f))
+                            .map(|&i| self.config.files[i].path.clone())
+                            .collect();
+                        return Err(splice_error(
+                            d,
+                            self.config,
+                            format!("include loop: {}", chain.join(" -> ")),
+                        ));
+                    }
+                    stack.push(f);
+                    let mut inner_via = via.to_vec();
+                    inner_via.push(d);
+                    let ids =
+                        self.add_all(&self.config.files[f].directives, parent, stack, &inner_via)?;
+                    stack.pop();
+                    out.extend(ids);
+                }
+                continue;
+            }
+            let id = self.nodes.len();
+            self.nodes.push(Node {
+                d,
+                parent,
+                children: Vec::new(),
+                via: via.to_vec(),
+            });
+            let defined = match d.name.as_str() {
+                "map" | "split_clients" => d.arg(1),
+                "geo" if d.block.is_some() => d.args.last().map(|a| a.text.as_str()),
+                "set" | "set_by_lua_block" | "set_by_lua" => d.arg(0),
+                _ => None,
+            };
+            if let Some(var) = defined.and_then(|v| v.strip_prefix('$')) {
+                self.variables.entry(var.to_string()).or_insert(id);
+            }
+            if let Some(b) = &d.block {
+                let children = self.add_all(&b.children, Some(id), stack, via)?;
+                self.nodes[id].children = children;
+            }
+            out.push(id);
+        }
+        Ok(out)
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node<'c> {
+        &self.nodes[id]
+    }
+
+    pub fn name(&self, id: NodeId) -> &str {
+        &self.nodes[id].d.name
+    }
+
+    /// Direct children named `name`.
+    pub fn own(&self, id: NodeId, name: &str) -> Vec<NodeId> {
+        self.index.get(&(id, name)).cloned().unwrap_or_default()
+    }
+
+    fn top(&self, name: &str) -> Vec<NodeId> {
+        self.roots
+            .iter()
+            .copied()
+            .filter(|&r| self.nodes[r].d.name == name)
+            .collect()
+    }
+
+    pub fn http(&self) -> Option<NodeId> {
+        self.top("http").into_iter().next()
+    }
+
+    pub fn servers(&self) -> Vec<NodeId> {
+        self.top("http")
+            .into_iter()
+            .flat_map(|h| self.own(h, "server"))
+            .collect()
+    }
+
+    /// Every location (nested too) and every `if` inside one, in file order.
+    pub fn scopes(&self, server: NodeId) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        let mut todo: Vec<NodeId> = self.own(server, "location");
+        todo.reverse();
+        while let Some(id) = todo.pop() {
+            out.push(id);
+            let mut inner: Vec<NodeId> = self.nodes[id]
+                .children
+                .iter()
+                .copied()
+                .filter(|&c| matches!(self.name(c), "location" | "if"))
+                .collect();
+            inner.reverse();
+            todo.extend(inner);
+        }
+        out
+    }
+
+    /// The server that serves `host` (exact name, then wildcards, then regexes, then the
+    /// default/first server), as nginx picks among servers sharing a listen address.
+    pub fn server_for(&self, host: Option<&str>) -> Option<NodeId> {
+        let servers = self.servers();
+        let host = host.map(|h| h.trim_end_matches('.').to_ascii_lowercase());
+        if let Some(host) = &host {
+            let names = |s: NodeId| -> Vec<String> {
+                self.own(s, "server_name")
+                    .into_iter()
+                    .flat_map(|n| {
+                        self.nodes[n]
+                            .d
+                            .args
+                            .iter()
+                            .map(|a| a.text.to_ascii_lowercase())
+                    })
+                    .collect()
+            };
+            let exact = servers
+                .iter()
+                .find(|&&s| names(s).iter().any(|n| n == host));
+            if let Some(&s) = exact {
+                return Some(s);
+            }
+            let wild = servers.iter().find(|&&s| {
+                names(s).iter().any(|n| {
+                    if let Some(suffix) = n.strip_prefix("*.") {
+                        host.ends_with(&format!(".{suffix}"))
+                    } else if let Some(suffix) = n.strip_prefix('.') {
+                        host == suffix || host.ends_with(&format!(".{suffix}"))
+                    } else if let Some(prefix) = n.strip_suffix(".*") {
+                        host.starts_with(&format!("{prefix}."))
+                    } else {
+                        false
+                    }
+                })
+            });
+            if let Some(&s) = wild {
+                return Some(s);
+            }
+            let re = servers.iter().find(|&&s| {
+                names(s).iter().any(|n| {
+                    n.strip_prefix('~')
+                        .and_then(|r| regex::Regex::new(r).ok())
+                        .is_some_and(|r| r.is_match(host))
+                })
+            });
+            if let Some(&s) = re {
+                return Some(s);
+            }
+        }
+        let default = servers.iter().find(|&&s| {
+            self.own(s, "listen").into_iter().any(|l| {
+                self.nodes[l]
+                    .d
+                    .args
+                    .iter()
+                    .any(|a| a.text == "default_server" || a.text == "default")
+            })
+        });
+        default.or(servers.first()).copied()
+    }
+
+    /// A location's modifier and pattern (`location ~* \.php$`, `location =/x`).
+    pub fn location_pattern(&self, id: NodeId) -> (Modifier, String) {
+        let d = self.nodes[id].d;
+        let a: Vec<&str> = d.args.iter().map(|a| a.text.as_str()).collect();
+        let modifier = |m: &str| match m {
+            "=" => Some(Modifier::Exact),
+            "^~" => Some(Modifier::PrefixNoRegex),
+            "~" => Some(Modifier::Regex),
+            "~*" => Some(Modifier::RegexCaseless),
+            _ => None,
+        };
+        if a.len() >= 2 {
+            if let Some(m) = modifier(a[0]) {
+                return (m, a[1].to_string());
+            }
+        }
+        let p = a.first().copied().unwrap_or_default();
+        for (prefix, m) in [
+            ("^~", Modifier::PrefixNoRegex),
+            ("~*", Modifier::RegexCaseless),
+            ("=", Modifier::Exact),
+            ("~", Modifier::Regex),
+            ("@", Modifier::Named),
+        ] {
+            if let Some(rest) = p.strip_prefix(prefix) {
+                let rest = if m == Modifier::Named { p } else { rest };
+                return (m, rest.to_string());
+            }
+        }
+        (Modifier::Prefix, p.to_string())
+    }
+
+    /// The location nginx picks for `uri` in `server`: exact match, else the longest prefix
+    /// (then its nested locations), else the first matching regex (unless the prefix was `^~`).
+    pub fn find_location(&self, server: NodeId, uri: &str) -> Option<NodeId> {
+        let uri = uri.split(['?', '#']).next().unwrap_or(uri);
+        self.find_in(server, uri).map(|(id, _)| id)
+    }
+
+    /// (location, matched by exact/regex so search stops) among the locations directly in `parent`.
+    fn find_in(&self, parent: NodeId, uri: &str) -> Option<(NodeId, bool)> {
+        let locs = self.own(parent, "location");
+        let mut best: Option<(NodeId, usize, bool)> = None;
+        for &l in &locs {
+            let (m, p) = self.location_pattern(l);
+            match m {
+                Modifier::Exact if p == uri => return Some((l, true)),
+                Modifier::Prefix | Modifier::PrefixNoRegex
+                    if uri.starts_with(p.as_str())
+                        && best.map_or(true, |(_, len, _)| p.len() > len) =>
+                {
+                    best = Some((l, p.len(), m == Modifier::PrefixNoRegex));
+                }
+                _ => {}
+            }
+        }
+        let mut found = None;
+        if let Some((l, _, noregex)) = best {
+            match self.find_in(l, uri) {
+                Some((inner, true)) => return Some((inner, true)),
+                Some((inner, false)) => found = Some(inner),
+                None => found = Some(l),
+            }
+            if noregex {
+                // `^~` skips the regexes of its own level only; an outer level still tries its own.
+                return found.map(|f| (f, false));
+            }
+        }
+        for &l in &locs {
+            let (m, p) = self.location_pattern(l);
+            let re = match m {
+                Modifier::Regex => regex::Regex::new(&p),
+                Modifier::RegexCaseless => regex::Regex::new(&format!("(?i){p}")),
+                _ => continue,
+            };
+            if re.is_ok_and(|r| r.is_match(uri)) {
+                return match self.find_in(l, uri) {
+                    Some((inner, _)) => Some((inner, true)),
+                    None => Some((l, true)),
+                };
+            }
+        }
+        found.map(|f| (f, false))
+    }
+
+    /// Blocks from `scope` outwards to the top (the levels settings inherit through).
+    pub fn levels(&self, scope: NodeId) -> Vec<NodeId> {
+        let mut out = vec![scope];
+        let mut cur = scope;
+        while let Some(p) = self.nodes[cur].parent {
+            out.push(p);
+            cur = p;
+        }
+        out
+    }
+
+    /// `proxy_set_header` in force at `scope`: the innermost level that has any.
+    pub fn headers(&self, scope: NodeId) -> HeaderSet<'c> {
+        for level in self.levels(scope) {
+            let own = self.own(level, "proxy_set_header");
+            if !own.is_empty() {
+                return HeaderSet {
+                    level: Some(level),
+                    headers: own.into_iter().map(|n| self.nodes[n].d).collect(),
+                };
+            }
+        }
+        HeaderSet {
+            level: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// A scalar directive in force at `scope` (the innermost one set), with the level holding it.
+    pub fn scalar(&self, scope: NodeId, name: &str) -> Option<(NodeId, &'c Directive)> {
+        self.levels(scope).into_iter().find_map(|level| {
+            self.own(level, name)
+                .last()
+                .map(|&n| (level, self.nodes[n].d))
+        })
+    }
+
+    /// `proxy_http_version` in force, as (major, minor), and where it came from.
+    pub fn http_version(&self, scope: NodeId) -> ((u32, u32), Source<'c>) {
+        match self.scalar(scope, "proxy_http_version") {
+            Some((_, d)) => {
+                let v = d.arg(0).unwrap_or("1.0");
+                let mut it = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+                let major = it.next().unwrap_or(1);
+                let minor = it.next().unwrap_or(0);
+                ((major, minor), Source::Set(d))
+            }
+            None => (self.version.default_http_version(), Source::Default),
+        }
+    }
+
+    /// A timeout in force (`proxy_read_timeout` …; nginx's default is 60 s).
+    pub fn timeout(&self, scope: NodeId, name: &str) -> (Duration, Source<'c>) {
+        match self.scalar(scope, name) {
+            Some((_, d)) => (
+                d.arg(0)
+                    .and_then(parse_time)
+                    .unwrap_or(Duration::from_secs(60)),
+                Source::Set(d),
+            ),
+            None => (Duration::from_secs(60), Source::Default),
+        }
+    }
+
+    /// The `proxy_pass` of a scope (never inherited).
+    pub fn proxy_pass(&self, scope: NodeId) -> Option<&'c Directive> {
+        self.own(scope, "proxy_pass")
+            .last()
+            .map(|&n| self.nodes[n].d)
+    }
+
+    /// The upstream block named `name`, if any (`proxy_pass http://name`).
+    pub fn upstream(&self, name: &str) -> Option<NodeId> {
+        self.top("http").into_iter().find_map(|h| {
+            self.index
+                .get(&(h, "upstream"))?
+                .iter()
+                .copied()
+                .find(|&u| self.nodes[u].d.arg(0) == Some(name))
+        })
+    }
+
+    /// The upstream a `proxy_pass` URL names, if it names one.
+    pub fn upstream_of(&self, proxy_pass: &Directive) -> Option<NodeId> {
+        let url = proxy_pass.arg(0)?;
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let host = rest.split(['/', ':']).next()?;
+        self.upstream(host)
+    }
+
+    /// Does a `map`, `geo`, `split_clients` or `set` define `$name`?
+    pub fn defines_variable(&self, name: &str) -> bool {
+        self.variables.contains_key(name)
+    }
+
+    /// The `map` block defining `$name`.
+    pub fn map_for(&self, name: &str) -> Option<NodeId> {
+        self.variables
+            .get(name)
+            .copied()
+            .filter(|&n| self.nodes[n].d.name == "map")
+    }
+
+    /// The value a map gives when its source variable holds `input` (exact keys, then regexes
+    /// in order, then `default`).
+    pub fn map_value(&self, map: NodeId, input: &str) -> String {
+        let entries: Vec<&Directive> = self.nodes[map]
+            .children
+            .iter()
+            .map(|&c| self.nodes[c].d)
+            .collect();
+        let value = |d: &Directive| d.arg(0).unwrap_or_default().to_string();
+        if let Some(d) = entries
+            .iter()
+            .find(|d| !d.name.starts_with('~') && d.name == input && d.name != "default")
+        {
+            return value(d);
+        }
+        for d in &entries {
+            let re = if let Some(p) = d.name.strip_prefix("~*") {
+                regex::Regex::new(&format!("(?i){p}"))
+            } else if let Some(p) = d.name.strip_prefix('~') {
+                regex::Regex::new(p)
+            } else {
+                continue;
+            };
+            if re.is_ok_and(|r| r.is_match(input)) {
+                return value(d);
+            }
+        }
+        entries
+            .iter()
+            .find(|d| d.name == "default")
+            .map(|d| value(d))
+            .unwrap_or_default()
+    }
+}
+
+/// nginx's time syntax: `60`, `60s`, `1m30s`, `500ms`, `1h`, `1d`.
+pub fn parse_time(s: &str) -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return None;
+        }
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let (unit, len) = if rest.starts_with("ms") {
+            (Duration::from_millis(1), 2)
+        } else {
+            match rest.chars().next() {
+                None => (Duration::from_secs(1), 0),
+                Some('s') => (Duration::from_secs(1), 1),
+                Some('m') => (Duration::from_secs(60), 1),
+                Some('h') => (Duration::from_secs(3600), 1),
+                Some('d') => (Duration::from_secs(86_400), 1),
+                Some('w') => (Duration::from_secs(604_800), 1),
+                Some('M') => (Duration::from_secs(2_592_000), 1),
+                Some('y') => (Duration::from_secs(31_536_000), 1),
+                _ => return None,
+            }
+        };
+        total += unit * u32::try_from(n).ok()?;
+        rest = &rest[len..];
+    }
+    Some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nginx::parser::parse_with;
+
+    fn config(src: &str) -> Config {
+        parse_with("/t/nginx.conf".into(), src.into(), |p| {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                p.to_string(),
+            ))
+        })
+    }
+
+    const LOCS: &str = "http { server {
+        location / { }
+        location /ws/ { location /ws/admin/ { } location ~ \\.json$ { } }
+        location ^~ /static/ { }
+        location = /exact { }
+        location ~* ^/WS/chat { }
+        location ~ ^/ws/chat { }
+        location /static/x/ { }
+    } }";
+
+    fn pick(m: &Model, uri: &str) -> String {
+        let s = m.servers()[0];
+        let l = m.find_location(s, uri).unwrap();
+        m.nodes[l]
+            .d
+            .args
+            .iter()
+            .map(|a| a.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn location_matching_like_nginx() {
+        let c = config(LOCS);
+        let m = Model::build(&c, Version::OLDEST).unwrap();
+        assert_eq!(pick(&m, "/exact"), "= /exact");
+        assert_eq!(pick(&m, "/exact/more"), "/");
+        assert_eq!(pick(&m, "/ws/chat"), "~* ^/WS/chat");
+        assert_eq!(pick(&m, "/ws/other"), "/ws/");
+        assert_eq!(pick(&m, "/ws/admin/x"), "/ws/admin/");
+        assert_eq!(pick(&m, "/ws/a.json"), "~ \\.json$");
+        assert_eq!(pick(&m, "/static/x/a"), "/static/x/");
+        assert_eq!(pick(&m, "/static/a?q=1"), "^~ /static/");
+    }
+
+    #[test]
+    fn array_headers_drop_inherited_scalars_inherit() {
+        let c = config(
+            "http { proxy_http_version 1.1; server { proxy_set_header Upgrade $http_upgrade;
+             location / { proxy_set_header Host $host; proxy_pass http://a; } } }",
+        );
+        let m = Model::build(&c, Version::OLDEST).unwrap();
+        let loc = m.scopes(m.servers()[0])[0];
+        let h = m.headers(loc);
+        assert_eq!(h.level, Some(loc));
+        assert!(h.get("upgrade").is_none());
+        assert_eq!(m.http_version(loc).0, (1, 1));
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_time("75"), Some(Duration::from_secs(75)));
+        assert_eq!(parse_time("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_time("x"), None);
+    }
+}

@@ -1,0 +1,553 @@
+//! Tokens → directives, file by file, following `include` the way nginx and crossplane do.
+//!
+//! The result keeps crossplane's shape (one entry per file, in the order files are first
+//! included, each file parsed once) because `--dump` prints exactly that; the model splices the
+//! included files back in place. Relative includes resolve against the main file's directory
+//! (nginx's conf prefix), globs expand sorted and skip dotfiles, a missing non-glob include is an
+//! error at the include's line.
+
+use super::analyzer;
+use super::lexer::{self, LexError, Token};
+use std::path::Path;
+
+/// One argument as written: unquoted text, quotes removed, and where it sits in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arg {
+    pub text: String,
+    pub quoted: bool,
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// Byte offset of the `{` and of the closing `}` (the file's length when missing).
+    pub open: usize,
+    pub close: usize,
+    pub children: Vec<Directive>,
+}
+
+/// One directive with its place: file index into [`Config::files`], line, byte span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directive {
+    pub name: String,
+    pub args: Vec<Arg>,
+    pub file: usize,
+    pub line: usize,
+    /// From the first byte of the name to the end of the `;` or `{`.
+    pub start: usize,
+    pub end: usize,
+    /// For `include`: the files it pulled in, as indices into [`Config::files`].
+    pub includes: Option<Vec<usize>>,
+    pub block: Option<Block>,
+}
+
+impl Directive {
+    pub fn arg(&self, i: usize) -> Option<&str> {
+        self.args.get(i).map(|a| a.text.as_str())
+    }
+    pub fn children(&self) -> &[Directive] {
+        self.block.as_ref().map_or(&[], |b| b.children.as_slice())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub file: String,
+    pub message: String,
+    pub line: Option<usize>,
+    /// A file that could not be opened: crossplane prints Python's error text alone.
+    pub open_failed: Option<OpenFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenFailure {
+    pub path: String,
+    pub errno: i32,
+    pub reason: String,
+}
+
+impl ParseError {
+    /// The text crossplane records for this error.
+    pub fn crossplane_text(&self) -> String {
+        match &self.open_failed {
+            Some(o) => format!("[Errno {}] {}: '{}'", o.errno, o.reason, o.path),
+            None => self.to_string(),
+        }
+    }
+}
+
+/// nginx's wording: `message in file:line`.
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let message = match &self.open_failed {
+            Some(o) => format!("open() \"{}\" failed ({}: {})", o.path, o.errno, o.reason),
+            None => self.message.clone(),
+        };
+        match self.line {
+            Some(line) => write!(f, "{message} in {}:{line}", self.file),
+            None => write!(f, "{message} in {}", self.file),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfFile {
+    /// The path as nginx/crossplane spell it (the main file as given, includes joined to it).
+    pub path: String,
+    pub source: String,
+    pub directives: Vec<Directive>,
+    pub errors: Vec<ParseError>,
+    /// Context the file was first included in (`["http", "server"]`), crossplane's `ctx`.
+    pub context: Vec<String>,
+}
+
+/// Every file of one configuration, the main file first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub files: Vec<ConfFile>,
+    pub errors: Vec<ParseError>,
+}
+
+impl Config {
+    pub fn main(&self) -> &[Directive] {
+        &self.files[0].directives
+    }
+    pub fn ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// Parse the configuration rooted at `main`. `Err` only when the main file cannot be read;
+/// everything else nginx would refuse is collected in [`Config::errors`].
+pub fn parse(main: &Path) -> Result<Config, crate::Error> {
+    let source = read(main).map_err(|source| crate::Error::Io {
+        path: main.to_path_buf(),
+        source,
+    })?;
+    let main_name = main.to_string_lossy().into_owned();
+    Ok(parse_with(main_name, source, |p| read(Path::new(p))))
+}
+
+fn read(path: &Path) -> std::io::Result<String> {
+    let bytes = std::fs::read(path)?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+/// The parse with file access abstracted, so tests and the benchmark can feed text directly.
+pub fn parse_with(
+    main: String,
+    source: String,
+    mut read: impl FnMut(&str) -> std::io::Result<String>,
+) -> Config {
+    let config_dir = match main.rfind('/') {
+        Some(0) => "/".to_string(),
+        Some(i) => main[..i].to_string(),
+        None => String::new(),
+    };
+    let mut p = Parser {
+        config_dir,
+        files: Vec::new(),
+        errors: Vec::new(),
+        queue: vec![(main.clone(), Vec::new())],
+        sources: vec![Some(source)],
+    };
+    let mut i = 0;
+    while i < p.queue.len() {
+        let (path, ctx) = p.queue[i].clone();
+        let source = match p.sources[i].take() {
+            Some(s) => Ok(s),
+            None => read(&path),
+        };
+        let mut file = ConfFile {
+            path: path.clone(),
+            source: String::new(),
+            directives: Vec::new(),
+            errors: Vec::new(),
+            context: ctx.clone(),
+        };
+        match source {
+            Ok(source) => {
+                let (tokens, lex_error) = lexer::lex(&source);
+                let mut cur = Cursor {
+                    tokens: &tokens,
+                    pos: 0,
+                    error: lex_error,
+                    last_line: 1,
+                };
+                match p.block(i, &mut cur, &ctx, false, &mut file.errors) {
+                    Ok(ds) => file.directives = ds,
+                    Err(e) => file.errors.push(ParseError {
+                        file: path.clone(),
+                        message: e.message,
+                        line: Some(e.line),
+                        open_failed: None,
+                    }),
+                }
+                file.source = source;
+            }
+            Err(e) => file.errors.push(ParseError {
+                file: path.clone(),
+                message: String::new(),
+                line: None,
+                open_failed: Some(open_failure(&e, &path)),
+            }),
+        }
+        p.errors.extend(file.errors.iter().cloned());
+        p.files.push(file);
+        i += 1;
+    }
+    Config {
+        files: p.files,
+        errors: p.errors,
+    }
+}
+
+struct Parser {
+    config_dir: String,
+    files: Vec<ConfFile>,
+    errors: Vec<ParseError>,
+    queue: Vec<(String, Vec<String>)>,
+    sources: Vec<Option<String>>,
+}
+
+struct Cursor<'t> {
+    tokens: &'t [Token],
+    pos: usize,
+    error: Option<LexError>,
+    last_line: usize,
+}
+
+impl<'t> Cursor<'t> {
+    /// The next token; the lexer's error when it is reached; `None` at the end.
+    fn next(&mut self) -> Result<Option<&'t Token>, LexError> {
+        if let Some(e) = &self.error {
+            if self.pos >= e.at_token {
+                return Err(e.clone());
+            }
+        }
+        let t = self.tokens.get(self.pos);
+        if let Some(t) = t {
+            self.pos += 1;
+            self.last_line = t.line;
+        }
+        Ok(t)
+    }
+
+    fn eof(&self) -> LexError {
+        LexError {
+            message: "unexpected end of file, expecting \";\" or \"}\"".into(),
+            line: self.last_line,
+            at_token: self.pos,
+        }
+    }
+}
+
+impl Parser {
+    fn block(
+        &mut self,
+        file: usize,
+        cur: &mut Cursor<'_>,
+        ctx: &[String],
+        consume: bool,
+        errors: &mut Vec<ParseError>,
+    ) -> Result<Vec<Directive>, LexError> {
+        let mut out = Vec::new();
+        while let Some(tok) = cur.next()? {
+            if tok.is_punct("}") {
+                break;
+            }
+            if consume {
+                if tok.is_punct("{") {
+                    self.block(file, cur, &[], true, errors)?;
+                }
+                continue;
+            }
+            if tok.is_comment() {
+                continue;
+            }
+            let mut d = Directive {
+                name: tok.text.clone(),
+                args: Vec::new(),
+                file,
+                line: tok.line,
+                start: tok.start,
+                end: tok.end,
+                includes: None,
+                block: None,
+            };
+            let term = loop {
+                let t = cur.next()?.ok_or_else(|| cur.eof())?;
+                if !t.quoted && matches!(t.text.as_str(), "{" | ";" | "}") {
+                    break t;
+                }
+                if !t.is_comment() {
+                    d.args.push(Arg {
+                        text: t.text.clone(),
+                        quoted: t.quoted,
+                        start: t.start,
+                        end: t.end,
+                    });
+                }
+            };
+            d.end = term.end;
+            if d.name == "if" {
+                prepare_if_args(&mut d.args);
+            }
+            let fname = &self.queue[file].0;
+            if let Err(reason) = analyzer::analyze(&d, &term.text, ctx) {
+                errors.push(ParseError {
+                    file: fname.clone(),
+                    message: reason.clone(),
+                    line: Some(d.line),
+                    open_failed: None,
+                });
+                if reason.ends_with(" is not terminated by \";\"") {
+                    if term.text != "}" {
+                        self.block(file, cur, &[], true, errors)?;
+                    } else {
+                        break;
+                    }
+                }
+                continue;
+            }
+            if d.name == "include" {
+                d.includes = Some(self.include(&d, ctx, errors, fname.clone()));
+            }
+            if term.text == "{" {
+                let inner = analyzer::enter_block_ctx(&d.name, ctx);
+                let children = self.block(file, cur, &inner, false, errors)?;
+                let close = match cur.tokens.get(cur.pos.wrapping_sub(1)) {
+                    Some(t) if t.is_punct("}") => t.start,
+                    _ => self_len(cur),
+                };
+                d.block = Some(Block {
+                    open: term.start,
+                    close,
+                    children,
+                });
+            }
+            out.push(d);
+        }
+        Ok(out)
+    }
+
+    fn include(
+        &mut self,
+        d: &Directive,
+        ctx: &[String],
+        errors: &mut Vec<ParseError>,
+        fname: String,
+    ) -> Vec<usize> {
+        let arg = d.arg(0).unwrap_or_default();
+        let pattern = if arg.starts_with('/') {
+            arg.to_string()
+        } else {
+            path_join(&self.config_dir, arg)
+        };
+        let names = if has_magic(&pattern) {
+            let mut names = python_glob(&pattern);
+            names.sort();
+            names
+        } else {
+            match std::fs::File::open(&pattern) {
+                Ok(_) => vec![pattern],
+                Err(e) => {
+                    errors.push(ParseError {
+                        file: fname,
+                        message: String::new(),
+                        line: Some(d.line),
+                        open_failed: Some(open_failure(&e, &pattern)),
+                    });
+                    Vec::new()
+                }
+            }
+        };
+        names
+            .into_iter()
+            .map(
+                |name| match self.queue.iter().position(|(p, _)| *p == name) {
+                    Some(i) => i,
+                    None => {
+                        self.queue.push((name, ctx.to_vec()));
+                        self.sources.push(None);
+                        self.queue.len() - 1
+                    }
+                },
+            )
+            .collect()
+    }
+}
+
+fn self_len(cur: &Cursor<'_>) -> usize {
+    cur.tokens.last().map_or(0, |t| t.end)
+}
+
+/// crossplane's `_prepare_if_args`: `if ($a = b)` keeps `$a`, `=`, `b`.
+fn prepare_if_args(args: &mut Vec<Arg>) {
+    let (Some(first), Some(last)) = (args.first(), args.last()) else {
+        return;
+    };
+    if !(first.text.starts_with('(') && last.text.ends_with(')')) {
+        return;
+    }
+    let first = &mut args[0];
+    first.text = first.text[1..].trim_start().to_string();
+    let n = args.len() - 1;
+    let last = &mut args[n];
+    last.text = last.text[..last.text.len() - 1].trim_end().to_string();
+    if args[n].text.is_empty() {
+        args.pop();
+    }
+    if args.first().is_some_and(|a| a.text.is_empty()) {
+        args.remove(0);
+    }
+}
+
+/// Python's `os.path.join(dir, name)` for a relative `name`.
+fn path_join(dir: &str, name: &str) -> String {
+    if dir.is_empty() || dir.ends_with('/') {
+        format!("{dir}{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+fn has_magic(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+fn open_failure(e: &std::io::Error, path: &str) -> OpenFailure {
+    let reason = match e.kind() {
+        std::io::ErrorKind::NotFound => "No such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "Permission denied".to_string(),
+        _ => e.to_string(),
+    };
+    OpenFailure {
+        path: path.to_string(),
+        errno: e.raw_os_error().unwrap_or(0),
+        reason,
+    }
+}
+
+/// Python's `glob.glob` (which matches nginx's glob(3) for include patterns): only the
+/// components with wildcards are expanded, `*` does not match a leading dot.
+fn python_glob(pattern: &str) -> Vec<String> {
+    let (dir, base) = split(pattern);
+    if !has_magic(pattern) {
+        let exists = std::fs::symlink_metadata(if pattern.is_empty() { "." } else { pattern });
+        return if exists.is_ok() && !base.is_empty() {
+            vec![pattern.to_string()]
+        } else {
+            Vec::new()
+        };
+    }
+    let dirs = if dir.is_empty() {
+        vec![String::new()]
+    } else if dir != pattern && has_magic(dir) {
+        python_glob(dir)
+            .into_iter()
+            .filter(|d| Path::new(d).is_dir())
+            .collect()
+    } else {
+        vec![dir.to_string()]
+    };
+    let mut out = Vec::new();
+    for d in dirs {
+        let listed = if d.is_empty() { "." } else { d.as_str() };
+        if has_magic(base) {
+            let Ok(entries) = std::fs::read_dir(listed) else {
+                continue;
+            };
+            let matcher = glob::Pattern::new(base).ok();
+            let opts = glob::MatchOptions {
+                case_sensitive: true,
+                require_literal_separator: true,
+                require_literal_leading_dot: !base.starts_with('.'),
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') && !base.starts_with('.') {
+                    continue;
+                }
+                let hit = match &matcher {
+                    Some(m) => m.matches_with(&name, opts),
+                    None => name == base,
+                };
+                if hit {
+                    out.push(path_join(&d, &name));
+                }
+            }
+        } else if !base.is_empty() && std::fs::symlink_metadata(path_join(listed, base)).is_ok() {
+            out.push(path_join(&d, base));
+        }
+    }
+    out
+}
+
+/// Python's `os.path.split`.
+fn split(p: &str) -> (&str, &str) {
+    match p.rfind('/') {
+        Some(i) => {
+            let head = &p[..=i];
+            let trimmed = head.trim_end_matches('/');
+            (if trimmed.is_empty() { head } else { trimmed }, &p[i + 1..])
+        }
+        None => ("", p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(src: &str) -> Config {
+        parse_with("/x/nginx.conf".into(), src.into(), |p| {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                p.to_string(),
+            ))
+        })
+    }
+
+    #[test]
+    fn blocks_lines_and_spans() {
+        let src = "events {}\nhttp {\n  server {\n    listen 80;\n  }\n}\n";
+        let c = parse_str(src);
+        assert!(c.ok(), "{:?}", c.errors);
+        let http = &c.main()[1];
+        assert_eq!(http.line, 2);
+        let listen = &http.children()[0].children()[0];
+        assert_eq!((listen.name.as_str(), listen.line), ("listen", 4));
+        assert_eq!(&src[listen.start..listen.end], "listen 80;");
+        let b = http.block.as_ref().unwrap();
+        assert_eq!(&src[b.close..b.close + 1], "}");
+    }
+
+    #[test]
+    fn if_args_lose_parentheses() {
+        let c = parse_str("http { server { if ($http_upgrade = \"websocket\") { return 200; } } }");
+        let d = &c.main()[0].children()[0].children()[0];
+        let args: Vec<&str> = d.args.iter().map(|a| a.text.as_str()).collect();
+        assert_eq!(args, ["$http_upgrade", "=", "websocket"]);
+    }
+
+    #[test]
+    fn context_errors_like_crossplane() {
+        let c = parse_str("proxy_pass http://a;\n");
+        assert_eq!(
+            c.errors[0].to_string(),
+            "\"proxy_pass\" directive is not allowed here in /x/nginx.conf:1"
+        );
+    }
+
+    #[test]
+    fn python_split() {
+        assert_eq!(split("/a/b/*.conf"), ("/a/b", "*.conf"));
+        assert_eq!(split("*.conf"), ("", "*.conf"));
+        assert_eq!(split("/x"), ("/", "x"));
+    }
+}

@@ -56,6 +56,28 @@ impl Expectation {
         }
     }
 
+    /// A hop that connects to the ALB by its DNS name (typed, or Cloudflare's `origin`): the
+    /// listener is the hop's scheme and port. `None` for a hop at another address (a stand-in
+    /// or a private IP), whose port says nothing about the ALB's listeners.
+    pub fn for_hop(hop: &Hop, target: &Target) -> Option<Expectation> {
+        let (host, port) = hop.connect.as_ref()?;
+        if !aws_alb::is_elb_dns_name(host) {
+            return None;
+        }
+        let mut e = Expectation::for_target(target);
+        e.listener_protocol = match hop.scheme {
+            Scheme::Wss => Protocol::Https,
+            Scheme::Ws => Protocol::Http,
+        };
+        e.listener_port = *port;
+        e.path = strip_query(&hop.path).to_string();
+        e.listener_reason = format!(
+            "hop {} connects to it with {}:// on port {port}",
+            hop.name, hop.scheme
+        );
+        Some(e)
+    }
+
     /// Cloudflare reaches the origin: SSL mode `flexible` connects with HTTP on port 80,
     /// `full`/`strict` with HTTPS on 443 (`mode` is the API's `ssl` setting value).
     pub fn behind_cloudflare(target: &Target, mode: &str) -> Expectation {
@@ -757,6 +779,32 @@ mod tests {
         facts.load_balancer.kind = LbKind::Network;
         let ids: Vec<String> = findings(&facts, &e).into_iter().map(|f| f.id).collect();
         assert_eq!(ids, ["aws_alb/not-application"]);
+    }
+
+    #[test]
+    fn the_hop_to_the_elb_name_says_which_listener() {
+        let target = Target::parse("wss://app.example.com/ws/chat?t=1").expect("target");
+        let origin = Hop {
+            name: "origin".into(),
+            kind: HopKind::Unknown,
+            connect: Some(("my-alb-1.eu-west-1.elb.amazonaws.com".into(), 80)),
+            scheme: Scheme::Ws,
+            path: target.path.clone(),
+        };
+        let e = Expectation::for_hop(&origin, &target).expect("an ELB hop");
+        assert_eq!(
+            (e.listener_protocol.clone(), e.listener_port),
+            (Protocol::Http, 80)
+        );
+        assert_eq!(
+            (e.host.as_str(), e.path.as_str()),
+            ("app.example.com", "/ws/chat")
+        );
+        let stand_in = Hop {
+            connect: Some(("127.0.0.1".into(), 8080)),
+            ..origin
+        };
+        assert_eq!(Expectation::for_hop(&stand_in, &target), None);
     }
 
     #[test]

@@ -144,7 +144,12 @@ pub async fn prepare(
 ) -> Result<Option<AlbAttachment>, Error> {
     let mut addresses = path_addresses(&config.hops, &config.target);
     addresses.extend_from_slice(extra_addresses);
-    let mut exp = exp.unwrap_or_else(|| Expectation::for_target(&config.target));
+    let mut exp = exp
+        .or_else(|| {
+            lb_hop(&config.hops, &config.target)
+                .and_then(|h| Expectation::for_hop(h, &config.target))
+        })
+        .unwrap_or_else(|| Expectation::for_target(&config.target));
     if exp.idle.is_none() {
         exp.idle = config.probe.idle;
     }
@@ -152,8 +157,17 @@ pub async fn prepare(
     let Some(d) = discover_for_check(mode, alb, &addresses, &client_options, &exp).await? else {
         return Ok(None);
     };
-    let hop = match lb_hop(&config.hops, &config.target) {
-        Some(h) => h.name.clone(),
+    let found = lb_hop(&config.hops, &config.target).map(|h| h.name.clone());
+    let hop = match found {
+        Some(name) => {
+            // A hop found by its ELB address (e.g. Cloudflare's `origin`) is the load balancer.
+            if let Some(h) = config.hops.iter_mut().find(|h| h.name == name) {
+                if h.kind == HopKind::Unknown {
+                    h.kind = HopKind::Lb;
+                }
+            }
+            name
+        }
         None => {
             let hop = Hop {
                 name: unique_name(&config.hops, "lb"),

@@ -621,3 +621,41 @@ fn alb_check_attaches_findings_to_the_lb_hop_and_probes_healthy_targets() {
     let doc: Value = serde_json::from_str(&out.stdout).expect("check JSON");
     assert_eq!(doc["hops"][0]["facts"], json!([]), "{doc}");
 }
+
+#[test]
+fn alb_fix_when_the_default_already_forwards_there_changes_nothing() {
+    let moto = moto();
+    let built = build(
+        &moto,
+        json!({
+            "lb": "already",
+            "target_groups": [{"name": "ws", "targets": [{"id": "10.0.1.10", "port": 8080}]}],
+            "listeners": [{"protocol": "HTTP", "port": 80, "default": {"forward": "ws"}}]
+        }),
+    );
+    let lb_arn = built["lb_arn"].as_str().expect("arn");
+    let before = dump(&moto, lb_arn);
+    let args = [
+        "fix",
+        "--alb",
+        "already",
+        "--path",
+        "/ws/*",
+        "--target-group",
+        "ws",
+        "--yes",
+    ];
+    let out = run(&moto, &args);
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    assert!(
+        out.stdout.contains("already reaches ws"),
+        "{}",
+        out.describe()
+    );
+    assert!(
+        out.stdout.contains("Nothing to change."),
+        "{}",
+        out.describe()
+    );
+    assert_eq!(dump(&moto, lb_arn), before);
+}

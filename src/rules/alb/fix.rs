@@ -44,6 +44,18 @@ impl AlbPlan {
 /// AWS's bounds for `idle_timeout.timeout_seconds`.
 pub const IDLE_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 1..=4000;
 
+pub fn validate_idle_timeout(seconds: u32) -> Result<(), Error> {
+    if IDLE_TIMEOUT_RANGE.contains(&seconds) {
+        Ok(())
+    } else {
+        Err(Error::InvalidFlag {
+            flag: "--idle-timeout",
+            input: seconds.to_string(),
+            reason: "AWS accepts 1 to 4000 seconds".into(),
+        })
+    }
+}
+
 pub fn validate_path_pattern(p: &str) -> Result<(), Error> {
     let bad = |reason: &str| Error::InvalidFlag {
         flag: "--path",
@@ -75,13 +87,7 @@ pub fn plan(facts: &AlbFacts, req: &FixRequest) -> Result<AlbPlan, Error> {
         plan_route(facts, route, &mut out)?;
     }
     if let Some(seconds) = req.idle_timeout {
-        if !IDLE_TIMEOUT_RANGE.contains(&seconds) {
-            return Err(Error::InvalidFlag {
-                flag: "--idle-timeout",
-                input: seconds.to_string(),
-                reason: "AWS accepts 1 to 4000 seconds".into(),
-            });
-        }
+        validate_idle_timeout(seconds)?;
         let current = facts.attributes.idle_timeout();
         if facts.attributes.idle_timeout_seconds == Some(seconds) {
             out.plan.notes.push(format!(

@@ -659,3 +659,35 @@ fn alb_fix_when_the_default_already_forwards_there_changes_nothing() {
     );
     assert_eq!(dump(&moto, lb_arn), before);
 }
+
+#[test]
+fn alb_fix_bad_flags_fail_before_any_aws_call() {
+    let t = std::time::Duration::from_secs(30);
+    for (args, flag) in [
+        (
+            &["fix", "--alb", "x", "--path", "ws/*", "--target-group", "y"][..],
+            "--path",
+        ),
+        (
+            &["fix", "--alb", "x", "--idle-timeout", "5000"][..],
+            "--idle-timeout",
+        ),
+        (
+            &["fix", "--alb", "x", "--path", "/ws/*"][..],
+            "--target-group",
+        ),
+        (&["fix", "--alb", "x", "--stickiness"][..], "--target-group"),
+        (&["fix", "--alb", "x"][..], "nothing asked"),
+    ] {
+        // No endpoint, no credentials: only the flags can be what is wrong.
+        let out = crate::support::wspath(args, t).unwrap_or_else(|e| panic!("wspath: {e}"));
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.describe());
+        assert!(out.stderr.contains(flag), "{args:?}: {}", out.describe());
+        assert_eq!(
+            out.stderr.trim_end().lines().count(),
+            1,
+            "{}",
+            out.describe()
+        );
+    }
+}

@@ -94,6 +94,16 @@ fn main() {
         "last run: parse {:?}, model {:?}, lint {:?}",
         phases[0], phases[1], phases[2]
     );
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let lex = (0..7)
+        .map(|_| {
+            let t = Instant::now();
+            let n = nginx::lexer::lex_full(&text).tokens.len();
+            (t.elapsed(), n)
+        })
+        .min()
+        .unwrap_or_default();
+    println!("of which lexing: {:?} ({} tokens)", lex.0, lex.1);
     runs.sort();
     let ours = runs[0];
     println!("config: {lines} lines, {scopes} WebSocket locations linted");

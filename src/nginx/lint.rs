@@ -659,4 +659,73 @@ mod tests {
         );
         assert!(ids.is_empty(), "{ids:?}");
     }
+
+    const GOOD: &str = "proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $connection_upgrade; proxy_read_timeout 1h;";
+
+    #[test]
+    fn a_map_that_never_says_upgrade_is_a_forced_close() {
+        let ids = run(
+            &format!(
+                "http {{ map $http_upgrade $connection_upgrade {{ default close; }}
+             server {{ location /ws {{ proxy_pass http://a; {GOOD} }} }} }}"
+            ),
+            None,
+        );
+        assert_eq!(ids, ["nginx/connection-forced-close"]);
+        let ids = run(
+            &format!(
+                "http {{ map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+             server {{ location /ws {{ proxy_pass http://a; {GOOD} }} }} }}"
+            ),
+            None,
+        );
+        assert!(ids.is_empty(), "{ids:?}");
+    }
+
+    #[test]
+    fn nested_locations_and_if_blocks_inherit_and_are_checked() {
+        // An `if` that proxies (proxy_set_header is not allowed there) inherits the location's
+        // headers and is fine; a nested location with a proxy_set_header of its own loses them.
+        let ids = run(
+            &format!(
+                "http {{ map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+             server {{ location /ws/ {{ {GOOD}
+               location /ws/chat {{ proxy_set_header X-Chat 1; proxy_pass http://a; }}
+               if ($arg_debug) {{ proxy_pass http://b; }}
+               proxy_pass http://a; }} }} }}"
+            ),
+            None,
+        );
+        assert_eq!(
+            ids,
+            [
+                "nginx/headers-lost-to-inheritance",
+                "nginx/headers-lost-to-inheritance"
+            ],
+            "only the nested location is broken"
+        );
+    }
+
+    #[test]
+    fn the_server_is_chosen_by_host() {
+        let c = parse_with(
+            "/t/nginx.conf".into(),
+            "http { server { listen 80 default_server; server_name _; }
+              server { listen 80; server_name *.example.com; }
+              server { listen 80; server_name api.example.com; } }"
+                .into(),
+            |p| {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    p.to_string(),
+                ))
+            },
+        );
+        let m = Model::build(&c, Version::OLDEST).unwrap();
+        let s = m.servers();
+        assert_eq!(m.server_for(Some("api.example.com")), Some(s[2]));
+        assert_eq!(m.server_for(Some("chat.example.com")), Some(s[1]));
+        assert_eq!(m.server_for(Some("other.test")), Some(s[0]));
+    }
 }

@@ -1,8 +1,12 @@
 //! Fix hints per verdict and hop software/kind, as one data table.
 //!
-//! The most specific row wins: one for the hop's software beats one for its kind beats a general
-//! one; a row that also names the status (403, 404) or a word of the probe's detail (a TLS
-//! reason) beats one that does not. Hints may say `{address}`, `{host}` and `{location}`.
+//! The most specific row wins. What the evidence itself says comes first: a row keyed on a word
+//! of the probe's detail (a TLS reason, a close code, the server's own words such as "missing
+//! subprotocol") beats any row that is not, because it names the cause rather than the place.
+//! Then a row for the hop's software beats one for its kind beats a general one; a row that
+//! needs the hop behind to upgrade when probed directly (the hop does not reach it as
+//! configured) beats one that does not; a row that names the status beats one that does not.
+//! Hints may say `{address}`, `{host}`, `{location}`, `{inner}` and `{inner_address}`.
 
 use super::software::Software;
 use crate::hop::HopKind;
@@ -24,6 +28,8 @@ pub struct Hint {
     pub status: Option<u16>,
     /// Only when the probe's detail contains one of these (lowercase).
     pub detail_has: &'static [&'static str],
+    /// Only when the hop right behind this one upgrades when probed directly.
+    pub inner_upgrades: bool,
     pub fix: &'static str,
 }
 
@@ -33,6 +39,7 @@ const fn row(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
         who,
         status: None,
         detail_has: &[],
+        inner_upgrades: false,
         fix,
     }
 }
@@ -43,6 +50,7 @@ const fn status(verdict: Verdict, who: Who, status: u16, fix: &'static str) -> H
         who,
         status: Some(status),
         detail_has: &[],
+        inner_upgrades: false,
         fix,
     }
 }
@@ -53,6 +61,36 @@ const fn detail(verdict: Verdict, has: &'static [&'static str], fix: &'static st
         who: Who::Any,
         status: None,
         detail_has: has,
+        inner_upgrades: false,
+        fix,
+    }
+}
+
+const fn status_detail(
+    verdict: Verdict,
+    status: u16,
+    has: &'static [&'static str],
+    fix: &'static str,
+) -> Hint {
+    Hint {
+        verdict,
+        who: Who::Any,
+        status: Some(status),
+        detail_has: has,
+        inner_upgrades: false,
+        fix,
+    }
+}
+
+/// A row for a gateway error at a hop whose inner hop upgrades when probed directly: the hop's
+/// own upstream setting does not lead where the `--hop` list says the next hop is.
+const fn inner_ok(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
+    Hint {
+        verdict,
+        who,
+        status: None,
+        detail_has: &[],
+        inner_upgrades: true,
         fix,
     }
 }
@@ -92,8 +130,25 @@ pub const HINTS: &[Hint] = &[
     status(V::Rejected, Sw(S::Cloudflare), 403, "a Cloudflare security rule (WAF, Access, bot fight) blocks the request: look this path up in Security → Events"),
     status(V::Rejected, Any, 404, "nothing serves this path at this hop: check the path it forwards to (nginx `proxy_pass` URI, ALB path-pattern rules) or give the hop its own path with `--hop NAME=ws://HOST:PORT/PATH`"),
     status(V::Rejected, Sw(S::AwsElb), 404, "no listener rule matches this host and path: add a rule whose path-pattern covers it and forwards to the WebSocket target group"),
+    status(V::Rejected, Sw(S::Nginx), 403, "nginx refuses the request: look for `deny`/`allow`, `auth_request`, `valid_referers` or `return 403` in the location that serves this path (if the body is the application's, its Origin or auth check: try `--origin`)"),
+    status(V::Rejected, Sw(S::Haproxy), 403, "an HAProxy `http-request deny` rule (or an ACL in front of it) matches this request: look for deny rules on this path, Host, source address or the Upgrade/Connection headers in the frontend and backend"),
+    status_detail(V::Rejected, 403, &["origin"], "the server refuses the request's Origin (wspath sends the target's own origin unless `--origin` says otherwise): add the origin your clients use to its allow-list, or probe with `--origin https://…` as they do"),
+    status(V::Rejected, Any, 200, "this hop answered the upgrade with an ordinary page (200): the path is served as plain HTTP (a health check, static file, SPA fallback or `return 200`) instead of by the WebSocket server: route this path to the WebSocket endpoint, or probe the path the endpoint really has (`--hop NAME=ws://HOST:PORT/PATH`)"),
+    status(V::Rejected, Sw(S::Nginx), 404, "nginx has no `location` that proxies this path (an nginx 404 page), or the URI part of its `proxy_pass` rewrites the path to one the backend does not serve: check which location matches the path and what `proxy_pass` sends on"),
+    detail(V::Rejected, &["plain http request was sent to https port"], "a plain-HTTP request reached a TLS port: if this hop's own port is the TLS one, probe it with wss:// (`--hop NAME=wss://HOST:PORT`); if the hop is a proxy, it forwards to a TLS upstream over plain HTTP: use `proxy_pass https://…` (nginx) or `ssl` on the `server` line (HAProxy)"),
+    detail(V::Rejected, &["subprotocol"], "the server requires a WebSocket subprotocol: probe with `--protocol NAME` (the value your clients send in Sec-WebSocket-Protocol); if the clients send one, a proxy on the way drops the Sec-WebSocket-Protocol header"),
     row(V::Rejected, Any, "make the hop route WebSocket upgrades for this host and path; its status, headers and body above say why it refused"),
     row(V::Redirect, Any, "WebSocket clients do not follow redirects: point them at the final URL ({location}) or stop redirecting this path"),
+    // Gateway errors while the hop behind answers well when probed directly: this hop does not
+    // reach it as configured.
+    inner_ok(V::BadGateway, Sw(S::Nginx), "{inner} ({inner_address}) upgrades when probed directly, so nginx does not reach it as configured: compare the `proxy_pass` (or `upstream`) address, port and scheme (http:// or https://) with {inner_address}; nginx's error.log says what failed"),
+    inner_ok(V::BadGateway, Sw(S::Haproxy), "{inner} ({inner_address}) upgrades when probed directly, so HAProxy does not reach it as configured: compare the backend's `server` address and port (and `ssl`) with {inner_address}"),
+    inner_ok(V::BadGateway, Any, "{inner} ({inner_address}) upgrades when probed directly, so this hop does not reach it as configured: compare its upstream address, port and scheme with {inner_address}"),
+    inner_ok(V::ServiceUnavailable, Sw(S::Haproxy), "{inner} ({inner_address}) upgrades when probed directly, yet no server is available in the HAProxy backend: its health check fails or its `server` lines point elsewhere; a WebSocket-only server answers a plain `option httpchk` GET with 426 or 400, so check an HTTP health path (`http-check send`/`expect`) or use a TCP check (`check` without `option httpchk`)"),
+    inner_ok(V::ServiceUnavailable, Sw(S::AwsElb), "{inner} ({inner_address}) upgrades when probed directly, yet the target group has no healthy target: a WebSocket-only target answers the health-check GET with 426 or 400; point the health check at an HTTP path or widen its success codes (matcher)"),
+    inner_ok(V::ServiceUnavailable, Any, "{inner} ({inner_address}) upgrades when probed directly, yet this hop has no usable server: its health check fails (a WebSocket-only server answers a plain GET with 426 or 400) or its server list points elsewhere"),
+    inner_ok(V::GatewayTimeout, Sw(S::Nginx), "{inner} ({inner_address}) answers at once when probed directly, so nginx waits on something else: compare the `proxy_pass` address with {inner_address} (a filtered or hung address times out)"),
+    inner_ok(V::GatewayTimeout, Any, "{inner} ({inner_address}) answers at once when probed directly, so this hop waits on something else: compare its upstream address with {inner_address}"),
     // Gateway errors: this hop could not get an answer from the one behind it.
     row(V::BadGateway, Sw(S::Nginx), "nginx cannot reach its upstream: check the `proxy_pass` address and that the service behind it is listening (nginx's error.log names the upstream)"),
     row(V::BadGateway, Sw(S::Haproxy), "HAProxy got no valid answer from its server: check the backend's `server` lines and that the service behind them is up"),
@@ -122,6 +177,13 @@ pub const HINTS: &[Hint] = &[
     row(V::NoResponse, Any, "the hop closed the connection without answering: check that it speaks HTTP on this port (a TLS port probed with ws://?) and its error log"),
     row(V::Timeout, Any, "the hop accepted the connection but did not answer in time: check that it is an HTTP server and that what is behind it answers"),
     row(V::MalformedResponse, Any, "the hop does not answer HTTP/1.1 here: check the port and the scheme (ws:// or wss://)"),
+    // The server sent a close frame instead of answering: the application decided (a proxy
+    // passes the close along unchanged), whatever the hop.
+    detail(V::FramesFailed, &["with code 1008"], "the application accepted the WebSocket and then refused this client (1008 policy violation): send what it expects, a token (`-H 'Authorization: …'`), a cookie, an allowed Origin (`--origin`) or a subprotocol (`--protocol`); its close reason says which"),
+    detail(V::FramesFailed, &["with code 1011"], "the application failed right after accepting the WebSocket (1011 internal error): its log holds the error raised when the connection opened"),
+    detail(V::FramesFailed, &["with code 1001"], "the server is going away (1001): it is shutting down or restarting, or a proxy in front is draining connections; check for restarts and deploys"),
+    detail(V::FramesFailed, &["with code 1002", "with code 1003", "with code 1007", "with code 1009"], "the application closed the WebSocket for a protocol or data error: check that the client speaks what it expects (subprotocol, message format, size)"),
+    detail(V::FramesFailed, &["with code"], "the application closed the WebSocket right after accepting it; the close code and reason are its own (a proxy passes them along unchanged): look that code up in the application"),
     row(V::FramesFailed, Sw(S::Nginx), "frames do not get through after the upgrade: check filters on the location (`sub_filter`, `gzip`, buffering modules) and that nothing closes the upstream"),
     row(V::FramesFailed, Any, "the upgrade succeeded but ping/echo frames did not come back: a proxy, WAF or the application does not relay frames"),
     row(V::IdleDropped, Any, "have the application ping more often than that, or raise the hop's idle timeout"),
@@ -135,6 +197,8 @@ pub struct HintKey<'a> {
     pub kind: HopKind,
     pub status: Option<u16>,
     pub detail: &'a str,
+    /// The hop right behind upgrades when probed directly.
+    pub inner_upgrades: bool,
 }
 
 /// The most specific hint for `key`, if any.
@@ -152,21 +216,40 @@ pub fn lookup(key: &HintKey<'_>) -> Option<&'static Hint> {
         })
         .filter(|h| h.status.is_none() || h.status == key.status)
         .filter(|h| h.detail_has.is_empty() || h.detail_has.iter().any(|d| detail.contains(d)))
+        .filter(|h| !h.inner_upgrades || key.inner_upgrades)
         .max_by_key(|h| {
             let who = match h.who {
                 Who::Software(_) => 2,
                 Who::Kind(_) => 1,
                 Who::Any => 0,
             };
-            (who, h.status.is_some(), !h.detail_has.is_empty())
+            (
+                !h.detail_has.is_empty(),
+                who,
+                h.inner_upgrades,
+                h.status.is_some(),
+            )
         })
 }
 
-/// Fills `{address}`, `{host}` and `{location}`.
-pub fn fill(fix: &str, address: &str, host: &str, location: Option<&str>) -> String {
-    fix.replace("{address}", address)
-        .replace("{host}", host)
-        .replace("{location}", location.unwrap_or("the Location header"))
+/// What the placeholders of a hint stand for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fill<'a> {
+    pub address: &'a str,
+    pub host: &'a str,
+    pub location: Option<&'a str>,
+    /// The hop right behind: name and address.
+    pub inner: Option<(&'a str, &'a str)>,
+}
+
+/// Fills `{address}`, `{host}`, `{location}`, `{inner}` and `{inner_address}`.
+pub fn fill(fix: &str, with: &Fill<'_>) -> String {
+    let (inner, inner_address) = with.inner.unwrap_or(("the next hop", "its address"));
+    fix.replace("{address}", with.address)
+        .replace("{host}", with.host)
+        .replace("{location}", with.location.unwrap_or("the Location header"))
+        .replace("{inner_address}", inner_address)
+        .replace("{inner}", inner)
 }
 
 #[cfg(test)]
@@ -180,6 +263,7 @@ mod tests {
             kind,
             status: None,
             detail: "",
+            inner_upgrades: false,
         }
     }
 
@@ -255,14 +339,53 @@ mod tests {
 
     #[test]
     fn fill_placeholders() {
+        let with = Fill {
+            address: "10.0.0.1:80",
+            host: "example.com",
+            location: None,
+            inner: Some(("backend", "10.0.0.2:8080")),
+        };
         assert_eq!(
-            fill(
-                "{address} {host} {location}",
-                "10.0.0.1:80",
-                "example.com",
-                None
-            ),
-            "10.0.0.1:80 example.com the Location header"
+            fill("{address} {host} {location} {inner} {inner_address}", &with),
+            "10.0.0.1:80 example.com the Location header backend 10.0.0.2:8080"
         );
+    }
+
+    #[test]
+    fn the_servers_own_words_beat_the_hops_software() {
+        // nginx passes the application's 1008 close along: the application's reason wins.
+        let mut k = key(V::FramesFailed, Some(S::Nginx), K::Proxy);
+        k.detail = "ping: the server closed the WebSocket with code 1008 \"missing token\"";
+        assert!(lookup(&k).unwrap().fix.contains("policy violation"));
+        k.detail = "ping: no pong within 3s";
+        assert!(lookup(&k).unwrap().fix.contains("sub_filter"));
+        // A 400 naming the missing subprotocol beats the general 400 row.
+        let mut k = key(V::Rejected, None, K::Backend);
+        k.status = Some(400);
+        k.detail = "400 Bad Request: \"Failed to open a WebSocket connection: missing subprotocol.\"";
+        assert!(lookup(&k).unwrap().fix.contains("--protocol"));
+        k.detail = "400 Bad Request: \"The plain HTTP request was sent to HTTPS port\"";
+        assert!(lookup(&k).unwrap().fix.contains("proxy_pass https://"));
+        // An Origin refusal only on a 403 whose words name the origin.
+        k.status = Some(403);
+        k.detail = "403 Forbidden: \"Forbidden origin\"";
+        assert!(lookup(&k).unwrap().fix.contains("allow-list"));
+        k.detail = "403 Forbidden";
+        assert!(lookup(&k).unwrap().fix.contains("IP allow-lists"));
+    }
+
+    #[test]
+    fn gateway_errors_in_front_of_a_working_hop_point_at_the_upstream_setting() {
+        let mut k = key(V::ServiceUnavailable, Some(S::Haproxy), K::Lb);
+        assert!(!lookup(&k).unwrap().fix.contains("httpchk"));
+        k.inner_upgrades = true;
+        assert!(lookup(&k).unwrap().fix.contains("httpchk"));
+        let mut k = key(V::BadGateway, Some(S::Nginx), K::Proxy);
+        k.inner_upgrades = true;
+        assert!(lookup(&k).unwrap().fix.contains("https://"));
+        // Only gateway errors have such rows.
+        let mut k = key(V::Rejected, Some(S::Nginx), K::Proxy);
+        k.inner_upgrades = true;
+        assert!(!lookup(&k).unwrap().inner_upgrades);
     }
 }

@@ -38,16 +38,23 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
     let (what, general_fix) = match s.tier {
         Tier::Idle => idle_sentence(hop, software, inner),
         Tier::Handshake | Tier::Frames => {
+            let inner_upgrades = inner.is_some_and(|i| upgrades(&i.outcome));
             let key = HintKey {
                 verdict: o.verdict,
                 software,
                 kind: hop.kind,
                 status: o.evidence.status,
                 detail: &o.detail,
+                inner_upgrades,
             };
             let location = header(o, "location");
-            let fix = hints::lookup(&key)
-                .map(|h| hints::fill(h.fix, &hop.address, host, location.as_deref()));
+            let with = hints::Fill {
+                address: &hop.address,
+                host,
+                location: location.as_deref(),
+                inner: inner.map(|i| (i.name.as_str(), i.address.as_str())),
+            };
+            let fix = hints::lookup(&key).map(|h| hints::fill(h.fix, &with));
             (handshake_sentence(hop, software), fix)
         }
     };
@@ -143,10 +150,27 @@ fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
         Verdict::NoResponse => format!("closes the connection without answering{detail}"),
         Verdict::Timeout => format!("does not answer in time{detail}"),
         Verdict::MalformedResponse => format!("answers something that is not HTTP/1.1{detail}"),
+        // A close frame is the server deciding, not frames getting lost on the way.
+        Verdict::FramesFailed if o.detail.contains(CLOSED_WITH_CODE) => {
+            // "ping: the server closed …": the detail names what it was waiting for already.
+            let what = o.detail.split_once(": the server").map_or(o.detail.as_str(), |(_, r)| r);
+            format!("accepts the upgrade, but the server{what}")
+        }
         Verdict::FramesFailed => format!("upgrades but does not carry frames{detail}"),
         Verdict::IdleDropped => format!("drops the idle WebSocket{detail}"),
         Verdict::Upgraded => "upgrades".to_string(),
     }
+}
+
+/// How the probe words a close frame that came instead of a pong or echo.
+const CLOSED_WITH_CODE: &str = "closed the WebSocket with code";
+
+/// Whether the handshake at this hop succeeded (whatever happened to frames after it).
+fn upgrades(o: &ProbeOutcome) -> bool {
+    matches!(
+        o.verdict,
+        Verdict::Upgraded | Verdict::FramesFailed | Verdict::IdleDropped
+    )
 }
 
 /// "drops the idle WebSocket after 2.0 s while nginx behind it holds (…) — matches …" and the fix.
@@ -194,6 +218,7 @@ fn idle_sentence(
             kind: hop.kind,
             status: None,
             detail: "",
+            inner_upgrades: false,
         })
         .map(|h| h.fix.to_string()),
         [one] => Some(one.default.fix.to_string()),

@@ -64,7 +64,7 @@ const STRIPPED: &[(&str, &str)] = &[
 /// Other body texts worth naming on a rejection.
 #[rustfmt::skip]
 const REJECTION_HINTS: &[(&str, &str)] = &[
-    ("the plain http request was sent to https port", "this port expects TLS: use wss:// for this hop"),
+    ("the plain http request was sent to https port", "a TLS port got plain HTTP: if it is this hop's own port, use wss:// for this hop; if not, the hop forwards plain HTTP to a TLS upstream"),
     ("missing sec-websocket-key header", "the server behind did not get Sec-WebSocket-Key: a proxy dropped the handshake headers"),
     ("missing or invalid sec-websocket-key header", "the server behind did not get Sec-WebSocket-Key: a proxy dropped the handshake headers"),
     ("missing sec-websocket-version header", "the server behind did not get Sec-WebSocket-Version: a proxy dropped the handshake headers"),

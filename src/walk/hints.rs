@@ -362,7 +362,8 @@ mod tests {
         // A 400 naming the missing subprotocol beats the general 400 row.
         let mut k = key(V::Rejected, None, K::Backend);
         k.status = Some(400);
-        k.detail = "400 Bad Request: \"Failed to open a WebSocket connection: missing subprotocol.\"";
+        k.detail =
+            "400 Bad Request: \"Failed to open a WebSocket connection: missing subprotocol.\"";
         assert!(lookup(&k).unwrap().fix.contains("--protocol"));
         k.detail = "400 Bad Request: \"The plain HTTP request was sent to HTTPS port\"";
         assert!(lookup(&k).unwrap().fix.contains("proxy_pass https://"));

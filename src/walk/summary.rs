@@ -153,7 +153,10 @@ fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
         // A close frame is the server deciding, not frames getting lost on the way.
         Verdict::FramesFailed if o.detail.contains(CLOSED_WITH_CODE) => {
             // "ping: the server closed …": the detail names what it was waiting for already.
-            let what = o.detail.split_once(": the server").map_or(o.detail.as_str(), |(_, r)| r);
+            let what = o
+                .detail
+                .split_once(": the server")
+                .map_or(o.detail.as_str(), |(_, r)| r);
             format!("accepts the upgrade, but the server{what}")
         }
         Verdict::FramesFailed => format!("upgrades but does not carry frames{detail}"),
@@ -686,7 +689,7 @@ mod tests {
         ];
         let c = judge(&mut hops, "example.com").unwrap();
         assert!(c.summary.starts_with(
-            "lb (lb.test:80) answers 502 Bad Gateway: \"<center>nginx</center>\" (produced by nginx) — this hop cannot reach"
+            "lb (lb.test:80) answers 502 Bad Gateway: \"<center>nginx</center>\" (produced by nginx) — app (app.test:80) upgrades when probed directly, so this hop does not reach it as configured"
         ), "{}", c.summary);
     }
 

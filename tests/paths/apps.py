@@ -1,0 +1,75 @@
+"""WebSocket applications that refuse clients the way real ones do, for tests/paths.
+
+Built on Python `websockets` like tests/support/backend.py (an echo server at heart), each flag
+adds one realistic refusal:
+
+  --subprotocol NAME   only accept clients that offer NAME (websockets answers 400 "missing
+                       subprotocol" otherwise)
+  --origin ORIGIN      answer 403 "Forbidden origin" unless Origin is ORIGIN
+  --page               answer every request with a 200 JSON health page (no WebSocket here)
+  --close CODE:REASON  accept the upgrade, then close at once with CODE and REASON
+
+Usage: apps.py PORT [flags]
+"""
+
+import argparse
+import asyncio
+import http
+import sys
+
+from websockets.asyncio.server import serve
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("port", type=int)
+    p.add_argument("--subprotocol")
+    p.add_argument("--origin")
+    p.add_argument("--page", action="store_true")
+    p.add_argument("--close")
+    return p.parse_args()
+
+
+async def main():
+    args = parse_args()
+
+    def process_request(connection, request):
+        if args.page:
+            return connection.respond(http.HTTPStatus.OK, '{"status":"ok"}\n')
+        if args.origin and request.headers.get("Origin") != args.origin:
+            return connection.respond(http.HTTPStatus.FORBIDDEN, "Forbidden origin\n")
+        return None
+
+    async def handler(ws):
+        if args.close:
+            code, _, reason = args.close.partition(":")
+            await ws.close(int(code), reason)
+            return
+        try:
+            async for message in ws:
+                await ws.send(message)
+        except Exception:
+            pass
+
+    options = {}
+    if args.subprotocol:
+        options["subprotocols"] = [args.subprotocol]
+    async with serve(
+        handler,
+        "127.0.0.1",
+        args.port,
+        process_request=process_request,
+        ping_interval=None,
+        ping_timeout=None,
+        close_timeout=1,
+        **options,
+    ):
+        print(f"listening on 127.0.0.1:{args.port}", flush=True)
+        await asyncio.Future()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        sys.exit(0)

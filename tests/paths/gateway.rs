@@ -1,0 +1,99 @@
+//! Gateway errors (502/503/504) at a hop whose next hop works when probed directly: the hop's
+//! own upstream setting is what is wrong, and the fix must say which setting of THAT software.
+
+use super::*;
+use crate::support::{raw, Backend, SelfSigned};
+
+/// HAProxy `option httpchk` against a WebSocket-only server: `websockets` answers the plain
+/// health-check GET with 426, HAProxy marks the server down and answers 503 "No server is
+/// available", although the backend upgrades fine.
+#[test]
+fn haproxy_health_check_failing_against_a_websocket_only_backend() {
+    let backend = Backend::start().expect("backend");
+    let lb = haproxy_with(
+        "",
+        "option httpchk GET /health",
+        &backend.addr(),
+        "check inter 100ms fall 1 rise 1",
+    );
+    wait_for("HAProxy marks the server down", || {
+        raw::handshake(lb.port, "app.test", "/ws", Duration::from_secs(2))
+            .is_ok_and(|r| r.status == 503)
+    });
+    let run = check(&[("lb", &lb.addr()), ("backend", &backend.addr())], &[]);
+    run.assert_culprit("lb", "service_unavailable");
+    assert_eq!(
+        run.hop("lb")["answered_by"],
+        "haproxy",
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        run.hop("backend")["verdict"],
+        "upgraded",
+        "{}",
+        run.describe()
+    );
+    run.assert_fix_says(&["upgrades when probed directly", "httpchk", &backend.addr()]);
+}
+
+/// nginx `proxy_pass` to a port where nothing listens while the real backend is up: nginx's
+/// 502 is its own upstream setting, not a dead backend.
+#[test]
+fn nginx_proxy_pass_to_the_wrong_port_while_the_backend_works() {
+    let backend = Backend::start().expect("backend");
+    let wrong = closed_port().expect("port");
+    let nginx = good_nginx(&format!("127.0.0.1:{wrong}"));
+    let run = check(
+        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
+        &[],
+    );
+    run.assert_culprit("nginx", "bad_gateway");
+    run.assert_fix_says(&["proxy_pass", &backend.addr(), "error.log"]);
+}
+
+/// nginx proxies over plain HTTP to a TLS port (`proxy_pass http://` where `https://` was
+/// meant): the inner nginx answers 400 "The plain HTTP request was sent to HTTPS port" and
+/// the outer one passes it on. The fix is the outer hop's `proxy_pass` scheme, not "use wss://
+/// for this hop" (the hop IS probed the right way).
+#[test]
+fn nginx_proxy_pass_plain_http_to_a_tls_upstream() {
+    let backend = Backend::start().expect("backend");
+    let cert = SelfSigned::new("app.test").expect("certificate");
+    let (crt, key, upstream) = (
+        cert.cert.display().to_string(),
+        cert.key.display().to_string(),
+        backend.addr(),
+    );
+    let tls = Nginx::start(move |port| {
+        format!(
+            "{map}server {{
+    listen 127.0.0.1:{port} ssl;
+    server_name app.test;
+    ssl_certificate {crt};
+    ssl_certificate_key {key};
+    location / {{
+        proxy_pass http://{upstream};
+        {UPGRADE_OK}
+    }}
+}}",
+            map = nginx::CONNECTION_UPGRADE_MAP
+        )
+    })
+    .expect("start TLS nginx");
+    let front = good_nginx(&tls.addr());
+    let tls_hop = format!("wss://{}", tls.addr());
+    let ca = cert.ca.display().to_string();
+    let run = check(
+        &[
+            ("nginx", &front.addr()),
+            ("tls", &tls_hop),
+            ("backend", &backend.addr()),
+        ],
+        &["--cacert", &ca],
+    );
+    run.assert_culprit("nginx", "rejected");
+    assert_eq!(run.hop("nginx")["status"], 400, "{}", run.describe());
+    assert_eq!(run.hop("tls")["verdict"], "upgraded", "{}", run.describe());
+    run.assert_fix_says(&["proxy_pass https://"]);
+}

@@ -28,9 +28,21 @@ pub struct Hint {
     pub status: Option<u16>,
     /// Only when the probe's detail contains one of these (lowercase).
     pub detail_has: &'static [&'static str],
-    /// Only when the hop right behind this one upgrades when probed directly.
-    pub inner_upgrades: bool,
+    /// Only when the hop right behind this one answers so (see [`Inner`]).
+    pub inner: Inner,
     pub fix: &'static str,
+}
+
+/// What the hop right behind the culprit did when probed directly, as far as hints care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Inner {
+    /// Failed, or there is none (as a row's condition: no condition).
+    Other,
+    /// Upgraded (whatever happened to frames after it).
+    Upgrades,
+    /// Upgraded, but its first byte came no sooner than the culprit gave up waiting: the
+    /// culprit's timeout is shorter than the handshake takes.
+    UpgradesSlowly,
 }
 
 const fn row(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
@@ -39,7 +51,7 @@ const fn row(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
         who,
         status: None,
         detail_has: &[],
-        inner_upgrades: false,
+        inner: Inner::Other,
         fix,
     }
 }
@@ -50,7 +62,7 @@ const fn status(verdict: Verdict, who: Who, status: u16, fix: &'static str) -> H
         who,
         status: Some(status),
         detail_has: &[],
-        inner_upgrades: false,
+        inner: Inner::Other,
         fix,
     }
 }
@@ -61,7 +73,7 @@ const fn detail(verdict: Verdict, has: &'static [&'static str], fix: &'static st
         who: Who::Any,
         status: None,
         detail_has: has,
-        inner_upgrades: false,
+        inner: Inner::Other,
         fix,
     }
 }
@@ -77,7 +89,7 @@ const fn status_detail(
         who: Who::Any,
         status: Some(status),
         detail_has: has,
-        inner_upgrades: false,
+        inner: Inner::Other,
         fix,
     }
 }
@@ -90,7 +102,19 @@ const fn inner_ok(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
         who,
         status: None,
         detail_has: &[],
-        inner_upgrades: true,
+        inner: Inner::Upgrades,
+        fix,
+    }
+}
+
+/// A row for a hop that gave up before the hop behind it, probed directly, answered.
+const fn inner_slow(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
+    Hint {
+        verdict,
+        who,
+        status: None,
+        detail_has: &[],
+        inner: Inner::UpgradesSlowly,
         fix,
     }
 }
@@ -147,8 +171,13 @@ pub const HINTS: &[Hint] = &[
     inner_ok(V::ServiceUnavailable, Sw(S::Haproxy), "{inner} ({inner_address}) upgrades when probed directly, yet no server is available in the HAProxy backend: its health check fails or its `server` lines point elsewhere; a WebSocket-only server answers a plain `option httpchk` GET with 426 or 400, so check an HTTP health path (`http-check send`/`expect`) or use a TCP check (`check` without `option httpchk`)"),
     inner_ok(V::ServiceUnavailable, Sw(S::AwsElb), "{inner} ({inner_address}) upgrades when probed directly, yet the target group has no healthy target: a WebSocket-only target answers the health-check GET with 426 or 400; point the health check at an HTTP path or widen its success codes (matcher)"),
     inner_ok(V::ServiceUnavailable, Any, "{inner} ({inner_address}) upgrades when probed directly, yet this hop has no usable server: its health check fails (a WebSocket-only server answers a plain GET with 426 or 400) or its server list points elsewhere"),
-    inner_ok(V::GatewayTimeout, Sw(S::Nginx), "{inner} ({inner_address}) answers at once when probed directly, so nginx waits on something else: compare the `proxy_pass` address with {inner_address} (a filtered or hung address times out)"),
-    inner_ok(V::GatewayTimeout, Any, "{inner} ({inner_address}) answers at once when probed directly, so this hop waits on something else: compare its upstream address with {inner_address}"),
+    inner_ok(V::GatewayTimeout, Sw(S::Nginx), "{inner} ({inner_address}) answers in {inner_ms} when probed directly, so nginx waits on something else: compare the `proxy_pass` address with {inner_address} (a filtered or hung address times out)"),
+    inner_ok(V::GatewayTimeout, Sw(S::Haproxy), "{inner} ({inner_address}) answers in {inner_ms} when probed directly, so HAProxy waits on something else: compare the backend's `server` address with {inner_address} (a filtered or hung address times out)"),
+    inner_ok(V::GatewayTimeout, Any, "{inner} ({inner_address}) answers in {inner_ms} when probed directly, so this hop waits on something else: compare its upstream address with {inner_address}"),
+    inner_slow(V::GatewayTimeout, Sw(S::Nginx), "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and nginx gave up after {hop_ms}: raise `proxy_read_timeout` in the WebSocket location (it also bounds the wait for the 101), or make the application answer the handshake sooner"),
+    inner_slow(V::GatewayTimeout, Sw(S::Haproxy), "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and HAProxy gave up after {hop_ms}: raise `timeout server` (it bounds the wait for the 101; `timeout tunnel` applies only after it), or make the application answer the handshake sooner"),
+    inner_slow(V::GatewayTimeout, Sw(S::AwsElb), "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and the ALB gave up after {hop_ms}: make the target answer the handshake sooner, or raise the load balancer's `idle_timeout.timeout_seconds`"),
+    inner_slow(V::GatewayTimeout, Any, "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and this hop gave up after {hop_ms}: raise its upstream response timeout above that, or make the application answer the handshake sooner"),
     // Gateway errors: this hop could not get an answer from the one behind it.
     row(V::BadGateway, Sw(S::Nginx), "nginx cannot reach its upstream: check the `proxy_pass` address and that the service behind it is listening (nginx's error.log names the upstream)"),
     row(V::BadGateway, Sw(S::Haproxy), "HAProxy got no valid answer from its server: check the backend's `server` lines and that the service behind them is up"),
@@ -197,8 +226,8 @@ pub struct HintKey<'a> {
     pub kind: HopKind,
     pub status: Option<u16>,
     pub detail: &'a str,
-    /// The hop right behind upgrades when probed directly.
-    pub inner_upgrades: bool,
+    /// What the hop right behind did when probed directly.
+    pub inner: Inner,
 }
 
 /// The most specific hint for `key`, if any.
@@ -216,19 +245,15 @@ pub fn lookup(key: &HintKey<'_>) -> Option<&'static Hint> {
         })
         .filter(|h| h.status.is_none() || h.status == key.status)
         .filter(|h| h.detail_has.is_empty() || h.detail_has.iter().any(|d| detail.contains(d)))
-        .filter(|h| !h.inner_upgrades || key.inner_upgrades)
+        // A slow upgrade is still an upgrade: those rows apply too, ranked below.
+        .filter(|h| key.inner >= h.inner)
         .max_by_key(|h| {
             let who = match h.who {
                 Who::Software(_) => 2,
                 Who::Kind(_) => 1,
                 Who::Any => 0,
             };
-            (
-                !h.detail_has.is_empty(),
-                who,
-                h.inner_upgrades,
-                h.status.is_some(),
-            )
+            (!h.detail_has.is_empty(), who, h.inner, h.status.is_some())
         })
 }
 
@@ -240,15 +265,21 @@ pub struct Fill<'a> {
     pub location: Option<&'a str>,
     /// The hop right behind: name and address.
     pub inner: Option<(&'a str, &'a str)>,
+    /// How long the hop behind took to answer, and how long this one waited ("2.0 s").
+    pub inner_ms: Option<&'a str>,
+    pub hop_ms: Option<&'a str>,
 }
 
-/// Fills `{address}`, `{host}`, `{location}`, `{inner}` and `{inner_address}`.
+/// Fills `{address}`, `{host}`, `{location}`, `{inner}`, `{inner_address}`, `{inner_ms}` and
+/// `{hop_ms}`.
 pub fn fill(fix: &str, with: &Fill<'_>) -> String {
     let (inner, inner_address) = with.inner.unwrap_or(("the next hop", "its address"));
     fix.replace("{address}", with.address)
         .replace("{host}", with.host)
         .replace("{location}", with.location.unwrap_or("the Location header"))
         .replace("{inner_address}", inner_address)
+        .replace("{inner_ms}", with.inner_ms.unwrap_or("a moment"))
+        .replace("{hop_ms}", with.hop_ms.unwrap_or("a while"))
         .replace("{inner}", inner)
 }
 
@@ -263,7 +294,7 @@ mod tests {
             kind,
             status: None,
             detail: "",
-            inner_upgrades: false,
+            inner: Inner::Other,
         }
     }
 
@@ -344,6 +375,7 @@ mod tests {
             host: "example.com",
             location: None,
             inner: Some(("backend", "10.0.0.2:8080")),
+            ..Fill::default()
         };
         assert_eq!(
             fill("{address} {host} {location} {inner} {inner_address}", &with),
@@ -379,14 +411,27 @@ mod tests {
     fn gateway_errors_in_front_of_a_working_hop_point_at_the_upstream_setting() {
         let mut k = key(V::ServiceUnavailable, Some(S::Haproxy), K::Lb);
         assert!(!lookup(&k).unwrap().fix.contains("httpchk"));
-        k.inner_upgrades = true;
+        k.inner = Inner::Upgrades;
+        assert!(lookup(&k).unwrap().fix.contains("httpchk"));
+        // A slow upgrade behind still gets the "upgrades" rows when no slow row exists.
+        k.inner = Inner::UpgradesSlowly;
         assert!(lookup(&k).unwrap().fix.contains("httpchk"));
         let mut k = key(V::BadGateway, Some(S::Nginx), K::Proxy);
-        k.inner_upgrades = true;
+        k.inner = Inner::Upgrades;
         assert!(lookup(&k).unwrap().fix.contains("https://"));
+        // A timeout in front of a slow handshake is the timeout; in front of a quick one, the
+        // address.
+        let mut k = key(V::GatewayTimeout, Some(S::Haproxy), K::Lb);
+        k.inner = Inner::UpgradesSlowly;
+        assert!(lookup(&k).unwrap().fix.contains("raise `timeout server`"));
+        k.inner = Inner::Upgrades;
+        assert!(lookup(&k)
+            .unwrap()
+            .fix
+            .contains("compare the backend's `server` address"));
         // Only gateway errors have such rows.
         let mut k = key(V::Rejected, Some(S::Nginx), K::Proxy);
-        k.inner_upgrades = true;
-        assert!(!lookup(&k).unwrap().inner_upgrades);
+        k.inner = Inner::Upgrades;
+        assert_eq!(lookup(&k).unwrap().inner, Inner::Other);
     }
 }

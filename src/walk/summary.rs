@@ -5,7 +5,7 @@
 //! more precise than any general hint.
 
 use super::culprit::{self, Selection, Tier};
-use super::hints::{self, HintKey};
+use super::hints::{self, HintKey, Inner};
 use super::idle::{self, IdleMatch};
 use super::software::{hop_software, Software};
 use crate::finding::{Finding, Severity};
@@ -38,21 +38,26 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
     let (what, general_fix) = match s.tier {
         Tier::Idle => idle_sentence(hop, software, inner),
         Tier::Handshake | Tier::Frames => {
-            let inner_upgrades = inner.is_some_and(|i| upgrades(&i.outcome));
             let key = HintKey {
                 verdict: o.verdict,
                 software,
                 kind: hop.kind,
                 status: o.evidence.status,
                 detail: &o.detail,
-                inner_upgrades,
+                inner: inner_answer(o, inner.map(|i| &i.outcome)),
             };
             let location = header(o, "location");
+            let inner_ms = inner
+                .and_then(|i| i.outcome.timings.first_byte)
+                .map(duration);
+            let hop_ms = o.timings.first_byte.map(duration);
             let with = hints::Fill {
                 address: &hop.address,
                 host,
                 location: location.as_deref(),
                 inner: inner.map(|i| (i.name.as_str(), i.address.as_str())),
+                inner_ms: inner_ms.as_deref(),
+                hop_ms: hop_ms.as_deref(),
             };
             let fix = hints::lookup(&key).map(|h| hints::fill(h.fix, &with));
             (handshake_sentence(hop, software), fix)
@@ -168,12 +173,24 @@ fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
 /// How the probe words a close frame that came instead of a pong or echo.
 const CLOSED_WITH_CODE: &str = "closed the WebSocket with code";
 
-/// Whether the handshake at this hop succeeded (whatever happened to frames after it).
-fn upgrades(o: &ProbeOutcome) -> bool {
-    matches!(
-        o.verdict,
-        Verdict::Upgraded | Verdict::FramesFailed | Verdict::IdleDropped
-    )
+/// What the hop behind `o` did when probed directly: failed, upgraded, or upgraded only after
+/// `o` had given up waiting (its first byte no sooner than `o`'s answer, less some slack for
+/// the two probes' own jitter).
+fn inner_answer(o: &ProbeOutcome, inner: Option<&ProbeOutcome>) -> Inner {
+    let Some(inner) = inner.filter(|i| {
+        matches!(
+            i.verdict,
+            Verdict::Upgraded | Verdict::FramesFailed | Verdict::IdleDropped
+        )
+    }) else {
+        return Inner::Other;
+    };
+    match (o.timings.first_byte, inner.timings.first_byte) {
+        (Some(gave_up), Some(answered)) if answered >= gave_up * 0.8 && gave_up >= 100.0 => {
+            Inner::UpgradesSlowly
+        }
+        _ => Inner::Upgrades,
+    }
 }
 
 /// "drops the idle WebSocket after 2.0 s while nginx behind it holds (…) — matches …" and the fix.
@@ -221,7 +238,7 @@ fn idle_sentence(
             kind: hop.kind,
             status: None,
             detail: "",
-            inner_upgrades: false,
+            inner: Inner::Other,
         })
         .map(|h| h.fix.to_string()),
         [one] => Some(one.default.fix.to_string()),
@@ -303,6 +320,17 @@ fn header(o: &ProbeOutcome, name: &str) -> Option<String> {
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.clone())
+}
+
+/// "0.4 ms", "35 ms", "2.0 s".
+fn duration(ms: f64) -> String {
+    if ms < 10.0 {
+        format!("{ms:.1} ms")
+    } else if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        seconds(ms)
+    }
 }
 
 fn seconds(ms: f64) -> String {
@@ -456,6 +484,40 @@ mod tests {
             .summary
             .contains("further in also failing: backend (connection refused)"));
         assert!(c.summary.contains("HAProxy backend"), "{}", c.summary);
+    }
+
+    #[test]
+    fn a_timeout_in_front_of_a_slow_handshake_blames_the_timeout() {
+        let gave_up = |first_byte: f64| {
+            let mut lb = answered(
+                hop("haproxy", HopKind::Lb, Verdict::GatewayTimeout),
+                504,
+                "haproxy",
+                "504 Gateway Time-out",
+            );
+            lb.outcome.timings.first_byte = Some(first_byte);
+            lb
+        };
+        let mut app = hop("app", HopKind::Backend, Verdict::Upgraded);
+        app.outcome.timings.first_byte = Some(2003.0);
+        let mut hops = vec![gave_up(1001.0), app.clone()];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(
+            c.summary.contains(
+                "only after 2.0 s, and HAProxy gave up after 1.0 s: raise `timeout server`"
+            ),
+            "{}",
+            c.summary
+        );
+        // The app answers at once: the 504 comes from waiting on another address.
+        app.outcome.timings.first_byte = Some(0.42);
+        let mut hops = vec![gave_up(1001.0), app];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(
+            c.summary.contains("answers in 0.4 ms when probed directly"),
+            "{}",
+            c.summary
+        );
     }
 
     #[test]

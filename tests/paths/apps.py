@@ -8,6 +8,7 @@ adds one realistic refusal:
   --origin ORIGIN      answer 403 "Forbidden origin" unless Origin is ORIGIN
   --page               answer every request with a 200 JSON health page (no WebSocket here)
   --close CODE:REASON  accept the upgrade, then close at once with CODE and REASON
+  --delay SECONDS      wait this long before answering the handshake (a slow application)
 
 Usage: apps.py PORT [flags]
 """
@@ -27,13 +28,16 @@ def parse_args():
     p.add_argument("--origin")
     p.add_argument("--page", action="store_true")
     p.add_argument("--close")
+    p.add_argument("--delay", type=float, default=0.0)
     return p.parse_args()
 
 
 async def main():
     args = parse_args()
 
-    def process_request(connection, request):
+    async def process_request(connection, request):
+        if args.delay:
+            await asyncio.sleep(args.delay)
         if args.page:
             return connection.respond(http.HTTPStatus.OK, '{"status":"ok"}\n')
         if args.origin and request.headers.get("Origin") != args.origin:

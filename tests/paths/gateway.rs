@@ -97,3 +97,20 @@ fn nginx_proxy_pass_plain_http_to_a_tls_upstream() {
     assert_eq!(run.hop("tls")["verdict"], "upgraded", "{}", run.describe());
     run.assert_fix_says(&["proxy_pass https://"]);
 }
+
+/// HAProxy `timeout server 1s` in front of an application that takes 2 s to answer the
+/// handshake: the 504 is HAProxy's timeout being shorter than the handshake, and the fix is
+/// that timeout (`timeout tunnel` only applies after the 101), not "check the service".
+#[test]
+fn haproxy_timeout_server_shorter_than_a_slow_handshake() {
+    let app = App::start(&["--delay", "2"]);
+    let lb = haproxy_with("", "timeout server 1s", &app.addr(), "");
+    let run = check(&[("lb", &lb.addr()), ("app", &app.addr())], &[]);
+    run.assert_culprit("lb", "gateway_timeout");
+    assert_eq!(run.hop("app")["verdict"], "upgraded", "{}", run.describe());
+    run.assert_fix_says(&[
+        "only after 2.",
+        "gave up after 1.",
+        "raise `timeout server`",
+    ]);
+}

@@ -128,6 +128,8 @@ const NGINX_UPGRADE: &str = "add `proxy_http_version 1.1` and `proxy_set_header 
 
 const BACKEND_NO_UPGRADE: &str = "the server itself answered as if it had seen no upgrade: check that this path is its WebSocket endpoint and which Sec-WebSocket-Version it expects";
 
+const APP_NO_FRAMES: &str = "the application accepted the upgrade but did not answer: RFC 6455 requires a pong for every ping, so check that its WebSocket library answers pings and that its event loop is not blocked (an echo comes back only from an echo endpoint)";
+
 pub const HINTS: &[Hint] = &[
     // The upgrade never reached the server behind.
     row(V::UpgradeStripped, Sw(S::Nginx), NGINX_UPGRADE),
@@ -168,7 +170,7 @@ pub const HINTS: &[Hint] = &[
     inner_ok(V::BadGateway, Sw(S::Nginx), "{inner} ({inner_address}) upgrades when probed directly, so nginx does not reach it as configured: compare the `proxy_pass` (or `upstream`) address, port and scheme (http:// or https://) with {inner_address}; nginx's error.log says what failed"),
     inner_ok(V::BadGateway, Sw(S::Haproxy), "{inner} ({inner_address}) upgrades when probed directly, so HAProxy does not reach it as configured: compare the backend's `server` address and port (and `ssl`) with {inner_address}"),
     inner_ok(V::BadGateway, Any, "{inner} ({inner_address}) upgrades when probed directly, so this hop does not reach it as configured: compare its upstream address, port and scheme with {inner_address}"),
-    inner_ok(V::ServiceUnavailable, Sw(S::Haproxy), "{inner} ({inner_address}) upgrades when probed directly, yet no server is available in the HAProxy backend: its health check fails or its `server` lines point elsewhere; a WebSocket-only server answers a plain `option httpchk` GET with 426 or 400, so check an HTTP health path (`http-check send`/`expect`) or use a TCP check (`check` without `option httpchk`)"),
+    inner_ok(V::ServiceUnavailable, Sw(S::Haproxy), "{inner} ({inner_address}) upgrades when probed directly, yet no server is available in the HAProxy backend: either its `server` line does not point at {inner_address}, or its health check marks the server down (a WebSocket-only server answers a plain `option httpchk` GET with 426 or 400: check an HTTP health path with `http-check send`/`expect`, or use a plain TCP `check`)"),
     inner_ok(V::ServiceUnavailable, Sw(S::AwsElb), "{inner} ({inner_address}) upgrades when probed directly, yet the target group has no healthy target: a WebSocket-only target answers the health-check GET with 426 or 400; point the health check at an HTTP path or widen its success codes (matcher)"),
     inner_ok(V::ServiceUnavailable, Any, "{inner} ({inner_address}) upgrades when probed directly, yet this hop has no usable server: its health check fails (a WebSocket-only server answers a plain GET with 426 or 400) or its server list points elsewhere"),
     inner_ok(V::GatewayTimeout, Sw(S::Nginx), "{inner} ({inner_address}) answers in {inner_ms} when probed directly, so nginx waits on something else: compare the `proxy_pass` address with {inner_address} (a filtered or hung address times out)"),
@@ -213,6 +215,8 @@ pub const HINTS: &[Hint] = &[
     detail(V::FramesFailed, &["with code 1001"], "the server is going away (1001): it is shutting down or restarting, or a proxy in front is draining connections; check for restarts and deploys"),
     detail(V::FramesFailed, &["with code 1002", "with code 1003", "with code 1007", "with code 1009"], "the application closed the WebSocket for a protocol or data error: check that the client speaks what it expects (subprotocol, message format, size)"),
     detail(V::FramesFailed, &["with code"], "the application closed the WebSocket right after accepting it; the close code and reason are its own (a proxy passes them along unchanged): look that code up in the application"),
+    row(V::FramesFailed, Kd(K::Backend), APP_NO_FRAMES),
+    row(V::FramesFailed, Sw(S::BackendLibrary), APP_NO_FRAMES),
     row(V::FramesFailed, Sw(S::Nginx), "frames do not get through after the upgrade: check filters on the location (`sub_filter`, `gzip`, buffering modules) and that nothing closes the upstream"),
     row(V::FramesFailed, Any, "the upgrade succeeded but ping/echo frames did not come back: a proxy, WAF or the application does not relay frames"),
     row(V::IdleDropped, Any, "have the application ping more often than that, or raise the hop's idle timeout"),

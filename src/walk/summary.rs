@@ -164,6 +164,9 @@ fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
                 .map_or(o.detail.as_str(), |(_, r)| r);
             format!("accepts the upgrade, but the server{what}")
         }
+        Verdict::FramesFailed if hop.kind == HopKind::Backend => {
+            format!("accepts the upgrade but does not answer{detail}")
+        }
         Verdict::FramesFailed => format!("upgrades but does not carry frames{detail}"),
         Verdict::IdleDropped => format!("drops the idle WebSocket{detail}"),
         Verdict::Upgraded => "upgrades".to_string(),

@@ -63,3 +63,25 @@ fn a_health_page_on_the_websocket_path_behind_haproxy() {
     assert_eq!(run.hop("app")["status"], 200, "{}", run.describe());
     run.assert_fix_says(&["ordinary page (200)", "--hop NAME=ws://HOST:PORT/PATH"]);
 }
+
+/// An application that accepts the upgrade and then never reads a frame answers no ping: the
+/// application is the culprit (nginx passes the silence on) and the fix is about it, not about
+/// "a proxy, WAF or the application".
+#[test]
+fn application_that_never_answers_a_ping() {
+    let app = App::start(&["--no-pong"]);
+    let nginx = good_nginx(&app.addr());
+    let run = check(
+        &[("nginx", &nginx.addr()), ("app", &app.addr())],
+        &["--timeout", "2s"],
+    );
+    run.assert_culprit("app", "frames_failed");
+    assert_eq!(run.hop("nginx")["consequence"], true, "{}", run.describe());
+    assert!(
+        run.summary()
+            .contains("accepts the upgrade but does not answer"),
+        "{}",
+        run.describe()
+    );
+    run.assert_fix_says(&["pong for every ping", "event loop"]);
+}

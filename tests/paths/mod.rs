@@ -181,14 +181,18 @@ impl Run {
     }
 }
 
-/// Runs `wspath check TARGET --hop NAME=ADDR… --format json --timeout 5s EXTRA…`.
+/// Runs `wspath check TARGET --hop NAME=ADDR… --format json EXTRA…` (with `--timeout 5s` unless
+/// EXTRA sets one).
 pub fn check(hops: &[(&str, &str)], extra: &[&str]) -> Run {
     let mut args: Vec<String> = vec!["check".into(), TARGET.into()];
     for (name, addr) in hops {
         args.push("--hop".into());
         args.push(format!("{name}={addr}"));
     }
-    args.extend(["--format", "json", "--timeout", "5s"].map(String::from));
+    args.extend(["--format", "json"].map(String::from));
+    if !extra.contains(&"--timeout") {
+        args.extend(["--timeout", "5s"].map(String::from));
+    }
     args.extend(extra.iter().map(|s| s.to_string()));
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = cli::wspath(&argv, RUN_LIMIT).expect("run wspath");

@@ -72,6 +72,29 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
             .collect();
         summary.push_str(&format!("; further in also failing: {}", deeper.join(", ")));
     }
+    // A hop in front that works while the culprit fails: its traffic does not (always) go
+    // through the culprit as listed (another server of its pool, another address). Worth
+    // saying: the path may work for some clients, and the list of hops may be wrong.
+    let working: Vec<&str> = hops[..s.culprit]
+        .iter()
+        .filter(|h| !s.tier.fails(&h.outcome))
+        .map(|h| h.name.as_str())
+        .collect();
+    if !working.is_empty() {
+        let verb = match (s.tier, working.len()) {
+            (Tier::Handshake, 1) => "upgrades",
+            (Tier::Handshake, _) => "upgrade",
+            (Tier::Frames, 1) => "carries frames",
+            (Tier::Frames, _) => "carry frames",
+            (Tier::Idle, 1) => "holds",
+            (Tier::Idle, _) => "hold",
+        };
+        let names = working.join(" and ");
+        summary.push_str(&format!(
+            "; yet {names} in front {verb}, so traffic through it does not always reach {} at {}: another server of its pool, or another address, answers there",
+            hop.name, hop.address
+        ));
+    }
     let explaining = explaining_finding(&hop.findings);
     if let Some(f) = explaining {
         summary.push_str(&format!("; {}: {}", where_found(f), f.message));
@@ -521,6 +544,38 @@ mod tests {
             "{}",
             c.summary
         );
+    }
+
+    #[test]
+    fn a_working_hop_in_front_of_the_culprit_is_said() {
+        // lb upgrades although nginx, listed behind it, fails: lb does not send its traffic
+        // to that nginx (or not always).
+        let mut hops = vec![
+            hop("lb", HopKind::Lb, Verdict::Upgraded),
+            answered(
+                hop("nginx", HopKind::Proxy, Verdict::BadGateway),
+                502,
+                "nginx",
+                "502 Bad Gateway",
+            ),
+            hop("backend", HopKind::Backend, Verdict::Upgraded),
+        ];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert_eq!(c.hop, "nginx");
+        assert!(
+            c.summary.contains("; yet lb in front upgrades, so traffic through it does not always reach nginx at nginx.test:80"),
+            "{}",
+            c.summary
+        );
+        // Nothing to say when every hop in front fails too.
+        hops[0] = answered(
+            hop("lb", HopKind::Lb, Verdict::BadGateway),
+            502,
+            "nginx",
+            "502 Bad Gateway",
+        );
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(!c.summary.contains("in front upgrades"), "{}", c.summary);
     }
 
     #[test]

@@ -114,3 +114,39 @@ fn haproxy_timeout_server_shorter_than_a_slow_handshake() {
         "raise `timeout server`",
     ]);
 }
+
+/// HAProxy sends its traffic to a good nginx; the standby nginx (a `backup` server) lacks the
+/// upgrade headers. Probed directly the standby breaks, while the path through HAProxy works
+/// today: the culprit is the standby, and the sentence says HAProxy upgrades nonetheless, so
+/// the break hits only the traffic that reaches that server (today: none; after a failover:
+/// all).
+#[test]
+fn a_broken_standby_behind_a_working_load_balancer() {
+    let backend = Backend::start().expect("backend");
+    let good = good_nginx(&backend.addr());
+    let standby = nginx_with(&format!("proxy_pass http://{};", backend.addr()));
+    let lb = haproxy_with(
+        "",
+        "",
+        &good.addr(),
+        &format!("\n    server s2 {} backup", standby.addr()),
+    );
+    let run = check(
+        &[
+            ("lb", &lb.addr()),
+            ("standby", &standby.addr()),
+            ("backend", &backend.addr()),
+        ],
+        &[],
+    );
+    run.assert_culprit("standby", "upgrade_stripped");
+    assert_eq!(run.hop("lb")["verdict"], "upgraded", "{}", run.describe());
+    assert!(
+        run.summary().contains(&format!(
+            "yet lb in front upgrades, so traffic through it does not always reach standby at {}",
+            standby.addr()
+        )),
+        "{}",
+        run.describe()
+    );
+}

@@ -130,6 +130,8 @@ const BACKEND_NO_UPGRADE: &str = "the server itself answered as if it had seen n
 
 const APP_NO_FRAMES: &str = "the application accepted the upgrade but did not answer: RFC 6455 requires a pong for every ping, so check that its WebSocket library answers pings and that its event loop is not blocked (an echo comes back only from an echo endpoint)";
 
+const APP_IDLE: &str = "the application closes silent connections itself: raise its own idle or keepalive timeout, or have the clients send a message or ping more often than that";
+
 pub const HINTS: &[Hint] = &[
     // The upgrade never reached the server behind.
     row(V::UpgradeStripped, Sw(S::Nginx), NGINX_UPGRADE),
@@ -219,6 +221,8 @@ pub const HINTS: &[Hint] = &[
     row(V::FramesFailed, Sw(S::BackendLibrary), APP_NO_FRAMES),
     row(V::FramesFailed, Sw(S::Nginx), "frames do not get through after the upgrade: check filters on the location (`sub_filter`, `gzip`, buffering modules) and that nothing closes the upstream"),
     row(V::FramesFailed, Any, "the upgrade succeeded but ping/echo frames did not come back: a proxy, WAF or the application does not relay frames"),
+    row(V::IdleDropped, Kd(K::Backend), APP_IDLE),
+    row(V::IdleDropped, Sw(S::BackendLibrary), APP_IDLE),
     row(V::IdleDropped, Any, "have the application ping more often than that, or raise the hop's idle timeout"),
 ];
 

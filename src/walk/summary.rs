@@ -35,7 +35,7 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
     let o = &hop.outcome;
     let software = hop_software(hop);
     let inner = hops.get(s.culprit + 1);
-    let (what, general_fix) = match s.tier {
+    let (what, mut general_fix) = match s.tier {
         Tier::Idle => idle_sentence(hop, software, inner),
         Tier::Handshake | Tier::Frames => {
             let key = HintKey {
@@ -90,10 +90,26 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
             (Tier::Idle, _) => "hold",
         };
         let names = working.join(" and ");
-        summary.push_str(&format!(
-            "; yet {names} in front {verb}, so traffic through it does not always reach {} at {}: another server of its pool, or another address, answers there",
-            hop.name, hop.address
-        ));
+        // A refusal (404, 403…) of a request the hop in front gets through: the hop is most
+        // likely sent another path or Host than it was probed with (every hop is probed with
+        // the target's; a `proxy_pass` URI, a rewrite or `Host $proxy_host` changes them).
+        if s.tier == Tier::Handshake && o.verdict == Verdict::Rejected {
+            summary.push_str(&format!(
+                "; yet {names} in front {verb}, so what reaches {} through it differs from this probe",
+                hop.name
+            ));
+            general_fix = Some(format!(
+                "probe {} with the path {} really sends it (a `proxy_pass` URI or a rewrite changes it): `--hop {}=ws://HOST:PORT/PATH`; the Host header may differ too (nginx sends `$proxy_host` unless `proxy_set_header Host` says otherwise); if both are the same, another server of the pool answers there",
+                hop.name,
+                working.last().copied().unwrap_or("the hop in front"),
+                hop.name
+            ));
+        } else {
+            summary.push_str(&format!(
+                "; yet {names} in front {verb}, so traffic through it does not always reach {} at {}: another server of its pool, or another address, answers there",
+                hop.name, hop.address
+            ));
+        }
     }
     let explaining = explaining_finding(&hop.findings);
     if let Some(f) = explaining {
@@ -567,6 +583,15 @@ mod tests {
             "{}",
             c.summary
         );
+        // A refusal behind a hop that gets through: another path or Host reaches it.
+        hops[1] = answered(
+            hop("nginx", HopKind::Proxy, Verdict::Rejected),
+            404,
+            "nginx",
+            "404 Not Found",
+        );
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(c.summary.contains("; yet lb in front upgrades, so what reaches nginx through it differs from this probe — probe nginx with the path lb really sends it"), "{}", c.summary);
         // Nothing to say when every hop in front fails too.
         hops[0] = answered(
             hop("lb", HopKind::Lb, Verdict::BadGateway),

@@ -150,3 +150,49 @@ fn a_broken_standby_behind_a_working_load_balancer() {
         run.describe()
     );
 }
+
+/// nginx rewrites `/ws` to `/` (`proxy_pass http://backend/;`), and the backend serves its
+/// WebSocket at `/` only. The path works; the backend probed with the target's path answers
+/// 404. wspath must not send the user after "nothing serves this path": nginx in front upgrades,
+/// so the backend is sent another path, and the fix is to probe it with that path.
+#[test]
+fn a_path_rewritten_by_nginx_is_not_a_missing_route() {
+    let backend = Backend::start_with(&[("/ws", 404)]).expect("backend");
+    let upstream = backend.addr();
+    let nginx = Nginx::start(move |port| {
+        format!(
+            "{map}server {{
+    listen 127.0.0.1:{port};
+    location /ws {{
+        proxy_pass http://{upstream}/;
+        {UPGRADE_OK}
+    }}
+}}",
+            map = nginx::CONNECTION_UPGRADE_MAP
+        )
+    })
+    .expect("start nginx");
+    let run = check(
+        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
+        &[],
+    );
+    run.assert_culprit("backend", "rejected");
+    assert_eq!(
+        run.hop("nginx")["verdict"],
+        "upgraded",
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.summary()
+            .contains("yet nginx in front upgrades, so what reaches backend through it differs"),
+        "{}",
+        run.describe()
+    );
+    run.assert_fix_says(&[
+        "path nginx really sends it",
+        "--hop backend=ws://HOST:PORT/PATH",
+    ]);
+    let rewritten = format!("ws://{}/", backend.addr());
+    check(&[("nginx", &nginx.addr()), ("backend", &rewritten)], &[]).assert_healthy();
+}

@@ -150,6 +150,8 @@ pub const HINTS: &[Hint] = &[
     row(V::UpgradeStripped, Sw(S::BackendLibrary), BACKEND_NO_UPGRADE),
     row(V::UpgradeStripped, Any, "forward the request to the next hop over HTTP/1.1 with the client's `Upgrade: websocket` and `Connection: Upgrade` headers"),
     // A 101 that is not a valid answer to our key.
+    detail(V::BadAccept, &["selected none"], "the server does not take the subprotocol offered: add it to the server's subprotocols, or leave out `--protocol` if the real clients send none (a browser fails a handshake whose 101 names no subprotocol after it offered one)"),
+    detail(V::BadAccept, &["which was not offered"], "the server chose a subprotocol or extension the client did not offer: make it choose only from the client's list (RFC 6455 §4.1)"),
     row(V::BadAccept, Any, "make sure nothing on the way rewrites `Sec-WebSocket-Accept`, `Upgrade` or `Connection`, and that the server derives the accept value from the client's key (RFC 6455 §4.2.2)"),
     // Other answers.
     status(V::Rejected, Any, 400, "the hop refuses the request itself: check that it accepts an HTTP/1.1 GET with the WebSocket headers for Host {host}"),

@@ -85,3 +85,19 @@ fn application_that_never_answers_a_ping() {
     );
     run.assert_fix_says(&["pong for every ping", "event loop"]);
 }
+
+/// `--protocol chat` against an application that has no subprotocols: it answers 101 without
+/// Sec-WebSocket-Protocol, which browsers fail. The fix is the subprotocol, not "something
+/// rewrites Sec-WebSocket-Accept".
+#[test]
+fn a_subprotocol_the_application_does_not_take() {
+    let app = App::start(&[]);
+    let nginx = good_nginx(&app.addr());
+    let run = check(
+        &[("nginx", &nginx.addr()), ("app", &app.addr())],
+        &["--protocol", "chat"],
+    );
+    run.assert_culprit("app", "bad_accept");
+    assert_eq!(run.hop("nginx")["consequence"], true, "{}", run.describe());
+    run.assert_fix_says(&["does not take the subprotocol", "`--protocol`"]);
+}

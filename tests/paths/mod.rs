@@ -7,6 +7,7 @@ mod access;
 mod apps;
 mod gateway;
 mod output;
+mod tls;
 
 use crate::support::ports::retry_on_addr_in_use;
 use crate::support::process::ServerProcess;

@@ -669,7 +669,7 @@ mod tests {
         assert_eq!(c.verdict, Verdict::IdleDropped);
         assert_eq!(
             c.summary,
-            "lb (lb.test:80) drops the idle WebSocket after 2.1 s while nginx behind it holds, without a close frame: matches HAProxy `timeout client`/`timeout server`, which govern tunnels when `timeout tunnel` is unset — set `timeout tunnel 1h` in the `defaults` or `backend` section (it applies only once the connection is upgraded)"
+            "lb (lb.test:80) drops the idle WebSocket after 2.1 s while nginx behind it holds, without a close frame: matches HAProxy `timeout tunnel`, or `timeout client`/`timeout server` when it is unset — set (or raise) `timeout tunnel`, e.g. `timeout tunnel 1h`, in the `defaults` or `backend` section: it applies only once the connection is upgraded, and without it `timeout client`/`timeout server` cut idle WebSockets"
         );
     }
 
@@ -710,7 +710,7 @@ mod tests {
         );
         let fix = c.fix.unwrap();
         assert!(fix.starts_with("if it is AWS ALB: raise"), "{fix}");
-        assert!(fix.contains("if it is HAProxy: set `timeout tunnel 1h`"));
+        assert!(fix.contains("if it is HAProxy: set (or raise) `timeout tunnel`"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod access;
 mod apps;
 mod gateway;
+mod idle;
 mod output;
 mod tls;
 

@@ -196,3 +196,93 @@ fn a_path_rewritten_by_nginx_is_not_a_missing_route() {
     let rewritten = format!("ws://{}/", backend.addr());
     check(&[("nginx", &nginx.addr()), ("backend", &rewritten)], &[]).assert_healthy();
 }
+
+/// nginx proxies to a TLS nginx that serves only named hosts (`ssl_reject_handshake on` in the
+/// default server), without `proxy_ssl_server_name on`: no SNI, the handshake is refused, 502.
+/// Probed directly (wspath sends the target's SNI) the TLS hop upgrades, so the fix is the
+/// front nginx's SNI setting; with it the path works.
+#[test]
+fn nginx_to_a_tls_upstream_without_sni() {
+    let backend = Backend::start().expect("backend");
+    let cert = SelfSigned::new("app.test").expect("certificate");
+    let (crt, key, upstream) = (
+        cert.cert.display().to_string(),
+        cert.key.display().to_string(),
+        backend.addr(),
+    );
+    let tls = Nginx::start(move |port| {
+        format!(
+            "{map}server {{ listen 127.0.0.1:{port} ssl default_server; ssl_reject_handshake on; }}
+server {{
+    listen 127.0.0.1:{port} ssl;
+    server_name app.test;
+    ssl_certificate {crt};
+    ssl_certificate_key {key};
+    location / {{
+        proxy_pass http://{upstream};
+        {UPGRADE_OK}
+    }}
+}}",
+            map = nginx::CONNECTION_UPGRADE_MAP
+        )
+    })
+    .expect("start TLS nginx");
+    let front = nginx_with(&format!(
+        "proxy_pass https://{};\n        {UPGRADE_OK}",
+        tls.addr()
+    ));
+    let tls_hop = format!("wss://{}", tls.addr());
+    let ca = cert.ca.display().to_string();
+    let hops = [("nginx", front.addr()), ("tls", tls_hop)];
+    let hops: Vec<(&str, &str)> = hops.iter().map(|(n, a)| (*n, a.as_str())).collect();
+    let run = check(&hops, &["--cacert", &ca]);
+    run.assert_culprit("nginx", "bad_gateway");
+    assert_eq!(run.hop("tls")["verdict"], "upgraded", "{}", run.describe());
+    run.assert_fix_says(&["proxy_ssl_server_name on", "proxy_ssl_name $host"]);
+
+    let fixed = nginx_with(&format!(
+        "proxy_pass https://{};\n        proxy_ssl_server_name on;\n        proxy_ssl_name $host;\n        proxy_set_header Host $host;\n        {UPGRADE_OK}",
+        tls.addr()
+    ));
+    let hops = [
+        ("nginx", fixed.addr()),
+        ("tls", format!("wss://{}", tls.addr())),
+    ];
+    let hops: Vec<(&str, &str)> = hops.iter().map(|(n, a)| (*n, a.as_str())).collect();
+    check(&hops, &["--cacert", &ca]).assert_healthy();
+}
+
+/// The same TLS upstream, reached with SNI but with nginx's default `Host: $proxy_host`
+/// (`127.0.0.1:PORT`): the upstream routes by Host to its default server and answers 404,
+/// which the front nginx passes on. The TLS hop probed with the target's Host upgrades, so the
+/// fix names the Host nginx sends.
+#[test]
+fn nginx_sending_its_proxy_host_to_a_name_based_upstream() {
+    let backend = Backend::start().expect("backend");
+    let upstream = backend.addr();
+    let named = Nginx::start(move |port| {
+        format!(
+            "{map}server {{ listen 127.0.0.1:{port} default_server; return 404; }}
+server {{
+    listen 127.0.0.1:{port};
+    server_name app.test;
+    location / {{
+        proxy_pass http://{upstream};
+        {UPGRADE_OK}
+    }}
+}}",
+            map = nginx::CONNECTION_UPGRADE_MAP
+        )
+    })
+    .expect("start name-based nginx");
+    let front = good_nginx(&named.addr());
+    let run = check(&[("nginx", &front.addr()), ("vhost", &named.addr())], &[]);
+    run.assert_culprit("nginx", "rejected");
+    assert_eq!(
+        run.hop("vhost")["verdict"],
+        "upgraded",
+        "{}",
+        run.describe()
+    );
+    run.assert_fix_says(&["proxy_set_header Host $host;"]);
+}

@@ -443,8 +443,12 @@ mod tests {
             .unwrap()
             .fix
             .contains("compare the backend's `server` address"));
-        // Only gateway errors have such rows.
+        // A refusal in front of a working hop: nginx may send it another Host or path.
         let mut k = key(V::Rejected, Some(S::Nginx), K::Proxy);
+        k.inner = Inner::Upgrades;
+        assert!(lookup(&k).unwrap().fix.contains("proxy_set_header Host $host;"));
+        // Other answers have no such rows.
+        let mut k = key(V::Redirect, Some(S::Nginx), K::Proxy);
         k.inner = Inner::Upgrades;
         assert_eq!(lookup(&k).unwrap().inner, Inner::Other);
     }

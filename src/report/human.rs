@@ -241,7 +241,12 @@ const WIDTH: usize = 80;
 /// line(s) beneath (see [`detail_text`]).
 fn outcome_text(hop: &HopReport) -> String {
     let o = &hop.outcome;
-    let title = o.verdict.title();
+    // `bad_accept` covers every invalid 101 (accept key, Upgrade, Connection, a subprotocol or
+    // extension); the detail line beneath says which, so the title must not name one.
+    let title = match o.verdict {
+        Verdict::BadAccept => "invalid 101",
+        v => v.title(),
+    };
     // "502 Bad Gateway" beside a status column that already says 502: "Bad Gateway".
     let title = match o.evidence.status {
         Some(code) => title.strip_prefix(&format!("{code} ")).unwrap_or(title),

@@ -6,7 +6,8 @@
 //! Then a row for the hop's software beats one for its kind beats a general one; a row that
 //! needs the hop behind to upgrade when probed directly (the hop does not reach it as
 //! configured) beats one that does not; a row that names the status beats one that does not.
-//! Hints may say `{address}`, `{host}`, `{location}`, `{inner}` and `{inner_address}`.
+//! Hints may say `{address}`, `{address_host}`, `{host}`, `{location}`, `{inner}`, `{inner_address}`,
+//! `{inner_ms}` and `{hop_ms}`.
 
 use super::software::Software;
 use crate::hop::HopKind;
@@ -201,7 +202,7 @@ pub const HINTS: &[Hint] = &[
     row(V::GatewayTimeout, Sw(S::AwsElb), "the target did not answer in time: check that the targets answer the upgrade and that their security group admits the ALB"),
     row(V::GatewayTimeout, Any, "the hop timed out waiting for the one behind it: check that it answers the upgrade promptly"),
     // Could not even talk to the hop.
-    row(V::DnsFailed, Any, "fix the DNS record for {host}, or give the hop's address explicitly (`--hop NAME=HOST:PORT`)"),
+    row(V::DnsFailed, Any, "fix the DNS record for {address_host} (or the name itself, if it is mistyped), or give the hop an address explicitly (`--hop NAME=HOST:PORT`)"),
     row(V::ConnectRefused, Any, "nothing listens on {address}: start the service there, or fix the port (here and in the hop in front of it)"),
     row(V::ConnectTimeout, Any, "{address} does not accept connections: check firewalls and security groups, and that the host is up"),
     detail(V::TlsFailed, &["notvalidforname", "not valid for name", "name mismatch", "hostname"], "serve a certificate whose names cover {host} (every hop is sent the target's SNI, as real clients send it)"),
@@ -284,11 +285,19 @@ pub struct Fill<'a> {
     pub hop_ms: Option<&'a str>,
 }
 
-/// Fills `{address}`, `{host}`, `{location}`, `{inner}`, `{inner_address}`, `{inner_ms}` and
-/// `{hop_ms}`.
+/// Fills `{address}` (and `{address_host}`, its name), `{host}`, `{location}`, `{inner}`,
+/// `{inner_address}`, `{inner_ms}` and `{hop_ms}`.
 pub fn fill(fix: &str, with: &Fill<'_>) -> String {
     let (inner, inner_address) = with.inner.unwrap_or(("the next hop", "its address"));
-    fix.replace("{address}", with.address)
+    // The name in "host:port" / "[v6]:port": what the hop resolves (not always the target's).
+    let address_host = with
+        .address
+        .rsplit_once(':')
+        .map_or(with.address, |(h, _)| h)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    fix.replace("{address_host}", address_host)
+        .replace("{address}", with.address)
         .replace("{host}", with.host)
         .replace("{location}", with.location.unwrap_or("the Location header"))
         .replace("{inner_address}", inner_address)
@@ -395,6 +404,16 @@ mod tests {
             fill("{address} {host} {location} {inner} {inner_address}", &with),
             "10.0.0.1:80 example.com the Location header backend 10.0.0.2:8080"
         );
+        let with = Fill {
+            address: "lb.internal:8443",
+            ..with
+        };
+        assert_eq!(fill("{address_host}", &with), "lb.internal");
+        let with = Fill {
+            address: "[::1]:80",
+            ..with
+        };
+        assert_eq!(fill("{address_host}", &with), "::1");
     }
 
     #[test]
@@ -446,7 +465,10 @@ mod tests {
         // A refusal in front of a working hop: nginx may send it another Host or path.
         let mut k = key(V::Rejected, Some(S::Nginx), K::Proxy);
         k.inner = Inner::Upgrades;
-        assert!(lookup(&k).unwrap().fix.contains("proxy_set_header Host $host;"));
+        assert!(lookup(&k)
+            .unwrap()
+            .fix
+            .contains("proxy_set_header Host $host;"));
         // Other answers have no such rows.
         let mut k = key(V::Redirect, Some(S::Nginx), K::Proxy);
         k.inner = Inner::Upgrades;

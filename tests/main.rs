@@ -6,5 +6,6 @@ mod alb;
 mod check;
 mod cloudflare;
 mod nginx;
+mod paths;
 mod probe;
 mod support;

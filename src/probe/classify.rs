@@ -64,12 +64,14 @@ const STRIPPED: &[(&str, &str)] = &[
 /// Other body texts worth naming on a rejection.
 #[rustfmt::skip]
 const REJECTION_HINTS: &[(&str, &str)] = &[
-    ("the plain http request was sent to https port", "this port expects TLS: use wss:// for this hop"),
+    ("the plain http request was sent to https port", "a TLS port got plain HTTP: if it is this hop's own port, use wss:// for this hop; if not, the hop forwards plain HTTP to a TLS upstream"),
     ("missing sec-websocket-key header", "the server behind did not get Sec-WebSocket-Key: a proxy dropped the handshake headers"),
     ("missing or invalid sec-websocket-key header", "the server behind did not get Sec-WebSocket-Key: a proxy dropped the handshake headers"),
     ("missing sec-websocket-version header", "the server behind did not get Sec-WebSocket-Version: a proxy dropped the handshake headers"),
     ("request header or cookie too large", "the request headers (cookies?) are larger than this hop accepts"),
     ("rbac: access denied", "an Envoy RBAC policy refused the request"),
+    ("request forbidden by administrative rules", "an HAProxy `http-request deny` rule refused the request"),
+    ("missing subprotocol", "the server requires a subprotocol and none was offered (`--protocol`)"),
 ];
 
 /// What a status means when a given backend sends it, for answers that cannot prove the upgrade
@@ -219,7 +221,7 @@ pub fn classify_other(head: &Head, body: &[u8], who: AnsweredBy) -> Classified {
         ),
         401 | 403 => (
             Verdict::Rejected,
-            "authentication/authorization: check Origin, cookies or token",
+            "refused by an access check (credentials, cookie, token, allowed origins or addresses)",
         ),
         404 => (Verdict::Rejected, "no route for this path at this hop"),
         405 => (Verdict::Rejected, "GET is not allowed on this path at this hop"),
@@ -452,7 +454,7 @@ mod tests {
             (
                 include_bytes!("fixtures/nginx_403.http"),
                 Verdict::Rejected,
-                "check Origin",
+                "refused by an access check",
             ),
             (
                 include_bytes!("fixtures/haproxy_403.http"),
@@ -462,7 +464,7 @@ mod tests {
             (
                 include_bytes!("fixtures/haproxy_401.http"),
                 Verdict::Rejected,
-                "401 Unauthorized: \"You need a valid user and password to access this content.\" — authentication",
+                "401 Unauthorized: \"You need a valid user and password to access this content.\" — refused by an access check",
             ),
             (
                 include_bytes!("fixtures/haproxy_429.http"),

@@ -175,13 +175,21 @@ async fn next<S: AsyncRead + AsyncWrite + Unpin>(
             "the connection ended before the {awaited} (close code {ABNORMAL_CLOSURE})"
         )),
         Ok(Some(Err(e))) => Err(format!("the connection failed before the {awaited}: {e}")),
+        // Worded "closed the WebSocket with code N": the walker's hints key on it, because a
+        // close frame is the application's decision, not a path that loses frames.
         Ok(Some(Ok(Message::Close(frame)))) => Err(match frame {
-            Some(f) => format!(
-                "the server closed before the {awaited} with code {} {:?}",
+            Some(f) if !f.reason.is_empty() => format!(
+                "the server closed the WebSocket with code {} {:?} instead of the {awaited}",
                 u16::from(f.code),
                 f.reason
             ),
-            None => format!("the server closed before the {awaited}"),
+            Some(f) => format!(
+                "the server closed the WebSocket with code {} instead of the {awaited}",
+                u16::from(f.code)
+            ),
+            None => format!(
+                "the server closed the WebSocket with code {NO_STATUS} (no status) instead of the {awaited}"
+            ),
         }),
         Ok(Some(Ok(m))) => Ok(m),
     }

@@ -1,4 +1,9 @@
-//! The default output: one aligned line per hop, its findings beneath it, then the verdict.
+//! The default output: one aligned line per hop, what it said and its findings beneath it,
+//! then the verdict.
+//!
+//! Made to be read in an 80-column terminal: the hop line holds only the short columns, the
+//! detail and the culprit's sentence are wrapped below it (never inside a `code span`, so a
+//! directive stays whole for copying), and the curl line is left whole to paste.
 //!
 //! Colour is the caller's decision (the CLI knows whether stdout is a terminal and whether
 //! `NO_COLOR` is set); this file only knows the four SGR codes it needs, which is why it does
@@ -77,9 +82,14 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
         if culprit == Some(hop.name.as_str()) {
             line.push_str(&style.paint(Paint::Red, "  ← culprit"));
         } else if hop.consequence {
-            line.push_str(&style.paint(Paint::Dim, "  (passes on the failure behind it)"));
+            line.push_str(&style.paint(Paint::Dim, "  (passes it on)"));
         }
         writeln!(w, "{}", line.trim_end())?;
+        if let Some(detail) = detail_text(hop) {
+            for l in wrap(&detail, "      ", "      ", WIDTH) {
+                writeln!(w, "{l}")?;
+            }
+        }
         for f in &hop.findings {
             let paint = match f.severity {
                 Severity::Error => Paint::Red,
@@ -92,13 +102,15 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
                 .as_ref()
                 .map(|l| format!(" {l}"))
                 .unwrap_or_default();
-            writeln!(
-                w,
-                "      {} {}{at}: {}",
-                style.paint(paint, label),
-                f.id,
-                f.message
-            )?;
+            let text = format!("{label} {}{at}: {}", f.id, f.message);
+            for (i, l) in wrap(&text, "      ", "        ", WIDTH).iter().enumerate() {
+                match l.strip_prefix("      ").and_then(|r| r.strip_prefix(label)) {
+                    Some(rest) if i == 0 => {
+                        writeln!(w, "      {}{rest}", style.paint(paint, label))?
+                    }
+                    _ => writeln!(w, "{l}")?,
+                }
+            }
         }
         for fact in &hop.facts {
             writeln!(
@@ -118,12 +130,16 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
     }
     writeln!(w)?;
     match &report.culprit {
-        Some(c) => writeln!(
-            w,
-            "{} {}",
-            style.paint(Paint::Red, "✗ culprit:"),
-            redact::url(&c.summary)
-        )?,
+        Some(c) => {
+            const LEAD: &str = "✗ culprit:";
+            let text = format!("{LEAD} {}", redact::url(&c.summary));
+            for (i, l) in wrap(&text, "", "  ", WIDTH).iter().enumerate() {
+                match l.strip_prefix(LEAD) {
+                    Some(rest) if i == 0 => writeln!(w, "{}{rest}", style.paint(Paint::Red, LEAD))?,
+                    _ => writeln!(w, "{l}")?,
+                }
+            }
+        }
         None if !report.ok => writeln!(
             w,
             "{} every hop upgraded, but an error-level finding above needs fixing",
@@ -170,17 +186,73 @@ fn columns(hop: &HopReport) -> [String; 5] {
     ]
 }
 
+/// What a failing hop said, for the line(s) beneath it.
+fn detail_text(hop: &HopReport) -> Option<String> {
+    let o = &hop.outcome;
+    (!o.verdict.passed() && !o.detail.is_empty()).then(|| redact::url(&o.detail).into_owned())
+}
+
+/// `text` in lines of at most `width` columns where it can be broken: between words, never
+/// inside a `code span`. A word longer than a line stays whole.
+fn wrap(text: &str, first: &str, rest: &str, width: usize) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut in_code = false;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        match words.last_mut() {
+            Some(last) if in_code => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => words.push(word.to_string()),
+        }
+        if word.matches('`').count() % 2 == 1 {
+            in_code = !in_code;
+        }
+    }
+    let mut lines = Vec::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in words {
+        let len = line.chars().count() + usize::from(!empty) + word.chars().count();
+        if !empty && len > width {
+            lines.push(std::mem::replace(&mut line, rest.to_string()));
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(&word);
+        empty = false;
+    }
+    if !empty {
+        lines.push(line);
+    }
+    lines
+}
+
 fn idle_dropped(hop: &HopReport) -> bool {
     hop.outcome.idle.as_ref().is_some_and(|i| i.dropped)
 }
 
-/// "upgraded, ping 0.3 ms, held 60.0 s" / "connection refused: …".
+/// The width prose is wrapped to.
+const WIDTH: usize = 80;
+
+/// "upgraded, ping 0.3 ms, held 60.0 s" / "connection refused"; the detail goes on its own
+/// line(s) beneath (see [`detail_text`]).
 fn outcome_text(hop: &HopReport) -> String {
     let o = &hop.outcome;
-    let mut parts = vec![o.verdict.title().to_string()];
-    if !o.verdict.passed() && !o.detail.is_empty() {
-        parts[0] = format!("{}: {}", parts[0], redact::url(&o.detail));
-    }
+    // `bad_accept` covers every invalid 101 (accept key, Upgrade, Connection, a subprotocol or
+    // extension); the detail line beneath says which, so the title must not name one.
+    let title = match o.verdict {
+        Verdict::BadAccept => "invalid 101",
+        v => v.title(),
+    };
+    // "502 Bad Gateway" beside a status column that already says 502: "Bad Gateway".
+    let title = match o.evidence.status {
+        Some(code) => title.strip_prefix(&format!("{code} ")).unwrap_or(title),
+        None => title,
+    };
+    let mut parts = vec![title.to_string()];
     if let Some(rtt) = o.ping_rtt_ms {
         parts.push(format!("ping {rtt:.1} ms"));
     }
@@ -222,27 +294,80 @@ mod tests {
         assert_eq!(lines[0], "wss://example.test/ws/chat");
         assert_eq!(
             lines[1],
-            "  ~ lb       127.0.0.1:8443  505  python-websockets  2.2 ms  Upgrade stripped: unsupported HTTP version: HTTP/1.0  (passes on the failure behind it)"
+            "  ~ lb       127.0.0.1:8443  505  python-websockets  2.2 ms  Upgrade stripped  (passes it on)"
         );
-        assert_eq!(
-            lines[2],
-            "  ✗ nginx    127.0.0.1:8080  505  python-websockets  2.2 ms  Upgrade stripped: unsupported HTTP version: HTTP/1.0  ← culprit"
-        );
+        assert_eq!(lines[2], "      unsupported HTTP version: HTTP/1.0");
         assert_eq!(
             lines[3],
-            "      error nginx/upgrade-not-forwarded nginx.conf:14: location /ws/ does not forward Upgrade"
+            "  ✗ nginx    127.0.0.1:8080  505  python-websockets  2.2 ms  Upgrade stripped  ← culprit"
         );
-        assert_eq!(lines[4], "      nginx proxy_http_version = 1.0");
+        assert_eq!(lines[4], "      unsupported HTTP version: HTTP/1.0");
         assert_eq!(
             lines[5],
+            "      error nginx/upgrade-not-forwarded nginx.conf:14: location /ws/ does not"
+        );
+        assert_eq!(lines[6], "        forward Upgrade");
+        assert_eq!(lines[7], "      nginx proxy_http_version = 1.0");
+        assert_eq!(
+            lines[8],
             "  ✓ backend  127.0.0.1:9000  101  python-websockets  2.2 ms  upgraded, ping 0.3 ms"
         );
-        assert!(lines[7].starts_with(
-            "✗ culprit: nginx (127.0.0.1:8080) strips Upgrade: behind it the backend answered 505"
-        ));
-        assert!(lines[7].ends_with("— add `proxy_http_version 1.1;` at nginx.conf:14"));
-        assert!(lines[8].starts_with("  reproduce: curl"));
+        assert!(lines[10].starts_with("✗ culprit: nginx (127.0.0.1:8080) strips Upgrade:"));
+        let culprit: Vec<&str> = lines[10..]
+            .iter()
+            .take_while(|l| !l.starts_with("  reproduce:"))
+            .copied()
+            .collect();
+        assert!(culprit[1..].iter().all(|l| l.starts_with("  ")));
+        let joined = culprit
+            .iter()
+            .map(|l| l.trim())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            joined.ends_with("— add `proxy_http_version 1.1;` at nginx.conf:14"),
+            "{joined}"
+        );
+        assert!(out.contains("\n  reproduce: curl"));
         assert!(!out.contains('\x1b'));
+    }
+
+    #[test]
+    fn prose_fits_80_columns_and_code_spans_stay_whole() {
+        let mut r = sample::broken();
+        r.hops[1].outcome.detail = "x ".repeat(100);
+        if let Some(c) = r.culprit.as_mut() {
+            c.summary = format!(
+                "{} `proxy_set_header Connection $connection_upgrade;` {}",
+                "word ".repeat(14),
+                "tail ".repeat(30)
+            );
+        }
+        let out = text(&r, false);
+        for line in out.lines().filter(|l| !l.contains("reproduce:")) {
+            // Hop lines are columns; everything else is wrapped prose.
+            if !line.contains(" ms ") {
+                assert!(line.chars().count() <= 80, "{line}");
+            }
+        }
+        assert!(out.contains("`proxy_set_header Connection $connection_upgrade;`"));
+        assert_eq!(wrap("a `b c` d", "", "", 3), vec!["a", "`b c`", "d"]);
+        assert_eq!(wrap("", "> ", "  ", 10), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_status_title_does_not_repeat_the_status_column() {
+        let mut r = sample::backend_down();
+        r.hops[0].outcome.detail = "502 Bad Gateway — this hop could not…".into();
+        let out = text(&r, false);
+        assert!(
+            out.contains("2.2 ms  Bad Gateway  (passes it on)\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("\n      502 Bad Gateway — this hop could not…\n"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -255,7 +380,7 @@ mod tests {
     #[test]
     fn backend_down_without_status() {
         let out = text(&sample::backend_down(), false);
-        assert!(out.contains("  ✗ backend  127.0.0.1:9000  —    unknown  2.2 ms  connection refused: Connection refused (os error 111)  ← culprit"), "{out}");
+        assert!(out.contains("  ✗ backend  127.0.0.1:9000  —    unknown  2.2 ms  connection refused  ← culprit\n      Connection refused (os error 111)\n"), "{out}");
         assert!(out.contains("✗ culprit: backend (127.0.0.1:9000) refuses the connection"));
     }
 
@@ -293,7 +418,7 @@ mod tests {
         );
         r.hops[0].outcome.detail = "dropped after 2.0s of silence".into();
         let out = text(&r, false);
-        assert!(out.contains("dropped while idle: dropped after 2.0s of silence, ping 0.2 ms, echo ok  ← culprit"), "{out}");
+        assert!(out.contains("dropped while idle, ping 0.2 ms, echo ok  ← culprit\n      dropped after 2.0s of silence\n"), "{out}");
         assert!(!out.contains("after 2.0 s (1006)"), "{out}");
     }
 }

@@ -35,7 +35,8 @@ pub struct Selection {
 impl Tier {
     const ALL: [Tier; 3] = [Tier::Handshake, Tier::Frames, Tier::Idle];
 
-    fn fails(self, o: &ProbeOutcome) -> bool {
+    /// Whether `o` fails in this tier.
+    pub fn fails(self, o: &ProbeOutcome) -> bool {
         match self {
             Tier::Handshake => !matches!(
                 o.verdict,

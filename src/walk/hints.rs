@@ -1,8 +1,13 @@
 //! Fix hints per verdict and hop software/kind, as one data table.
 //!
-//! The most specific row wins: one for the hop's software beats one for its kind beats a general
-//! one; a row that also names the status (403, 404) or a word of the probe's detail (a TLS
-//! reason) beats one that does not. Hints may say `{address}`, `{host}` and `{location}`.
+//! The most specific row wins. What the evidence itself says comes first: a row keyed on a word
+//! of the probe's detail (a TLS reason, a close code, the server's own words such as "missing
+//! subprotocol") beats any row that is not, because it names the cause rather than the place.
+//! Then a row for the hop's software beats one for its kind beats a general one; a row that
+//! needs the hop behind to upgrade when probed directly (the hop does not reach it as
+//! configured) beats one that does not; a row that names the status beats one that does not.
+//! Hints may say `{address}`, `{address_host}`, `{host}`, `{location}`, `{inner}`, `{inner_address}`,
+//! `{inner_ms}` and `{hop_ms}`.
 
 use super::software::Software;
 use crate::hop::HopKind;
@@ -24,7 +29,21 @@ pub struct Hint {
     pub status: Option<u16>,
     /// Only when the probe's detail contains one of these (lowercase).
     pub detail_has: &'static [&'static str],
+    /// Only when the hop right behind this one answers so (see [`Inner`]).
+    pub inner: Inner,
     pub fix: &'static str,
+}
+
+/// What the hop right behind the culprit did when probed directly, as far as hints care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Inner {
+    /// Failed, or there is none (as a row's condition: no condition).
+    Other,
+    /// Upgraded (whatever happened to frames after it).
+    Upgrades,
+    /// Upgraded, but its first byte came no sooner than the culprit gave up waiting: the
+    /// culprit's timeout is shorter than the handshake takes.
+    UpgradesSlowly,
 }
 
 const fn row(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
@@ -33,6 +52,7 @@ const fn row(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
         who,
         status: None,
         detail_has: &[],
+        inner: Inner::Other,
         fix,
     }
 }
@@ -43,6 +63,7 @@ const fn status(verdict: Verdict, who: Who, status: u16, fix: &'static str) -> H
         who,
         status: Some(status),
         detail_has: &[],
+        inner: Inner::Other,
         fix,
     }
 }
@@ -53,6 +74,48 @@ const fn detail(verdict: Verdict, has: &'static [&'static str], fix: &'static st
         who: Who::Any,
         status: None,
         detail_has: has,
+        inner: Inner::Other,
+        fix,
+    }
+}
+
+const fn status_detail(
+    verdict: Verdict,
+    status: u16,
+    has: &'static [&'static str],
+    fix: &'static str,
+) -> Hint {
+    Hint {
+        verdict,
+        who: Who::Any,
+        status: Some(status),
+        detail_has: has,
+        inner: Inner::Other,
+        fix,
+    }
+}
+
+/// A row for a gateway error at a hop whose inner hop upgrades when probed directly: the hop's
+/// own upstream setting does not lead where the `--hop` list says the next hop is.
+const fn inner_ok(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
+    Hint {
+        verdict,
+        who,
+        status: None,
+        detail_has: &[],
+        inner: Inner::Upgrades,
+        fix,
+    }
+}
+
+/// A row for a hop that gave up before the hop behind it, probed directly, answered.
+const fn inner_slow(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
+    Hint {
+        verdict,
+        who,
+        status: None,
+        detail_has: &[],
+        inner: Inner::UpgradesSlowly,
         fix,
     }
 }
@@ -65,6 +128,10 @@ use Who::{Any, Kind as Kd, Software as Sw};
 const NGINX_UPGRADE: &str = "add `proxy_http_version 1.1` and `proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;` in the location that proxies the WebSocket (with `map $http_upgrade $connection_upgrade { default upgrade; '' close; }` in the http block); a location with its own `proxy_set_header` lines does not inherit the server's";
 
 const BACKEND_NO_UPGRADE: &str = "the server itself answered as if it had seen no upgrade: check that this path is its WebSocket endpoint and which Sec-WebSocket-Version it expects";
+
+const APP_NO_FRAMES: &str = "the application accepted the upgrade but did not answer: RFC 6455 requires a pong for every ping, so check that its WebSocket library answers pings and that its event loop is not blocked (an echo comes back only from an echo endpoint)";
+
+const APP_IDLE: &str = "the application closes silent connections itself: raise its own idle or keepalive timeout, or have the clients send a message or ping more often than that";
 
 pub const HINTS: &[Hint] = &[
     // The upgrade never reached the server behind.
@@ -84,6 +151,8 @@ pub const HINTS: &[Hint] = &[
     row(V::UpgradeStripped, Sw(S::BackendLibrary), BACKEND_NO_UPGRADE),
     row(V::UpgradeStripped, Any, "forward the request to the next hop over HTTP/1.1 with the client's `Upgrade: websocket` and `Connection: Upgrade` headers"),
     // A 101 that is not a valid answer to our key.
+    detail(V::BadAccept, &["selected none"], "the server does not take the subprotocol offered: add it to the server's subprotocols, or leave out `--protocol` if the real clients send none (a browser fails a handshake whose 101 names no subprotocol after it offered one)"),
+    detail(V::BadAccept, &["which was not offered"], "the server chose a subprotocol or extension the client did not offer: make it choose only from the client's list (RFC 6455 §4.1)"),
     row(V::BadAccept, Any, "make sure nothing on the way rewrites `Sec-WebSocket-Accept`, `Upgrade` or `Connection`, and that the server derives the accept value from the client's key (RFC 6455 §4.2.2)"),
     // Other answers.
     status(V::Rejected, Any, 400, "the hop refuses the request itself: check that it accepts an HTTP/1.1 GET with the WebSocket headers for Host {host}"),
@@ -92,8 +161,31 @@ pub const HINTS: &[Hint] = &[
     status(V::Rejected, Sw(S::Cloudflare), 403, "a Cloudflare security rule (WAF, Access, bot fight) blocks the request: look this path up in Security → Events"),
     status(V::Rejected, Any, 404, "nothing serves this path at this hop: check the path it forwards to (nginx `proxy_pass` URI, ALB path-pattern rules) or give the hop its own path with `--hop NAME=ws://HOST:PORT/PATH`"),
     status(V::Rejected, Sw(S::AwsElb), 404, "no listener rule matches this host and path: add a rule whose path-pattern covers it and forwards to the WebSocket target group"),
+    status(V::Rejected, Sw(S::Nginx), 403, "nginx refuses the request: look for `deny`/`allow`, `auth_request`, `valid_referers` or `return 403` in the location that serves this path (if the body is the application's, its Origin or auth check: try `--origin`)"),
+    status(V::Rejected, Sw(S::Haproxy), 403, "an HAProxy `http-request deny` rule (or an ACL in front of it) matches this request: look for deny rules on this path, Host, source address or the Upgrade/Connection headers in the frontend and backend"),
+    status_detail(V::Rejected, 403, &["origin"], "the server refuses the request's Origin (wspath sends the target's own origin unless `--origin` says otherwise): add the origin your clients use to its allow-list, or probe with `--origin https://…` as they do"),
+    status(V::Rejected, Any, 200, "this hop answered the upgrade with an ordinary page (200): the path is served as plain HTTP (a health check, static file, SPA fallback or `return 200`) instead of by the WebSocket server: route this path to the WebSocket endpoint, or probe the path the endpoint really has (`--hop NAME=ws://HOST:PORT/PATH`)"),
+    inner_ok(V::Rejected, Sw(S::Nginx), "{inner} ({inner_address}) upgrades when probed directly with this path and Host {host}, so nginx refuses the request itself or sends {inner} something else: no `location` that proxies this path matches (an nginx page of its own), or the URI part of `proxy_pass` rewrites the path, or nginx sends another Host (it sends `$proxy_host` unless `proxy_set_header Host $host;`)"),
+    status(V::Rejected, Sw(S::Nginx), 404, "nginx has no `location` that proxies this path (an nginx 404 page), or the URI part of its `proxy_pass` rewrites the path to one the backend does not serve: check which location matches the path and what `proxy_pass` sends on"),
+    detail(V::Rejected, &["plain http request was sent to https port"], "a plain-HTTP request reached a TLS port: if this hop's own port is the TLS one, probe it with wss:// (`--hop NAME=wss://HOST:PORT`); if the hop is a proxy, it forwards to a TLS upstream over plain HTTP: use `proxy_pass https://…` (nginx) or `ssl` on the `server` line (HAProxy)"),
+    detail(V::Rejected, &["subprotocol"], "the server requires a WebSocket subprotocol: probe with `--protocol NAME` (the value your clients send in Sec-WebSocket-Protocol); if the clients send one, a proxy on the way drops the Sec-WebSocket-Protocol header"),
     row(V::Rejected, Any, "make the hop route WebSocket upgrades for this host and path; its status, headers and body above say why it refused"),
     row(V::Redirect, Any, "WebSocket clients do not follow redirects: point them at the final URL ({location}) or stop redirecting this path"),
+    // Gateway errors while the hop behind answers well when probed directly: this hop does not
+    // reach it as configured.
+    inner_ok(V::BadGateway, Sw(S::Nginx), "{inner} ({inner_address}) upgrades when probed directly, so nginx does not reach it as configured: compare the `proxy_pass` (or `upstream`) address, port and scheme (http:// or https://) with {inner_address}; to an https:// upstream nginx sends no SNI unless `proxy_ssl_server_name on` (with `proxy_ssl_name $host` when `proxy_pass` names an IP address); nginx's error.log says what failed"),
+    inner_ok(V::BadGateway, Sw(S::Haproxy), "{inner} ({inner_address}) upgrades when probed directly, so HAProxy does not reach it as configured: compare the backend's `server` address and port (and `ssl`, with `sni req.hdr(host)` for a TLS server that needs SNI) with {inner_address}"),
+    inner_ok(V::BadGateway, Any, "{inner} ({inner_address}) upgrades when probed directly, so this hop does not reach it as configured: compare its upstream address, port and scheme with {inner_address}"),
+    inner_ok(V::ServiceUnavailable, Sw(S::Haproxy), "{inner} ({inner_address}) upgrades when probed directly, yet no server is available in the HAProxy backend: either its `server` line does not point at {inner_address}, or its health check marks the server down (a WebSocket-only server answers a plain `option httpchk` GET with 426 or 400: check an HTTP health path with `http-check send`/`expect`, or use a plain TCP `check`)"),
+    inner_ok(V::ServiceUnavailable, Sw(S::AwsElb), "{inner} ({inner_address}) upgrades when probed directly, yet the target group has no healthy target: a WebSocket-only target answers the health-check GET with 426 or 400; point the health check at an HTTP path or widen its success codes (matcher)"),
+    inner_ok(V::ServiceUnavailable, Any, "{inner} ({inner_address}) upgrades when probed directly, yet this hop has no usable server: its health check fails (a WebSocket-only server answers a plain GET with 426 or 400) or its server list points elsewhere"),
+    inner_ok(V::GatewayTimeout, Sw(S::Nginx), "{inner} ({inner_address}) answers in {inner_ms} when probed directly, so nginx waits on something else: compare the `proxy_pass` address with {inner_address} (a filtered or hung address times out)"),
+    inner_ok(V::GatewayTimeout, Sw(S::Haproxy), "{inner} ({inner_address}) answers in {inner_ms} when probed directly, so HAProxy waits on something else: compare the backend's `server` address with {inner_address} (a filtered or hung address times out)"),
+    inner_ok(V::GatewayTimeout, Any, "{inner} ({inner_address}) answers in {inner_ms} when probed directly, so this hop waits on something else: compare its upstream address with {inner_address}"),
+    inner_slow(V::GatewayTimeout, Sw(S::Nginx), "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and nginx gave up after {hop_ms}: raise `proxy_read_timeout` in the WebSocket location (it also bounds the wait for the 101), or make the application answer the handshake sooner"),
+    inner_slow(V::GatewayTimeout, Sw(S::Haproxy), "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and HAProxy gave up after {hop_ms}: raise `timeout server` (it bounds the wait for the 101; `timeout tunnel` applies only after it), or make the application answer the handshake sooner"),
+    inner_slow(V::GatewayTimeout, Sw(S::AwsElb), "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and the ALB gave up after {hop_ms}: make the target answer the handshake sooner, or raise the load balancer's `idle_timeout.timeout_seconds`"),
+    inner_slow(V::GatewayTimeout, Any, "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and this hop gave up after {hop_ms}: raise its upstream response timeout above that, or make the application answer the handshake sooner"),
     // Gateway errors: this hop could not get an answer from the one behind it.
     row(V::BadGateway, Sw(S::Nginx), "nginx cannot reach its upstream: check the `proxy_pass` address and that the service behind it is listening (nginx's error.log names the upstream)"),
     row(V::BadGateway, Sw(S::Haproxy), "HAProxy got no valid answer from its server: check the backend's `server` lines and that the service behind them is up"),
@@ -110,7 +202,7 @@ pub const HINTS: &[Hint] = &[
     row(V::GatewayTimeout, Sw(S::AwsElb), "the target did not answer in time: check that the targets answer the upgrade and that their security group admits the ALB"),
     row(V::GatewayTimeout, Any, "the hop timed out waiting for the one behind it: check that it answers the upgrade promptly"),
     // Could not even talk to the hop.
-    row(V::DnsFailed, Any, "fix the DNS record for {host}, or give the hop's address explicitly (`--hop NAME=HOST:PORT`)"),
+    row(V::DnsFailed, Any, "fix the DNS record for {address_host} (or the name itself, if it is mistyped), or give the hop an address explicitly (`--hop NAME=HOST:PORT`)"),
     row(V::ConnectRefused, Any, "nothing listens on {address}: start the service there, or fix the port (here and in the hop in front of it)"),
     row(V::ConnectTimeout, Any, "{address} does not accept connections: check firewalls and security groups, and that the host is up"),
     detail(V::TlsFailed, &["notvalidforname", "not valid for name", "name mismatch", "hostname"], "serve a certificate whose names cover {host} (every hop is sent the target's SNI, as real clients send it)"),
@@ -118,12 +210,26 @@ pub const HINTS: &[Hint] = &[
     detail(V::TlsFailed, &["expired"], "renew the certificate"),
     detail(V::TlsFailed, &["alpn", "application protocol", "noapplicationprotocol"], "the endpoint speaks only HTTP/2: offer `http/1.1` in its ALPN list (WebSockets over HTTP/2 need RFC 8441 on both ends)"),
     detail(V::TlsFailed, &["plain http", "did not answer with tls", "corrupt message", "invalidcontenttype"], "this port speaks plain HTTP: use ws:// for the hop (`--hop NAME=ws://HOST:PORT`)"),
+    detail(V::TlsFailed, &["does not serve sni"], "the server has no certificate for {host}: on nginx a `server` with `listen … ssl` and `server_name {host}` (a default server with `ssl_reject_handshake on` refuses other names); on HAProxy a `crt` whose names cover {host}"),
+    detail(V::TlsFailed, &["no tls version"], "enable TLS 1.2 or 1.3 on the server (nginx `ssl_protocols TLSv1.2 TLSv1.3;`, HAProxy `ssl-min-ver TLSv1.2`): browsers no longer speak TLS 1.0 or 1.1"),
+    detail(V::TlsFailed, &["closed the connection during the tls handshake"], "the server hung up on the TLS handshake: either it has no certificate for SNI {host}, or this port does not speak TLS at all (then probe it with ws://: `--hop NAME=ws://HOST:PORT`)"),
     row(V::TlsFailed, Any, "fix the TLS setup at {address} (wspath sends SNI {host} and offers ALPN http/1.1)"),
     row(V::NoResponse, Any, "the hop closed the connection without answering: check that it speaks HTTP on this port (a TLS port probed with ws://?) and its error log"),
     row(V::Timeout, Any, "the hop accepted the connection but did not answer in time: check that it is an HTTP server and that what is behind it answers"),
     row(V::MalformedResponse, Any, "the hop does not answer HTTP/1.1 here: check the port and the scheme (ws:// or wss://)"),
+    // The server sent a close frame instead of answering: the application decided (a proxy
+    // passes the close along unchanged), whatever the hop.
+    detail(V::FramesFailed, &["with code 1008"], "the application accepted the WebSocket and then refused this client (1008 policy violation): send what it expects, a token (`-H 'Authorization: …'`), a cookie, an allowed Origin (`--origin`) or a subprotocol (`--protocol`); its close reason says which"),
+    detail(V::FramesFailed, &["with code 1011"], "the application failed right after accepting the WebSocket (1011 internal error): its log holds the error raised when the connection opened"),
+    detail(V::FramesFailed, &["with code 1001"], "the server is going away (1001): it is shutting down or restarting, or a proxy in front is draining connections; check for restarts and deploys"),
+    detail(V::FramesFailed, &["with code 1002", "with code 1003", "with code 1007", "with code 1009"], "the application closed the WebSocket for a protocol or data error: check that the client speaks what it expects (subprotocol, message format, size)"),
+    detail(V::FramesFailed, &["with code"], "the application closed the WebSocket right after accepting it; the close code and reason are its own (a proxy passes them along unchanged): look that code up in the application"),
+    row(V::FramesFailed, Kd(K::Backend), APP_NO_FRAMES),
+    row(V::FramesFailed, Sw(S::BackendLibrary), APP_NO_FRAMES),
     row(V::FramesFailed, Sw(S::Nginx), "frames do not get through after the upgrade: check filters on the location (`sub_filter`, `gzip`, buffering modules) and that nothing closes the upstream"),
     row(V::FramesFailed, Any, "the upgrade succeeded but ping/echo frames did not come back: a proxy, WAF or the application does not relay frames"),
+    row(V::IdleDropped, Kd(K::Backend), APP_IDLE),
+    row(V::IdleDropped, Sw(S::BackendLibrary), APP_IDLE),
     row(V::IdleDropped, Any, "have the application ping more often than that, or raise the hop's idle timeout"),
 ];
 
@@ -135,6 +241,8 @@ pub struct HintKey<'a> {
     pub kind: HopKind,
     pub status: Option<u16>,
     pub detail: &'a str,
+    /// What the hop right behind did when probed directly.
+    pub inner: Inner,
 }
 
 /// The most specific hint for `key`, if any.
@@ -152,21 +260,50 @@ pub fn lookup(key: &HintKey<'_>) -> Option<&'static Hint> {
         })
         .filter(|h| h.status.is_none() || h.status == key.status)
         .filter(|h| h.detail_has.is_empty() || h.detail_has.iter().any(|d| detail.contains(d)))
+        // A slow upgrade is still an upgrade: those rows apply too, ranked below.
+        .filter(|h| key.inner >= h.inner)
         .max_by_key(|h| {
             let who = match h.who {
                 Who::Software(_) => 2,
                 Who::Kind(_) => 1,
                 Who::Any => 0,
             };
-            (who, h.status.is_some(), !h.detail_has.is_empty())
+            (!h.detail_has.is_empty(), who, h.inner, h.status.is_some())
         })
 }
 
-/// Fills `{address}`, `{host}` and `{location}`.
-pub fn fill(fix: &str, address: &str, host: &str, location: Option<&str>) -> String {
-    fix.replace("{address}", address)
-        .replace("{host}", host)
-        .replace("{location}", location.unwrap_or("the Location header"))
+/// What the placeholders of a hint stand for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fill<'a> {
+    pub address: &'a str,
+    pub host: &'a str,
+    pub location: Option<&'a str>,
+    /// The hop right behind: name and address.
+    pub inner: Option<(&'a str, &'a str)>,
+    /// How long the hop behind took to answer, and how long this one waited ("2.0 s").
+    pub inner_ms: Option<&'a str>,
+    pub hop_ms: Option<&'a str>,
+}
+
+/// Fills `{address}` (and `{address_host}`, its name), `{host}`, `{location}`, `{inner}`,
+/// `{inner_address}`, `{inner_ms}` and `{hop_ms}`.
+pub fn fill(fix: &str, with: &Fill<'_>) -> String {
+    let (inner, inner_address) = with.inner.unwrap_or(("the next hop", "its address"));
+    // The name in "host:port" / "[v6]:port": what the hop resolves (not always the target's).
+    let address_host = with
+        .address
+        .rsplit_once(':')
+        .map_or(with.address, |(h, _)| h)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    fix.replace("{address_host}", address_host)
+        .replace("{address}", with.address)
+        .replace("{host}", with.host)
+        .replace("{location}", with.location.unwrap_or("the Location header"))
+        .replace("{inner_address}", inner_address)
+        .replace("{inner_ms}", with.inner_ms.unwrap_or("a moment"))
+        .replace("{hop_ms}", with.hop_ms.unwrap_or("a while"))
+        .replace("{inner}", inner)
 }
 
 #[cfg(test)]
@@ -180,6 +317,7 @@ mod tests {
             kind,
             status: None,
             detail: "",
+            inner: Inner::Other,
         }
     }
 
@@ -255,14 +393,85 @@ mod tests {
 
     #[test]
     fn fill_placeholders() {
+        let with = Fill {
+            address: "10.0.0.1:80",
+            host: "example.com",
+            location: None,
+            inner: Some(("backend", "10.0.0.2:8080")),
+            ..Fill::default()
+        };
         assert_eq!(
-            fill(
-                "{address} {host} {location}",
-                "10.0.0.1:80",
-                "example.com",
-                None
-            ),
-            "10.0.0.1:80 example.com the Location header"
+            fill("{address} {host} {location} {inner} {inner_address}", &with),
+            "10.0.0.1:80 example.com the Location header backend 10.0.0.2:8080"
         );
+        let with = Fill {
+            address: "lb.internal:8443",
+            ..with
+        };
+        assert_eq!(fill("{address_host}", &with), "lb.internal");
+        let with = Fill {
+            address: "[::1]:80",
+            ..with
+        };
+        assert_eq!(fill("{address_host}", &with), "::1");
+    }
+
+    #[test]
+    fn the_servers_own_words_beat_the_hops_software() {
+        // nginx passes the application's 1008 close along: the application's reason wins.
+        let mut k = key(V::FramesFailed, Some(S::Nginx), K::Proxy);
+        k.detail = "ping: the server closed the WebSocket with code 1008 \"missing token\"";
+        assert!(lookup(&k).unwrap().fix.contains("policy violation"));
+        k.detail = "ping: no pong within 3s";
+        assert!(lookup(&k).unwrap().fix.contains("sub_filter"));
+        // A 400 naming the missing subprotocol beats the general 400 row.
+        let mut k = key(V::Rejected, None, K::Backend);
+        k.status = Some(400);
+        k.detail =
+            "400 Bad Request: \"Failed to open a WebSocket connection: missing subprotocol.\"";
+        assert!(lookup(&k).unwrap().fix.contains("--protocol"));
+        k.detail = "400 Bad Request: \"The plain HTTP request was sent to HTTPS port\"";
+        assert!(lookup(&k).unwrap().fix.contains("proxy_pass https://"));
+        // An Origin refusal only on a 403 whose words name the origin.
+        k.status = Some(403);
+        k.detail = "403 Forbidden: \"Forbidden origin\"";
+        assert!(lookup(&k).unwrap().fix.contains("allow-list"));
+        k.detail = "403 Forbidden";
+        assert!(lookup(&k).unwrap().fix.contains("IP allow-lists"));
+    }
+
+    #[test]
+    fn gateway_errors_in_front_of_a_working_hop_point_at_the_upstream_setting() {
+        let mut k = key(V::ServiceUnavailable, Some(S::Haproxy), K::Lb);
+        assert!(!lookup(&k).unwrap().fix.contains("httpchk"));
+        k.inner = Inner::Upgrades;
+        assert!(lookup(&k).unwrap().fix.contains("httpchk"));
+        // A slow upgrade behind still gets the "upgrades" rows when no slow row exists.
+        k.inner = Inner::UpgradesSlowly;
+        assert!(lookup(&k).unwrap().fix.contains("httpchk"));
+        let mut k = key(V::BadGateway, Some(S::Nginx), K::Proxy);
+        k.inner = Inner::Upgrades;
+        assert!(lookup(&k).unwrap().fix.contains("https://"));
+        // A timeout in front of a slow handshake is the timeout; in front of a quick one, the
+        // address.
+        let mut k = key(V::GatewayTimeout, Some(S::Haproxy), K::Lb);
+        k.inner = Inner::UpgradesSlowly;
+        assert!(lookup(&k).unwrap().fix.contains("raise `timeout server`"));
+        k.inner = Inner::Upgrades;
+        assert!(lookup(&k)
+            .unwrap()
+            .fix
+            .contains("compare the backend's `server` address"));
+        // A refusal in front of a working hop: nginx may send it another Host or path.
+        let mut k = key(V::Rejected, Some(S::Nginx), K::Proxy);
+        k.inner = Inner::Upgrades;
+        assert!(lookup(&k)
+            .unwrap()
+            .fix
+            .contains("proxy_set_header Host $host;"));
+        // Other answers have no such rows.
+        let mut k = key(V::Redirect, Some(S::Nginx), K::Proxy);
+        k.inner = Inner::Upgrades;
+        assert_eq!(lookup(&k).unwrap().inner, Inner::Other);
     }
 }

@@ -40,8 +40,8 @@ pub const IDLE_DEFAULTS: &[IdleDefault] = &[
     IdleDefault {
         software: Software::Haproxy,
         seconds: None,
-        setting: "HAProxy `timeout client`/`timeout server`, which govern tunnels when `timeout tunnel` is unset",
-        fix: "set `timeout tunnel 1h` in the `defaults` or `backend` section (it applies only once the connection is upgraded)",
+        setting: "HAProxy `timeout tunnel`, or `timeout client`/`timeout server` when it is unset",
+        fix: "set (or raise) `timeout tunnel`, e.g. `timeout tunnel 1h`, in the `defaults` or `backend` section: it applies only once the connection is upgraded, and without it `timeout client`/`timeout server` cut idle WebSockets",
     },
     IdleDefault {
         software: Software::Envoy,

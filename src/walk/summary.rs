@@ -5,7 +5,7 @@
 //! more precise than any general hint.
 
 use super::culprit::{self, Selection, Tier};
-use super::hints::{self, HintKey};
+use super::hints::{self, HintKey, Inner};
 use super::idle::{self, IdleMatch};
 use super::software::{hop_software, Software};
 use crate::finding::{Finding, Severity};
@@ -35,7 +35,7 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
     let o = &hop.outcome;
     let software = hop_software(hop);
     let inner = hops.get(s.culprit + 1);
-    let (what, general_fix) = match s.tier {
+    let (what, mut general_fix) = match s.tier {
         Tier::Idle => idle_sentence(hop, software, inner),
         Tier::Handshake | Tier::Frames => {
             let key = HintKey {
@@ -44,10 +44,22 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
                 kind: hop.kind,
                 status: o.evidence.status,
                 detail: &o.detail,
+                inner: inner_answer(o, inner.map(|i| &i.outcome)),
             };
             let location = header(o, "location");
-            let fix = hints::lookup(&key)
-                .map(|h| hints::fill(h.fix, &hop.address, host, location.as_deref()));
+            let inner_ms = inner
+                .and_then(|i| i.outcome.timings.first_byte)
+                .map(duration);
+            let hop_ms = o.timings.first_byte.map(duration);
+            let with = hints::Fill {
+                address: &hop.address,
+                host,
+                location: location.as_deref(),
+                inner: inner.map(|i| (i.name.as_str(), i.address.as_str())),
+                inner_ms: inner_ms.as_deref(),
+                hop_ms: hop_ms.as_deref(),
+            };
+            let fix = hints::lookup(&key).map(|h| hints::fill(h.fix, &with));
             (handshake_sentence(hop, software), fix)
         }
     };
@@ -59,6 +71,45 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
             .map(|&i| format!("{} ({})", hops[i].name, hops[i].outcome.verdict.title()))
             .collect();
         summary.push_str(&format!("; further in also failing: {}", deeper.join(", ")));
+    }
+    // A hop in front that works while the culprit fails: its traffic does not (always) go
+    // through the culprit as listed (another server of its pool, another address). Worth
+    // saying: the path may work for some clients, and the list of hops may be wrong.
+    let working: Vec<&str> = hops[..s.culprit]
+        .iter()
+        .filter(|h| !s.tier.fails(&h.outcome))
+        .map(|h| h.name.as_str())
+        .collect();
+    if !working.is_empty() {
+        let verb = match (s.tier, working.len()) {
+            (Tier::Handshake, 1) => "upgrades",
+            (Tier::Handshake, _) => "upgrade",
+            (Tier::Frames, 1) => "carries frames",
+            (Tier::Frames, _) => "carry frames",
+            (Tier::Idle, 1) => "holds",
+            (Tier::Idle, _) => "hold",
+        };
+        let names = working.join(" and ");
+        // A refusal (404, 403…) of a request the hop in front gets through: the hop is most
+        // likely sent another path or Host than it was probed with (every hop is probed with
+        // the target's; a `proxy_pass` URI, a rewrite or `Host $proxy_host` changes them).
+        if s.tier == Tier::Handshake && o.verdict == Verdict::Rejected {
+            summary.push_str(&format!(
+                "; yet {names} in front {verb}, so what reaches {} through it differs from this probe",
+                hop.name
+            ));
+            general_fix = Some(format!(
+                "probe {} with the path {} really sends it (a `proxy_pass` URI or a rewrite changes it): `--hop {}=ws://HOST:PORT/PATH`; the Host header may differ too (nginx sends `$proxy_host` unless `proxy_set_header Host` says otherwise); if both are the same, another server of the pool answers there",
+                hop.name,
+                working.last().copied().unwrap_or("the hop in front"),
+                hop.name
+            ));
+        } else {
+            summary.push_str(&format!(
+                "; yet {names} in front {verb}, so traffic through it does not always reach {} at {}: another server of its pool, or another address, answers there",
+                hop.name, hop.address
+            ));
+        }
     }
     let explaining = explaining_finding(&hop.findings);
     if let Some(f) = explaining {
@@ -143,9 +194,44 @@ fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
         Verdict::NoResponse => format!("closes the connection without answering{detail}"),
         Verdict::Timeout => format!("does not answer in time{detail}"),
         Verdict::MalformedResponse => format!("answers something that is not HTTP/1.1{detail}"),
+        // A close frame is the server deciding, not frames getting lost on the way.
+        Verdict::FramesFailed if o.detail.contains(CLOSED_WITH_CODE) => {
+            // "ping: the server closed …": the detail names what it was waiting for already.
+            let what = o
+                .detail
+                .split_once(": the server")
+                .map_or(o.detail.as_str(), |(_, r)| r);
+            format!("accepts the upgrade, but the server{what}")
+        }
+        Verdict::FramesFailed if hop.kind == HopKind::Backend => {
+            format!("accepts the upgrade but does not answer{detail}")
+        }
         Verdict::FramesFailed => format!("upgrades but does not carry frames{detail}"),
         Verdict::IdleDropped => format!("drops the idle WebSocket{detail}"),
         Verdict::Upgraded => "upgrades".to_string(),
+    }
+}
+
+/// How the probe words a close frame that came instead of a pong or echo.
+const CLOSED_WITH_CODE: &str = "closed the WebSocket with code";
+
+/// What the hop behind `o` did when probed directly: failed, upgraded, or upgraded only after
+/// `o` had given up waiting (its first byte no sooner than `o`'s answer, less some slack for
+/// the two probes' own jitter).
+fn inner_answer(o: &ProbeOutcome, inner: Option<&ProbeOutcome>) -> Inner {
+    let Some(inner) = inner.filter(|i| {
+        matches!(
+            i.verdict,
+            Verdict::Upgraded | Verdict::FramesFailed | Verdict::IdleDropped
+        )
+    }) else {
+        return Inner::Other;
+    };
+    match (o.timings.first_byte, inner.timings.first_byte) {
+        (Some(gave_up), Some(answered)) if answered >= gave_up * 0.8 && gave_up >= 100.0 => {
+            Inner::UpgradesSlowly
+        }
+        _ => Inner::Upgrades,
     }
 }
 
@@ -194,6 +280,7 @@ fn idle_sentence(
             kind: hop.kind,
             status: None,
             detail: "",
+            inner: Inner::Other,
         })
         .map(|h| h.fix.to_string()),
         [one] => Some(one.default.fix.to_string()),
@@ -275,6 +362,17 @@ fn header(o: &ProbeOutcome, name: &str) -> Option<String> {
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.clone())
+}
+
+/// "0.4 ms", "35 ms", "2.0 s".
+fn duration(ms: f64) -> String {
+    if ms < 10.0 {
+        format!("{ms:.1} ms")
+    } else if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        seconds(ms)
+    }
 }
 
 fn seconds(ms: f64) -> String {
@@ -431,6 +529,81 @@ mod tests {
     }
 
     #[test]
+    fn a_timeout_in_front_of_a_slow_handshake_blames_the_timeout() {
+        let gave_up = |first_byte: f64| {
+            let mut lb = answered(
+                hop("haproxy", HopKind::Lb, Verdict::GatewayTimeout),
+                504,
+                "haproxy",
+                "504 Gateway Time-out",
+            );
+            lb.outcome.timings.first_byte = Some(first_byte);
+            lb
+        };
+        let mut app = hop("app", HopKind::Backend, Verdict::Upgraded);
+        app.outcome.timings.first_byte = Some(2003.0);
+        let mut hops = vec![gave_up(1001.0), app.clone()];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(
+            c.summary.contains(
+                "only after 2.0 s, and HAProxy gave up after 1.0 s: raise `timeout server`"
+            ),
+            "{}",
+            c.summary
+        );
+        // The app answers at once: the 504 comes from waiting on another address.
+        app.outcome.timings.first_byte = Some(0.42);
+        let mut hops = vec![gave_up(1001.0), app];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(
+            c.summary.contains("answers in 0.4 ms when probed directly"),
+            "{}",
+            c.summary
+        );
+    }
+
+    #[test]
+    fn a_working_hop_in_front_of_the_culprit_is_said() {
+        // lb upgrades although nginx, listed behind it, fails: lb does not send its traffic
+        // to that nginx (or not always).
+        let mut hops = vec![
+            hop("lb", HopKind::Lb, Verdict::Upgraded),
+            answered(
+                hop("nginx", HopKind::Proxy, Verdict::BadGateway),
+                502,
+                "nginx",
+                "502 Bad Gateway",
+            ),
+            hop("backend", HopKind::Backend, Verdict::Upgraded),
+        ];
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert_eq!(c.hop, "nginx");
+        assert!(
+            c.summary.contains("; yet lb in front upgrades, so traffic through it does not always reach nginx at nginx.test:80"),
+            "{}",
+            c.summary
+        );
+        // A refusal behind a hop that gets through: another path or Host reaches it.
+        hops[1] = answered(
+            hop("nginx", HopKind::Proxy, Verdict::Rejected),
+            404,
+            "nginx",
+            "404 Not Found",
+        );
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(c.summary.contains("; yet lb in front upgrades, so what reaches nginx through it differs from this probe — probe nginx with the path lb really sends it"), "{}", c.summary);
+        // Nothing to say when every hop in front fails too.
+        hops[0] = answered(
+            hop("lb", HopKind::Lb, Verdict::BadGateway),
+            502,
+            "nginx",
+            "502 Bad Gateway",
+        );
+        let c = judge(&mut hops, "example.com").unwrap();
+        assert!(!c.summary.contains("in front upgrades"), "{}", c.summary);
+    }
+
+    #[test]
     fn lb_hop_gets_alb_hint_when_answered_by_awselb() {
         let mut hops = vec![answered(
             hop("lb", HopKind::Lb, Verdict::Rejected),
@@ -496,7 +669,7 @@ mod tests {
         assert_eq!(c.verdict, Verdict::IdleDropped);
         assert_eq!(
             c.summary,
-            "lb (lb.test:80) drops the idle WebSocket after 2.1 s while nginx behind it holds, without a close frame: matches HAProxy `timeout client`/`timeout server`, which govern tunnels when `timeout tunnel` is unset — set `timeout tunnel 1h` in the `defaults` or `backend` section (it applies only once the connection is upgraded)"
+            "lb (lb.test:80) drops the idle WebSocket after 2.1 s while nginx behind it holds, without a close frame: matches HAProxy `timeout tunnel`, or `timeout client`/`timeout server` when it is unset — set (or raise) `timeout tunnel`, e.g. `timeout tunnel 1h`, in the `defaults` or `backend` section: it applies only once the connection is upgraded, and without it `timeout client`/`timeout server` cut idle WebSockets"
         );
     }
 
@@ -537,7 +710,7 @@ mod tests {
         );
         let fix = c.fix.unwrap();
         assert!(fix.starts_with("if it is AWS ALB: raise"), "{fix}");
-        assert!(fix.contains("if it is HAProxy: set `timeout tunnel 1h`"));
+        assert!(fix.contains("if it is HAProxy: set (or raise) `timeout tunnel`"));
     }
 
     #[test]
@@ -661,7 +834,7 @@ mod tests {
         ];
         let c = judge(&mut hops, "example.com").unwrap();
         assert!(c.summary.starts_with(
-            "lb (lb.test:80) answers 502 Bad Gateway: \"<center>nginx</center>\" (produced by nginx) — this hop cannot reach"
+            "lb (lb.test:80) answers 502 Bad Gateway: \"<center>nginx</center>\" (produced by nginx) — app (app.test:80) upgrades when probed directly, so this hop does not reach it as configured"
         ), "{}", c.summary);
     }
 

@@ -1,0 +1,76 @@
+//! Refusals by an access rule or a route: which software refused, and the setting to look at.
+
+use super::*;
+use crate::support::Backend;
+
+/// HAProxy `http-request deny` on the WebSocket path: its 403 page says "Request forbidden by
+/// administrative rules", so the fix is the deny rule, not Origin allow-lists.
+#[test]
+fn haproxy_deny_rule_on_the_websocket_path() {
+    let backend = Backend::start().expect("backend");
+    let lb = haproxy_with(
+        "http-request deny if { path_beg /ws }",
+        "",
+        &backend.addr(),
+        "",
+    );
+    let run = check(&[("lb", &lb.addr()), ("backend", &backend.addr())], &[]);
+    run.assert_culprit("lb", "rejected");
+    assert_eq!(run.hop("lb")["status"], 403, "{}", run.describe());
+    run.assert_fix_says(&["http-request deny"]);
+    assert!(
+        run.hop("lb")["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("`http-request deny`")),
+        "{}",
+        run.describe()
+    );
+}
+
+/// nginx whose WebSocket path falls into a location that does not proxy (its own 404 page).
+#[test]
+fn nginx_location_that_does_not_proxy_the_websocket_path() {
+    let backend = Backend::start().expect("backend");
+    let upstream = backend.addr();
+    let nginx = Nginx::start(move |port| {
+        format!(
+            "{map}server {{
+    listen 127.0.0.1:{port};
+    location /api/ {{
+        proxy_pass http://{upstream};
+        {UPGRADE_OK}
+    }}
+    location / {{ return 404; }}
+}}",
+            map = nginx::CONNECTION_UPGRADE_MAP
+        )
+    })
+    .expect("start nginx");
+    let run = check(
+        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
+        &[],
+    );
+    run.assert_culprit("nginx", "rejected");
+    assert_eq!(
+        run.hop("nginx")["answered_by"],
+        "nginx",
+        "{}",
+        run.describe()
+    );
+    run.assert_fix_says(&["no `location` that proxies this path"]);
+}
+
+/// An application that checks Origin, behind nginx: nginx passes its 403 on, the application
+/// is the culprit, and the fix is its allow-list (or the Origin the real clients send).
+#[test]
+fn application_refusing_the_origin_behind_nginx() {
+    let app = App::start(&["--origin", "https://chat.example"]);
+    let nginx = good_nginx(&app.addr());
+    let hops = [("nginx", nginx.addr()), ("app", app.addr())];
+    let hops: Vec<(&str, &str)> = hops.iter().map(|(n, a)| (*n, a.as_str())).collect();
+    let run = check(&hops, &[]);
+    run.assert_culprit("app", "rejected");
+    assert_eq!(run.hop("nginx")["consequence"], true, "{}", run.describe());
+    run.assert_fix_says(&["refuses the request's Origin", "--origin"]);
+    check(&hops, &["--origin", "https://chat.example"]).assert_healthy();
+}

@@ -1,0 +1,288 @@
+//! Gateway errors (502/503/504) at a hop whose next hop works when probed directly: the hop's
+//! own upstream setting is what is wrong, and the fix must say which setting of THAT software.
+
+use super::*;
+use crate::support::{raw, Backend, SelfSigned};
+
+/// HAProxy `option httpchk` against a WebSocket-only server: `websockets` answers the plain
+/// health-check GET with 426, HAProxy marks the server down and answers 503 "No server is
+/// available", although the backend upgrades fine.
+#[test]
+fn haproxy_health_check_failing_against_a_websocket_only_backend() {
+    let backend = Backend::start().expect("backend");
+    let lb = haproxy_with(
+        "",
+        "option httpchk GET /health",
+        &backend.addr(),
+        "check inter 100ms fall 1 rise 1",
+    );
+    wait_for("HAProxy marks the server down", || {
+        raw::handshake(lb.port, "app.test", "/ws", Duration::from_secs(2))
+            .is_ok_and(|r| r.status == 503)
+    });
+    let run = check(&[("lb", &lb.addr()), ("backend", &backend.addr())], &[]);
+    run.assert_culprit("lb", "service_unavailable");
+    assert_eq!(
+        run.hop("lb")["answered_by"],
+        "haproxy",
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        run.hop("backend")["verdict"],
+        "upgraded",
+        "{}",
+        run.describe()
+    );
+    run.assert_fix_says(&["upgrades when probed directly", "httpchk", &backend.addr()]);
+}
+
+/// nginx `proxy_pass` to a port where nothing listens while the real backend is up: nginx's
+/// 502 is its own upstream setting, not a dead backend.
+#[test]
+fn nginx_proxy_pass_to_the_wrong_port_while_the_backend_works() {
+    let backend = Backend::start().expect("backend");
+    let wrong = closed_port().expect("port");
+    let nginx = good_nginx(&format!("127.0.0.1:{wrong}"));
+    let run = check(
+        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
+        &[],
+    );
+    run.assert_culprit("nginx", "bad_gateway");
+    run.assert_fix_says(&["proxy_pass", &backend.addr(), "error.log"]);
+}
+
+/// nginx proxies over plain HTTP to a TLS port (`proxy_pass http://` where `https://` was
+/// meant): the inner nginx answers 400 "The plain HTTP request was sent to HTTPS port" and
+/// the outer one passes it on. The fix is the outer hop's `proxy_pass` scheme, not "use wss://
+/// for this hop" (the hop IS probed the right way).
+#[test]
+fn nginx_proxy_pass_plain_http_to_a_tls_upstream() {
+    let backend = Backend::start().expect("backend");
+    let cert = SelfSigned::new("app.test").expect("certificate");
+    let (crt, key, upstream) = (
+        cert.cert.display().to_string(),
+        cert.key.display().to_string(),
+        backend.addr(),
+    );
+    let tls = Nginx::start(move |port| {
+        format!(
+            "{map}server {{
+    listen 127.0.0.1:{port} ssl;
+    server_name app.test;
+    ssl_certificate {crt};
+    ssl_certificate_key {key};
+    location / {{
+        proxy_pass http://{upstream};
+        {UPGRADE_OK}
+    }}
+}}",
+            map = nginx::CONNECTION_UPGRADE_MAP
+        )
+    })
+    .expect("start TLS nginx");
+    let front = good_nginx(&tls.addr());
+    let tls_hop = format!("wss://{}", tls.addr());
+    let ca = cert.ca.display().to_string();
+    let run = check(
+        &[
+            ("nginx", &front.addr()),
+            ("tls", &tls_hop),
+            ("backend", &backend.addr()),
+        ],
+        &["--cacert", &ca],
+    );
+    run.assert_culprit("nginx", "rejected");
+    assert_eq!(run.hop("nginx")["status"], 400, "{}", run.describe());
+    assert_eq!(run.hop("tls")["verdict"], "upgraded", "{}", run.describe());
+    run.assert_fix_says(&["proxy_pass https://"]);
+}
+
+/// HAProxy `timeout server 1s` in front of an application that takes 2 s to answer the
+/// handshake: the 504 is HAProxy's timeout being shorter than the handshake, and the fix is
+/// that timeout (`timeout tunnel` only applies after the 101), not "check the service".
+#[test]
+fn haproxy_timeout_server_shorter_than_a_slow_handshake() {
+    let app = App::start(&["--delay", "2"]);
+    let lb = haproxy_with("", "timeout server 1s", &app.addr(), "");
+    let run = check(&[("lb", &lb.addr()), ("app", &app.addr())], &[]);
+    run.assert_culprit("lb", "gateway_timeout");
+    assert_eq!(run.hop("app")["verdict"], "upgraded", "{}", run.describe());
+    run.assert_fix_says(&[
+        "only after 2.",
+        "gave up after 1.",
+        "raise `timeout server`",
+    ]);
+}
+
+/// HAProxy sends its traffic to a good nginx; the standby nginx (a `backup` server) lacks the
+/// upgrade headers. Probed directly the standby breaks, while the path through HAProxy works
+/// today: the culprit is the standby, and the sentence says HAProxy upgrades nonetheless, so
+/// the break hits only the traffic that reaches that server (today: none; after a failover:
+/// all).
+#[test]
+fn a_broken_standby_behind_a_working_load_balancer() {
+    let backend = Backend::start().expect("backend");
+    let good = good_nginx(&backend.addr());
+    let standby = nginx_with(&format!("proxy_pass http://{};", backend.addr()));
+    let lb = haproxy_with(
+        "",
+        "",
+        &good.addr(),
+        &format!("\n    server s2 {} backup", standby.addr()),
+    );
+    let run = check(
+        &[
+            ("lb", &lb.addr()),
+            ("standby", &standby.addr()),
+            ("backend", &backend.addr()),
+        ],
+        &[],
+    );
+    run.assert_culprit("standby", "upgrade_stripped");
+    assert_eq!(run.hop("lb")["verdict"], "upgraded", "{}", run.describe());
+    assert!(
+        run.summary().contains(&format!(
+            "yet lb in front upgrades, so traffic through it does not always reach standby at {}",
+            standby.addr()
+        )),
+        "{}",
+        run.describe()
+    );
+}
+
+/// nginx rewrites `/ws` to `/` (`proxy_pass http://backend/;`), and the backend serves its
+/// WebSocket at `/` only. The path works; the backend probed with the target's path answers
+/// 404. wspath must not send the user after "nothing serves this path": nginx in front upgrades,
+/// so the backend is sent another path, and the fix is to probe it with that path.
+#[test]
+fn a_path_rewritten_by_nginx_is_not_a_missing_route() {
+    let backend = Backend::start_with(&[("/ws", 404)]).expect("backend");
+    let upstream = backend.addr();
+    let nginx = Nginx::start(move |port| {
+        format!(
+            "{map}server {{
+    listen 127.0.0.1:{port};
+    location /ws {{
+        proxy_pass http://{upstream}/;
+        {UPGRADE_OK}
+    }}
+}}",
+            map = nginx::CONNECTION_UPGRADE_MAP
+        )
+    })
+    .expect("start nginx");
+    let run = check(
+        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
+        &[],
+    );
+    run.assert_culprit("backend", "rejected");
+    assert_eq!(
+        run.hop("nginx")["verdict"],
+        "upgraded",
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.summary()
+            .contains("yet nginx in front upgrades, so what reaches backend through it differs"),
+        "{}",
+        run.describe()
+    );
+    run.assert_fix_says(&[
+        "path nginx really sends it",
+        "--hop backend=ws://HOST:PORT/PATH",
+    ]);
+    let rewritten = format!("ws://{}/", backend.addr());
+    check(&[("nginx", &nginx.addr()), ("backend", &rewritten)], &[]).assert_healthy();
+}
+
+/// nginx proxies to a TLS nginx that serves only named hosts (`ssl_reject_handshake on` in the
+/// default server), without `proxy_ssl_server_name on`: no SNI, the handshake is refused, 502.
+/// Probed directly (wspath sends the target's SNI) the TLS hop upgrades, so the fix is the
+/// front nginx's SNI setting; with it the path works.
+#[test]
+fn nginx_to_a_tls_upstream_without_sni() {
+    let backend = Backend::start().expect("backend");
+    let cert = SelfSigned::new("app.test").expect("certificate");
+    let (crt, key, upstream) = (
+        cert.cert.display().to_string(),
+        cert.key.display().to_string(),
+        backend.addr(),
+    );
+    let tls = Nginx::start(move |port| {
+        format!(
+            "{map}server {{ listen 127.0.0.1:{port} ssl default_server; ssl_reject_handshake on; }}
+server {{
+    listen 127.0.0.1:{port} ssl;
+    server_name app.test;
+    ssl_certificate {crt};
+    ssl_certificate_key {key};
+    location / {{
+        proxy_pass http://{upstream};
+        {UPGRADE_OK}
+    }}
+}}",
+            map = nginx::CONNECTION_UPGRADE_MAP
+        )
+    })
+    .expect("start TLS nginx");
+    let front = nginx_with(&format!(
+        "proxy_pass https://{};\n        {UPGRADE_OK}",
+        tls.addr()
+    ));
+    let tls_hop = format!("wss://{}", tls.addr());
+    let ca = cert.ca.display().to_string();
+    let hops = [("nginx", front.addr()), ("tls", tls_hop)];
+    let hops: Vec<(&str, &str)> = hops.iter().map(|(n, a)| (*n, a.as_str())).collect();
+    let run = check(&hops, &["--cacert", &ca]);
+    run.assert_culprit("nginx", "bad_gateway");
+    assert_eq!(run.hop("tls")["verdict"], "upgraded", "{}", run.describe());
+    run.assert_fix_says(&["proxy_ssl_server_name on", "proxy_ssl_name $host"]);
+
+    let fixed = nginx_with(&format!(
+        "proxy_pass https://{};\n        proxy_ssl_server_name on;\n        proxy_ssl_name $host;\n        proxy_set_header Host $host;\n        {UPGRADE_OK}",
+        tls.addr()
+    ));
+    let hops = [
+        ("nginx", fixed.addr()),
+        ("tls", format!("wss://{}", tls.addr())),
+    ];
+    let hops: Vec<(&str, &str)> = hops.iter().map(|(n, a)| (*n, a.as_str())).collect();
+    check(&hops, &["--cacert", &ca]).assert_healthy();
+}
+
+/// The same TLS upstream, reached with SNI but with nginx's default `Host: $proxy_host`
+/// (`127.0.0.1:PORT`): the upstream routes by Host to its default server and answers 404,
+/// which the front nginx passes on. The TLS hop probed with the target's Host upgrades, so the
+/// fix names the Host nginx sends.
+#[test]
+fn nginx_sending_its_proxy_host_to_a_name_based_upstream() {
+    let backend = Backend::start().expect("backend");
+    let upstream = backend.addr();
+    let named = Nginx::start(move |port| {
+        format!(
+            "{map}server {{ listen 127.0.0.1:{port} default_server; return 404; }}
+server {{
+    listen 127.0.0.1:{port};
+    server_name app.test;
+    location / {{
+        proxy_pass http://{upstream};
+        {UPGRADE_OK}
+    }}
+}}",
+            map = nginx::CONNECTION_UPGRADE_MAP
+        )
+    })
+    .expect("start name-based nginx");
+    let front = good_nginx(&named.addr());
+    let run = check(&[("nginx", &front.addr()), ("vhost", &named.addr())], &[]);
+    run.assert_culprit("nginx", "rejected");
+    assert_eq!(
+        run.hop("vhost")["verdict"],
+        "upgraded",
+        "{}",
+        run.describe()
+    );
+    run.assert_fix_says(&["proxy_set_header Host $host;"]);
+}

@@ -90,13 +90,13 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let spinners = Spinners::for_stderr();
     let mut report = walk::check_with_progress(&config, &|p| spinners.on(p)).await;
     spinners.clear();
-    for a in found.attachments {
-        report.attach(&a.hop, a.findings, a.facts)?;
+    for a in &found.attachments {
+        report.attach(&a.hop, a.findings.clone(), a.facts.clone())?;
     }
     let mut out = Vec::new();
     render(&report, args.format, use_color(), &mut out)?;
     if args.fix {
-        fix_offer(found.cloudflare.as_ref(), &report, &args, &mut out).await?;
+        fix_offer(&found, &report, &args, &mut out).await?;
     }
     let out = scrub(&String::from_utf8_lossy(&out), &secrets(&config.probe));
     let mut stdout = io::stdout().lock();
@@ -108,15 +108,18 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
 /// `--fix`: the plan for the culprit (applied with `--yes`), after a human report; beside a
 /// JSON or XML document it goes to stderr so stdout stays one document.
 async fn fix_offer(
-    cloudflare: Option<&super::fix::cloudflare::CheckEdge>,
+    found: &super::discover::Discovered,
     report: &Report,
     args: &CheckArgs,
     out: &mut Vec<u8>,
 ) -> anyhow::Result<()> {
-    let plan = match cloudflare {
+    let mut plan = match &found.cloudflare {
         Some(cf) => cf.culprit_plan(report, args.yes).await?,
         None => None,
     };
+    if plan.is_none() {
+        plan = nginx_plan(found, report, args)?;
+    }
     let plan = plan.unwrap_or_else(|| wspath::Plan {
         changes: Vec::new(),
         notes: vec!["--fix: no setting wspath can change explains this result.".into()],
@@ -128,6 +131,42 @@ async fn fix_offer(
         report::fix::render_human(&plan, !args.yes, &mut io::stderr().lock())?;
     }
     Ok(())
+}
+
+/// The nginx edits for the location serving the target, when the culprit is the hop that
+/// `--nginx-conf` describes.
+fn nginx_plan(
+    found: &super::discover::Discovered,
+    report: &Report,
+    args: &CheckArgs,
+) -> anyhow::Result<Option<wspath::Plan>> {
+    let (Some(conf), Some(hop), Some(culprit)) =
+        (&args.nginx_conf, &found.nginx_hop, &report.culprit)
+    else {
+        return Ok(None);
+    };
+    if culprit.hop != hop.name {
+        return Ok(None);
+    }
+    let target = Target::parse(&args.target)?;
+    let idle = match &args.idle {
+        Some(s) => Some(duration("--idle", s)?),
+        None => None,
+    };
+    let mut plan = super::fix::nginx::plan_for(&super::fix::nginx::NginxFix {
+        file: conf,
+        prefix: None,
+        nginx_version: None,
+        host: Some(target.host.clone()),
+        path: Some(hop.path.split(['?', '#']).next().unwrap_or("/").to_string()),
+        idle,
+        apply: args.yes,
+    })?;
+    if plan.changes.iter().any(|c| c.applied) {
+        plan.notes
+            .push("reload nginx (`nginx -s reload`) for the change to take effect".into());
+    }
+    Ok(Some(plan))
 }
 
 /// The flags, validated and translated into the engine's config.

@@ -26,6 +26,8 @@ pub struct Discovered {
     /// Cloudflare's facts and client, when Cloudflare took part (`--cloudflare`, or by default
     /// with credentials in the environment).
     pub cloudflare: Option<CheckEdge>,
+    /// The hop `--nginx-conf` describes, so `check --fix` can plan its edits.
+    pub nginx_hop: Option<wspath::Hop>,
 }
 
 /// Runs every integration the flags ask for; may add hops to `config`.
@@ -33,8 +35,10 @@ pub async fn discover(args: &CheckArgs, config: &mut CheckConfig) -> anyhow::Res
     // Each integration runs behind its flag (or by default when its credentials are present):
     // it may add hops to `config` and returns what it read for `Report::attach`.
     let mut attachments = Vec::new();
+    let mut nginx_hop = None;
     if let Some(conf) = &args.nginx_conf {
         let a = wspath::nginx::check::prepare(conf, None, None, config)?;
+        nginx_hop = config.hops.iter().find(|h| h.name == a.hop).cloned();
         attachments.push(Attachment {
             hop: a.hop,
             findings: a.findings,
@@ -58,12 +62,13 @@ pub async fn discover(args: &CheckArgs, config: &mut CheckConfig) -> anyhow::Res
             facts: a.facts,
         });
     }
-    if args.fix && cloudflare.is_none() {
-        anyhow::bail!("--fix can so far only plan Cloudflare's websockets setting, which needs Cloudflare facts: add --cloudflare and set CLOUDFLARE_API_TOKEN");
+    if args.fix && cloudflare.is_none() && nginx_hop.is_none() {
+        anyhow::bail!("--fix plans changes to Cloudflare's websockets setting or to nginx configuration: add --cloudflare (with CLOUDFLARE_API_TOKEN set) or --nginx-conf FILE");
     }
     Ok(Discovered {
         attachments,
         cloudflare,
+        nginx_hop,
     })
 }
 

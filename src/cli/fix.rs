@@ -2,7 +2,7 @@
 
 mod alb;
 pub(super) mod cloudflare;
-mod nginx;
+pub(super) mod nginx;
 
 use clap::{ArgGroup, Args, ValueEnum};
 use std::path::PathBuf;

@@ -150,3 +150,59 @@ fn nginx_conf_that_nginx_refuses_is_exit_2_with_file_and_line() {
         out.stderr
     );
 }
+
+#[test]
+fn check_fix_plans_the_nginx_edits_for_the_culprit_and_yes_applies_them() {
+    let backend = Backend::start().expect("backend");
+    let nginx = broken_nginx(&backend.addr());
+    let conf = nginx.conf_path();
+    let conf_s = conf.to_str().unwrap().to_string();
+    let before = std::fs::read_to_string(&conf).unwrap();
+    let nginx_hop = format!("nginx={}", nginx.addr());
+    let backend_hop = format!("backend={}", backend.addr());
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "check",
+            TARGET,
+            "--hop",
+            &nginx_hop,
+            "--hop",
+            &backend_hop,
+            "--timeout",
+            "5s",
+            "--nginx-conf",
+            &conf_s,
+            "--fix",
+        ];
+        a.extend_from_slice(extra);
+        wspath(&a, Duration::from_secs(60)).unwrap()
+    };
+
+    let plan = args(&[]);
+    assert_eq!(plan.code, Some(1), "{}", plan.describe());
+    assert!(
+        plan.stdout.contains("+        proxy_http_version 1.1;"),
+        "{}",
+        plan.describe()
+    );
+    assert!(plan.stdout.contains("Dry run"), "{}", plan.describe());
+    assert_eq!(std::fs::read_to_string(&conf).unwrap(), before);
+
+    let applied = args(&["--yes"]);
+    assert!(
+        applied.stdout.contains("[applied]"),
+        "{}",
+        applied.describe()
+    );
+    assert!(
+        applied.stdout.contains("nginx -s reload"),
+        "{}",
+        applied.describe()
+    );
+    let after = std::fs::read_to_string(&conf).unwrap();
+    assert!(after.contains("proxy_http_version 1.1;"), "{after}");
+    assert!(
+        after.contains("proxy_set_header Upgrade $http_upgrade;"),
+        "{after}"
+    );
+}

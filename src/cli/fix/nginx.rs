@@ -1,6 +1,8 @@
 //! `wspath fix --nginx`: lint the location(s), plan the edits, and with --yes write them.
 
 use super::FixArgs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 use wspath::nginx::{self, writer};
 use wspath::Plan;
 
@@ -12,13 +14,39 @@ pub async fn plan(args: &FixArgs) -> anyhow::Result<Plan> {
         Some(s) => Some(crate::cli::lint::duration("--idle", s)?),
         None => None,
     };
-    let main = nginx::main_file(file, args.prefix.as_deref());
+    plan_for(&NginxFix {
+        file,
+        prefix: args.prefix.as_deref(),
+        nginx_version: args.nginx_version.as_deref(),
+        host: None,
+        path: args.path.clone(),
+        idle,
+        apply: args.yes,
+    })
+}
+
+/// What one nginx fix is about; shared by `fix --nginx` and `check --nginx-conf --fix`.
+pub struct NginxFix<'a> {
+    pub file: &'a Path,
+    pub prefix: Option<&'a Path>,
+    pub nginx_version: Option<&'a str>,
+    /// The Host whose server block to fix (`None`: every server).
+    pub host: Option<String>,
+    pub path: Option<String>,
+    /// Raise timeouts at or below this; `None` leaves them alone.
+    pub idle: Option<Duration>,
+    pub apply: bool,
+}
+
+pub fn plan_for(fix: &NginxFix) -> anyhow::Result<Plan> {
+    let idle = fix.idle;
+    let main = nginx::main_file(fix.file, fix.prefix);
     let config = nginx::load(&main)?;
-    let version = nginx::version::resolve(args.nginx_version.as_deref())?;
+    let version = nginx::version::resolve(fix.nginx_version)?;
     let model = nginx::Model::build(&config, version.version)?;
     let opts = nginx::LintOptions {
-        path: args.path.clone(),
-        host: None,
+        path: fix.path.clone(),
+        host: fix.host.clone(),
         // Without --idle the timeouts are left alone (nothing is at or below zero).
         idle: idle.unwrap_or_default(),
     };
@@ -46,13 +74,13 @@ pub async fn plan(args: &FixArgs) -> anyhow::Result<Plan> {
         .map(|f| format!("not fixed automatically: {} ({})", f.message, f.id))
         .collect();
     plan.notes.extend(unfixed);
-    if args.yes && !edits.is_empty() {
+    if fix.apply && !edits.is_empty() {
         let written = writer::write(
             &model,
             &edits,
             &writer::WriteOptions {
                 main: main.clone(),
-                prefix: args.prefix.clone(),
+                prefix: fix.prefix.map(PathBuf::from),
             },
         )?;
         for c in &mut plan.changes {

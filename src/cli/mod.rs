@@ -130,17 +130,38 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
-/// `requested` with every directive that would open a credential-seeing crate (or everything,
-/// via a bare level) capped at info for those crates.
+/// `requested` with every credential-seeing crate capped at info: where a directive (or a bare
+/// global level) would open one of them further, it is held at info; otherwise left alone, so
+/// the default stays quiet.
 fn log_directives(requested: &str) -> String {
-    let mut directives: Vec<String> = requested
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let rank = |l: &str| LEVELS.iter().position(|x| x.eq_ignore_ascii_case(l));
+    let parts: Vec<&str> = requested
         .split(',')
         .map(str::trim)
         .filter(|d| !d.is_empty())
-        .filter(|d| !CREDENTIAL_SEEING_CRATES.iter().any(|c| d.starts_with(c)))
-        .map(str::to_string)
         .collect();
-    directives.extend(CREDENTIAL_SEEING_CRATES.iter().map(|c| format!("{c}=info")));
+    let global = parts.iter().filter_map(|d| rank(d)).next_back();
+    let mut directives: Vec<String> = Vec::new();
+    for d in &parts {
+        let target = d.split(['=', '[']).next().unwrap_or("");
+        if !CREDENTIAL_SEEING_CRATES.contains(&target) {
+            directives.push(d.to_string());
+        }
+    }
+    for c in CREDENTIAL_SEEING_CRATES {
+        let explicit = parts
+            .iter()
+            .filter(|d| d.split(['=', '[']).next() == Some(c))
+            // A bare target name enables everything for it.
+            .map(|d| d.rsplit_once('=').and_then(|(_, l)| rank(l)).unwrap_or(5))
+            .next_back();
+        match explicit.or(global) {
+            Some(r) if r > 3 => directives.push(format!("{c}=info")),
+            Some(r) if explicit.is_some() => directives.push(format!("{c}={}", LEVELS[r])),
+            _ => {}
+        }
+    }
     directives.join(",")
 }
 
@@ -160,5 +181,13 @@ mod log_tests {
             d.contains("aws_sigv4=info") && d.contains("aws_smithy_runtime=info"),
             "{d}"
         );
+    }
+
+    #[test]
+    fn the_default_does_not_open_them() {
+        let d = log_directives("wspath=warn,wspath_providers=warn");
+        assert_eq!(d, "wspath=warn,wspath_providers=warn");
+        assert_eq!(log_directives("aws_config=error"), "aws_config=error");
+        assert_eq!(log_directives("hyper"), "hyper=info");
     }
 }

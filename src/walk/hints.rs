@@ -108,6 +108,12 @@ const fn inner_ok(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
     }
 }
 
+/// `hint`, only when the hop behind upgrades when probed directly.
+const fn when_inner_upgrades(mut hint: Hint) -> Hint {
+    hint.inner = Inner::Upgrades;
+    hint
+}
+
 /// A row for a hop that gave up before the hop behind it, probed directly, answered.
 const fn inner_slow(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
     Hint {
@@ -165,7 +171,8 @@ pub const HINTS: &[Hint] = &[
     status(V::Rejected, Sw(S::Haproxy), 403, "an HAProxy `http-request deny` rule (or an ACL in front of it) matches this request: look for deny rules on this path, Host, source address or the Upgrade/Connection headers in the frontend and backend"),
     status_detail(V::Rejected, 403, &["origin"], "the server refuses the request's Origin (wspath sends the target's own origin unless `--origin` says otherwise): add the origin your clients use to its allow-list, or probe with `--origin https://…` as they do"),
     status(V::Rejected, Any, 200, "this hop answered the upgrade with an ordinary page (200): the path is served as plain HTTP (a health check, static file, SPA fallback or `return 200`) instead of by the WebSocket server: route this path to the WebSocket endpoint, or probe the path the endpoint really has (`--hop NAME=ws://HOST:PORT/PATH`)"),
-    inner_ok(V::Rejected, Sw(S::Nginx), "{inner} ({inner_address}) upgrades when probed directly with this path and Host {host}, so nginx refuses the request itself or sends {inner} something else: no `location` that proxies this path matches (an nginx page of its own), or the URI part of `proxy_pass` rewrites the path, or nginx sends another Host (it sends `$proxy_host` unless `proxy_set_header Host $host;`)"),
+    when_inner_upgrades(status(V::Rejected, Sw(S::Nginx), 404, "{inner} ({inner_address}) upgrades when probed directly with this path and Host {host}, so nginx refuses the request itself or sends {inner} something else: no `location` that proxies this path matches (an nginx page of its own), or the URI part of `proxy_pass` rewrites the path, or nginx sends another Host (it sends `$proxy_host` unless `proxy_set_header Host $host;`)")),
+    when_inner_upgrades(status(V::Rejected, Sw(S::Nginx), 403, "{inner} ({inner_address}) upgrades when probed directly with this Host and Origin, so the 403 is nginx's own (`deny`/`allow`, `auth_request`, `valid_referers` or `return 403` in the location) or {inner}'s answer to what nginx sends it: another Host (nginx sends `$proxy_host` unless `proxy_set_header Host $host;`)")),
     status(V::Rejected, Sw(S::Nginx), 404, "nginx has no `location` that proxies this path (an nginx 404 page), or the URI part of its `proxy_pass` rewrites the path to one the backend does not serve: check which location matches the path and what `proxy_pass` sends on"),
     detail(V::Rejected, &["plain http request was sent to https port"], "a plain-HTTP request reached a TLS port: if this hop's own port is the TLS one, probe it with wss:// (`--hop NAME=wss://HOST:PORT`); if the hop is a proxy, it forwards to a TLS upstream over plain HTTP: use `proxy_pass https://…` (nginx) or `ssl` on the `server` line (HAProxy)"),
     detail(V::Rejected, &["subprotocol"], "the server requires a WebSocket subprotocol: probe with `--protocol NAME` (the value your clients send in Sec-WebSocket-Protocol); if the clients send one, a proxy on the way drops the Sec-WebSocket-Protocol header"),
@@ -465,10 +472,19 @@ mod tests {
         // A refusal in front of a working hop: nginx may send it another Host or path.
         let mut k = key(V::Rejected, Some(S::Nginx), K::Proxy);
         k.inner = Inner::Upgrades;
+        k.status = Some(404);
+        assert!(lookup(&k)
+            .unwrap()
+            .fix
+            .contains("no `location` that proxies"));
+        k.status = Some(403);
+        assert!(lookup(&k).unwrap().fix.contains("`deny`/`allow`"));
         assert!(lookup(&k)
             .unwrap()
             .fix
             .contains("proxy_set_header Host $host;"));
+        k.inner = Inner::Other;
+        assert!(!lookup(&k).unwrap().fix.contains("proxy_set_header Host"));
         // Other answers have no such rows.
         let mut k = key(V::Redirect, Some(S::Nginx), K::Proxy);
         k.inner = Inner::Upgrades;

@@ -230,6 +230,7 @@ pub const HINTS: &[Hint] = &[
     detail(V::FramesFailed, &["with code 1011"], "the application failed right after accepting the WebSocket (1011 internal error): its log holds the error raised when the connection opened"),
     detail(V::FramesFailed, &["with code 1001"], "the server is going away (1001): it is shutting down or restarting, or a proxy in front is draining connections; check for restarts and deploys"),
     detail(V::FramesFailed, &["with code 1002", "with code 1003", "with code 1007", "with code 1009"], "the application closed the WebSocket for a protocol or data error: check that the client speaks what it expects (subprotocol, message format, size)"),
+    detail(V::FramesFailed, &["echo mismatch"], "the text came back different: this is not an echo endpoint (leave out `--echo` for it, the ping already proves frames pass), or something on the way rewrites messages"),
     detail(V::FramesFailed, &["with code"], "the application closed the WebSocket right after accepting it; the close code and reason are its own (a proxy passes them along unchanged): look that code up in the application"),
     row(V::FramesFailed, Kd(K::Backend), APP_NO_FRAMES),
     row(V::FramesFailed, Sw(S::BackendLibrary), APP_NO_FRAMES),

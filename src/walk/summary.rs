@@ -203,6 +203,9 @@ fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
                 .map_or(o.detail.as_str(), |(_, r)| r);
             format!("accepts the upgrade, but the server{what}")
         }
+        Verdict::FramesFailed if o.detail.contains("echo mismatch") => {
+            format!("upgrades and answers, but not with the echo{detail}")
+        }
         Verdict::FramesFailed if hop.kind == HopKind::Backend => {
             format!("accepts the upgrade but does not answer{detail}")
         }

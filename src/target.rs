@@ -57,6 +57,13 @@ impl Target {
         if trimmed.is_empty() {
             return Err(bad("empty"));
         }
+        // `url` reads `ws:///ws` as host "ws"; a URL whose authority is empty has no host.
+        if trimmed
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.is_empty() || rest.starts_with('/'))
+        {
+            return Err(bad("no host"));
+        }
         let with_scheme = if trimmed.contains("://") {
             trimmed.to_string()
         } else {
@@ -136,5 +143,39 @@ pub fn bracket(host: &str) -> String {
         format!("[{host}]")
     } else {
         host.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_host_means_wss_and_root_path() {
+        let t = Target::parse("example.com").unwrap();
+        assert_eq!((t.scheme, t.port, t.path.as_str()), (Scheme::Wss, 443, "/"));
+        assert_eq!(t.default_origin(), "https://example.com");
+    }
+
+    #[test]
+    fn port_path_and_query_are_kept() {
+        let t = Target::parse("ws://[::1]:8080/ws/chat?room=1").unwrap();
+        assert_eq!(t.host, "::1");
+        assert_eq!(t.host_header(), "[::1]:8080");
+        assert_eq!(t.path, "/ws/chat?room=1");
+    }
+
+    #[test]
+    fn bad_urls_name_the_problem() {
+        for (input, reason) in [
+            ("http://example.com", "scheme 'http'"),
+            ("ws:///ws", "no host"),
+            ("wss://", "no host"),
+            ("", "empty"),
+            ("ws://user:pw@example.com", "credentials"),
+        ] {
+            let e = Target::parse(input).unwrap_err().to_string();
+            assert!(e.contains(reason), "{input}: {e}");
+        }
     }
 }

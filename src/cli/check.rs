@@ -8,7 +8,7 @@ use super::progress::Spinners;
 use super::Format;
 use clap::Args;
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 use wspath::hop::{Hop, HopSpec};
 use wspath::probe::ProbeOptions;
@@ -156,8 +156,13 @@ pub fn config(args: &CheckArgs) -> Result<CheckConfig, Error> {
         .transpose()?;
     probe.insecure = args.insecure;
     if let Some(path) = &args.cacert {
-        check_cacert(path)?;
         probe.cacert = Some(path.clone());
+        // A bad file is exit 2 before any probing, even with -k (which ignores it).
+        ProbeOptions {
+            insecure: false,
+            ..probe.clone()
+        }
+        .tls_config()?;
     }
     if args.no_origin {
         probe.origin = None;
@@ -253,30 +258,6 @@ fn is_tchar(c: char) -> bool {
 }
 
 /// The CA file must be readable and hold at least one certificate rustls accepts as a root.
-fn check_cacert(path: &Path) -> Result<(), Error> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::CertificateDer;
-    let bad = |reason: String| Error::InvalidFlag {
-        flag: "--cacert",
-        input: path.display().to_string(),
-        reason,
-    };
-    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
-    let mut roots = rustls::RootCertStore::empty();
-    for (i, cert) in CertificateDer::pem_slice_iter(&pem).enumerate() {
-        let cert = cert.map_err(|e| bad(format!("certificate {}: {e}", i + 1)))?;
-        roots
-            .add(cert)
-            .map_err(|e| bad(format!("certificate {}: {e}", i + 1)))?;
-    }
-    if roots.is_empty() {
-        return Err(bad(
-            "no PEM certificate (-----BEGIN CERTIFICATE-----) in it".into(),
-        ));
-    }
-    Ok(())
-}
-
 fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write) -> io::Result<()> {
     match format {
         Format::Human => report::human::render(report, color, out),

@@ -4,8 +4,7 @@ mod alb;
 pub(super) mod cloudflare;
 mod nginx;
 
-use super::Format;
-use clap::{ArgGroup, Args};
+use clap::{ArgGroup, Args, ValueEnum};
 use std::path::PathBuf;
 use wspath::Plan;
 
@@ -30,6 +29,7 @@ pub struct FixArgs {
     /// Expected idle time; timeouts at or below it are raised
     #[arg(long, value_name = "DURATION")]
     pub idle: Option<String>,
+    /// nginx version whose defaults apply (default: `nginx -v`, else the oldest supported)
     #[arg(long, value_name = "VERSION")]
     pub nginx_version: Option<String>,
     /// ALB: host-header condition for the new rule
@@ -44,21 +44,28 @@ pub struct FixArgs {
     /// ALB: enable lb_cookie stickiness on the target group
     #[arg(long)]
     pub stickiness: bool,
+    /// AWS region (default: from the profile or AWS_REGION)
     #[arg(long)]
     pub region: Option<String>,
+    /// AWS profile from ~/.aws/config
     #[arg(long)]
     pub profile: Option<String>,
     /// Apply the plan (default: print it and change nothing)
     #[arg(long)]
     pub yes: bool,
+    /// Plan output: human, or json (wspath.fix/v1)
     #[arg(long, value_enum, default_value = "human")]
-    pub format: Format,
+    pub format: PlanFormat,
+}
+
+/// A plan is a list of changes: JUnit and SARIF have nothing to say about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Human,
+    Json,
 }
 
 pub async fn run(args: FixArgs) -> anyhow::Result<u8> {
-    if matches!(args.format, Format::Junit | Format::Sarif) {
-        anyhow::bail!("fix prints its plan as --format human or --format json");
-    }
     let plan = if args.nginx.is_some() {
         nginx::plan(&args).await?
     } else if args.cloudflare.is_some() {
@@ -79,10 +86,10 @@ fn exit_code(plan: &Plan) -> u8 {
     }
 }
 
-pub fn render(plan: &Plan, dry_run: bool, format: Format) -> std::io::Result<()> {
+pub fn render(plan: &Plan, dry_run: bool, format: PlanFormat) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
-        Format::Json => wspath::report::fix::render_json(plan, dry_run, &mut out),
-        _ => wspath::report::fix::render_human(plan, dry_run, &mut out),
+        PlanFormat::Json => wspath::report::fix::render_json(plan, dry_run, &mut out),
+        PlanFormat::Human => wspath::report::fix::render_human(plan, dry_run, &mut out),
     }
 }

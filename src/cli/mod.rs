@@ -98,6 +98,21 @@ fn one_line(e: &anyhow::Error) -> String {
     parts.join(": ").replace('\n', " ")
 }
 
+/// Crates that see credentials (request signing, auth headers) and log them at debug or
+/// trace; they stay at info whatever `WSPATH_LOG` asks, so no log line carries a secret.
+const CREDENTIAL_SEEING_CRATES: &[&str] = &[
+    "aws_sigv4",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+    "aws_config",
+    "aws_credential_types",
+    "hyper",
+    "hyper_util",
+    "reqwest",
+    "h2",
+];
+
 fn init_logging(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -105,12 +120,45 @@ fn init_logging(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WSPATH_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("wspath={level},wspath_providers={level}"))
-    });
+    let requested = std::env::var("WSPATH_LOG")
+        .unwrap_or_else(|_| format!("wspath={level},wspath_providers={level}"));
+    let filter = tracing_subscriber::EnvFilter::new(log_directives(&requested));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();
+}
+
+/// `requested` with every directive that would open a credential-seeing crate (or everything,
+/// via a bare level) capped at info for those crates.
+fn log_directives(requested: &str) -> String {
+    let mut directives: Vec<String> = requested
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .filter(|d| !CREDENTIAL_SEEING_CRATES.iter().any(|c| d.starts_with(c)))
+        .map(str::to_string)
+        .collect();
+    directives.extend(CREDENTIAL_SEEING_CRATES.iter().map(|c| format!("{c}=info")));
+    directives.join(",")
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::log_directives;
+
+    #[test]
+    fn credential_seeing_crates_stay_at_info() {
+        let d = log_directives("trace,aws_sigv4=trace,hyper=debug");
+        assert!(d.starts_with("trace,"), "{d}");
+        assert!(
+            !d.contains("aws_sigv4=trace") && !d.contains("hyper=debug"),
+            "{d}"
+        );
+        assert!(
+            d.contains("aws_sigv4=info") && d.contains("aws_smithy_runtime=info"),
+            "{d}"
+        );
+    }
 }

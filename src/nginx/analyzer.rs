@@ -2,7 +2,10 @@
 //! configuration otherwise; the messages are nginx's (and crossplane's, for `--dump`).
 
 use super::directives::DIRECTIVES;
+use super::model::Fnv;
 use super::parser::Directive;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 const BLOCK: u32 = 0x0000_0100;
 const FLAG: u32 = 0x0000_0200;
@@ -12,7 +15,7 @@ const TWO_MORE: u32 = 0x0000_1000;
 
 /// The mask of a context such as `["http", "server"]`; `None` for contexts nginx's table does
 /// not describe (then nothing is checked, as crossplane does).
-fn context_mask(ctx: &[String]) -> Option<u32> {
+pub fn context_mask(ctx: &[String]) -> Option<u32> {
     let c: Vec<&str> = ctx.iter().map(String::as_str).collect();
     Some(match c.as_slice() {
         [] => 0x0004_0000,
@@ -33,6 +36,17 @@ fn context_mask(ctx: &[String]) -> Option<u32> {
     })
 }
 
+/// The directive table as a hash map, built once (a lookup per directive parsed).
+fn table() -> &'static HashMap<&'static str, &'static [u32], Fnv> {
+    static TABLE: OnceLock<HashMap<&'static str, &'static [u32], Fnv>> = OnceLock::new();
+    TABLE.get_or_init(|| DIRECTIVES.iter().copied().collect())
+}
+
+/// The table's own copy of a directive name, if nginx knows it.
+pub fn known_name(name: &str) -> Option<&'static str> {
+    table().get_key_value(name).map(|(k, _)| *k)
+}
+
 /// The context inside a block: locations nest but stay "location" for the table.
 pub fn enter_block_ctx(directive: &str, ctx: &[String]) -> Vec<String> {
     if ctx.first().is_some_and(|c| c == "http") && directive == "location" {
@@ -44,26 +58,22 @@ pub fn enter_block_ctx(directive: &str, ctx: &[String]) -> Vec<String> {
 }
 
 /// `Err(reason)` when nginx would refuse the directive; `term` is `;`, `{` or `}`.
-pub fn analyze(d: &Directive, term: &str, ctx: &[String]) -> Result<(), String> {
-    let Some(ctx_mask) = context_mask(ctx) else {
+/// `ctx_mask` is [`context_mask`] of the block the directive is in.
+pub fn analyze(d: &Directive, term: &str, ctx_mask: Option<u32>) -> Result<(), String> {
+    let Some(ctx_mask) = ctx_mask else {
         return Ok(());
     };
-    let Ok(i) = DIRECTIVES.binary_search_by(|(name, _)| (*name).cmp(d.name.as_str())) else {
+    let Some(&all) = table().get(d.name.as_ref()) else {
         return Ok(());
     };
-    let masks: Vec<u32> = DIRECTIVES[i]
-        .1
-        .iter()
-        .copied()
-        .filter(|m| m & ctx_mask != 0)
-        .collect();
-    if masks.is_empty() {
+    let masks = || all.iter().copied().filter(|m| m & ctx_mask != 0);
+    if masks().next().is_none() {
         return Err(format!("\"{}\" directive is not allowed here", d.name));
     }
     let n = d.args.len();
     let flag_ok = |a: &str| matches!(a.to_ascii_lowercase().as_str(), "on" | "off");
     let mut reason = String::new();
-    for &mask in masks.iter().rev() {
+    for mask in all.iter().rev().copied().filter(|m| m & ctx_mask != 0) {
         if mask & BLOCK != 0 && term != "{" {
             reason = format!("directive \"{}\" has no opening \"{{\"", d.name);
             continue;

@@ -93,7 +93,7 @@ pub fn prepare(
             let has_backend = config.hops.iter().any(|h| h.kind == HopKind::Backend);
             if !has_backend {
                 if let Some(b) =
-                    backend_hop(&model, &url, &path, &model.location_pattern(scope.scope).1)
+                    backend_hop(&model, &url, &path, model.location_pattern(scope.scope).1)
                 {
                     facts.push(fact(
                         "derived_backend",
@@ -139,8 +139,8 @@ fn backend_hop(model: &Model<'_>, url: &str, path: &str, location_prefix: &str) 
         Some(u) => {
             let server = model
                 .own(u, "server")
-                .into_iter()
-                .filter_map(|s| model.node(s).d.arg(0))
+                .iter()
+                .filter_map(|&s| model.node(s).d.arg(0))
                 .find(|a| !a.starts_with("unix:"))?
                 .to_string();
             server

@@ -180,7 +180,7 @@ impl<'m, 'c> Planner<'m, 'c> {
 
     fn block_name(&self, id: NodeId) -> String {
         let d = self.model.node(id).d;
-        let mut n = d.name.clone();
+        let mut n = d.name.to_string();
         for a in &d.args {
             n.push(' ');
             n.push_str(&a.text);
@@ -409,11 +409,18 @@ pub fn plan(model: &Model<'_>, edits: &[Edit]) -> Plan {
                 resource.push(t);
             }
         }
-        let before: String = diff
-            .iter_all_changes()
-            .filter(|c| c.tag() == similar::ChangeTag::Delete)
-            .map(|c| c.to_string())
-            .collect();
+        // `before`: the original lines of every hunk (context and removed), `after`: the diff.
+        let mut before = String::new();
+        for group in diff.grouped_ops(3) {
+            for op in group {
+                for change in diff.iter_changes(&op) {
+                    if change.tag() != similar::ChangeTag::Insert {
+                        before.push_str(&change.to_string_lossy());
+                    }
+                }
+            }
+            before.push_str("...\n");
+        }
         plan.changes.push(Change {
             provider: Provider::Nginx,
             resource: resource.join(", "),

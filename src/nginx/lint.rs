@@ -113,11 +113,14 @@ const WS_HINTS: &[&str] = &[
 ];
 
 pub fn looks_like_ws_path(p: &str) -> bool {
-    let p = p.to_ascii_lowercase();
+    let p = p.as_bytes();
     WS_HINTS.iter().any(|h| {
-        p.match_indices(h).any(|(i, _)| {
-            let next = p[i + h.len()..].chars().next();
-            !next.is_some_and(|c| c.is_ascii_alphanumeric())
+        let h = h.as_bytes();
+        (0..p.len().saturating_sub(h.len() - 1)).any(|i| {
+            p[i..i + h.len()].eq_ignore_ascii_case(h)
+                && !p
+                    .get(i + h.len())
+                    .is_some_and(|c| c.is_ascii_alphanumeric())
         })
     })
 }
@@ -188,12 +191,11 @@ impl<'m, 'c> Linter<'m, 'c> {
         let m = self.model;
         let pattern_hint = m
             .levels(scope)
-            .into_iter()
             .filter(|&l| m.name(l) == "location")
-            .any(|l| looks_like_ws_path(&m.location_pattern(l).1));
+            .any(|l| looks_like_ws_path(m.location_pattern(l).1));
         pattern_hint
-            || m.levels(scope).into_iter().any(|l| {
-                m.own(l, "proxy_set_header").into_iter().any(|h| {
+            || m.levels(scope).any(|l| {
+                m.own(l, "proxy_set_header").iter().any(|&h| {
                     let d = m.node(h).d;
                     let name = d.arg(0).unwrap_or_default();
                     let value = d.arg(1).unwrap_or_default().to_ascii_lowercase();
@@ -244,14 +246,14 @@ impl<'m, 'c> Linter<'m, 'c> {
         // Headers an outer level set and this level's own proxy_set_header dropped.
         let mut lost = Vec::new();
         if let Some(level) = headers.level {
-            let outer = m.levels(level).into_iter().skip(1).find_map(|l| {
+            let outer = m.levels(level).skip(1).find_map(|l| {
                 let own = m.own(l, "proxy_set_header");
                 (!own.is_empty()).then_some(own)
             });
             for wanted in ["Upgrade", "Connection"] {
                 let outer_line = outer
+                    .unwrap_or_default()
                     .iter()
-                    .flatten()
                     .map(|&n| m.node(n).d)
                     .rev()
                     .find(|d| d.arg(0).is_some_and(|n| n.eq_ignore_ascii_case(wanted)));
@@ -481,9 +483,8 @@ impl<'m, 'c> Linter<'m, 'c> {
     fn serves_plain_http(&self, scope: NodeId) -> bool {
         let m = self.model;
         !m.levels(scope)
-            .into_iter()
             .filter(|&l| m.name(l) == "location")
-            .any(|l| looks_like_ws_path(&m.location_pattern(l).1))
+            .any(|l| looks_like_ws_path(m.location_pattern(l).1))
     }
 }
 
@@ -507,18 +508,35 @@ pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> L
     let mut chosen: Vec<NodeId> = Vec::new();
     match &opts.path {
         Some(path) => {
-            for &s in &servers {
-                match model.find_location(s, path) {
+            let matches: Vec<(NodeId, Option<NodeId>)> = servers
+                .iter()
+                .map(|&s| (s, model.find_location(s, path)))
+                .collect();
+            // Without a Host, several servers may answer the path; when some of them proxy it,
+            // those are the WebSocket's (a redirect-only server is not a finding).
+            let proxying = |l: NodeId| {
+                model.proxy_pass(l).is_some()
+                    || model
+                        .own(l, "if")
+                        .iter()
+                        .any(|&i| model.proxy_pass(i).is_some())
+            };
+            let any_proxying = matches.iter().any(|(_, l)| l.is_some_and(proxying));
+            for (s, l) in matches {
+                match l {
+                    Some(l) if any_proxying && !proxying(l) => {}
                     Some(l) => {
                         chosen.push(l);
                         // An `if` in the location that proxies on its own is a scope too.
                         chosen.extend(
                             model
                                 .own(l, "if")
-                                .into_iter()
+                                .iter()
+                                .copied()
                                 .filter(|&i| model.proxy_pass(i).is_some()),
                         );
                     }
+                    None if any_proxying => {}
                     None => report.general.push(Finding {
                         id: Check::NoLocation.id().into(),
                         severity: Severity::Error,
@@ -573,4 +591,141 @@ pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> L
         });
     }
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nginx::parser::parse_with;
+    use crate::nginx::version::{Version, VersionSource};
+
+    fn run(src: &str, path: Option<&str>) -> Vec<String> {
+        let c = parse_with("/t/nginx.conf".into(), src.into(), |p| {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                p.to_string(),
+            ))
+        });
+        assert!(c.ok(), "{:?}", c.errors);
+        let m = Model::build(&c, Version::OLDEST).unwrap();
+        let v = AssumedVersion {
+            version: Version::OLDEST,
+            source: VersionSource::Assumed,
+        };
+        let opts = LintOptions {
+            path: path.map(String::from),
+            ..LintOptions::default()
+        };
+        lint(&m, v, &opts)
+            .findings()
+            .into_iter()
+            .map(|f| f.id)
+            .collect()
+    }
+
+    #[test]
+    fn a_redirect_only_server_is_not_a_finding_for_the_path() {
+        let ids = run(
+            "http { server { listen 80; location / { return 301 https://$host$request_uri; } }
+             server { listen 443; location /ws { proxy_pass http://a; proxy_http_version 1.1;
+             proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection upgrade;
+             proxy_read_timeout 1h; } } }",
+            Some("/ws"),
+        );
+        assert!(ids.is_empty(), "{ids:?}");
+        let ids = run(
+            "http { server { location / { return 200; } } }",
+            Some("/ws"),
+        );
+        assert_eq!(ids, ["nginx/location-not-proxying"]);
+    }
+
+    #[test]
+    fn ws_path_hints_are_whole_segments() {
+        assert!(looks_like_ws_path("/ws"));
+        assert!(looks_like_ws_path("/api/ws/"));
+        assert!(looks_like_ws_path("^/socket.io/"));
+        assert!(!looks_like_ws_path("/wsx"));
+        assert!(!looks_like_ws_path("/hubspot"));
+    }
+
+    #[test]
+    fn proxy_buffering_is_never_a_websocket_finding() {
+        let ids = run(
+            "http { server { location /ws { proxy_pass http://a; proxy_buffering on;
+             proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade;
+             proxy_set_header Connection upgrade; proxy_read_timeout 1h; } } }",
+            None,
+        );
+        assert!(ids.is_empty(), "{ids:?}");
+    }
+
+    const GOOD: &str = "proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $connection_upgrade; proxy_read_timeout 1h;";
+
+    #[test]
+    fn a_map_that_never_says_upgrade_is_a_forced_close() {
+        let ids = run(
+            &format!(
+                "http {{ map $http_upgrade $connection_upgrade {{ default close; }}
+             server {{ location /ws {{ proxy_pass http://a; {GOOD} }} }} }}"
+            ),
+            None,
+        );
+        assert_eq!(ids, ["nginx/connection-forced-close"]);
+        let ids = run(
+            &format!(
+                "http {{ map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+             server {{ location /ws {{ proxy_pass http://a; {GOOD} }} }} }}"
+            ),
+            None,
+        );
+        assert!(ids.is_empty(), "{ids:?}");
+    }
+
+    #[test]
+    fn nested_locations_and_if_blocks_inherit_and_are_checked() {
+        // An `if` that proxies (proxy_set_header is not allowed there) inherits the location's
+        // headers and is fine; a nested location with a proxy_set_header of its own loses them.
+        let ids = run(
+            &format!(
+                "http {{ map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+             server {{ location /ws/ {{ {GOOD}
+               location /ws/chat {{ proxy_set_header X-Chat 1; proxy_pass http://a; }}
+               if ($arg_debug) {{ proxy_pass http://b; }}
+               proxy_pass http://a; }} }} }}"
+            ),
+            None,
+        );
+        assert_eq!(
+            ids,
+            [
+                "nginx/headers-lost-to-inheritance",
+                "nginx/headers-lost-to-inheritance"
+            ],
+            "only the nested location is broken"
+        );
+    }
+
+    #[test]
+    fn the_server_is_chosen_by_host() {
+        let c = parse_with(
+            "/t/nginx.conf".into(),
+            "http { server { listen 80 default_server; server_name _; }
+              server { listen 80; server_name *.example.com; }
+              server { listen 80; server_name api.example.com; } }"
+                .into(),
+            |p| {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    p.to_string(),
+                ))
+            },
+        );
+        let m = Model::build(&c, Version::OLDEST).unwrap();
+        let s = m.servers();
+        assert_eq!(m.server_for(Some("api.example.com")), Some(s[2]));
+        assert_eq!(m.server_for(Some("chat.example.com")), Some(s[1]));
+        assert_eq!(m.server_for(Some("other.test")), Some(s[0]));
+    }
 }

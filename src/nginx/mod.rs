@@ -29,7 +29,25 @@ use std::path::Path;
 pub fn load(file: &Path) -> Result<Config, crate::Error> {
     let config = parse(file)?;
     if let Some(e) = config.errors.first() {
-        let location = match e.line {
+        // An unterminated quote: nginx reads to the end of the file and says what it expected.
+        if let Some(line) = config
+            .files
+            .iter()
+            .find(|f| f.path == e.file)
+            .and_then(|f| f.eof_in_quote)
+        {
+            return Err(crate::Error::NginxConfig {
+                location: format!("{}:{line}", e.file),
+                message: "unexpected end of file, expecting \";\" or \"}\"".into(),
+            });
+        }
+        // nginx reports an early end of file at the line the file ends on (crossplane: the
+        // last token's line).
+        let eof_line = (e.message.starts_with("unexpected end of file"))
+            .then(|| config.files.iter().find(|f| f.path == e.file))
+            .flatten()
+            .map(|f| 1 + f.source.matches('\n').count());
+        let location = match eof_line.or(e.line) {
             Some(l) => format!("{}:{l}", e.file),
             None => e.file.clone(),
         };

@@ -19,8 +19,6 @@ pub struct Node<'c> {
     pub d: &'c Directive,
     pub parent: Option<NodeId>,
     pub children: Vec<NodeId>,
-    /// The `include` directives (outermost first) this node came through, if any.
-    pub via: Vec<&'c Directive>,
 }
 
 /// How a location matches (nginx's modifiers).
@@ -41,10 +39,41 @@ pub struct Model<'c> {
     pub version: Version,
     /// Variables defined by `map`, `geo`, `split_clients`, `set` (name without `$`) → the node.
     variables: HashMap<String, NodeId>,
-    /// (block, directive name) → the block's direct children of that name, in order; a block
-    /// such as `http` can hold thousands of children and every lookup would scan them all.
-    index: HashMap<(NodeId, &'c str), Vec<NodeId>>,
+    /// Every block's children grouped by interned name (stable within a name), so the children
+    /// of one name are a contiguous slice found by binary search: a block such as `http` can hold
+    /// thousands of children and a scan per lookup made lint quadratic.
+    child_keys: Vec<&'c str>,
+    child_ids: Vec<NodeId>,
+    /// Per node: where its children start in `child_keys`/`child_ids`, and how many.
+    child_range: Vec<(usize, usize)>,
+    /// `upstream NAME` blocks of http, by name (the first one wins, as nginx refuses duplicates).
+    upstreams: HashMap<&'c str, NodeId, Fnv>,
 }
+
+/// FNV-1a: the index is hashed a few hundred thousand times per parse and SipHash's DoS
+/// resistance buys nothing for keys read from a local file.
+#[derive(Default, Clone, Copy)]
+pub struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+pub type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
 
 /// Where a setting's effective value comes from.
 #[derive(Debug, Clone, Copy)]
@@ -89,21 +118,41 @@ impl<'c> Model<'c> {
             roots: Vec::new(),
             version,
             variables: HashMap::new(),
-            index: HashMap::new(),
+            child_keys: Vec::new(),
+            child_ids: Vec::new(),
+            child_range: Vec::new(),
+            upstreams: HashMap::default(),
         };
+        // Every file once; included twice is rarer than the reallocations this saves.
+        fn count(ds: &[Directive]) -> usize {
+            ds.iter().map(|d| 1 + count(d.children())).sum()
+        }
+        m.nodes
+            .reserve(config.files.iter().map(|f| count(&f.directives)).sum());
         let mut stack = vec![0usize];
-        let roots = m.add_all(&config.files[0].directives, None, &mut stack, &[])?;
+        let roots = m.add_all(&config.files[0].directives, None, &mut stack)?;
         m.roots = roots;
-        let mut index: HashMap<(NodeId, &'c str), Vec<NodeId>> = HashMap::new();
-        for (id, n) in m.nodes.iter().enumerate() {
-            for &c in &n.children {
-                index
-                    .entry((id, m.nodes[c].d.name.as_str()))
-                    .or_default()
-                    .push(c);
+        let total: usize = m.nodes.iter().map(|n| n.children.len()).sum();
+        let mut group: Vec<(&'c str, NodeId)> = Vec::new();
+        m.child_keys.reserve(total);
+        m.child_ids.reserve(total);
+        for n in &m.nodes {
+            group.clear();
+            group.extend(n.children.iter().map(|&c| (m.nodes[c].d.name.as_ref(), c)));
+            group.sort_by_key(|&(k, _)| k);
+            m.child_range.push((m.child_keys.len(), group.len()));
+            m.child_keys.extend(group.iter().map(|&(k, _)| k));
+            m.child_ids.extend(group.iter().map(|&(_, c)| c));
+        }
+        let mut upstreams: HashMap<&'c str, NodeId, Fnv> = HashMap::default();
+        for h in m.top("http") {
+            for &u in m.own(h, "upstream") {
+                if let Some(name) = m.nodes[u].d.args.first() {
+                    upstreams.entry(name.text.as_str()).or_insert(u);
+                }
             }
         }
-        m.index = index;
+        m.upstreams = upstreams;
         Ok(m)
     }
 
@@ -112,7 +161,6 @@ impl<'c> Model<'c> {
         ds: &'c [Directive],
         parent: Option<NodeId>,
         stack: &mut Vec<usize>,
-        via: &[&'c Directive],
     ) -> Result<Vec<NodeId>, crate::Error> {
         let mut out = Vec::new();
         for d in ds {
@@ -131,10 +179,7 @@ impl<'c> Model<'c> {
                         ));
                     }
                     stack.push(f);
-                    let mut inner_via = via.to_vec();
-                    inner_via.push(d);
-                    let ids =
-                        self.add_all(&self.config.files[f].directives, parent, stack, &inner_via)?;
+                    let ids = self.add_all(&self.config.files[f].directives, parent, stack)?;
                     stack.pop();
                     out.extend(ids);
                 }
@@ -145,9 +190,8 @@ impl<'c> Model<'c> {
                 d,
                 parent,
                 children: Vec::new(),
-                via: via.to_vec(),
             });
-            let defined = match d.name.as_str() {
+            let defined = match d.name.as_ref() {
                 "map" | "split_clients" => d.arg(1),
                 "geo" if d.block.is_some() => d.args.last().map(|a| a.text.as_str()),
                 "set" | "set_by_lua_block" | "set_by_lua" => d.arg(0),
@@ -157,7 +201,7 @@ impl<'c> Model<'c> {
                 self.variables.entry(var.to_string()).or_insert(id);
             }
             if let Some(b) = &d.block {
-                let children = self.add_all(&b.children, Some(id), stack, via)?;
+                let children = self.add_all(&b.children, Some(id), stack)?;
                 self.nodes[id].children = children;
             }
             out.push(id);
@@ -174,8 +218,14 @@ impl<'c> Model<'c> {
     }
 
     /// Direct children named `name`.
-    pub fn own(&self, id: NodeId, name: &str) -> Vec<NodeId> {
-        self.index.get(&(id, name)).cloned().unwrap_or_default()
+    pub fn own(&self, id: NodeId, name: &str) -> &[NodeId] {
+        let Some(&(start, len)) = self.child_range.get(id) else {
+            return &[];
+        };
+        let keys = &self.child_keys[start..start + len];
+        let lo = keys.partition_point(|&k| k < name);
+        let hi = lo + keys[lo..].partition_point(|&k| k == name);
+        &self.child_ids[start + lo..start + hi]
     }
 
     fn top(&self, name: &str) -> Vec<NodeId> {
@@ -193,14 +243,14 @@ impl<'c> Model<'c> {
     pub fn servers(&self) -> Vec<NodeId> {
         self.top("http")
             .into_iter()
-            .flat_map(|h| self.own(h, "server"))
+            .flat_map(|h| self.own(h, "server").iter().copied())
             .collect()
     }
 
     /// Every location (nested too) and every `if` inside one, in file order.
     pub fn scopes(&self, server: NodeId) -> Vec<NodeId> {
         let mut out = Vec::new();
-        let mut todo: Vec<NodeId> = self.own(server, "location");
+        let mut todo: Vec<NodeId> = self.own(server, "location").to_vec();
         todo.reverse();
         while let Some(id) = todo.pop() {
             out.push(id);
@@ -224,8 +274,8 @@ impl<'c> Model<'c> {
         if let Some(host) = &host {
             let names = |s: NodeId| -> Vec<String> {
                 self.own(s, "server_name")
-                    .into_iter()
-                    .flat_map(|n| {
+                    .iter()
+                    .flat_map(|&n| {
                         self.nodes[n]
                             .d
                             .args
@@ -268,7 +318,7 @@ impl<'c> Model<'c> {
             }
         }
         let default = servers.iter().find(|&&s| {
-            self.own(s, "listen").into_iter().any(|l| {
+            self.own(s, "listen").iter().any(|&l| {
                 self.nodes[l]
                     .d
                     .args
@@ -280,7 +330,7 @@ impl<'c> Model<'c> {
     }
 
     /// A location's modifier and pattern (`location ~* \.php$`, `location =/x`).
-    pub fn location_pattern(&self, id: NodeId) -> (Modifier, String) {
+    pub fn location_pattern(&self, id: NodeId) -> (Modifier, &'c str) {
         let d = self.nodes[id].d;
         let a: Vec<&str> = d.args.iter().map(|a| a.text.as_str()).collect();
         let modifier = |m: &str| match m {
@@ -292,7 +342,7 @@ impl<'c> Model<'c> {
         };
         if a.len() >= 2 {
             if let Some(m) = modifier(a[0]) {
-                return (m, a[1].to_string());
+                return (m, a[1]);
             }
         }
         let p = a.first().copied().unwrap_or_default();
@@ -305,10 +355,10 @@ impl<'c> Model<'c> {
         ] {
             if let Some(rest) = p.strip_prefix(prefix) {
                 let rest = if m == Modifier::Named { p } else { rest };
-                return (m, rest.to_string());
+                return (m, rest);
             }
         }
-        (Modifier::Prefix, p.to_string())
+        (Modifier::Prefix, p)
     }
 
     /// The location nginx picks for `uri` in `server`: exact match, else the longest prefix
@@ -322,13 +372,12 @@ impl<'c> Model<'c> {
     fn find_in(&self, parent: NodeId, uri: &str) -> Option<(NodeId, bool)> {
         let locs = self.own(parent, "location");
         let mut best: Option<(NodeId, usize, bool)> = None;
-        for &l in &locs {
+        for &l in locs {
             let (m, p) = self.location_pattern(l);
             match m {
                 Modifier::Exact if p == uri => return Some((l, true)),
                 Modifier::Prefix | Modifier::PrefixNoRegex
-                    if uri.starts_with(p.as_str())
-                        && best.map_or(true, |(_, len, _)| p.len() > len) =>
+                    if uri.starts_with(p) && best.map_or(true, |(_, len, _)| p.len() > len) =>
                 {
                     best = Some((l, p.len(), m == Modifier::PrefixNoRegex));
                 }
@@ -347,10 +396,10 @@ impl<'c> Model<'c> {
                 return found.map(|f| (f, false));
             }
         }
-        for &l in &locs {
+        for &l in locs {
             let (m, p) = self.location_pattern(l);
             let re = match m {
-                Modifier::Regex => regex::Regex::new(&p),
+                Modifier::Regex => regex::Regex::new(p),
                 Modifier::RegexCaseless => regex::Regex::new(&format!("(?i){p}")),
                 _ => continue,
             };
@@ -365,14 +414,8 @@ impl<'c> Model<'c> {
     }
 
     /// Blocks from `scope` outwards to the top (the levels settings inherit through).
-    pub fn levels(&self, scope: NodeId) -> Vec<NodeId> {
-        let mut out = vec![scope];
-        let mut cur = scope;
-        while let Some(p) = self.nodes[cur].parent {
-            out.push(p);
-            cur = p;
-        }
-        out
+    pub fn levels(&self, scope: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        std::iter::successors(Some(scope), move |&c| self.nodes[c].parent)
     }
 
     /// `proxy_set_header` in force at `scope`: the innermost level that has any.
@@ -382,7 +425,7 @@ impl<'c> Model<'c> {
             if !own.is_empty() {
                 return HeaderSet {
                     level: Some(level),
-                    headers: own.into_iter().map(|n| self.nodes[n].d).collect(),
+                    headers: own.iter().map(|&n| self.nodes[n].d).collect(),
                 };
             }
         }
@@ -394,7 +437,7 @@ impl<'c> Model<'c> {
 
     /// A scalar directive in force at `scope` (the innermost one set), with the level holding it.
     pub fn scalar(&self, scope: NodeId, name: &str) -> Option<(NodeId, &'c Directive)> {
-        self.levels(scope).into_iter().find_map(|level| {
+        self.levels(scope).find_map(|level| {
             self.own(level, name)
                 .last()
                 .map(|&n| (level, self.nodes[n].d))
@@ -437,13 +480,7 @@ impl<'c> Model<'c> {
 
     /// The upstream block named `name`, if any (`proxy_pass http://name`).
     pub fn upstream(&self, name: &str) -> Option<NodeId> {
-        self.top("http").into_iter().find_map(|h| {
-            self.index
-                .get(&(h, "upstream"))?
-                .iter()
-                .copied()
-                .find(|&u| self.nodes[u].d.arg(0) == Some(name))
-        })
+        self.upstreams.get(name).copied()
     }
 
     /// The upstream a `proxy_pass` URL names, if it names one.

@@ -30,7 +30,8 @@ pub struct Block {
 /// One directive with its place: file index into [`Config::files`], line, byte span.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Directive {
-    pub name: String,
+    /// Borrowed from nginx's directive table for known directives (no allocation per directive).
+    pub name: std::borrow::Cow<'static, str>,
     pub args: Vec<Arg>,
     pub file: usize,
     pub line: usize,
@@ -100,6 +101,9 @@ pub struct ConfFile {
     pub errors: Vec<ParseError>,
     /// Context the file was first included in (`["http", "server"]`), crossplane's `ctx`.
     pub context: Vec<String>,
+    /// The file ends inside an unterminated quote, at this line (nginx words that error
+    /// differently from crossplane).
+    pub eof_in_quote: Option<usize>,
 }
 
 /// Every file of one configuration, the main file first.
@@ -168,15 +172,18 @@ pub fn parse_with(
             directives: Vec::new(),
             errors: Vec::new(),
             context: ctx.clone(),
+            eof_in_quote: None,
         };
         match source {
             Ok(source) => {
-                let (tokens, lex_error) = lexer::lex(&source);
+                let lexed = lexer::lex_full(&source);
+                file.eof_in_quote = lexed.eof_in_quote;
                 let mut cur = Cursor {
-                    tokens: &tokens,
+                    tokens: lexed.tokens,
                     pos: 0,
-                    error: lex_error,
+                    error: lexed.error,
                     last_line: 1,
+                    last_close: None,
                 };
                 match p.block(i, &mut cur, &ctx, false, &mut file.errors) {
                     Ok(ds) => file.directives = ds,
@@ -214,27 +221,32 @@ struct Parser {
     sources: Vec<Option<String>>,
 }
 
-struct Cursor<'t> {
-    tokens: &'t [Token],
+/// The tokens of one file, handed out (moved, not copied) one at a time.
+struct Cursor {
+    tokens: Vec<Token>,
     pos: usize,
     error: Option<LexError>,
     last_line: usize,
+    /// Byte offset of the last token handed out when it was an unquoted `}`.
+    last_close: Option<usize>,
 }
 
-impl<'t> Cursor<'t> {
+impl Cursor {
     /// The next token; the lexer's error when it is reached; `None` at the end.
-    fn next(&mut self) -> Result<Option<&'t Token>, LexError> {
+    fn next(&mut self) -> Result<Option<Token>, LexError> {
         if let Some(e) = &self.error {
             if self.pos >= e.at_token {
                 return Err(e.clone());
             }
         }
-        let t = self.tokens.get(self.pos);
-        if let Some(t) = t {
-            self.pos += 1;
-            self.last_line = t.line;
-        }
-        Ok(t)
+        let Some(slot) = self.tokens.get_mut(self.pos) else {
+            return Ok(None);
+        };
+        let t = std::mem::take(slot);
+        self.pos += 1;
+        self.last_line = t.line;
+        self.last_close = t.is_punct("}").then_some(t.start);
+        Ok(Some(t))
     }
 
     fn eof(&self) -> LexError {
@@ -250,12 +262,13 @@ impl Parser {
     fn block(
         &mut self,
         file: usize,
-        cur: &mut Cursor<'_>,
+        cur: &mut Cursor,
         ctx: &[String],
         consume: bool,
         errors: &mut Vec<ParseError>,
     ) -> Result<Vec<Directive>, LexError> {
         let mut out = Vec::new();
+        let ctx_mask = analyzer::context_mask(ctx);
         while let Some(tok) = cur.next()? {
             if tok.is_punct("}") {
                 break;
@@ -270,7 +283,7 @@ impl Parser {
                 continue;
             }
             let mut d = Directive {
-                name: tok.text.clone(),
+                name: tok.text,
                 args: Vec::new(),
                 file,
                 line: tok.line,
@@ -281,12 +294,12 @@ impl Parser {
             };
             let term = loop {
                 let t = cur.next()?.ok_or_else(|| cur.eof())?;
-                if !t.quoted && matches!(t.text.as_str(), "{" | ";" | "}") {
+                if !t.quoted && matches!(t.text.as_ref(), "{" | ";" | "}") {
                     break t;
                 }
                 if !t.is_comment() {
                     d.args.push(Arg {
-                        text: t.text.clone(),
+                        text: t.text.into_owned(),
                         quoted: t.quoted,
                         start: t.start,
                         end: t.end,
@@ -298,7 +311,7 @@ impl Parser {
                 prepare_if_args(&mut d.args);
             }
             let fname = &self.queue[file].0;
-            if let Err(reason) = analyzer::analyze(&d, &term.text, ctx) {
+            if let Err(reason) = analyzer::analyze(&d, &term.text, ctx_mask) {
                 errors.push(ParseError {
                     file: fname.clone(),
                     message: reason.clone(),
@@ -320,10 +333,7 @@ impl Parser {
             if term.text == "{" {
                 let inner = analyzer::enter_block_ctx(&d.name, ctx);
                 let children = self.block(file, cur, &inner, false, errors)?;
-                let close = match cur.tokens.get(cur.pos.wrapping_sub(1)) {
-                    Some(t) if t.is_punct("}") => t.start,
-                    _ => self_len(cur),
-                };
+                let close = cur.last_close.unwrap_or_else(|| self_len(cur));
                 d.block = Some(Block {
                     open: term.start,
                     close,
@@ -382,7 +392,7 @@ impl Parser {
     }
 }
 
-fn self_len(cur: &Cursor<'_>) -> usize {
+fn self_len(cur: &Cursor) -> usize {
     cur.tokens.last().map_or(0, |t| t.end)
 }
 
@@ -398,7 +408,9 @@ fn prepare_if_args(args: &mut Vec<Arg>) {
     first.text = first.text[1..].trim_start().to_string();
     let n = args.len() - 1;
     let last = &mut args[n];
-    last.text = last.text[..last.text.len() - 1].trim_end().to_string();
+    if let Some(t) = last.text.strip_suffix(')') {
+        last.text = t.trim_end().to_string();
+    }
     if args[n].text.is_empty() {
         args.pop();
     }
@@ -521,7 +533,7 @@ mod tests {
         let http = &c.main()[1];
         assert_eq!(http.line, 2);
         let listen = &http.children()[0].children()[0];
-        assert_eq!((listen.name.as_str(), listen.line), ("listen", 4));
+        assert_eq!((listen.name.as_ref(), listen.line), ("listen", 4));
         assert_eq!(&src[listen.start..listen.end], "listen 80;");
         let b = http.block.as_ref().unwrap();
         assert_eq!(&src[b.close..b.close + 1], "}");
@@ -549,5 +561,68 @@ mod tests {
         assert_eq!(split("/a/b/*.conf"), ("/a/b", "*.conf"));
         assert_eq!(split("*.conf"), ("", "*.conf"));
         assert_eq!(split("/x"), ("/", "x"));
+    }
+
+    #[test]
+    fn broken_input_never_panics() {
+        let cases = [
+            "",
+            "\\",
+            "a \"unterminated",
+            "a '",
+            "${",
+            "a ${x",
+            "x${",
+            "content_by_lua_block",
+            "content_by_lua_block {",
+            "set_by_lua_block $v",
+            "set_by_lua_block $v x",
+            "}",
+            "{",
+            "if (",
+            "if ()",
+            "if ( ) {}",
+            "location",
+            "location {",
+            "a\r",
+            "\r\n\r",
+            "# c",
+            "a # c",
+            "include",
+            "include ;",
+            "http { server { location / { proxy_pass; } } }",
+            "http { map { } }",
+            "http { upstream { } server { location / { proxy_pass http://; } } }",
+            "é ☃ {",
+            "a \"b\\\" c\";",
+            "a '${x}'",
+            ";;;",
+            "{{}}",
+            "\u{0}",
+        ];
+        for src in cases {
+            let c = parse_str(src);
+            if let Ok(m) = crate::nginx::Model::build(&c, crate::nginx::Version::OLDEST) {
+                let v = crate::nginx::AssumedVersion {
+                    version: crate::nginx::Version::OLDEST,
+                    source: crate::nginx::version::VersionSource::Assumed,
+                };
+                for path in [None, Some("/ws".to_string())] {
+                    let opts = crate::nginx::LintOptions {
+                        path,
+                        ..Default::default()
+                    };
+                    let r = crate::nginx::lint(&m, v.clone(), &opts);
+                    let edits = crate::nginx::fix::plan_edits(
+                        &m,
+                        &r,
+                        Some(std::time::Duration::from_secs(60)),
+                    );
+                    let _ = crate::nginx::fix::plan(&m, &edits);
+                }
+            }
+            let mut out = Vec::new();
+            crate::nginx::dump::write(&c, &mut out).unwrap();
+        }
     }
 }

@@ -62,7 +62,10 @@ impl ProbeOptions {
                     added += 1;
                 }
                 if added == 0 {
-                    return Err(cacert_error(path, "no PEM certificate in the file"));
+                    return Err(cacert_error(
+                        path,
+                        "no PEM certificate (-----BEGIN CERTIFICATE-----) in it",
+                    ));
                 }
             }
             builder.with_root_certificates(roots).with_no_client_auth()

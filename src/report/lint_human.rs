@@ -42,8 +42,8 @@ pub fn render(report: &LintReport, w: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     for s in &report.scopes {
-        let mark = if s.problems.is_empty() { "ok" } else { "" };
-        writeln!(w, "{} ({}) {mark}", s.name, s.location)?;
+        let mark = if s.problems.is_empty() { ": ok" } else { "" };
+        writeln!(w, "{} ({}){mark}", s.name, s.location)?;
         for (_, f) in &s.problems {
             finding(w, f)?;
         }

@@ -56,6 +56,28 @@ impl Expectation {
         }
     }
 
+    /// A hop that connects to the ALB by its DNS name (typed, or Cloudflare's `origin`): the
+    /// listener is the hop's scheme and port. `None` for a hop at another address (a stand-in
+    /// or a private IP), whose port says nothing about the ALB's listeners.
+    pub fn for_hop(hop: &Hop, target: &Target) -> Option<Expectation> {
+        let (host, port) = hop.connect.as_ref()?;
+        if !aws_alb::is_elb_dns_name(host) {
+            return None;
+        }
+        let mut e = Expectation::for_target(target);
+        e.listener_protocol = match hop.scheme {
+            Scheme::Wss => Protocol::Https,
+            Scheme::Ws => Protocol::Http,
+        };
+        e.listener_port = *port;
+        e.path = strip_query(&hop.path).to_string();
+        e.listener_reason = format!(
+            "hop {} connects to it with {}:// on port {port}",
+            hop.name, hop.scheme
+        );
+        Some(e)
+    }
+
     /// Cloudflare reaches the origin: SSL mode `flexible` connects with HTTP on port 80,
     /// `full`/`strict` with HTTPS on 443 (`mode` is the API's `ssl` setting value).
     pub fn behind_cloudflare(target: &Target, mode: &str) -> Expectation {
@@ -323,80 +345,84 @@ pub fn findings(facts: &AlbFacts, exp: &Expectation) -> Vec<Finding> {
         return out;
     };
 
-    let request = format!("{}{}", exp.host, exp.path);
-    let uncertain = if r.uncertain.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "; rules not evaluated (conditions on headers, query or source IP): {}",
-            r.uncertain
-                .iter()
-                .map(|u| u.priority.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    let fix_cmd = |tg: &str| {
-        format!(
-            "wspath fix --alb {} --path '{}' --target-group {tg}",
-            lb.name,
-            suggested_pattern(&exp.path)
-        )
-    };
-    let routed_ok = match (r.rule, &r.target_groups) {
-        (Some(rule), tgs) if matches!(rule.action, RuleAction::Forward(_)) && !tgs.is_empty() => {
-            match &exp.target_group {
-                Some(want) if !tgs.iter().any(|tg| tg.name == *want || tg.arn == *want) => {
-                    let mut f = finding(
-                        "no-rule-for-path",
-                        Severity::Error,
-                        format!(
-                            "{request} on {}:{} goes to {}, not to {want}",
-                            listener.protocol,
-                            listener.port,
-                            tgs.iter()
-                                .map(|t| t.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                        format!("{}{uncertain}", describe_rule(rule)),
-                    );
-                    f.fix = Some(fix_cmd(want));
-                    out.push(f);
-                    false
-                }
-                _ => true,
-            }
-        }
-        (rule, _) => {
-            let mut f = finding(
-                "no-rule-for-path",
-                Severity::Error,
-                format!(
-                    "no rule on {}:{} forwards {request} to a target group",
-                    listener.protocol, listener.port
-                ),
-                match rule {
-                    Some(rule) => format!("it matches {}{uncertain}", describe_rule(rule)),
-                    None => format!("no rule matches{uncertain}"),
-                },
-            );
-            f.why = Some("The WebSocket handshake never reaches a backend: the ALB answers it itself (redirect or fixed response) or drops it.".into());
-            f.fix = Some(fix_cmd(
-                exp.target_group.as_deref().unwrap_or("TARGET_GROUP"),
-            ));
-            out.push(f);
-            false
-        }
-    };
-    if !routed_ok {
+    if let Some(f) = route_finding(facts, exp, listener, &r) {
+        out.push(f);
         return out;
     }
-
     for tg in &r.target_groups {
         out.extend(target_group_findings(facts, exp, tg));
     }
     out
+}
+
+/// `aws_alb/no-rule-for-path` when the request is not forwarded to a target group, or not to
+/// the one the user expects.
+fn route_finding(
+    facts: &AlbFacts,
+    exp: &Expectation,
+    listener: &Listener,
+    r: &Routing<'_>,
+) -> Option<Finding> {
+    let request = format!("{}{}", exp.host, exp.path);
+    let on = format!("{}:{}", listener.protocol, listener.port);
+    let uncertain = if r.uncertain.is_empty() {
+        String::new()
+    } else {
+        let priorities: Vec<String> = r.uncertain.iter().map(|u| u.priority.to_string()).collect();
+        format!(
+            "; rules not evaluated (conditions on headers, query or source IP): {}",
+            priorities.join(", ")
+        )
+    };
+    let fix = |tg: &str| {
+        format!(
+            "wspath fix --alb {} --path '{}' --target-group {tg}",
+            facts.load_balancer.name,
+            suggested_pattern(&exp.path)
+        )
+    };
+    let forwarded = matches!(
+        r.rule.map(|rule| &rule.action),
+        Some(RuleAction::Forward(_))
+    ) && !r.target_groups.is_empty();
+    let f = if !forwarded {
+        let mut f = finding(
+            "no-rule-for-path",
+            Severity::Error,
+            format!("no rule on {on} forwards {request} to a target group"),
+            match r.rule {
+                Some(rule) => format!("it matches {}{uncertain}", describe_rule(rule)),
+                None => format!("no rule matches{uncertain}"),
+            },
+        );
+        f.why = Some("The WebSocket handshake never reaches a backend: the ALB answers it itself (redirect or fixed response) or drops it.".into());
+        f.fix = Some(fix(exp.target_group.as_deref().unwrap_or("TARGET_GROUP")));
+        f
+    } else {
+        let want = exp.target_group.as_deref()?;
+        if r.target_groups
+            .iter()
+            .any(|tg| tg.name == want || tg.arn == want)
+        {
+            return None;
+        }
+        let names: Vec<&str> = r.target_groups.iter().map(|t| t.name.as_str()).collect();
+        let mut f = finding(
+            "no-rule-for-path",
+            Severity::Error,
+            format!(
+                "{request} on {on} goes to {}, not to {want}",
+                names.join(", ")
+            ),
+            format!(
+                "{}{uncertain}",
+                r.rule.map(describe_rule).unwrap_or_default()
+            ),
+        );
+        f.fix = Some(fix(want));
+        f
+    };
+    Some(f)
 }
 
 /// `/ws/chat` → `/ws/*`: the prefix a rule for this socket would name.
@@ -622,6 +648,163 @@ mod tests {
         assert_eq!(suggested_pattern("/ws/chat?x=1"), "/ws/*");
         assert_eq!(suggested_pattern("/ws"), "/ws*");
         assert_eq!(suggested_pattern("/socket.io/"), "/socket.io/*");
+    }
+
+    use wspath_providers::aws_alb::{
+        LbAttributes, LoadBalancer, Priority, Stickiness, TargetHealth, WeightedTargetGroup,
+    };
+
+    fn tg(name: &str, target_type: TargetType, healthy: bool) -> TargetGroup {
+        TargetGroup {
+            arn: format!("arn:aws:elasticloadbalancing:r:1:targetgroup/{name}/1"),
+            name: name.into(),
+            protocol: Some(Protocol::Http),
+            protocol_version: Some(ProtocolVersion::Http1),
+            target_type,
+            port: Some(8080),
+            stickiness: Stickiness::default(),
+            targets: vec![TargetHealth {
+                address: TargetAddress::Instance("i-0abc".into()),
+                port: Some(8080),
+                availability_zone: None,
+                state: if healthy {
+                    HealthState::Healthy
+                } else {
+                    HealthState::Unhealthy
+                },
+                reason: (!healthy).then(|| "Target.FailedHealthChecks".into()),
+                description: None,
+            }],
+        }
+    }
+
+    fn alb(rules: Vec<Rule>, tgs: Vec<TargetGroup>) -> AlbFacts {
+        AlbFacts {
+            load_balancer: LoadBalancer {
+                arn: "arn:lb".into(),
+                name: "lb".into(),
+                dns_name: "lb-1.r.elb.amazonaws.com".into(),
+                kind: LbKind::Application,
+                scheme: "internet-facing".into(),
+            },
+            attributes: LbAttributes {
+                idle_timeout_seconds: Some(3600),
+                http2_enabled: None,
+            },
+            listeners: vec![Listener {
+                arn: "arn:listener".into(),
+                protocol: Protocol::Http,
+                port: 80,
+                rules,
+            }],
+            target_groups: tgs,
+        }
+    }
+
+    fn forward(
+        priority: Priority,
+        conditions: Vec<Condition>,
+        tgs: &[(&TargetGroup, i32)],
+    ) -> Rule {
+        Rule {
+            arn: format!("rule-{priority}"),
+            priority,
+            conditions,
+            action: RuleAction::Forward(
+                tgs.iter()
+                    .map(|(t, w)| WeightedTargetGroup {
+                        arn: t.arn.clone(),
+                        weight: Some(*w),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    fn exp(url: &str) -> Expectation {
+        Expectation::for_target(&Target::parse(url).expect("target"))
+    }
+
+    #[test]
+    fn weight_zero_groups_and_unevaluated_rules_are_left_out() {
+        let live = tg("live", TargetType::Instance, true);
+        let drained = tg("drained", TargetType::Instance, false);
+        let header = Rule {
+            arn: "hdr".into(),
+            priority: Priority::Number(1),
+            conditions: vec![Condition::Other {
+                field: "http-header".into(),
+            }],
+            action: RuleAction::FixedResponse {
+                status: "403".into(),
+            },
+        };
+        let facts = alb(
+            vec![
+                header,
+                forward(Priority::Default, vec![], &[(&live, 1), (&drained, 0)]),
+            ],
+            vec![live.clone(), drained],
+        );
+        let e = exp("ws://a.test/ws");
+        assert!(
+            findings(&facts, &e).is_empty(),
+            "{:?}",
+            findings(&facts, &e)
+        );
+        let r = routing(&facts, &e);
+        assert_eq!(r.uncertain.len(), 1);
+        assert_eq!(r.target_groups, vec![&live]);
+        // Instance targets are shown, said to be unresolved, and never become next hops.
+        let shown = super::facts(&facts, &e);
+        assert!(shown
+            .iter()
+            .any(|f| f.value.contains("i-0abc:8080 healthy") && f.value.contains("not resolved")));
+        assert!(next_hops(&facts, &e).is_empty());
+    }
+
+    #[test]
+    fn lambda_unhealthy_and_network_load_balancers() {
+        let lambda = tg("fn", TargetType::Lambda, false);
+        let mut facts = alb(
+            vec![forward(Priority::Default, vec![], &[(&lambda, 1)])],
+            vec![lambda],
+        );
+        let e = exp("ws://a.test/ws");
+        let ids: Vec<String> = findings(&facts, &e).into_iter().map(|f| f.id).collect();
+        assert_eq!(
+            ids,
+            ["aws_alb/target-group-lambda", "aws_alb/no-healthy-target"]
+        );
+        facts.load_balancer.kind = LbKind::Network;
+        let ids: Vec<String> = findings(&facts, &e).into_iter().map(|f| f.id).collect();
+        assert_eq!(ids, ["aws_alb/not-application"]);
+    }
+
+    #[test]
+    fn the_hop_to_the_elb_name_says_which_listener() {
+        let target = Target::parse("wss://app.example.com/ws/chat?t=1").expect("target");
+        let origin = Hop {
+            name: "origin".into(),
+            kind: HopKind::Unknown,
+            connect: Some(("my-alb-1.eu-west-1.elb.amazonaws.com".into(), 80)),
+            scheme: Scheme::Ws,
+            path: target.path.clone(),
+        };
+        let e = Expectation::for_hop(&origin, &target).expect("an ELB hop");
+        assert_eq!(
+            (e.listener_protocol.clone(), e.listener_port),
+            (Protocol::Http, 80)
+        );
+        assert_eq!(
+            (e.host.as_str(), e.path.as_str()),
+            ("app.example.com", "/ws/chat")
+        );
+        let stand_in = Hop {
+            connect: Some(("127.0.0.1".into(), 8080)),
+            ..origin
+        };
+        assert_eq!(Expectation::for_hop(&stand_in, &target), None);
     }
 
     #[test]

@@ -532,7 +532,7 @@ fn alb_fix_on_a_listener_serving_several_hosts_needs_and_adds_host_header() {
 fn alb_check_attaches_findings_to_the_lb_hop_and_probes_healthy_targets() {
     let moto = moto();
     let backend = crate::support::Backend::start().unwrap_or_else(|e| panic!("backend: {e}"));
-    build(
+    let built = build(
         &moto,
         json!({
             "lb": "chk",
@@ -592,4 +592,102 @@ fn alb_check_attaches_findings_to_the_lb_hop_and_probes_healthy_targets() {
     let doc: Value = serde_json::from_str(&out.stdout).expect("check JSON");
     assert_eq!(doc["hops"].as_array().map(Vec::len), Some(1), "{doc}");
     assert_eq!(doc["hops"][0]["facts"], json!([]), "{doc}");
+
+    // No flag at all: the target is an ELB name, so AWS is read by default (region from the
+    // name), and without credentials it is skipped, not an error.
+    let dns = built["dns_name"].as_str().expect("dns name");
+    let url = format!("ws://{dns}/ws/chat");
+    let auto = [
+        "check",
+        &url,
+        "--hop",
+        &lb,
+        "--format",
+        "json",
+        "--no-ping",
+        "--timeout",
+        "5s",
+    ];
+    let out = run(&moto, &auto);
+    let doc: Value = serde_json::from_str(&out.stdout).expect("check JSON");
+    assert!(
+        doc["hops"][0]["facts"]
+            .to_string()
+            .contains("chk (application"),
+        "{doc}"
+    );
+    let out = run_as(&moto, &auto, "", "");
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    let doc: Value = serde_json::from_str(&out.stdout).expect("check JSON");
+    assert_eq!(doc["hops"][0]["facts"], json!([]), "{doc}");
+}
+
+#[test]
+fn alb_fix_when_the_default_already_forwards_there_changes_nothing() {
+    let moto = moto();
+    let built = build(
+        &moto,
+        json!({
+            "lb": "already",
+            "target_groups": [{"name": "ws", "targets": [{"id": "10.0.1.10", "port": 8080}]}],
+            "listeners": [{"protocol": "HTTP", "port": 80, "default": {"forward": "ws"}}]
+        }),
+    );
+    let lb_arn = built["lb_arn"].as_str().expect("arn");
+    let before = dump(&moto, lb_arn);
+    let args = [
+        "fix",
+        "--alb",
+        "already",
+        "--path",
+        "/ws/*",
+        "--target-group",
+        "ws",
+        "--yes",
+    ];
+    let out = run(&moto, &args);
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    assert!(
+        out.stdout.contains("already reaches ws"),
+        "{}",
+        out.describe()
+    );
+    assert!(
+        out.stdout.contains("Nothing to change."),
+        "{}",
+        out.describe()
+    );
+    assert_eq!(dump(&moto, lb_arn), before);
+}
+
+#[test]
+fn alb_fix_bad_flags_fail_before_any_aws_call() {
+    let t = std::time::Duration::from_secs(30);
+    for (args, flag) in [
+        (
+            &["fix", "--alb", "x", "--path", "ws/*", "--target-group", "y"][..],
+            "--path",
+        ),
+        (
+            &["fix", "--alb", "x", "--idle-timeout", "5000"][..],
+            "--idle-timeout",
+        ),
+        (
+            &["fix", "--alb", "x", "--path", "/ws/*"][..],
+            "--target-group",
+        ),
+        (&["fix", "--alb", "x", "--stickiness"][..], "--target-group"),
+        (&["fix", "--alb", "x"][..], "nothing asked"),
+    ] {
+        // No endpoint, no credentials: only the flags can be what is wrong.
+        let out = crate::support::wspath(args, t).unwrap_or_else(|e| panic!("wspath: {e}"));
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.describe());
+        assert!(out.stderr.contains(flag), "{args:?}: {}", out.describe());
+        assert_eq!(
+            out.stderr.trim_end().lines().count(),
+            1,
+            "{}",
+            out.describe()
+        );
+    }
 }

@@ -65,6 +65,24 @@ fn haproxy_without_timeout_tunnel_drops_idle_connections() {
         "it did upgrade first\n{}",
         run.describe()
     );
+    // The verdict names the default it matches and the setting that fixes it.
+    let culprit = &run.doc["culprit"];
+    assert!(
+        culprit["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("timeout client"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        culprit["fix"]
+            .as_str()
+            .unwrap_or("")
+            .contains("timeout tunnel"),
+        "{}",
+        run.describe()
+    );
 }
 
 /// Case 7b: nginx `proxy_read_timeout 2s` behind a long HAProxy tunnel: nginx is the culprit
@@ -101,6 +119,14 @@ fn nginx_proxy_read_timeout_drops_idle_connections() {
     assert_eq!(
         run.hop("nginx")["idle"]["close_code"],
         1006,
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.doc["culprit"]["fix"]
+            .as_str()
+            .unwrap_or("")
+            .contains("proxy_read_timeout"),
         "{}",
         run.describe()
     );

@@ -458,3 +458,38 @@ fn hung_backend_is_the_culprit_behind_a_504() {
     assert_eq!(hop["status"], 504, "{}", run.describe());
     drop(hung);
 }
+
+/// Hops are probed at the same time: three hops that never answer cost one timeout, not three
+/// (a sequential walk would need at least 6 s here).
+#[test]
+fn hung_hops_are_probed_concurrently() {
+    let listeners: Vec<std::net::TcpListener> = (0..3)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    let addrs: Vec<String> = listeners
+        .iter()
+        .map(|l| l.local_addr().expect("addr").to_string())
+        .collect();
+    let hop_args: Vec<String> = ["lb", "nginx", "backend"]
+        .iter()
+        .zip(&addrs)
+        .flat_map(|(name, addr)| ["--hop".to_string(), format!("{name}={addr}")])
+        .collect();
+    let mut args = vec!["check", TARGET, "--timeout", "2s", "--format", "json"];
+    args.extend(hop_args.iter().map(String::as_str));
+    let out = wspath(&args);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    assert!(
+        out.elapsed < std::time::Duration::from_millis(5500),
+        "three 2 s timeouts took {:?}: not concurrent\n{}",
+        out.elapsed,
+        out.describe()
+    );
+    let doc = out.json().unwrap_or_else(|e| panic!("{e}"));
+    for hop in doc["hops"].as_array().into_iter().flatten() {
+        assert_eq!(hop["verdict"], "timeout", "{}", out.describe());
+    }
+    // Every hop fails alike, so the break begins at the innermost one.
+    assert_eq!(doc["culprit"]["hop"], "backend", "{}", out.describe());
+    drop(listeners);
+}

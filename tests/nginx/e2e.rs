@@ -129,6 +129,7 @@ fn the_backend_hop_is_derived_from_proxy_pass_when_not_given() {
 fn nginx_conf_that_nginx_refuses_is_exit_2_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("nginx.conf");
+    // nginx -t says "unexpected end of file, expecting "}"" at line 4, where the file ends.
     std::fs::write(&conf, "events {}\nhttp {\n  server {\n").unwrap();
     let out = wspath(
         &[
@@ -144,7 +145,7 @@ fn nginx_conf_that_nginx_refuses_is_exit_2_with_file_and_line() {
     .unwrap();
     assert_eq!(out.code, Some(2), "{}", out.describe());
     assert!(
-        out.stderr.contains(&format!("{}:3", conf.display())),
+        out.stderr.contains(&format!("{}:4", conf.display())),
         "{}",
         out.stderr
     );

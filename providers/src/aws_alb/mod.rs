@@ -15,5 +15,7 @@ pub use client::{connect, ClientOptions};
 pub use errors::action;
 pub use matching::{route, Route};
 pub use model::*;
-pub use read::{find_load_balancer, find_target_group, is_elb_dns_name, read, LbRef};
+pub use read::{
+    find_load_balancer, find_target_group, is_elb_dns_name, read, region_of_dns_name, LbRef,
+};
 pub use write::{apply, AlbChange, Applied};

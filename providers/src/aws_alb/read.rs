@@ -47,6 +47,19 @@ pub fn is_elb_dns_name(host: &str) -> bool {
     h.ends_with(".elb.amazonaws.com") || h.ends_with(".elb.amazonaws.com.cn")
 }
 
+/// The region an ELB DNS name was issued in: `NAME-ID.REGION.elb.amazonaws.com`.
+pub fn region_of_dns_name(host: &str) -> Option<String> {
+    if !is_elb_dns_name(host) {
+        return None;
+    }
+    let h = normalize_dns(host);
+    let labels: Vec<&str> = h.split('.').collect();
+    let elb = labels.iter().position(|l| *l == "elb")?;
+    let region = labels.get(elb.checked_sub(1)?)?;
+    // (NLBs are named NAME-ID.elb.REGION.amazonaws.com: not an ALB name, never read here.)
+    (region.contains('-') && region.bytes().any(|b| b.is_ascii_digit())).then(|| region.to_string())
+}
+
 /// Lower case, no trailing dot, no `dualstack.` prefix: the form two ELB names compare in.
 fn normalize_dns(host: &str) -> String {
     let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
@@ -84,25 +97,21 @@ pub async fn find_load_balancer(client: &Client, lb: &LbRef) -> Result<LoadBalan
         LbRef::Arn(a) => one(client.describe_load_balancers().load_balancer_arns(a)).await?,
         LbRef::DnsName(dns) => {
             let want = normalize_dns(dns);
-            let mut marker: Option<String> = None;
-            loop {
-                let out = client
-                    .describe_load_balancers()
-                    .set_marker(marker.take())
-                    .page_size(400)
-                    .send()
-                    .await
-                    .map_err(|e| from_sdk(action::DESCRIBE_LOAD_BALANCERS, e))?;
-                let found = out
-                    .load_balancers()
-                    .iter()
-                    .find(|l| l.dns_name().map(normalize_dns).as_deref() == Some(want.as_str()))
-                    .cloned();
-                match out.next_marker() {
-                    Some(m) if found.is_none() && !m.is_empty() => marker = Some(m.to_string()),
-                    _ => break found,
+            let mut all = client
+                .describe_load_balancers()
+                .page_size(400)
+                .into_paginator()
+                .items()
+                .send();
+            let mut found = None;
+            while let Some(item) = all.next().await {
+                let l = item.map_err(|e| from_sdk(action::DESCRIBE_LOAD_BALANCERS, e))?;
+                if l.dns_name().map(normalize_dns).as_deref() == Some(want.as_str()) {
+                    found = Some(l);
+                    break;
                 }
             }
+            found
         }
     };
     let lb = found.ok_or_else(not_found)?;
@@ -194,22 +203,15 @@ fn malformed(message: String) -> Error {
 }
 
 async fn listeners(client: &Client, lb_arn: &str) -> Result<Vec<Listener>, Error> {
-    let mut raw = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let out = client
-            .describe_listeners()
-            .load_balancer_arn(lb_arn)
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(|e| from_sdk(action::DESCRIBE_LISTENERS, e))?;
-        raw.extend(out.listeners().iter().cloned());
-        match out.next_marker() {
-            Some(m) if !m.is_empty() => marker = Some(m.to_string()),
-            _ => break,
-        }
-    }
+    let raw: Vec<sdk::Listener> = client
+        .describe_listeners()
+        .load_balancer_arn(lb_arn)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|e| from_sdk(action::DESCRIBE_LISTENERS, e))?;
     let mut listeners = Vec::new();
     for l in raw {
         let arn = l.listener_arn().unwrap_or_default().to_string();
@@ -239,24 +241,16 @@ async fn listeners(client: &Client, lb_arn: &str) -> Result<Vec<Listener>, Error
 
 /// The listener's rules in evaluation order.
 pub async fn rules(client: &Client, listener_arn: &str) -> Result<Vec<Rule>, Error> {
-    let mut rules = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let out = client
-            .describe_rules()
-            .listener_arn(listener_arn)
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(|e| from_sdk(action::DESCRIBE_RULES, e))?;
-        for r in out.rules() {
-            rules.push(rule_of(r)?);
-        }
-        match out.next_marker() {
-            Some(m) if !m.is_empty() => marker = Some(m.to_string()),
-            _ => break,
-        }
-    }
+    let raw: Vec<sdk::Rule> = client
+        .describe_rules()
+        .listener_arn(listener_arn)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|e| from_sdk(action::DESCRIBE_RULES, e))?;
+    let mut rules = raw.iter().map(rule_of).collect::<Result<Vec<_>, _>>()?;
     rules.sort_by_key(|r| r.priority);
     Ok(rules)
 }
@@ -519,6 +513,11 @@ mod tests {
             "DualStack.My-ALB-1.eu-west-1.ELB.amazonaws.com."
         ));
         assert!(!is_elb_dns_name("example.com"));
+        assert_eq!(
+            region_of_dns_name("dualstack.my-alb-1.eu-west-1.elb.amazonaws.com").as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(region_of_dns_name("example.com"), None);
         assert_eq!(
             normalize_dns("dualstack.A-1.us-east-1.elb.amazonaws.com."),
             "a-1.us-east-1.elb.amazonaws.com"

@@ -29,8 +29,12 @@ pub async fn plan(args: &FixArgs) -> anyhow::Result<Plan> {
             "fix --alb: nothing asked; pass --path with --target-group, --idle-timeout, or --stickiness"
         );
     }
+    // Bad input fails before any AWS call.
     if let Some(p) = &args.path {
         fix::validate_path_pattern(p)?;
+    }
+    if let Some(s) = args.idle_timeout {
+        fix::validate_idle_timeout(s)?;
     }
     let client = aws_alb::connect(&ClientOptions {
         profile: args.profile.clone(),

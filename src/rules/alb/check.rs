@@ -1,4 +1,4 @@
-//! How `check` uses the ALB, so src/cli/check.rs needs only a few lines: whether to read AWS
+//! How `check` uses the ALB, so src/cli/discover.rs needs only a few lines: whether to read AWS
 //! (`--aws`, `--no-aws`, or by default when the path names an ELB and credentials exist),
 //! which hop is the load balancer, and where the healthy targets go in the hop list.
 
@@ -44,8 +44,8 @@ pub fn path_addresses<'a>(hops: &'a [Hop], target: &'a Target) -> Vec<&'a str> {
 }
 
 /// Reads the ALB for `check`, or says why not (`Ok(None)` in `Auto` mode when nothing on the
-/// path is an ELB or there are no credentials). `extra_addresses`: e.g. the Cloudflare
-/// record's CNAME target.
+/// path is an ELB or there are no credentials). `addresses`: where to look for an ELB name
+/// when `alb` is not given (hop addresses, the target's host, the Cloudflare CNAME target).
 pub async fn discover_for_check(
     mode: AwsMode,
     alb: Option<&str>,
@@ -60,16 +60,18 @@ pub async fn discover_for_check(
         (Some(a), _) => LbRef::parse(a),
         (None, Some(dns)) => LbRef::DnsName(dns.to_string()),
         (None, None) if mode == AwsMode::On => {
-            return Err(Error::InvalidFlag {
-                flag: "--aws",
-                input: String::new(),
-                reason: "no --alb NAME|ARN and no ELB DNS name (*.elb.amazonaws.com) on the path"
-                    .into(),
-            })
+            return Err(Error::Provider(wspath_providers::Error::NotFound(
+                "--aws: no load balancer to read; pass --alb NAME|ARN (no ELB DNS name *.elb.amazonaws.com is on the path)".into(),
+            )))
         }
         (None, None) => return Ok(None),
     };
-    let client = match aws_alb::connect(client_options).await {
+    // An ELB name says its region; it wins over the profile's default unless --region is given.
+    let mut client_options = client_options.clone();
+    if let (LbRef::DnsName(dns), None) = (&lb, &client_options.region) {
+        client_options.region = aws_alb::region_of_dns_name(dns);
+    }
+    let client = match aws_alb::connect(&client_options).await {
         Ok(c) => c,
         Err(e) if mode == AwsMode::Auto => {
             tracing::info!("not reading AWS ({e}); pass --aws to make this an error");
@@ -142,7 +144,12 @@ pub async fn prepare(
 ) -> Result<Option<AlbAttachment>, Error> {
     let mut addresses = path_addresses(&config.hops, &config.target);
     addresses.extend_from_slice(extra_addresses);
-    let mut exp = exp.unwrap_or_else(|| Expectation::for_target(&config.target));
+    let mut exp = exp
+        .or_else(|| {
+            lb_hop(&config.hops, &config.target)
+                .and_then(|h| Expectation::for_hop(h, &config.target))
+        })
+        .unwrap_or_else(|| Expectation::for_target(&config.target));
     if exp.idle.is_none() {
         exp.idle = config.probe.idle;
     }
@@ -150,8 +157,17 @@ pub async fn prepare(
     let Some(d) = discover_for_check(mode, alb, &addresses, &client_options, &exp).await? else {
         return Ok(None);
     };
-    let hop = match lb_hop(&config.hops, &config.target) {
-        Some(h) => h.name.clone(),
+    let found = lb_hop(&config.hops, &config.target).map(|h| h.name.clone());
+    let hop = match found {
+        Some(name) => {
+            // A hop found by its ELB address (e.g. Cloudflare's `origin`) is the load balancer.
+            if let Some(h) = config.hops.iter_mut().find(|h| h.name == name) {
+                if h.kind == HopKind::Unknown {
+                    h.kind = HopKind::Lb;
+                }
+            }
+            name
+        }
         None => {
             let hop = Hop {
                 name: unique_name(&config.hops, "lb"),

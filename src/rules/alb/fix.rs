@@ -44,6 +44,18 @@ impl AlbPlan {
 /// AWS's bounds for `idle_timeout.timeout_seconds`.
 pub const IDLE_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 1..=4000;
 
+pub fn validate_idle_timeout(seconds: u32) -> Result<(), Error> {
+    if IDLE_TIMEOUT_RANGE.contains(&seconds) {
+        Ok(())
+    } else {
+        Err(Error::InvalidFlag {
+            flag: "--idle-timeout",
+            input: seconds.to_string(),
+            reason: "AWS accepts 1 to 4000 seconds".into(),
+        })
+    }
+}
+
 pub fn validate_path_pattern(p: &str) -> Result<(), Error> {
     let bad = |reason: &str| Error::InvalidFlag {
         flag: "--path",
@@ -75,13 +87,7 @@ pub fn plan(facts: &AlbFacts, req: &FixRequest) -> Result<AlbPlan, Error> {
         plan_route(facts, route, &mut out)?;
     }
     if let Some(seconds) = req.idle_timeout {
-        if !IDLE_TIMEOUT_RANGE.contains(&seconds) {
-            return Err(Error::InvalidFlag {
-                flag: "--idle-timeout",
-                input: seconds.to_string(),
-                reason: "AWS accepts 1 to 4000 seconds".into(),
-            });
-        }
+        validate_idle_timeout(seconds)?;
         let current = facts.attributes.idle_timeout();
         if facts.attributes.idle_timeout_seconds == Some(seconds) {
             out.plan.notes.push(format!(
@@ -184,14 +190,10 @@ fn plan_route(facts: &AlbFacts, req: &RouteRequest, out: &mut AlbPlan) -> Result
         let host = match &req.host {
             Some(h) => Some(h.to_ascii_lowercase()),
             None if hosts.len() >= 2 => {
-                return Err(Error::InvalidFlag {
-                    flag: "--host",
-                    input: String::new(),
-                    reason: format!(
-                    "listener {name} serves several hosts ({}): name the one the WebSocket is on",
+                return Err(Error::Refused(format!(
+                    "listener {name} serves several hosts ({}): pass --host with the one the WebSocket is on",
                     hosts.join(", ")
-                ),
-                })
+                )))
             }
             None => None,
         };
@@ -214,6 +216,14 @@ fn plan_route(facts: &AlbFacts, req: &RouteRequest, out: &mut AlbPlan) -> Result
             .unwrap_or_default();
         let today = aws_alb::route(listener, &sample_host, &sample);
         let current = today.rule;
+        if let Some(rule) = current.filter(|r| forwards_only_to(r, &tg.arn)) {
+            out.plan.notes.push(format!(
+                "{name}: '{sample}' already reaches {} through rule {}; nothing to do",
+                tg.name,
+                describe_rule(rule)
+            ));
+            continue;
+        }
         let before = match current {
             Some(r) => format!("'{sample}' hits rule {}", describe_rule(r)),
             None => format!("'{sample}' matches no rule"),
@@ -257,12 +267,17 @@ fn plan_route(facts: &AlbFacts, req: &RouteRequest, out: &mut AlbPlan) -> Result
     Ok(())
 }
 
+/// The rule forwards to this target group and nowhere else (weight-0 groups get nothing).
+fn forwards_only_to(rule: &aws_alb::Rule, tg_arn: &str) -> bool {
+    matches!(&rule.action, RuleAction::Forward(tgs)
+        if tgs.iter().any(|t| t.arn == tg_arn)
+            && tgs.iter().all(|t| t.arn == tg_arn || t.weight == Some(0)))
+}
+
 /// An existing rule that does what the new one would: same path pattern, the same host (or
 /// none), nothing else, forwarding only to the target group.
 fn is_equivalent(rule: &aws_alb::Rule, pattern: &str, host: Option<&str>, tg_arn: &str) -> bool {
-    let forwards = matches!(&rule.action, RuleAction::Forward(tgs)
-        if !tgs.is_empty() && tgs.iter().all(|t| t.arn == tg_arn || t.weight == Some(0)));
-    if !forwards || rule.priority == Priority::Default {
+    if !forwards_only_to(rule, tg_arn) || rule.priority == Priority::Default {
         return false;
     }
     let mut has_path = false;

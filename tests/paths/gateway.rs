@@ -286,3 +286,22 @@ server {{
     );
     run.assert_fix_says(&["proxy_set_header Host $host;"]);
 }
+
+/// nginx proxies to an address that accepts and never answers (a hung instance), with the
+/// default 60 s `proxy_read_timeout`: wspath's own 2 s timeout ends first. The backend listed
+/// behind answers at once, so the fix is nginx's upstream address, not "is it an HTTP server".
+#[test]
+fn nginx_waiting_on_a_hung_upstream_while_the_backend_answers() {
+    let hung = App::start(&["--delay", "60"]);
+    let backend = Backend::start().expect("backend");
+    let nginx = good_nginx(&hung.addr());
+    let run = check(
+        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
+        &["--timeout", "2s"],
+    );
+    run.assert_culprit("nginx", "timeout");
+    run.assert_fix_says(&[
+        "`proxy_pass` leads somewhere that does not answer",
+        &backend.addr(),
+    ]);
+}

@@ -50,7 +50,8 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
             let inner_ms = inner
                 .and_then(|i| i.outcome.timings.first_byte)
                 .map(duration);
-            let hop_ms = o.timings.first_byte.map(duration);
+            // No answer at all: how long the hop kept the connection before it gave up.
+            let hop_ms = Some(duration(o.timings.first_byte.unwrap_or(o.timings.total)));
             let with = hints::Fill {
                 address: &hop.address,
                 host,
@@ -191,6 +192,10 @@ fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
         Verdict::ConnectRefused => format!("refuses the connection{detail}"),
         Verdict::ConnectTimeout => format!("does not accept the connection in time{detail}"),
         Verdict::TlsFailed => format!("fails the TLS handshake{detail}"),
+        // The probe's detail usually says just that again.
+        Verdict::NoResponse if o.detail.contains("without answering") => {
+            "closes the connection without answering".to_string()
+        }
         Verdict::NoResponse => format!("closes the connection without answering{detail}"),
         Verdict::Timeout => format!("does not answer in time{detail}"),
         Verdict::MalformedResponse => format!("answers something that is not HTTP/1.1{detail}"),

@@ -305,3 +305,41 @@ fn nginx_waiting_on_a_hung_upstream_while_the_backend_answers() {
         &backend.addr(),
     ]);
 }
+
+/// HAProxy in `mode tcp` whose server is down closes each connection without a byte, while
+/// the nginx it should reach works: the fix is its server line, not "does it speak HTTP".
+#[test]
+fn haproxy_in_tcp_mode_with_its_server_elsewhere() {
+    let backend = Backend::start().expect("backend");
+    let nginx = good_nginx(&backend.addr());
+    let wrong = closed_port().expect("port");
+    let lb = Haproxy::start(move |port| {
+        format!(
+            "{global}
+defaults
+    mode tcp
+    timeout connect 300ms
+    timeout client 30s
+    timeout server 30s
+
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+
+backend be
+    server s1 127.0.0.1:{wrong}
+",
+            global = crate::support::haproxy::GLOBAL
+        )
+    })
+    .expect("start haproxy");
+    let run = check(&[("lb", &lb.addr()), ("nginx", &nginx.addr())], &[]);
+    run.assert_culprit("lb", "no_response");
+    run.assert_fix_says(&["`mode tcp`", &nginx.addr()]);
+    assert_eq!(
+        run.summary().matches("without answering").count(),
+        1,
+        "said once\n{}",
+        run.describe()
+    );
+}

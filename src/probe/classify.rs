@@ -221,7 +221,8 @@ pub fn classify_other(head: &Head, body: &[u8], who: AnsweredBy) -> Classified {
         ),
         401 | 403 => (
             Verdict::Rejected,
-            "refused by an access check (credentials, cookie, token, allowed origins or addresses)",
+            // No "origin" here: the walker keys its Origin fix on the server's own words.
+            "refused by an access check (credentials, cookie, token or an allow-list)",
         ),
         404 => (Verdict::Rejected, "no route for this path at this hop"),
         405 => (Verdict::Rejected, "GET is not allowed on this path at this hop"),
@@ -493,6 +494,18 @@ mod tests {
             assert_eq!(c.stage, Stage::Response);
             assert!(c.detail.contains(needle), "{} lacks {needle}", c.detail);
         }
+    }
+
+    #[test]
+    fn only_the_servers_words_name_the_origin() {
+        let c = classify(include_bytes!("fixtures/nginx_403.http"));
+        assert!(
+            !c.detail.to_ascii_lowercase().contains("origin"),
+            "{}",
+            c.detail
+        );
+        let raw = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 17\r\n\r\nForbidden origin\n";
+        assert!(classify(raw).detail.contains("Forbidden origin"));
     }
 
     #[test]

@@ -74,3 +74,23 @@ fn application_refusing_the_origin_behind_nginx() {
     run.assert_fix_says(&["refuses the request's Origin", "--origin"]);
     check(&hops, &["--origin", "https://chat.example"]).assert_healthy();
 }
+
+/// nginx `deny all` on the WebSocket location: its own 403 page. The fix is nginx's access
+/// rules, not an Origin allow-list (nothing in the answer names the Origin).
+#[test]
+fn nginx_deny_on_the_websocket_location() {
+    let backend = Backend::start().expect("backend");
+    let nginx = nginx_with(&format!(
+        "deny all;\n        proxy_pass http://{};\n        {UPGRADE_OK}",
+        backend.addr()
+    ));
+    let run = check(&[("nginx", &nginx.addr())], &[]);
+    run.assert_culprit("nginx", "rejected");
+    assert_eq!(run.hop("nginx")["status"], 403, "{}", run.describe());
+    run.assert_fix_says(&["`deny`/`allow`"]);
+    assert!(
+        !run.fix().contains("refuses the request's Origin"),
+        "{}",
+        run.describe()
+    );
+}

@@ -142,7 +142,7 @@ const APP_IDLE: &str = "the application closes silent connections itself: raise 
 pub const HINTS: &[Hint] = &[
     // The upgrade never reached the server behind.
     row(V::UpgradeStripped, Sw(S::Nginx), NGINX_UPGRADE),
-    row(V::UpgradeStripped, Sw(S::Haproxy), "HAProxy forwards upgrades in `mode http` by default: remove `http-request del-header`/`set-header` rules on Upgrade or Connection and `option httpclose` for this backend"),
+    row(V::UpgradeStripped, Sw(S::Haproxy), "HAProxy forwards upgrades in `mode http` by default: remove the `http-request del-header`/`set-header`/`replace-header` rules that touch Upgrade or Connection (checked on HAProxy 2.6: `option httpclose` and `option http-server-close` do not break upgrades)"),
     row(V::UpgradeStripped, Sw(S::AwsElb), "forward the WebSocket path to a target group with protocol HTTP/HTTPS and protocol version HTTP1 (HTTP2 and gRPC target groups, and Classic ELB HTTP listeners, do not pass the upgrade)"),
     row(V::UpgradeStripped, Sw(S::Cloudflare), "turn WebSockets on for the zone (Network → WebSockets, setting `websockets`) and make sure no Transform Rule or Worker drops Upgrade/Connection"),
     row(V::UpgradeStripped, Sw(S::CloudFront), "forward `Sec-WebSocket-Key`, `Sec-WebSocket-Version`, `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` in the origin request policy of this path's cache behavior"),

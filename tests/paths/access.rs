@@ -94,3 +94,31 @@ fn nginx_deny_on_the_websocket_location() {
         run.describe()
     );
 }
+
+/// HAProxy rewriting `Connection: close` on the way (`http-request set-header`): the backend
+/// says "invalid Connection header: close"; the fix is that rule, for HAProxy only. And
+/// `option httpclose`, often blamed, does not break the upgrade on HAProxy 2.x: healthy.
+#[test]
+fn haproxy_rewriting_connection_close_and_httpclose_that_does_not_matter() {
+    let backend = Backend::start().expect("backend");
+    let lb = haproxy_with(
+        "",
+        "http-request set-header Connection close",
+        &backend.addr(),
+        "",
+    );
+    let run = check(
+        &[("haproxy", &lb.addr()), ("backend", &backend.addr())],
+        &[],
+    );
+    run.assert_culprit("haproxy", "upgrade_stripped");
+    run.assert_fix_says(&["`set-header`", "Connection"]);
+    assert!(!run.fix().contains("ALB"), "{}", run.describe());
+
+    let lb = haproxy_with("", "option httpclose", &backend.addr(), "");
+    check(
+        &[("haproxy", &lb.addr()), ("backend", &backend.addr())],
+        &[],
+    )
+    .assert_healthy();
+}

@@ -159,6 +159,9 @@ pub const HINTS: &[Hint] = &[
     // A 101 that is not a valid answer to our key.
     detail(V::BadAccept, &["selected none"], "the server does not take the subprotocol offered: add it to the server's subprotocols, or leave out `--protocol` if the real clients send none (a browser fails a handshake whose 101 names no subprotocol after it offered one)"),
     detail(V::BadAccept, &["which was not offered"], "the server chose a subprotocol or extension the client did not offer: make it choose only from the client's list (RFC 6455 §4.1)"),
+    inner_ok(V::BadAccept, Sw(S::Nginx), "{inner} ({inner_address}) answers a valid 101 when probed directly, so nginx changes it on the way out: look for `proxy_hide_header`, `add_header` or `more_set_headers`/`more_clear_headers` on Sec-WebSocket-Accept, Upgrade or Connection in the location"),
+    inner_ok(V::BadAccept, Sw(S::Haproxy), "{inner} ({inner_address}) answers a valid 101 when probed directly, so HAProxy changes it on the way out: look for `http-response del-header`/`set-header` rules on Sec-WebSocket-Accept, Upgrade or Connection"),
+    inner_ok(V::BadAccept, Any, "{inner} ({inner_address}) answers a valid 101 when probed directly, so this hop changes it on the way out: look for response-header rules on Sec-WebSocket-Accept, Upgrade or Connection"),
     row(V::BadAccept, Any, "make sure nothing on the way rewrites `Sec-WebSocket-Accept`, `Upgrade` or `Connection`, and that the server derives the accept value from the client's key (RFC 6455 §4.2.2)"),
     // Other answers.
     status(V::Rejected, Any, 400, "the hop refuses the request itself: check that it accepts an HTTP/1.1 GET with the WebSocket headers for Host {host}"),

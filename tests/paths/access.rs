@@ -122,3 +122,20 @@ fn haproxy_rewriting_connection_close_and_httpclose_that_does_not_matter() {
     )
     .assert_healthy();
 }
+
+/// nginx hiding the backend's Sec-WebSocket-Accept (`proxy_hide_header`): its 101 is invalid
+/// while the backend's, probed directly, is valid; the fix is nginx's response-header rule.
+#[test]
+fn nginx_hiding_the_accept_header_of_a_valid_101() {
+    let backend = Backend::start().expect("backend");
+    let nginx = nginx_with(&format!(
+        "proxy_pass http://{};\n        {UPGRADE_OK}\n        proxy_hide_header Sec-WebSocket-Accept;",
+        backend.addr()
+    ));
+    let run = check(
+        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
+        &[],
+    );
+    run.assert_culprit("nginx", "bad_accept");
+    run.assert_fix_says(&["`proxy_hide_header`", "answers a valid 101"]);
+}

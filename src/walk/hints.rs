@@ -180,6 +180,7 @@ pub const HINTS: &[Hint] = &[
     when_inner_upgrades(status(V::Rejected, Sw(S::Nginx), 403, "{inner} ({inner_address}) upgrades when probed directly with this Host and Origin, so the 403 is nginx's own (`deny`/`allow`, `auth_request`, `valid_referers` or `return 403` in the location) or {inner}'s answer to what nginx sends it: another Host (nginx sends `$proxy_host` unless `proxy_set_header Host $host;`)")),
     status(V::Rejected, Sw(S::Nginx), 404, "nginx has no `location` that proxies this path (an nginx 404 page), or the URI part of its `proxy_pass` rewrites the path to one the backend does not serve: check which location matches the path and what `proxy_pass` sends on"),
     detail(V::Rejected, &["plain http request was sent to https port"], "a plain-HTTP request reached a TLS port: if this hop's own port is the TLS one, probe it with wss:// (`--hop NAME=wss://HOST:PORT`); if the hop is a proxy, it forwards to a TLS upstream over plain HTTP: use `proxy_pass https://…` (nginx) or `ssl` on the `server` line (HAProxy)"),
+    detail(V::Rejected, &["a socket.io server"], "probe the Socket.IO WebSocket transport with its query: `wspath check 'wss://HOST/socket.io/?EIO=4&transport=websocket'` (clients add it themselves; a plain WebSocket client must too)"),
     detail(V::Rejected, &["subprotocol"], "the server requires a WebSocket subprotocol: probe with `--protocol NAME` (the value your clients send in Sec-WebSocket-Protocol); if the clients send one, a proxy on the way drops the Sec-WebSocket-Protocol header"),
     row(V::Rejected, Any, "make the hop route WebSocket upgrades for this host and path; its status, headers and body above say why it refused"),
     row(V::Redirect, Any, "WebSocket clients do not follow redirects: point them at the final URL ({location}) or stop redirecting this path"),
@@ -448,6 +449,11 @@ mod tests {
         k.detail =
             "400 Bad Request: \"Failed to open a WebSocket connection: missing subprotocol.\"";
         assert!(lookup(&k).unwrap().fix.contains("--protocol"));
+        k.detail = "400 Bad Request: \"{\"code\":0,\"message\":\"Transport unknown\"}\" — a Socket.IO server: …";
+        assert!(lookup(&k)
+            .unwrap()
+            .fix
+            .contains("EIO=4&transport=websocket"));
         k.detail = "400 Bad Request: \"The plain HTTP request was sent to HTTPS port\"";
         assert!(lookup(&k).unwrap().fix.contains("proxy_pass https://"));
         // An Origin refusal only on a 403 whose words name the origin.

@@ -72,6 +72,9 @@ const REJECTION_HINTS: &[(&str, &str)] = &[
     ("rbac: access denied", "an Envoy RBAC policy refused the request"),
     ("request forbidden by administrative rules", "an HAProxy `http-request deny` rule refused the request"),
     ("missing subprotocol", "the server requires a subprotocol and none was offered (`--protocol`)"),
+    // engine.io (Socket.IO) names what its query lacks: `EIO` and `transport`.
+    ("{\"code\":0,\"message\":\"transport unknown\"}", "a Socket.IO server: its WebSocket transport needs `?EIO=4&transport=websocket` in the URL"),
+    ("{\"code\":5,\"message\":\"unsupported protocol version\"}", "a Socket.IO server: its WebSocket transport needs `?EIO=4&transport=websocket` in the URL"),
 ];
 
 /// What a status means when a given backend sends it, for answers that cannot prove the upgrade
@@ -221,7 +224,8 @@ pub fn classify_other(head: &Head, body: &[u8], who: AnsweredBy) -> Classified {
         ),
         401 | 403 => (
             Verdict::Rejected,
-            "refused by an access check (credentials, cookie, token, allowed origins or addresses)",
+            // No "origin" here: the walker keys its Origin fix on the server's own words.
+            "refused by an access check (credentials, cookie, token or an allow-list)",
         ),
         404 => (Verdict::Rejected, "no route for this path at this hop"),
         405 => (Verdict::Rejected, "GET is not allowed on this path at this hop"),
@@ -493,6 +497,38 @@ mod tests {
             assert_eq!(c.stage, Stage::Response);
             assert!(c.detail.contains(needle), "{} lacks {needle}", c.detail);
         }
+    }
+
+    #[test]
+    fn socket_io_without_its_query_names_the_query() {
+        for body in [
+            r#"{"code":0,"message":"Transport unknown"}"#,
+            r#"{"code":5,"message":"Unsupported protocol version"}"#,
+        ] {
+            let raw = format!(
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let c = classify(raw.as_bytes());
+            assert_eq!(c.verdict, Verdict::Rejected);
+            assert!(
+                c.detail.contains("EIO=4&transport=websocket"),
+                "{}",
+                c.detail
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_servers_words_name_the_origin() {
+        let c = classify(include_bytes!("fixtures/nginx_403.http"));
+        assert!(
+            !c.detail.to_ascii_lowercase().contains("origin"),
+            "{}",
+            c.detail
+        );
+        let raw = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 17\r\n\r\nForbidden origin\n";
+        assert!(classify(raw).detail.contains("Forbidden origin"));
     }
 
     #[test]

@@ -108,6 +108,12 @@ const fn inner_ok(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
     }
 }
 
+/// `hint`, only when the hop behind upgrades when probed directly.
+const fn when_inner_upgrades(mut hint: Hint) -> Hint {
+    hint.inner = Inner::Upgrades;
+    hint
+}
+
 /// A row for a hop that gave up before the hop behind it, probed directly, answered.
 const fn inner_slow(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
     Hint {
@@ -136,7 +142,7 @@ const APP_IDLE: &str = "the application closes silent connections itself: raise 
 pub const HINTS: &[Hint] = &[
     // The upgrade never reached the server behind.
     row(V::UpgradeStripped, Sw(S::Nginx), NGINX_UPGRADE),
-    row(V::UpgradeStripped, Sw(S::Haproxy), "HAProxy forwards upgrades in `mode http` by default: remove `http-request del-header`/`set-header` rules on Upgrade or Connection and `option httpclose` for this backend"),
+    row(V::UpgradeStripped, Sw(S::Haproxy), "HAProxy forwards upgrades in `mode http` by default: remove the `http-request del-header`/`set-header`/`replace-header` rules that touch Upgrade or Connection (checked on HAProxy 2.6: `option httpclose` and `option http-server-close` do not break upgrades)"),
     row(V::UpgradeStripped, Sw(S::AwsElb), "forward the WebSocket path to a target group with protocol HTTP/HTTPS and protocol version HTTP1 (HTTP2 and gRPC target groups, and Classic ELB HTTP listeners, do not pass the upgrade)"),
     row(V::UpgradeStripped, Sw(S::Cloudflare), "turn WebSockets on for the zone (Network → WebSockets, setting `websockets`) and make sure no Transform Rule or Worker drops Upgrade/Connection"),
     row(V::UpgradeStripped, Sw(S::CloudFront), "forward `Sec-WebSocket-Key`, `Sec-WebSocket-Version`, `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` in the origin request policy of this path's cache behavior"),
@@ -153,6 +159,9 @@ pub const HINTS: &[Hint] = &[
     // A 101 that is not a valid answer to our key.
     detail(V::BadAccept, &["selected none"], "the server does not take the subprotocol offered: add it to the server's subprotocols, or leave out `--protocol` if the real clients send none (a browser fails a handshake whose 101 names no subprotocol after it offered one)"),
     detail(V::BadAccept, &["which was not offered"], "the server chose a subprotocol or extension the client did not offer: make it choose only from the client's list (RFC 6455 §4.1)"),
+    inner_ok(V::BadAccept, Sw(S::Nginx), "{inner} ({inner_address}) answers a valid 101 when probed directly, so nginx changes it on the way out: look for `proxy_hide_header`, `add_header` or `more_set_headers`/`more_clear_headers` on Sec-WebSocket-Accept, Upgrade or Connection in the location"),
+    inner_ok(V::BadAccept, Sw(S::Haproxy), "{inner} ({inner_address}) answers a valid 101 when probed directly, so HAProxy changes it on the way out: look for `http-response del-header`/`set-header` rules on Sec-WebSocket-Accept, Upgrade or Connection"),
+    inner_ok(V::BadAccept, Any, "{inner} ({inner_address}) answers a valid 101 when probed directly, so this hop changes it on the way out: look for response-header rules on Sec-WebSocket-Accept, Upgrade or Connection"),
     row(V::BadAccept, Any, "make sure nothing on the way rewrites `Sec-WebSocket-Accept`, `Upgrade` or `Connection`, and that the server derives the accept value from the client's key (RFC 6455 §4.2.2)"),
     // Other answers.
     status(V::Rejected, Any, 400, "the hop refuses the request itself: check that it accepts an HTTP/1.1 GET with the WebSocket headers for Host {host}"),
@@ -163,11 +172,15 @@ pub const HINTS: &[Hint] = &[
     status(V::Rejected, Sw(S::AwsElb), 404, "no listener rule matches this host and path: add a rule whose path-pattern covers it and forwards to the WebSocket target group"),
     status(V::Rejected, Sw(S::Nginx), 403, "nginx refuses the request: look for `deny`/`allow`, `auth_request`, `valid_referers` or `return 403` in the location that serves this path (if the body is the application's, its Origin or auth check: try `--origin`)"),
     status(V::Rejected, Sw(S::Haproxy), 403, "an HAProxy `http-request deny` rule (or an ACL in front of it) matches this request: look for deny rules on this path, Host, source address or the Upgrade/Connection headers in the frontend and backend"),
-    status_detail(V::Rejected, 403, &["origin"], "the server refuses the request's Origin (wspath sends the target's own origin unless `--origin` says otherwise): add the origin your clients use to its allow-list, or probe with `--origin https://…` as they do"),
+    // What servers say when they refuse the Origin (gorilla: "request origin not allowed by
+    // Upgrader.CheckOrigin"); a bare "origin" would also match explanations that only guess.
+    status_detail(V::Rejected, 403, &["origin not allowed", "forbidden origin", "invalid origin", "origin mismatch", "bad origin", "disallowed origin", "origin is not allowed", "cross-origin", "checkorigin"], "the server refuses the request's Origin (wspath sends the target's own origin unless `--origin` says otherwise): add the origin your clients use to its allow-list, or probe with `--origin https://…` as they do"),
     status(V::Rejected, Any, 200, "this hop answered the upgrade with an ordinary page (200): the path is served as plain HTTP (a health check, static file, SPA fallback or `return 200`) instead of by the WebSocket server: route this path to the WebSocket endpoint, or probe the path the endpoint really has (`--hop NAME=ws://HOST:PORT/PATH`)"),
-    inner_ok(V::Rejected, Sw(S::Nginx), "{inner} ({inner_address}) upgrades when probed directly with this path and Host {host}, so nginx refuses the request itself or sends {inner} something else: no `location` that proxies this path matches (an nginx page of its own), or the URI part of `proxy_pass` rewrites the path, or nginx sends another Host (it sends `$proxy_host` unless `proxy_set_header Host $host;`)"),
+    when_inner_upgrades(status(V::Rejected, Sw(S::Nginx), 404, "{inner} ({inner_address}) upgrades when probed directly with this path and Host {host}, so nginx refuses the request itself or sends {inner} something else: no `location` that proxies this path matches (an nginx page of its own), or the URI part of `proxy_pass` rewrites the path, or nginx sends another Host (it sends `$proxy_host` unless `proxy_set_header Host $host;`)")),
+    when_inner_upgrades(status(V::Rejected, Sw(S::Nginx), 403, "{inner} ({inner_address}) upgrades when probed directly with this Host and Origin, so the 403 is nginx's own (`deny`/`allow`, `auth_request`, `valid_referers` or `return 403` in the location) or {inner}'s answer to what nginx sends it: another Host (nginx sends `$proxy_host` unless `proxy_set_header Host $host;`)")),
     status(V::Rejected, Sw(S::Nginx), 404, "nginx has no `location` that proxies this path (an nginx 404 page), or the URI part of its `proxy_pass` rewrites the path to one the backend does not serve: check which location matches the path and what `proxy_pass` sends on"),
     detail(V::Rejected, &["plain http request was sent to https port"], "a plain-HTTP request reached a TLS port: if this hop's own port is the TLS one, probe it with wss:// (`--hop NAME=wss://HOST:PORT`); if the hop is a proxy, it forwards to a TLS upstream over plain HTTP: use `proxy_pass https://…` (nginx) or `ssl` on the `server` line (HAProxy)"),
+    detail(V::Rejected, &["a socket.io server"], "probe the Socket.IO WebSocket transport with its query: `wspath check 'wss://HOST/socket.io/?EIO=4&transport=websocket'` (clients add it themselves; a plain WebSocket client must too)"),
     detail(V::Rejected, &["subprotocol"], "the server requires a WebSocket subprotocol: probe with `--protocol NAME` (the value your clients send in Sec-WebSocket-Protocol); if the clients send one, a proxy on the way drops the Sec-WebSocket-Protocol header"),
     row(V::Rejected, Any, "make the hop route WebSocket upgrades for this host and path; its status, headers and body above say why it refused"),
     row(V::Redirect, Any, "WebSocket clients do not follow redirects: point them at the final URL ({location}) or stop redirecting this path"),
@@ -186,6 +199,11 @@ pub const HINTS: &[Hint] = &[
     inner_slow(V::GatewayTimeout, Sw(S::Haproxy), "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and HAProxy gave up after {hop_ms}: raise `timeout server` (it bounds the wait for the 101; `timeout tunnel` applies only after it), or make the application answer the handshake sooner"),
     inner_slow(V::GatewayTimeout, Sw(S::AwsElb), "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and the ALB gave up after {hop_ms}: make the target answer the handshake sooner, or raise the load balancer's `idle_timeout.timeout_seconds`"),
     inner_slow(V::GatewayTimeout, Any, "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and this hop gave up after {hop_ms}: raise its upstream response timeout above that, or make the application answer the handshake sooner"),
+    // Silence from a hop whose next hop answers at once: it waits on another upstream.
+    inner_ok(V::Timeout, Sw(S::Nginx), "{inner} ({inner_address}) answers in {inner_ms} when probed directly, yet nginx gave no answer in time: its `proxy_pass` leads somewhere that does not answer (compare it with {inner_address}); nginx waits `proxy_connect_timeout`/`proxy_read_timeout` (60 s by default) before it answers 504"),
+    inner_ok(V::Timeout, Sw(S::Haproxy), "{inner} ({inner_address}) answers in {inner_ms} when probed directly, yet HAProxy gave no answer in time: its `server` line leads somewhere that does not answer (compare it with {inner_address}); HAProxy waits `timeout connect`/`timeout server` before it answers 503/504"),
+    inner_ok(V::Timeout, Any, "{inner} ({inner_address}) answers in {inner_ms} when probed directly, yet this hop gave no answer in time: its upstream leads somewhere that does not answer (compare it with {inner_address})"),
+    inner_ok(V::NoResponse, Any, "{inner} ({inner_address}) answers when probed directly, yet this hop closed the connection without a byte (after {hop_ms}): a TCP-mode proxy (HAProxy `mode tcp`, nginx `stream`) does that when it cannot connect to its server; compare its server address with {inner_address} and check that it is up"),
     // Gateway errors: this hop could not get an answer from the one behind it.
     row(V::BadGateway, Sw(S::Nginx), "nginx cannot reach its upstream: check the `proxy_pass` address and that the service behind it is listening (nginx's error.log names the upstream)"),
     row(V::BadGateway, Sw(S::Haproxy), "HAProxy got no valid answer from its server: check the backend's `server` lines and that the service behind them is up"),
@@ -223,6 +241,7 @@ pub const HINTS: &[Hint] = &[
     detail(V::FramesFailed, &["with code 1011"], "the application failed right after accepting the WebSocket (1011 internal error): its log holds the error raised when the connection opened"),
     detail(V::FramesFailed, &["with code 1001"], "the server is going away (1001): it is shutting down or restarting, or a proxy in front is draining connections; check for restarts and deploys"),
     detail(V::FramesFailed, &["with code 1002", "with code 1003", "with code 1007", "with code 1009"], "the application closed the WebSocket for a protocol or data error: check that the client speaks what it expects (subprotocol, message format, size)"),
+    detail(V::FramesFailed, &["echo mismatch"], "the text came back different: this is not an echo endpoint (leave out `--echo` for it, the ping already proves frames pass), or something on the way rewrites messages"),
     detail(V::FramesFailed, &["with code"], "the application closed the WebSocket right after accepting it; the close code and reason are its own (a proxy passes them along unchanged): look that code up in the application"),
     row(V::FramesFailed, Kd(K::Backend), APP_NO_FRAMES),
     row(V::FramesFailed, Sw(S::BackendLibrary), APP_NO_FRAMES),
@@ -430,6 +449,11 @@ mod tests {
         k.detail =
             "400 Bad Request: \"Failed to open a WebSocket connection: missing subprotocol.\"";
         assert!(lookup(&k).unwrap().fix.contains("--protocol"));
+        k.detail = "400 Bad Request: \"{\"code\":0,\"message\":\"Transport unknown\"}\" — a Socket.IO server: …";
+        assert!(lookup(&k)
+            .unwrap()
+            .fix
+            .contains("EIO=4&transport=websocket"));
         k.detail = "400 Bad Request: \"The plain HTTP request was sent to HTTPS port\"";
         assert!(lookup(&k).unwrap().fix.contains("proxy_pass https://"));
         // An Origin refusal only on a 403 whose words name the origin.
@@ -465,10 +489,19 @@ mod tests {
         // A refusal in front of a working hop: nginx may send it another Host or path.
         let mut k = key(V::Rejected, Some(S::Nginx), K::Proxy);
         k.inner = Inner::Upgrades;
+        k.status = Some(404);
+        assert!(lookup(&k)
+            .unwrap()
+            .fix
+            .contains("no `location` that proxies"));
+        k.status = Some(403);
+        assert!(lookup(&k).unwrap().fix.contains("`deny`/`allow`"));
         assert!(lookup(&k)
             .unwrap()
             .fix
             .contains("proxy_set_header Host $host;"));
+        k.inner = Inner::Other;
+        assert!(!lookup(&k).unwrap().fix.contains("proxy_set_header Host"));
         // Other answers have no such rows.
         let mut k = key(V::Redirect, Some(S::Nginx), K::Proxy);
         k.inner = Inner::Upgrades;

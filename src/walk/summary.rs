@@ -50,7 +50,8 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
             let inner_ms = inner
                 .and_then(|i| i.outcome.timings.first_byte)
                 .map(duration);
-            let hop_ms = o.timings.first_byte.map(duration);
+            // No answer at all: how long the hop kept the connection before it gave up.
+            let hop_ms = Some(duration(o.timings.first_byte.unwrap_or(o.timings.total)));
             let with = hints::Fill {
                 address: &hop.address,
                 host,
@@ -72,43 +73,10 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
             .collect();
         summary.push_str(&format!("; further in also failing: {}", deeper.join(", ")));
     }
-    // A hop in front that works while the culprit fails: its traffic does not (always) go
-    // through the culprit as listed (another server of its pool, another address). Worth
-    // saying: the path may work for some clients, and the list of hops may be wrong.
-    let working: Vec<&str> = hops[..s.culprit]
-        .iter()
-        .filter(|h| !s.tier.fails(&h.outcome))
-        .map(|h| h.name.as_str())
-        .collect();
-    if !working.is_empty() {
-        let verb = match (s.tier, working.len()) {
-            (Tier::Handshake, 1) => "upgrades",
-            (Tier::Handshake, _) => "upgrade",
-            (Tier::Frames, 1) => "carries frames",
-            (Tier::Frames, _) => "carry frames",
-            (Tier::Idle, 1) => "holds",
-            (Tier::Idle, _) => "hold",
-        };
-        let names = working.join(" and ");
-        // A refusal (404, 403…) of a request the hop in front gets through: the hop is most
-        // likely sent another path or Host than it was probed with (every hop is probed with
-        // the target's; a `proxy_pass` URI, a rewrite or `Host $proxy_host` changes them).
-        if s.tier == Tier::Handshake && o.verdict == Verdict::Rejected {
-            summary.push_str(&format!(
-                "; yet {names} in front {verb}, so what reaches {} through it differs from this probe",
-                hop.name
-            ));
-            general_fix = Some(format!(
-                "probe {} with the path {} really sends it (a `proxy_pass` URI or a rewrite changes it): `--hop {}=ws://HOST:PORT/PATH`; the Host header may differ too (nginx sends `$proxy_host` unless `proxy_set_header Host` says otherwise); if both are the same, another server of the pool answers there",
-                hop.name,
-                working.last().copied().unwrap_or("the hop in front"),
-                hop.name
-            ));
-        } else {
-            summary.push_str(&format!(
-                "; yet {names} in front {verb}, so traffic through it does not always reach {} at {}: another server of its pool, or another address, answers there",
-                hop.name, hop.address
-            ));
+    if let Some((clause, fix)) = working_in_front(hops, s) {
+        summary.push_str(&clause);
+        if fix.is_some() {
+            general_fix = fix;
         }
     }
     let explaining = explaining_finding(&hop.findings);
@@ -131,6 +99,48 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
         summary,
         fix,
     }
+}
+
+/// When hops in front of the culprit work while it fails, their traffic does not (always) go
+/// through the culprit as it was probed: another server of their pool or another address
+/// answers there, or (for a refusal) the culprit is sent another path or Host. Worth saying:
+/// the path may work for some clients, and the list of hops may be wrong. The clause for the
+/// summary, and for a refusal the fix that replaces the general one.
+fn working_in_front(hops: &[HopReport], s: &Selection) -> Option<(String, Option<String>)> {
+    let hop = &hops[s.culprit];
+    let working: Vec<&str> = hops[..s.culprit]
+        .iter()
+        .filter(|h| !s.tier.fails(&h.outcome))
+        .map(|h| h.name.as_str())
+        .collect();
+    let nearest = *working.last()?;
+    let (verb, them) = match (s.tier, working.len()) {
+        (Tier::Handshake, 1) => ("upgrades", "it"),
+        (Tier::Handshake, _) => ("upgrade", "them"),
+        (Tier::Frames, 1) => ("carries frames", "it"),
+        (Tier::Frames, _) => ("carry frames", "them"),
+        (Tier::Idle, 1) => ("holds", "it"),
+        (Tier::Idle, _) => ("hold", "them"),
+    };
+    let names = working.join(" and ");
+    // Every hop is probed with the target's path and Host; a `proxy_pass` URI, a rewrite or
+    // nginx's default `Host: $proxy_host` change what the hop behind really gets.
+    if s.tier == Tier::Handshake && hop.outcome.verdict == Verdict::Rejected {
+        let clause = format!(
+            "; yet {names} in front {verb}, so what reaches {} through {them} differs from this probe",
+            hop.name
+        );
+        let fix = format!(
+            "probe {} with the path {nearest} really sends it (a `proxy_pass` URI or a rewrite changes it): `--hop {}=ws://HOST:PORT/PATH`; the Host header may differ too (nginx sends `$proxy_host` unless `proxy_set_header Host` says otherwise); if both are the same, another server of the pool answers there",
+            hop.name, hop.name
+        );
+        return Some((clause, Some(fix)));
+    }
+    let clause = format!(
+        "; yet {names} in front {verb}, so traffic through {them} does not always reach {} at {}: another server of its pool, or another address, answers there",
+        hop.name, hop.address
+    );
+    Some((clause, None))
 }
 
 /// The finding that explains the culprit: the first error-level one attached to it.
@@ -191,6 +201,10 @@ fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
         Verdict::ConnectRefused => format!("refuses the connection{detail}"),
         Verdict::ConnectTimeout => format!("does not accept the connection in time{detail}"),
         Verdict::TlsFailed => format!("fails the TLS handshake{detail}"),
+        // The probe's detail usually says just that again.
+        Verdict::NoResponse if o.detail.contains("without answering") => {
+            "closes the connection without answering".to_string()
+        }
         Verdict::NoResponse => format!("closes the connection without answering{detail}"),
         Verdict::Timeout => format!("does not answer in time{detail}"),
         Verdict::MalformedResponse => format!("answers something that is not HTTP/1.1{detail}"),
@@ -202,6 +216,9 @@ fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
                 .split_once(": the server")
                 .map_or(o.detail.as_str(), |(_, r)| r);
             format!("accepts the upgrade, but the server{what}")
+        }
+        Verdict::FramesFailed if o.detail.contains("echo mismatch") => {
+            format!("upgrades and answers, but not with the echo{detail}")
         }
         Verdict::FramesFailed if hop.kind == HopKind::Backend => {
             format!("accepts the upgrade but does not answer{detail}")

@@ -286,3 +286,60 @@ server {{
     );
     run.assert_fix_says(&["proxy_set_header Host $host;"]);
 }
+
+/// nginx proxies to an address that accepts and never answers (a hung instance), with the
+/// default 60 s `proxy_read_timeout`: wspath's own 2 s timeout ends first. The backend listed
+/// behind answers at once, so the fix is nginx's upstream address, not "is it an HTTP server".
+#[test]
+fn nginx_waiting_on_a_hung_upstream_while_the_backend_answers() {
+    let hung = App::start(&["--delay", "60"]);
+    let backend = Backend::start().expect("backend");
+    let nginx = good_nginx(&hung.addr());
+    let run = check(
+        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
+        &["--timeout", "2s"],
+    );
+    run.assert_culprit("nginx", "timeout");
+    run.assert_fix_says(&[
+        "`proxy_pass` leads somewhere that does not answer",
+        &backend.addr(),
+    ]);
+}
+
+/// HAProxy in `mode tcp` whose server is down closes each connection without a byte, while
+/// the nginx it should reach works: the fix is its server line, not "does it speak HTTP".
+#[test]
+fn haproxy_in_tcp_mode_with_its_server_elsewhere() {
+    let backend = Backend::start().expect("backend");
+    let nginx = good_nginx(&backend.addr());
+    let wrong = closed_port().expect("port");
+    let lb = Haproxy::start(move |port| {
+        format!(
+            "{global}
+defaults
+    mode tcp
+    timeout connect 300ms
+    timeout client 30s
+    timeout server 30s
+
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+
+backend be
+    server s1 127.0.0.1:{wrong}
+",
+            global = crate::support::haproxy::GLOBAL
+        )
+    })
+    .expect("start haproxy");
+    let run = check(&[("lb", &lb.addr()), ("nginx", &nginx.addr())], &[]);
+    run.assert_culprit("lb", "no_response");
+    run.assert_fix_says(&["`mode tcp`", &nginx.addr()]);
+    assert_eq!(
+        run.summary().matches("without answering").count(),
+        1,
+        "said once\n{}",
+        run.describe()
+    );
+}

@@ -42,6 +42,7 @@ fn hop(h: &HopReport) -> Value {
         "name": h.name,
         "kind": h.kind.as_str(),
         "address": h.address,
+        "url": redact::url(&h.url),
         "verdict": o.verdict.as_str(),
         "stage": o.stage,
         "detail": redact::url(&o.detail),

@@ -36,6 +36,8 @@ pub struct HopReport {
     pub name: String,
     pub kind: HopKind,
     pub address: String,
+    /// The URL sent at this hop (its scheme, the target's Host, the path used there).
+    pub url: String,
     pub outcome: ProbeOutcome,
     /// Fails only because a hop further in fails.
     pub consequence: bool,
@@ -50,6 +52,7 @@ impl HopReport {
             name: hop.name.clone(),
             kind: hop.kind,
             address: hop.address(target),
+            url: format!("{}://{}{}", hop.scheme, target.host_header(), hop.path),
             outcome,
             consequence: false,
             findings: Vec::new(),
@@ -197,6 +200,7 @@ pub(crate) mod sample {
             name: name.into(),
             kind,
             address: format!("127.0.0.1:{port}"),
+            url: "wss://example.test/ws/chat".into(),
             outcome,
             consequence: false,
             findings: Vec::new(),

@@ -418,6 +418,7 @@ mod tests {
             name: name.into(),
             kind,
             address: format!("{name}.test:80"),
+            url: "ws://app.test/ws".into(),
             outcome: ProbeOutcome {
                 verdict,
                 stage: Stage::Done,

@@ -8,7 +8,7 @@ fn contract_example() -> Value {
     serde_json::json!({
         "schema": "wspath.check/v1", "target": "ws://app.test/ws", "ok": true, "culprit": null,
         "hops": [{
-            "name": "nginx", "kind": "proxy", "address": "127.0.0.1:8080",
+            "name": "nginx", "kind": "proxy", "address": "127.0.0.1:8080", "url": "ws://app.test/ws",
             "verdict": "upgraded", "stage": "done", "detail": "101 Switching Protocols",
             "consequence": false, "status": 101,
             "status_line": "HTTP/1.1 101 Switching Protocols", "answered_by": "nginx",

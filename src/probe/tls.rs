@@ -253,7 +253,7 @@ pub fn describe(e: &std::io::Error, sni: &str, offered_alpn: &[String], first: &
             .unwrap_or("")
             .to_string();
         return format!(
-            "plain HTTP on a TLS port: the server answered \"{line}\" to the TLS hello; use ws:// for this hop"
+            "this port speaks plain HTTP, not TLS: the server answered \"{line}\" to the TLS hello; use ws:// for this hop"
         );
     }
     let alpn = offered_alpn.join(", ");
@@ -404,6 +404,6 @@ mod tests {
             &alpn,
             b"HTTP/1.1 400 Bad Request\r\n",
         );
-        assert!(d.starts_with("plain HTTP on a TLS port"), "{d}");
+        assert!(d.starts_with("this port speaks plain HTTP, not TLS"), "{d}");
     }
 }

@@ -210,7 +210,7 @@ fn wss_to_a_plain_port_and_ws_to_a_tls_port_say_so() {
     );
     assert_eq!(o.verdict, Verdict::TlsFailed, "{}", show(&o));
     assert!(
-        o.detail.starts_with("plain HTTP on a TLS port"),
+        o.detail.starts_with("this port speaks plain HTTP, not TLS"),
         "{}",
         show(&o)
     );

@@ -131,8 +131,12 @@ fn working_in_front(hops: &[HopReport], s: &Selection) -> Option<(String, Option
             hop.name
         );
         let fix = format!(
-            "probe {} with the path {nearest} really sends it (a `proxy_pass` URI or a rewrite changes it): `--hop {}=ws://HOST:PORT/PATH`; the Host header may differ too (nginx sends `$proxy_host` unless `proxy_set_header Host` says otherwise); if both are the same, another server of the pool answers there",
-            hop.name, hop.name
+            "probe {} with the path {nearest} really sends it (a `proxy_pass` URI or a rewrite changes it): `--hop {}={}://{}/PATH` (this probe sent {}); the Host header may differ too (nginx sends `$proxy_host` unless `proxy_set_header Host` says otherwise); if both are the same, another server of the pool answers there",
+            hop.name,
+            hop.name,
+            hop.url.split("://").next().unwrap_or("ws"),
+            hop.address,
+            hop.url
         );
         return Some((clause, Some(fix)));
     }

@@ -189,10 +189,9 @@ fn a_path_rewritten_by_nginx_is_not_a_missing_route() {
         "{}",
         run.describe()
     );
-    run.assert_fix_says(&[
-        "path nginx really sends it",
-        "--hop backend=ws://HOST:PORT/PATH",
-    ]);
+    let suggested = format!("--hop backend=ws://{}/PATH", backend.addr());
+    let sent = "(this probe sent ws://app.test/ws)";
+    run.assert_fix_says(&["path nginx really sends it", &suggested, sent]);
     let rewritten = format!("ws://{}/", backend.addr());
     check(&[("nginx", &nginx.addr()), ("backend", &rewritten)], &[]).assert_healthy();
 }

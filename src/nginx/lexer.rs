@@ -8,9 +8,10 @@
 
 /// One token of a file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Token {
-    /// Borrowed for `{`, `;`, `}` (a third of all tokens), so they cost no allocation.
-    pub text: std::borrow::Cow<'static, str>,
+pub struct Token<'a> {
+    /// Borrowed from the source unless nginx's rules change the text (an escaped quote, a `\r`
+    /// newline, a Lua body), so most tokens cost no allocation.
+    pub text: Cow<'a, str>,
     pub line: usize,
     /// Written in quotes (or a Lua body): never a `{`/`;`/`}`/comment, whatever its text.
     pub quoted: bool,
@@ -19,7 +20,7 @@ pub struct Token {
     pub end: usize,
 }
 
-impl Token {
+impl Token<'_> {
     /// An unquoted `{`, `;` or `}`.
     pub fn is_punct(&self, c: &str) -> bool {
         !self.quoted && self.text == c
@@ -54,6 +55,8 @@ pub const LUA_BLOCKS: &[&str] = &[
     "ssl_session_fetch_by_lua_block",
     "ssl_session_store_by_lua_block",
 ];
+
+use std::borrow::Cow;
 
 /// A character, or a backslash and the character it escapes, read as one unit.
 #[derive(Debug, Clone, Copy)]
@@ -192,15 +195,15 @@ impl<'a> Units<'a> {
 
 struct Lexer<'a> {
     units: Units<'a>,
-    tokens: Vec<Token>,
+    tokens: Vec<Token<'a>>,
     /// The text ended inside a quoted string (at this line).
     eof_in_quote: Option<usize>,
 }
 
 /// What one file lexes to.
 #[derive(Debug, Clone, Default)]
-pub struct Lexed {
-    pub tokens: Vec<Token>,
+pub struct Lexed<'a> {
+    pub tokens: Vec<Token<'a>>,
     /// The brace (or Lua block) error crossplane reports, if any.
     pub error: Option<LexError>,
     /// Set when the text ends inside an unterminated quote: nginx then reports
@@ -209,13 +212,13 @@ pub struct Lexed {
 }
 
 /// Tokens of `src`, and the brace error that stopped it, if any.
-pub fn lex(src: &str) -> (Vec<Token>, Option<LexError>) {
+pub fn lex(src: &str) -> (Vec<Token<'_>>, Option<LexError>) {
     let l = lex_full(src);
     (l.tokens, l.error)
 }
 
 /// [`lex`], and whether the text ended inside a quote.
-pub fn lex_full(src: &str) -> Lexed {
+pub fn lex_full(src: &str) -> Lexed<'_> {
     let mut lx = Lexer {
         units: Units::new(src),
         // About one token per six bytes of configuration: one allocation instead of a dozen.
@@ -270,6 +273,21 @@ fn balance(tokens: &[Token]) -> Option<LexError> {
     })
 }
 
+/// The text of a quoted string from its source between the quotes: universal newlines, and an
+/// escaped quote read as the quote (other escapes stay as written).
+fn unquote(inner: &str, quote: char) -> String {
+    let mut units = Units::new(inner);
+    let mut text = String::with_capacity(inner.len());
+    while let Some(u) = units.next() {
+        if u.first == '\\' && u.second == Some(quote) {
+            text.push(quote);
+        } else {
+            u.push_to(&mut text);
+        }
+    }
+    text
+}
+
 /// An unquoted token being collected: its text is the source between `start` and `end` (with
 /// universal newlines), so no character is copied until the token is complete.
 struct Buf {
@@ -305,12 +323,12 @@ impl Buf {
         }
     }
 
-    fn take(&mut self, src: &str) -> String {
+    fn take<'a>(&mut self, src: &'a str) -> Cow<'a, str> {
         let raw = &src[self.start..self.end];
         let text = if self.has_cr {
-            raw.replace("\r\n", "\n").replace('\r', "\n")
+            Cow::Owned(raw.replace("\r\n", "\n").replace('\r', "\n"))
         } else {
-            raw.to_string()
+            Cow::Borrowed(raw)
         };
         *self = Buf::new();
         text
@@ -325,9 +343,9 @@ impl Unit {
 }
 
 impl<'a> Lexer<'a> {
-    fn emit(&mut self, text: String, line: usize, quoted: bool, start: usize, end: usize) {
+    fn emit(&mut self, text: Cow<'a, str>, line: usize, quoted: bool, start: usize, end: usize) {
         self.tokens.push(Token {
-            text: text.into(),
+            text,
             line,
             quoted,
             start,
@@ -335,25 +353,13 @@ impl<'a> Lexer<'a> {
         });
     }
 
-    /// Emit the collected unquoted token, if any. A known directive name is borrowed from
-    /// nginx's table instead of copied.
-    fn flush(&mut self, buf: &mut Buf, directive: bool) {
+    /// Emit the collected unquoted token, if any.
+    fn flush(&mut self, buf: &mut Buf) {
         if buf.empty {
             return;
         }
         let (line, start, end) = (buf.line, buf.start, buf.end);
-        let known = if directive && !buf.has_cr {
-            super::analyzer::known_name(&self.units.src[start..end])
-        } else {
-            None
-        };
-        let text = match known {
-            Some(name) => {
-                *buf = Buf::new();
-                std::borrow::Cow::Borrowed(name)
-            }
-            None => buf.take(self.units.src).into(),
-        };
+        let text = buf.take(self.units.src);
         self.tokens.push(Token {
             text,
             line,
@@ -376,7 +382,7 @@ impl<'a> Lexer<'a> {
                     let lua = next_is_directive
                         && raw.ends_with("_by_lua_block")
                         && LUA_BLOCKS.contains(&raw);
-                    self.flush(&mut buf, next_is_directive);
+                    self.flush(&mut buf);
                     if lua {
                         if !self.lua(raw)? {
                             return Ok(());
@@ -432,7 +438,9 @@ impl<'a> Lexer<'a> {
                 }
                 let quote = u.first;
                 let (line, start) = (u.line, u.start);
-                let mut text = String::new();
+                // The text is the source between the quotes unless an escaped quote or a `\r`
+                // newline changes it; only then is it copied.
+                let mut verbatim = true;
                 loop {
                     match self.units.next() {
                         Some(n) => u = n,
@@ -444,13 +452,19 @@ impl<'a> Lexer<'a> {
                     if u.is(quote) {
                         break;
                     }
-                    if u.first == '\\' && u.second == Some(quote) {
-                        text.push(quote);
-                    } else {
-                        u.push_to(&mut text);
+                    if (u.first == '\\' && u.second == Some(quote))
+                        || (u.ends_line() && src[u.start..u.end].contains('\r'))
+                    {
+                        verbatim = false;
                     }
                 }
-                let lua = next_is_directive && LUA_BLOCKS.contains(&text.as_str());
+                let inner = &src[start + 1..u.start];
+                let text = if verbatim {
+                    Cow::Borrowed(inner)
+                } else {
+                    Cow::Owned(unquote(inner, quote))
+                };
+                let lua = next_is_directive && LUA_BLOCKS.contains(&text.as_ref());
                 self.emit(text.clone(), line, true, start, u.end);
                 if lua {
                     if !self.lua(&text)? {
@@ -464,7 +478,7 @@ impl<'a> Lexer<'a> {
             }
 
             if u.is('{') || u.is(';') || u.is('}') {
-                self.flush(&mut buf, next_is_directive);
+                self.flush(&mut buf);
                 let text = match u.first {
                     '{' => "{",
                     ';' => ";",

@@ -144,6 +144,13 @@ fn builtin_variable(name: &str) -> bool {
     PREFIXES.iter().any(|p| name.starts_with(p)) || NAMES.contains(&name)
 }
 
+/// `needle` (lowercase ASCII) in `hay`, ignoring ASCII case, without a lowercased copy.
+fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 /// `$name` when the value is exactly one variable.
 fn single_variable(v: &str) -> Option<&str> {
     let name = v.strip_prefix('$')?;
@@ -174,7 +181,14 @@ impl<'m, 'c> Linter<'m, 'c> {
         let src = &self.model.config.files[d.file].source;
         let end = if d.block.is_some() { d.end - 1 } else { d.end };
         let raw = src.get(d.start..end).unwrap_or(&d.name);
-        raw.split_whitespace().collect::<Vec<_>>().join(" ")
+        let mut out = String::with_capacity(raw.len());
+        for word in raw.split_whitespace() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+        out
     }
 
     fn at(&self, d: &Directive) -> String {
@@ -198,9 +212,10 @@ impl<'m, 'c> Linter<'m, 'c> {
                 m.own(l, "proxy_set_header").iter().any(|&h| {
                     let d = m.node(h).d;
                     let name = d.arg(0).unwrap_or_default();
-                    let value = d.arg(1).unwrap_or_default().to_ascii_lowercase();
+                    let value = d.arg(1).unwrap_or_default();
                     name.eq_ignore_ascii_case("upgrade")
-                        || (name.eq_ignore_ascii_case("connection") && value.contains("upgrade"))
+                        || (name.eq_ignore_ascii_case("connection")
+                            && contains_ignore_case(value, "upgrade"))
                 })
             })
     }
@@ -235,11 +250,10 @@ impl<'m, 'c> Linter<'m, 'c> {
         )
     }
 
-    /// All checks of one proxying scope.
-    pub fn check_scope(&self, scope: NodeId) -> Vec<(Check, Finding)> {
+    /// All checks of one proxying scope; `name` is its [`Linter::scope_name`].
+    pub fn check_scope(&self, scope: NodeId, name: &str) -> Vec<(Check, Finding)> {
         let m = self.model;
         let me = m.node(scope).d;
-        let name = self.scope_name(scope);
         let mut out = Vec::new();
         let headers = m.headers(scope);
 
@@ -316,7 +330,7 @@ impl<'m, 'c> Linter<'m, 'c> {
                 ));
             }
             None => {}
-            Some(d) => self.check_connection(d, &name, scope, keepalive, &mut out),
+            Some(d) => self.check_connection(d, name, scope, keepalive, &mut out),
         }
 
         let (version, source) = m.http_version(scope);
@@ -566,6 +580,7 @@ pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> L
     }
     for scope in chosen {
         let d = model.node(scope).d;
+        let name = linter.scope_name(scope);
         let problems = if model.proxy_pass(scope).is_none() && model.name(scope) != "if" {
             vec![linter.finding(
                 Check::NotProxying,
@@ -573,19 +588,18 @@ pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> L
                 Some(d),
                 d,
                 format!(
-                    "{} serves {} but does not proxy it",
-                    linter.scope_name(scope),
+                    "{name} serves {} but does not proxy it",
                     opts.path.as_deref().unwrap_or("the path")
                 ),
                 "without proxy_pass nginx answers the handshake itself and never upgrades",
                 "add `proxy_pass` to the backend in this location".into(),
             )]
         } else {
-            linter.check_scope(scope)
+            linter.check_scope(scope, &name)
         };
         report.scopes.push(ScopeResult {
             scope,
-            name: linter.scope_name(scope),
+            name,
             location: linter.location(d),
             problems,
         });

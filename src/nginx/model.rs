@@ -280,7 +280,7 @@ impl<'c> Model<'c> {
                             .d
                             .args
                             .iter()
-                            .map(|a| a.text.to_ascii_lowercase())
+                            .map(|a| a.text.as_str().to_ascii_lowercase())
                     })
                     .collect()
             };
@@ -332,7 +332,7 @@ impl<'c> Model<'c> {
     /// A location's modifier and pattern (`location ~* \.php$`, `location =/x`).
     pub fn location_pattern(&self, id: NodeId) -> (Modifier, &'c str) {
         let d = self.nodes[id].d;
-        let a: Vec<&str> = d.args.iter().map(|a| a.text.as_str()).collect();
+        let a = |i: usize| d.args[i].text.as_str();
         let modifier = |m: &str| match m {
             "=" => Some(Modifier::Exact),
             "^~" => Some(Modifier::PrefixNoRegex),
@@ -340,12 +340,12 @@ impl<'c> Model<'c> {
             "~*" => Some(Modifier::RegexCaseless),
             _ => None,
         };
-        if a.len() >= 2 {
-            if let Some(m) = modifier(a[0]) {
-                return (m, a[1]);
+        if d.args.len() >= 2 {
+            if let Some(m) = modifier(a(0)) {
+                return (m, a(1));
             }
         }
-        let p = a.first().copied().unwrap_or_default();
+        let p = d.arg(0).unwrap_or_default();
         for (prefix, m) in [
             ("^~", Modifier::PrefixNoRegex),
             ("~*", Modifier::RegexCaseless),

@@ -8,12 +8,15 @@
 
 use super::analyzer;
 use super::lexer::{self, LexError, Token};
+use compact_str::CompactString;
+use std::borrow::Cow;
 use std::path::Path;
 
 /// One argument as written: unquoted text, quotes removed, and where it sits in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arg {
-    pub text: String,
+    /// Inline for the short texts most arguments are (no allocation each).
+    pub text: CompactString,
     pub quoted: bool,
     pub start: usize,
     pub end: usize,
@@ -185,7 +188,8 @@ pub fn parse_with(
                     last_line: 1,
                     last_close: None,
                 };
-                match p.block(i, &mut cur, &ctx, false, &mut file.errors) {
+                let ctx_refs: Vec<&str> = ctx.iter().map(String::as_str).collect();
+                match p.block(i, &mut cur, &ctx_refs, false, &mut file.errors) {
                     Ok(ds) => file.directives = ds,
                     Err(e) => file.errors.push(ParseError {
                         file: path.clone(),
@@ -222,8 +226,8 @@ struct Parser {
 }
 
 /// The tokens of one file, handed out (moved, not copied) one at a time.
-struct Cursor {
-    tokens: Vec<Token>,
+struct Cursor<'a> {
+    tokens: Vec<Token<'a>>,
     pos: usize,
     error: Option<LexError>,
     last_line: usize,
@@ -231,9 +235,9 @@ struct Cursor {
     last_close: Option<usize>,
 }
 
-impl Cursor {
+impl<'a> Cursor<'a> {
     /// The next token; the lexer's error when it is reached; `None` at the end.
-    fn next(&mut self) -> Result<Option<Token>, LexError> {
+    fn next(&mut self) -> Result<Option<Token<'a>>, LexError> {
         if let Some(e) = &self.error {
             if self.pos >= e.at_token {
                 return Err(e.clone());
@@ -262,8 +266,8 @@ impl Parser {
     fn block(
         &mut self,
         file: usize,
-        cur: &mut Cursor,
-        ctx: &[String],
+        cur: &mut Cursor<'_>,
+        ctx: &[&str],
         consume: bool,
         errors: &mut Vec<ParseError>,
     ) -> Result<Vec<Directive>, LexError> {
@@ -282,8 +286,15 @@ impl Parser {
             if tok.is_comment() {
                 continue;
             }
+            // One table lookup per directive: a known name is the table's own copy (no
+            // allocation), and its masks are kept for the context check below.
+            let known = analyzer::lookup(&tok.text);
+            let name = match (known, tok.text) {
+                (Some((k, _)), _) => Cow::Borrowed(k),
+                (None, text) => Cow::Owned(text.into_owned()),
+            };
             let mut d = Directive {
-                name: tok.text,
+                name,
                 args: Vec::new(),
                 file,
                 line: tok.line,
@@ -299,7 +310,10 @@ impl Parser {
                 }
                 if !t.is_comment() {
                     d.args.push(Arg {
-                        text: t.text.into_owned(),
+                        text: match t.text {
+                            Cow::Borrowed(s) => CompactString::from(s),
+                            Cow::Owned(s) => CompactString::from(s),
+                        },
                         quoted: t.quoted,
                         start: t.start,
                         end: t.end,
@@ -311,7 +325,7 @@ impl Parser {
                 prepare_if_args(&mut d.args);
             }
             let fname = &self.queue[file].0;
-            if let Err(reason) = analyzer::analyze(&d, &term.text, ctx_mask) {
+            if let Err(reason) = analyzer::analyze(&d, known.map(|(_, m)| m), &term.text, ctx_mask) {
                 errors.push(ParseError {
                     file: fname.clone(),
                     message: reason.clone(),
@@ -331,7 +345,7 @@ impl Parser {
                 d.includes = Some(self.include(&d, ctx, errors, fname.clone()));
             }
             if term.text == "{" {
-                let inner = analyzer::enter_block_ctx(&d.name, ctx);
+                let inner = analyzer::enter_block_ctx(d.name.as_ref(), ctx);
                 let children = self.block(file, cur, &inner, false, errors)?;
                 let close = cur.last_close.unwrap_or_else(|| self_len(cur));
                 d.block = Some(Block {
@@ -348,7 +362,7 @@ impl Parser {
     fn include(
         &mut self,
         d: &Directive,
-        ctx: &[String],
+        ctx: &[&str],
         errors: &mut Vec<ParseError>,
         fname: String,
     ) -> Vec<usize> {
@@ -382,7 +396,7 @@ impl Parser {
                 |name| match self.queue.iter().position(|(p, _)| *p == name) {
                     Some(i) => i,
                     None => {
-                        self.queue.push((name, ctx.to_vec()));
+                        self.queue.push((name, ctx.iter().map(|c| c.to_string()).collect()));
                         self.sources.push(None);
                         self.queue.len() - 1
                     }
@@ -392,7 +406,7 @@ impl Parser {
     }
 }
 
-fn self_len(cur: &Cursor) -> usize {
+fn self_len(cur: &Cursor<'_>) -> usize {
     cur.tokens.last().map_or(0, |t| t.end)
 }
 
@@ -405,11 +419,11 @@ fn prepare_if_args(args: &mut Vec<Arg>) {
         return;
     }
     let first = &mut args[0];
-    first.text = first.text[1..].trim_start().to_string();
+    first.text = first.text[1..].trim_start().into();
     let n = args.len() - 1;
     let last = &mut args[n];
     if let Some(t) = last.text.strip_suffix(')') {
-        last.text = t.trim_end().to_string();
+        last.text = t.trim_end().into();
     }
     if args[n].text.is_empty() {
         args.pop();

@@ -91,6 +91,18 @@ fn is_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
+/// Bytes that never need a per-character rule inside an unquoted token: printable ASCII other
+/// than space, `{`, `;`, `}` and `\\`.
+static PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = b'!';
+    while b < 0x7f {
+        t[b as usize] = !matches!(b, b'{' | b';' | b'}' | b'\\');
+        b += 1;
+    }
+    t
+};
+
 /// Units of a text with universal newlines (`\r\n` and `\r` read as `\n`), numbered by line the
 /// way crossplane does: a newline already carries the number of the line it starts.
 struct Units<'a> {
@@ -110,6 +122,7 @@ impl<'a> Units<'a> {
         }
     }
 
+    #[inline]
     fn read_char(&mut self) -> Option<char> {
         let b = *self.src.as_bytes().get(self.pos)?;
         let c = if b < 0x80 {
@@ -127,6 +140,7 @@ impl<'a> Units<'a> {
         Some(c)
     }
 
+    #[inline]
     fn next(&mut self) -> Option<Unit> {
         if let Some(u) = self.back.take() {
             return Some(u);
@@ -163,11 +177,7 @@ impl<'a> Units<'a> {
         let bytes = self.src.as_bytes();
         let start = self.pos;
         let mut i = start;
-        while let Some(&b) = bytes.get(i) {
-            let plain = b > b' ' && b < 0x7f && !matches!(b, b'{' | b';' | b'}' | b'\\');
-            if !plain {
-                break;
-            }
+        while bytes.get(i).is_some_and(|&b| PLAIN[usize::from(b)]) {
             i += 1;
         }
         if i == start {
@@ -175,6 +185,51 @@ impl<'a> Units<'a> {
         }
         self.pos = i;
         Some((i, bytes[i - 1]))
+    }
+
+    /// Past the closing `quote` of a string with no backslash and no `\r` (the common case,
+    /// whose text is the source as is); `None`, having moved nothing, for any other string.
+    /// Returns the closing quote's offset.
+    fn skip_to_quote(&mut self, quote: char) -> Option<usize> {
+        if self.back.is_some() {
+            return None;
+        }
+        let bytes = self.src.as_bytes();
+        let mut newlines = 0;
+        for (i, &b) in bytes.iter().enumerate().skip(self.pos) {
+            match b {
+                b'\\' | b'\r' => return None,
+                b'\n' => newlines += 1,
+                _ if u32::from(b) == u32::from(quote) => {
+                    self.pos = i + 1;
+                    self.line += newlines;
+                    return Some(i);
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Past the `\n` that ends a comment with no backslash and no `\r` in it; `None`, having
+    /// moved nothing, otherwise (or at the end of the text). Returns the comment's end.
+    fn skip_to_newline(&mut self) -> Option<usize> {
+        if self.back.is_some() {
+            return None;
+        }
+        let bytes = self.src.as_bytes();
+        for (i, &b) in bytes.iter().enumerate().skip(self.pos) {
+            match b {
+                b'\\' | b'\r' => return None,
+                b'\n' => {
+                    self.pos = i + 1;
+                    self.line += 1;
+                    return Some(i);
+                }
+                _ => {}
+            }
+        }
+        None
     }
 
     /// Skip spaces and tabs (indentation), which change nothing but the position.
@@ -403,6 +458,10 @@ impl<'a> Lexer<'a> {
 
             if buf.empty && u.is('#') {
                 let line = u.line;
+                if let Some(end) = self.units.skip_to_newline() {
+                    self.emit(Cow::Borrowed(&src[u.start..end]), line, false, u.start, end);
+                    continue;
+                }
                 while !u.ends_line() {
                     buf.push(&u, src);
                     match self.units.next() {
@@ -438,6 +497,20 @@ impl<'a> Lexer<'a> {
                 }
                 let quote = u.first;
                 let (line, start) = (u.line, u.start);
+                if let Some(close) = self.units.skip_to_quote(quote) {
+                    let text = Cow::Borrowed(&src[start + 1..close]);
+                    let lua = next_is_directive && LUA_BLOCKS.contains(&text.as_ref());
+                    self.emit(text.clone(), line, true, start, close + 1);
+                    if lua {
+                        if !self.lua(&text)? {
+                            return Ok(());
+                        }
+                        next_is_directive = true;
+                    } else {
+                        next_is_directive = false;
+                    }
+                    continue;
+                }
                 // The text is the source between the quotes unless an escaped quote or a `\r`
                 // newline changes it; only then is it copied.
                 let mut verbatim = true;

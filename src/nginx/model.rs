@@ -136,10 +136,16 @@ impl<'c> Model<'c> {
         let mut group: Vec<(&'c str, NodeId)> = Vec::new();
         m.child_keys.reserve(total);
         m.child_ids.reserve(total);
+        m.child_range.reserve(m.nodes.len());
         for n in &m.nodes {
+            if n.children.is_empty() {
+                m.child_range.push((m.child_keys.len(), 0));
+                continue;
+            }
             group.clear();
             group.extend(n.children.iter().map(|&c| (m.nodes[c].d.name.as_ref(), c)));
-            group.sort_by_key(|&(k, _)| k);
+            // (name, id) keeps file order within a name without a stable sort's scratch buffer.
+            group.sort_unstable();
             m.child_range.push((m.child_keys.len(), group.len()));
             m.child_keys.extend(group.iter().map(|&(k, _)| k));
             m.child_ids.extend(group.iter().map(|&(_, c)| c));
@@ -250,18 +256,17 @@ impl<'c> Model<'c> {
     /// Every location (nested too) and every `if` inside one, in file order.
     pub fn scopes(&self, server: NodeId) -> Vec<NodeId> {
         let mut out = Vec::new();
-        let mut todo: Vec<NodeId> = self.own(server, "location").to_vec();
-        todo.reverse();
+        let mut todo: Vec<NodeId> = self.own(server, "location").iter().rev().copied().collect();
         while let Some(id) = todo.pop() {
             out.push(id);
-            let mut inner: Vec<NodeId> = self.nodes[id]
-                .children
-                .iter()
-                .copied()
-                .filter(|&c| matches!(self.name(c), "location" | "if"))
-                .collect();
-            inner.reverse();
-            todo.extend(inner);
+            todo.extend(
+                self.nodes[id]
+                    .children
+                    .iter()
+                    .rev()
+                    .copied()
+                    .filter(|&c| matches!(self.name(c), "location" | "if")),
+            );
         }
         out
     }
@@ -507,19 +512,14 @@ impl<'c> Model<'c> {
     /// The value a map gives when its source variable holds `input` (exact keys, then regexes
     /// in order, then `default`).
     pub fn map_value(&self, map: NodeId, input: &str) -> String {
-        let entries: Vec<&Directive> = self.nodes[map]
-            .children
-            .iter()
-            .map(|&c| self.nodes[c].d)
-            .collect();
+        let entries = || self.nodes[map].children.iter().map(|&c| self.nodes[c].d);
         let value = |d: &Directive| d.arg(0).unwrap_or_default().to_string();
-        if let Some(d) = entries
-            .iter()
-            .find(|d| !d.name.starts_with('~') && d.name == input && d.name != "default")
+        if let Some(d) =
+            entries().find(|d| !d.name.starts_with('~') && d.name == input && d.name != "default")
         {
             return value(d);
         }
-        for d in &entries {
+        for d in entries() {
             let re = if let Some(p) = d.name.strip_prefix("~*") {
                 regex::Regex::new(&format!("(?i){p}"))
             } else if let Some(p) = d.name.strip_prefix('~') {
@@ -531,10 +531,9 @@ impl<'c> Model<'c> {
                 return value(d);
             }
         }
-        entries
-            .iter()
+        entries()
             .find(|d| d.name == "default")
-            .map(|d| value(d))
+            .map(value)
             .unwrap_or_default()
     }
 }

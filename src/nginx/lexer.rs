@@ -103,6 +103,14 @@ static PLAIN: [bool; 256] = {
     t
 };
 
+/// What [`Units::fast_token`] did.
+enum Fast {
+    Skipped,
+    /// A whole unquoted token at this byte range.
+    Token(usize, usize),
+    No,
+}
+
 /// Units of a text with universal newlines (`\r\n` and `\r` read as `\n`), numbered by line the
 /// way crossplane does: a newline already carries the number of the line it starts.
 struct Units<'a> {
@@ -230,6 +238,47 @@ impl<'a> Units<'a> {
             }
         }
         None
+    }
+
+    /// Between tokens, the common cases without per-character rules: blanks and `\n` are
+    /// skipped, and a token of plain bytes that a blank, `\n`, `;` or `}` (or a `{` not after
+    /// `$`) ends is read whole. The terminator is left for the caller. Anything else (quotes,
+    /// comments, escapes, `\r`, non-ASCII, a Lua block name, the end of the text) is [`Fast::No`].
+    #[inline]
+    fn fast_token(&mut self) -> Fast {
+        if self.back.is_some() {
+            return Fast::No;
+        }
+        let bytes = self.src.as_bytes();
+        let start = self.pos;
+        match bytes.get(start) {
+            Some(b' ' | b'\t') => {
+                self.skip_blanks();
+                Fast::Skipped
+            }
+            Some(b'\n') => {
+                self.pos += 1;
+                self.line += 1;
+                Fast::Skipped
+            }
+            Some(&b) if PLAIN[usize::from(b)] && !matches!(b, b'#' | b'"' | b'\'') => {
+                let mut end = start + 1;
+                while bytes.get(end).is_some_and(|&b| PLAIN[usize::from(b)]) {
+                    end += 1;
+                }
+                let ends = match bytes.get(end) {
+                    Some(b' ' | b'\t' | b'\n' | b';' | b'}') => true,
+                    Some(b'{') => bytes[end - 1] != b'$',
+                    _ => false,
+                };
+                if !ends || self.src[start..end].ends_with("_by_lua_block") {
+                    return Fast::No;
+                }
+                self.pos = end;
+                Fast::Token(start, end)
+            }
+            _ => Fast::No,
+        }
     }
 
     /// Skip spaces and tabs (indentation), which change nothing but the position.
@@ -430,7 +479,27 @@ impl<'a> Lexer<'a> {
         let src = self.units.src;
         let mut buf = Buf::new();
         let mut next_is_directive = true;
-        while let Some(mut u) = self.units.next() {
+        loop {
+            if buf.empty {
+                match self.units.fast_token() {
+                    Fast::Skipped => continue,
+                    Fast::Token(start, end) => {
+                        self.emit(
+                            Cow::Borrowed(&src[start..end]),
+                            self.units.line,
+                            false,
+                            start,
+                            end,
+                        );
+                        next_is_directive = false;
+                        continue;
+                    }
+                    Fast::No => {}
+                }
+            }
+            let Some(mut u) = self.units.next() else {
+                break;
+            };
             if u.is_space() {
                 if !buf.empty {
                     let raw = &src[buf.start..buf.end];

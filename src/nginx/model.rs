@@ -124,11 +124,7 @@ impl<'c> Model<'c> {
             upstreams: HashMap::default(),
         };
         // Every file once; included twice is rarer than the reallocations this saves.
-        fn count(ds: &[Directive]) -> usize {
-            ds.iter().map(|d| 1 + count(d.children())).sum()
-        }
-        m.nodes
-            .reserve(config.files.iter().map(|f| count(&f.directives)).sum());
+        m.nodes.reserve(config.directive_count);
         let mut stack = vec![0usize];
         let roots = m.add_all(&config.files[0].directives, None, &mut stack)?;
         m.roots = roots;

@@ -114,6 +114,8 @@ pub struct ConfFile {
 pub struct Config {
     pub files: Vec<ConfFile>,
     pub errors: Vec<ParseError>,
+    /// Directives parsed, in all files: the model sizes its node table with it.
+    pub directive_count: usize,
 }
 
 impl Config {
@@ -156,6 +158,7 @@ pub fn parse_with(
         None => String::new(),
     };
     let mut p = Parser {
+        directive_count: 0,
         config_dir,
         files: Vec::new(),
         errors: Vec::new(),
@@ -214,10 +217,12 @@ pub fn parse_with(
     Config {
         files: p.files,
         errors: p.errors,
+        directive_count: p.directive_count,
     }
 }
 
 struct Parser {
+    directive_count: usize,
     config_dir: String,
     files: Vec<ConfFile>,
     errors: Vec<ParseError>,
@@ -354,6 +359,7 @@ impl Parser {
                     children,
                 });
             }
+            self.directive_count += 1;
             out.push(d);
         }
         Ok(out)

@@ -42,8 +42,10 @@ pub struct Directive {
     pub start: usize,
     pub end: usize,
     /// For `include`: the files it pulled in, as indices into [`Config::files`].
-    pub includes: Option<Vec<usize>>,
-    pub block: Option<Block>,
+    /// Boxed, like `block`: most directives have neither, and a small directive keeps more of
+    /// a large configuration in cache.
+    pub includes: Option<Box<[usize]>>,
+    pub block: Option<Box<Block>>,
 }
 
 impl Directive {
@@ -347,17 +349,17 @@ impl Parser {
                 continue;
             }
             if d.name == "include" {
-                d.includes = Some(self.include(&d, ctx, errors, fname.clone()));
+                d.includes = Some(self.include(&d, ctx, errors, fname.clone()).into());
             }
             if term.text == "{" {
                 let inner = analyzer::enter_block_ctx(d.name.as_ref(), ctx);
                 let children = self.block(file, cur, &inner, false, errors)?;
                 let close = cur.last_close.unwrap_or_else(|| self_len(cur));
-                d.block = Some(Block {
+                d.block = Some(Box::new(Block {
                     open: term.start,
                     close,
                     children,
-                });
+                }));
             }
             self.directive_count += 1;
             out.push(d);

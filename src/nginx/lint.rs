@@ -197,7 +197,13 @@ impl<'m, 'c> Linter<'m, 'c> {
 
     pub fn scope_name(&self, scope: NodeId) -> String {
         let d = self.model.node(scope).d;
-        self.text(d).trim_end_matches('{').trim().to_string()
+        let text = self.text(d);
+        let trimmed = text.trim_end_matches('{').trim();
+        if trimmed.len() == text.len() {
+            text
+        } else {
+            trimmed.to_string()
+        }
     }
 
     /// Does the scope (or anything it inherits) show it is meant to carry WebSockets?
@@ -415,8 +421,8 @@ impl<'m, 'c> Linter<'m, 'c> {
         let m = self.model;
         let me = m.node(scope).d;
         let value = d.arg(1).unwrap_or_default();
-        let lower = value.to_ascii_lowercase();
-        let included = m.config.files[d.file].path != m.config.files[me.file].path;
+        let included =
+            d.file != me.file && m.config.files[d.file].path != m.config.files[me.file].path;
         let from = if included {
             format!(" (from {})", m.config.files[d.file].path)
         } else {
@@ -434,7 +440,7 @@ impl<'m, 'c> Linter<'m, 'c> {
             ));
             return;
         }
-        if value.is_empty() || lower == "close" {
+        if value.is_empty() || value.eq_ignore_ascii_case("close") {
             out.push(self.finding(
                 Check::ConnectionForcedClose,
                 Severity::Error,
@@ -464,7 +470,7 @@ impl<'m, 'c> Linter<'m, 'c> {
             }
             if let Some(map) = m.map_for(var) {
                 let v = m.map_value(map, "websocket");
-                if !v.to_ascii_lowercase().contains("upgrade") {
+                if !contains_ignore_case(&v, "upgrade") {
                     out.push(self.finding(
                         Check::ConnectionForcedClose,
                         Severity::Error,
@@ -480,7 +486,7 @@ impl<'m, 'c> Linter<'m, 'c> {
             }
             return;
         }
-        if lower.contains("upgrade") && self.serves_plain_http(scope) {
+        if contains_ignore_case(value, "upgrade") && self.serves_plain_http(scope) {
             out.push(self.finding(
                 Check::HardcodedUpgrade,
                 Severity::Warning,

@@ -255,8 +255,8 @@ impl<'a> Cursor<'a> {
         };
         let t = std::mem::take(slot);
         self.pos += 1;
-        self.last_line = t.line;
-        self.last_close = t.is_punct("}").then_some(t.start);
+        self.last_line = t.line();
+        self.last_close = t.is_punct("}").then_some(t.span().0);
         Ok(Some(t))
     }
 
@@ -296,6 +296,7 @@ impl Parser {
             // One table lookup per directive: a known name is the table's own copy (no
             // allocation), and its masks are kept for the context check below.
             let known = analyzer::lookup(&tok.text);
+            let (line, (start, end)) = (tok.line(), tok.span());
             let name = match (known, tok.text) {
                 (Some((k, _)), _) => Cow::Borrowed(k),
                 (None, text) => Cow::Owned(text.into_owned()),
@@ -304,9 +305,9 @@ impl Parser {
                 name,
                 args: Vec::new(),
                 file,
-                line: tok.line,
-                start: tok.start,
-                end: tok.end,
+                line,
+                start,
+                end,
                 includes: None,
                 block: None,
             };
@@ -316,23 +317,25 @@ impl Parser {
                     break t;
                 }
                 if !t.is_comment() {
+                    let (start, end) = t.span();
                     d.args.push(Arg {
                         text: match t.text {
                             Cow::Borrowed(s) => CompactString::from(s),
                             Cow::Owned(s) => CompactString::from(s),
                         },
                         quoted: t.quoted,
-                        start: t.start,
-                        end: t.end,
+                        start,
+                        end,
                     });
                 }
             };
-            d.end = term.end;
+            d.end = term.span().1;
             if d.name == "if" {
                 prepare_if_args(&mut d.args);
             }
             let fname = &self.queue[file].0;
-            if let Err(reason) = analyzer::analyze(&d, known.map(|(_, m)| m), &term.text, ctx_mask) {
+            if let Err(reason) = analyzer::analyze(&d, known.map(|(_, m)| m), &term.text, ctx_mask)
+            {
                 errors.push(ParseError {
                     file: fname.clone(),
                     message: reason.clone(),
@@ -356,7 +359,7 @@ impl Parser {
                 let children = self.block(file, cur, &inner, false, errors)?;
                 let close = cur.last_close.unwrap_or_else(|| self_len(cur));
                 d.block = Some(Box::new(Block {
-                    open: term.start,
+                    open: term.span().0,
                     close,
                     children,
                 }));
@@ -404,7 +407,8 @@ impl Parser {
                 |name| match self.queue.iter().position(|(p, _)| *p == name) {
                     Some(i) => i,
                     None => {
-                        self.queue.push((name, ctx.iter().map(|c| c.to_string()).collect()));
+                        self.queue
+                            .push((name, ctx.iter().map(|c| c.to_string()).collect()));
                         self.sources.push(None);
                         self.queue.len() - 1
                     }
@@ -415,7 +419,7 @@ impl Parser {
 }
 
 fn self_len(cur: &Cursor<'_>) -> usize {
-    cur.tokens.last().map_or(0, |t| t.end)
+    cur.tokens.last().map_or(0, |t| t.span().1)
 }
 
 /// crossplane's `_prepare_if_args`: `if ($a = b)` keeps `$a`, `=`, `b`.

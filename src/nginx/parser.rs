@@ -260,6 +260,20 @@ impl<'a> Cursor<'a> {
         Ok(Some(t))
     }
 
+    /// How many arguments the directive whose name was just handed out has (the tokens before
+    /// its `;`, `{` or `}`, comments aside), so its list is allocated once at its exact size.
+    fn arg_count(&self) -> usize {
+        let limit = self
+            .error
+            .as_ref()
+            .map_or(self.tokens.len(), |e| e.at_token.min(self.tokens.len()));
+        self.tokens[self.pos.min(limit)..limit]
+            .iter()
+            .take_while(|t| t.quoted || !matches!(t.text.as_ref(), "{" | ";" | "}"))
+            .filter(|t| !t.is_comment())
+            .count()
+    }
+
     fn eof(&self) -> LexError {
         LexError {
             message: "unexpected end of file, expecting \";\" or \"}\"".into(),
@@ -303,7 +317,7 @@ impl Parser {
             };
             let mut d = Directive {
                 name,
-                args: Vec::new(),
+                args: Vec::with_capacity(cur.arg_count()),
                 file,
                 line,
                 start,

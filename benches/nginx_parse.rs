@@ -83,16 +83,27 @@ fn main() {
         .unwrap_or(0);
     let mut runs: Vec<Duration> = Vec::new();
     let mut scopes = 0;
-    let mut phases = [Duration::ZERO; 3];
+    let mut phases: [Vec<Duration>; 3] = Default::default();
     for _ in 0..7 {
         let (t, p, n) = wspath_once(&path);
         runs.push(t);
-        phases = p;
+        for (all, one) in phases.iter_mut().zip(p) {
+            all.push(one);
+        }
         scopes = n;
     }
+    // Each phase's median over the runs: one run's split is too noisy on a shared machine.
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let [p, m, l] = &mut phases;
     println!(
-        "last run: parse {:?}, model {:?}, lint {:?}",
-        phases[0], phases[1], phases[2]
+        "phases (median of {}): parse {:?}, model {:?}, lint {:?}",
+        runs.len(),
+        median(p),
+        median(m),
+        median(l)
     );
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let lex = (0..7)

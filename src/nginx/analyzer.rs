@@ -15,9 +15,8 @@ const TWO_MORE: u32 = 0x0000_1000;
 
 /// The mask of a context such as `["http", "server"]`; `None` for contexts nginx's table does
 /// not describe (then nothing is checked, as crossplane does).
-pub fn context_mask(ctx: &[String]) -> Option<u32> {
-    let c: Vec<&str> = ctx.iter().map(String::as_str).collect();
-    Some(match c.as_slice() {
+pub fn context_mask(ctx: &[&str]) -> Option<u32> {
+    Some(match ctx {
         [] => 0x0004_0000,
         ["events"] => 0x0008_0000,
         ["mail"] => 0x0010_0000,
@@ -42,28 +41,35 @@ fn table() -> &'static HashMap<&'static str, &'static [u32], Fnv> {
     TABLE.get_or_init(|| DIRECTIVES.iter().copied().collect())
 }
 
-/// The table's own copy of a directive name, if nginx knows it.
-pub fn known_name(name: &str) -> Option<&'static str> {
-    table().get_key_value(name).map(|(k, _)| *k)
+/// The table's own copy of a directive name and its masks, if nginx knows it.
+pub fn lookup(name: &str) -> Option<(&'static str, &'static [u32])> {
+    table().get_key_value(name).map(|(k, m)| (*k, *m))
 }
 
 /// The context inside a block: locations nest but stay "location" for the table.
-pub fn enter_block_ctx(directive: &str, ctx: &[String]) -> Vec<String> {
-    if ctx.first().is_some_and(|c| c == "http") && directive == "location" {
-        return vec!["http".into(), "location".into()];
+pub fn enter_block_ctx<'a>(directive: &'a str, ctx: &[&'a str]) -> Vec<&'a str> {
+    if ctx.first().is_some_and(|&c| c == "http") && directive == "location" {
+        return vec!["http", "location"];
     }
-    let mut inner = ctx.to_vec();
-    inner.push(directive.to_string());
+    let mut inner = Vec::with_capacity(ctx.len() + 1);
+    inner.extend_from_slice(ctx);
+    inner.push(directive);
     inner
 }
 
 /// `Err(reason)` when nginx would refuse the directive; `term` is `;`, `{` or `}`.
+/// `masks` is the directive's entry from [`lookup`] (`None`: nginx does not know it);
 /// `ctx_mask` is [`context_mask`] of the block the directive is in.
-pub fn analyze(d: &Directive, term: &str, ctx_mask: Option<u32>) -> Result<(), String> {
+pub fn analyze(
+    d: &Directive,
+    masks: Option<&[u32]>,
+    term: &str,
+    ctx_mask: Option<u32>,
+) -> Result<(), String> {
     let Some(ctx_mask) = ctx_mask else {
         return Ok(());
     };
-    let Some(&all) = table().get(d.name.as_ref()) else {
+    let Some(all) = masks else {
         return Ok(());
     };
     let masks = || all.iter().copied().filter(|m| m & ctx_mask != 0);

@@ -8,18 +8,43 @@
 
 /// One token of a file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Token {
-    /// Borrowed for `{`, `;`, `}` (a third of all tokens), so they cost no allocation.
-    pub text: std::borrow::Cow<'static, str>,
-    pub line: usize,
+pub struct Token<'a> {
+    /// Borrowed from the source unless nginx's rules change the text (an escaped quote, a `\r`
+    /// newline, a Lua body), so most tokens cost no allocation.
+    pub text: Cow<'a, str>,
+    /// 32 bits, like the span: a token is then 40 bytes instead of 56, and a large file's token
+    /// list stays smaller. They saturate past 4 GiB, far beyond any nginx configuration.
+    pub line: u32,
     /// Written in quotes (or a Lua body): never a `{`/`;`/`}`/comment, whatever its text.
     pub quoted: bool,
     /// Byte range in the file, quotes included.
-    pub start: usize,
-    pub end: usize,
+    pub start: u32,
+    pub end: u32,
 }
 
-impl Token {
+/// A position or line number as stored in a [`Token`].
+fn narrow(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl<'a> Token<'a> {
+    fn new(text: Cow<'a, str>, line: usize, quoted: bool, start: usize, end: usize) -> Self {
+        Token {
+            text,
+            line: narrow(line),
+            quoted,
+            start: narrow(start),
+            end: narrow(end),
+        }
+    }
+    /// The line, as the parser counts it.
+    pub fn line(&self) -> usize {
+        self.line as usize
+    }
+    /// The byte range in the file.
+    pub fn span(&self) -> (usize, usize) {
+        (self.start as usize, self.end as usize)
+    }
     /// An unquoted `{`, `;` or `}`.
     pub fn is_punct(&self, c: &str) -> bool {
         !self.quoted && self.text == c
@@ -55,6 +80,8 @@ pub const LUA_BLOCKS: &[&str] = &[
     "ssl_session_store_by_lua_block",
 ];
 
+use std::borrow::Cow;
+
 /// A character, or a backslash and the character it escapes, read as one unit.
 #[derive(Debug, Clone, Copy)]
 struct Unit {
@@ -88,6 +115,26 @@ fn is_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
+/// Bytes that never need a per-character rule inside an unquoted token: printable ASCII other
+/// than space, `{`, `;`, `}` and `\\`.
+static PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = b'!';
+    while b < 0x7f {
+        t[b as usize] = !matches!(b, b'{' | b';' | b'}' | b'\\');
+        b += 1;
+    }
+    t
+};
+
+/// What [`Units::fast_token`] did.
+enum Fast {
+    Skipped,
+    /// A whole unquoted token at this byte range.
+    Token(usize, usize),
+    No,
+}
+
 /// Units of a text with universal newlines (`\r\n` and `\r` read as `\n`), numbered by line the
 /// way crossplane does: a newline already carries the number of the line it starts.
 struct Units<'a> {
@@ -107,6 +154,7 @@ impl<'a> Units<'a> {
         }
     }
 
+    #[inline]
     fn read_char(&mut self) -> Option<char> {
         let b = *self.src.as_bytes().get(self.pos)?;
         let c = if b < 0x80 {
@@ -124,6 +172,7 @@ impl<'a> Units<'a> {
         Some(c)
     }
 
+    #[inline]
     fn next(&mut self) -> Option<Unit> {
         if let Some(u) = self.back.take() {
             return Some(u);
@@ -160,11 +209,7 @@ impl<'a> Units<'a> {
         let bytes = self.src.as_bytes();
         let start = self.pos;
         let mut i = start;
-        while let Some(&b) = bytes.get(i) {
-            let plain = b > b' ' && b < 0x7f && !matches!(b, b'{' | b';' | b'}' | b'\\');
-            if !plain {
-                break;
-            }
+        while bytes.get(i).is_some_and(|&b| PLAIN[usize::from(b)]) {
             i += 1;
         }
         if i == start {
@@ -172,6 +217,92 @@ impl<'a> Units<'a> {
         }
         self.pos = i;
         Some((i, bytes[i - 1]))
+    }
+
+    /// Past the closing `quote` of a string with no backslash and no `\r` (the common case,
+    /// whose text is the source as is); `None`, having moved nothing, for any other string.
+    /// Returns the closing quote's offset.
+    fn skip_to_quote(&mut self, quote: char) -> Option<usize> {
+        if self.back.is_some() {
+            return None;
+        }
+        let bytes = self.src.as_bytes();
+        let mut newlines = 0;
+        for (i, &b) in bytes.iter().enumerate().skip(self.pos) {
+            match b {
+                b'\\' | b'\r' => return None,
+                b'\n' => newlines += 1,
+                _ if u32::from(b) == u32::from(quote) => {
+                    self.pos = i + 1;
+                    self.line += newlines;
+                    return Some(i);
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Past the `\n` that ends a comment with no backslash and no `\r` in it; `None`, having
+    /// moved nothing, otherwise (or at the end of the text). Returns the comment's end.
+    fn skip_to_newline(&mut self) -> Option<usize> {
+        if self.back.is_some() {
+            return None;
+        }
+        let bytes = self.src.as_bytes();
+        for (i, &b) in bytes.iter().enumerate().skip(self.pos) {
+            match b {
+                b'\\' | b'\r' => return None,
+                b'\n' => {
+                    self.pos = i + 1;
+                    self.line += 1;
+                    return Some(i);
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Between tokens, the common cases without per-character rules: blanks and `\n` are
+    /// skipped, and a token of plain bytes that a blank, `\n`, `;` or `}` (or a `{` not after
+    /// `$`) ends is read whole. The terminator is left for the caller. Anything else (quotes,
+    /// comments, escapes, `\r`, non-ASCII, a Lua block name, the end of the text) is [`Fast::No`].
+    #[inline]
+    fn fast_token(&mut self) -> Fast {
+        if self.back.is_some() {
+            return Fast::No;
+        }
+        let bytes = self.src.as_bytes();
+        let start = self.pos;
+        match bytes.get(start) {
+            Some(b' ' | b'\t') => {
+                self.skip_blanks();
+                Fast::Skipped
+            }
+            Some(b'\n') => {
+                self.pos += 1;
+                self.line += 1;
+                Fast::Skipped
+            }
+            Some(&b) if PLAIN[usize::from(b)] && !matches!(b, b'#' | b'"' | b'\'') => {
+                let mut end = start + 1;
+                while bytes.get(end).is_some_and(|&b| PLAIN[usize::from(b)]) {
+                    end += 1;
+                }
+                let ends = match bytes.get(end) {
+                    Some(b' ' | b'\t' | b'\n' | b';' | b'}') => true,
+                    Some(b'{') => bytes[end - 1] != b'$',
+                    _ => false,
+                };
+                if !ends || self.src[start..end].ends_with("_by_lua_block") {
+                    return Fast::No;
+                }
+                self.pos = end;
+                Fast::Token(start, end)
+            }
+            _ => Fast::No,
+        }
     }
 
     /// Skip spaces and tabs (indentation), which change nothing but the position.
@@ -192,15 +323,15 @@ impl<'a> Units<'a> {
 
 struct Lexer<'a> {
     units: Units<'a>,
-    tokens: Vec<Token>,
+    tokens: Vec<Token<'a>>,
     /// The text ended inside a quoted string (at this line).
     eof_in_quote: Option<usize>,
 }
 
 /// What one file lexes to.
 #[derive(Debug, Clone, Default)]
-pub struct Lexed {
-    pub tokens: Vec<Token>,
+pub struct Lexed<'a> {
+    pub tokens: Vec<Token<'a>>,
     /// The brace (or Lua block) error crossplane reports, if any.
     pub error: Option<LexError>,
     /// Set when the text ends inside an unterminated quote: nginx then reports
@@ -209,13 +340,13 @@ pub struct Lexed {
 }
 
 /// Tokens of `src`, and the brace error that stopped it, if any.
-pub fn lex(src: &str) -> (Vec<Token>, Option<LexError>) {
+pub fn lex(src: &str) -> (Vec<Token<'_>>, Option<LexError>) {
     let l = lex_full(src);
     (l.tokens, l.error)
 }
 
 /// [`lex`], and whether the text ended inside a quote.
-pub fn lex_full(src: &str) -> Lexed {
+pub fn lex_full(src: &str) -> Lexed<'_> {
     let mut lx = Lexer {
         units: Units::new(src),
         // About one token per six bytes of configuration: one allocation instead of a dozen.
@@ -249,7 +380,7 @@ fn balance(tokens: &[Token]) -> Option<LexError> {
     let mut depth: i64 = 0;
     let mut line = 1;
     for (i, t) in tokens.iter().enumerate() {
-        line = t.line;
+        line = t.line();
         if t.is_punct("}") {
             depth -= 1;
         } else if t.is_punct("{") {
@@ -258,7 +389,7 @@ fn balance(tokens: &[Token]) -> Option<LexError> {
         if depth < 0 {
             return Some(LexError {
                 message: "unexpected \"}\"".into(),
-                line: t.line,
+                line: t.line(),
                 at_token: i,
             });
         }
@@ -268,6 +399,21 @@ fn balance(tokens: &[Token]) -> Option<LexError> {
         line,
         at_token: tokens.len(),
     })
+}
+
+/// The text of a quoted string from its source between the quotes: universal newlines, and an
+/// escaped quote read as the quote (other escapes stay as written).
+fn unquote(inner: &str, quote: char) -> String {
+    let mut units = Units::new(inner);
+    let mut text = String::with_capacity(inner.len());
+    while let Some(u) = units.next() {
+        if u.first == '\\' && u.second == Some(quote) {
+            text.push(quote);
+        } else {
+            u.push_to(&mut text);
+        }
+    }
+    text
 }
 
 /// An unquoted token being collected: its text is the source between `start` and `end` (with
@@ -305,12 +451,12 @@ impl Buf {
         }
     }
 
-    fn take(&mut self, src: &str) -> String {
+    fn take<'a>(&mut self, src: &'a str) -> Cow<'a, str> {
         let raw = &src[self.start..self.end];
         let text = if self.has_cr {
-            raw.replace("\r\n", "\n").replace('\r', "\n")
+            Cow::Owned(raw.replace("\r\n", "\n").replace('\r', "\n"))
         } else {
-            raw.to_string()
+            Cow::Borrowed(raw)
         };
         *self = Buf::new();
         text
@@ -325,42 +471,18 @@ impl Unit {
 }
 
 impl<'a> Lexer<'a> {
-    fn emit(&mut self, text: String, line: usize, quoted: bool, start: usize, end: usize) {
-        self.tokens.push(Token {
-            text: text.into(),
-            line,
-            quoted,
-            start,
-            end,
-        });
+    fn emit(&mut self, text: Cow<'a, str>, line: usize, quoted: bool, start: usize, end: usize) {
+        self.tokens.push(Token::new(text, line, quoted, start, end));
     }
 
-    /// Emit the collected unquoted token, if any. A known directive name is borrowed from
-    /// nginx's table instead of copied.
-    fn flush(&mut self, buf: &mut Buf, directive: bool) {
+    /// Emit the collected unquoted token, if any.
+    fn flush(&mut self, buf: &mut Buf) {
         if buf.empty {
             return;
         }
         let (line, start, end) = (buf.line, buf.start, buf.end);
-        let known = if directive && !buf.has_cr {
-            super::analyzer::known_name(&self.units.src[start..end])
-        } else {
-            None
-        };
-        let text = match known {
-            Some(name) => {
-                *buf = Buf::new();
-                std::borrow::Cow::Borrowed(name)
-            }
-            None => buf.take(self.units.src).into(),
-        };
-        self.tokens.push(Token {
-            text,
-            line,
-            quoted: false,
-            start,
-            end,
-        });
+        let text = buf.take(self.units.src);
+        self.tokens.push(Token::new(text, line, false, start, end));
     }
 
     /// The main loop; `Ok` also when the text ends in the middle of something (crossplane stops
@@ -369,14 +491,34 @@ impl<'a> Lexer<'a> {
         let src = self.units.src;
         let mut buf = Buf::new();
         let mut next_is_directive = true;
-        while let Some(mut u) = self.units.next() {
+        loop {
+            if buf.empty {
+                match self.units.fast_token() {
+                    Fast::Skipped => continue,
+                    Fast::Token(start, end) => {
+                        self.emit(
+                            Cow::Borrowed(&src[start..end]),
+                            self.units.line,
+                            false,
+                            start,
+                            end,
+                        );
+                        next_is_directive = false;
+                        continue;
+                    }
+                    Fast::No => {}
+                }
+            }
+            let Some(mut u) = self.units.next() else {
+                break;
+            };
             if u.is_space() {
                 if !buf.empty {
                     let raw = &src[buf.start..buf.end];
                     let lua = next_is_directive
                         && raw.ends_with("_by_lua_block")
                         && LUA_BLOCKS.contains(&raw);
-                    self.flush(&mut buf, next_is_directive);
+                    self.flush(&mut buf);
                     if lua {
                         if !self.lua(raw)? {
                             return Ok(());
@@ -397,6 +539,10 @@ impl<'a> Lexer<'a> {
 
             if buf.empty && u.is('#') {
                 let line = u.line;
+                if let Some(end) = self.units.skip_to_newline() {
+                    self.emit(Cow::Borrowed(&src[u.start..end]), line, false, u.start, end);
+                    continue;
+                }
                 while !u.ends_line() {
                     buf.push(&u, src);
                     match self.units.next() {
@@ -432,7 +578,23 @@ impl<'a> Lexer<'a> {
                 }
                 let quote = u.first;
                 let (line, start) = (u.line, u.start);
-                let mut text = String::new();
+                if let Some(close) = self.units.skip_to_quote(quote) {
+                    let text = Cow::Borrowed(&src[start + 1..close]);
+                    let lua = next_is_directive && LUA_BLOCKS.contains(&text.as_ref());
+                    self.emit(text.clone(), line, true, start, close + 1);
+                    if lua {
+                        if !self.lua(&text)? {
+                            return Ok(());
+                        }
+                        next_is_directive = true;
+                    } else {
+                        next_is_directive = false;
+                    }
+                    continue;
+                }
+                // The text is the source between the quotes unless an escaped quote or a `\r`
+                // newline changes it; only then is it copied.
+                let mut verbatim = true;
                 loop {
                     match self.units.next() {
                         Some(n) => u = n,
@@ -444,13 +606,19 @@ impl<'a> Lexer<'a> {
                     if u.is(quote) {
                         break;
                     }
-                    if u.first == '\\' && u.second == Some(quote) {
-                        text.push(quote);
-                    } else {
-                        u.push_to(&mut text);
+                    if (u.first == '\\' && u.second == Some(quote))
+                        || (u.ends_line() && src[u.start..u.end].contains('\r'))
+                    {
+                        verbatim = false;
                     }
                 }
-                let lua = next_is_directive && LUA_BLOCKS.contains(&text.as_str());
+                let inner = &src[start + 1..u.start];
+                let text = if verbatim {
+                    Cow::Borrowed(inner)
+                } else {
+                    Cow::Owned(unquote(inner, quote))
+                };
+                let lua = next_is_directive && LUA_BLOCKS.contains(&text.as_ref());
                 self.emit(text.clone(), line, true, start, u.end);
                 if lua {
                     if !self.lua(&text)? {
@@ -464,19 +632,14 @@ impl<'a> Lexer<'a> {
             }
 
             if u.is('{') || u.is(';') || u.is('}') {
-                self.flush(&mut buf, next_is_directive);
+                self.flush(&mut buf);
                 let text = match u.first {
                     '{' => "{",
                     ';' => ";",
                     _ => "}",
                 };
-                self.tokens.push(Token {
-                    text: text.into(),
-                    line: u.line,
-                    quoted: false,
-                    start: u.start,
-                    end: u.end,
-                });
+                self.tokens
+                    .push(Token::new(text.into(), u.line, false, u.start, u.end));
                 next_is_directive = true;
                 continue;
             }
@@ -509,13 +672,13 @@ impl<'a> Lexer<'a> {
                 let mut u = next!();
                 if u.is_space() {
                     if !arg.is_empty() {
-                        self.tokens.push(Token {
-                            text: std::mem::take(&mut arg).into(),
+                        self.tokens.push(Token::new(
+                            std::mem::take(&mut arg).into(),
                             line,
-                            quoted: false,
+                            false,
                             start,
                             end,
-                        });
+                        ));
                         break;
                     }
                     while u.is_space() {
@@ -576,20 +739,10 @@ impl<'a> Lexer<'a> {
             if depth == 0 {
                 let line = u.line;
                 let close = u.start;
-                self.tokens.push(Token {
-                    text: text.into(),
-                    line,
-                    quoted: true,
-                    start: body_start,
-                    end: close,
-                });
-                self.tokens.push(Token {
-                    text: ";".into(),
-                    line,
-                    quoted: false,
-                    start: close,
-                    end: u.end,
-                });
+                self.tokens
+                    .push(Token::new(text.into(), line, true, body_start, close));
+                self.tokens
+                    .push(Token::new(";".into(), line, false, close, u.end));
                 return Ok(true);
             }
             u.push_to(&mut text);
@@ -605,7 +758,8 @@ mod tests {
         lex(src)
             .0
             .into_iter()
-            .map(|t| (t.text.into_owned(), t.line, t.quoted))
+            .map(|t| (t.line(), t.quoted, t.text.into_owned()))
+            .map(|(line, quoted, text)| (text, line, quoted))
             .collect()
     }
 
@@ -616,7 +770,8 @@ mod tests {
         assert!(err.is_none());
         let t: Vec<&str> = toks.iter().map(|t| t.text.as_ref()).collect();
         assert_eq!(t, ["a", "b\"c", "d e", "f\\;g", ";"]);
-        assert_eq!(&src[toks[1].start..toks[1].end], "\"b\\\"c\"");
+        let (start, end) = toks[1].span();
+        assert_eq!(&src[start..end], "\"b\\\"c\"");
     }
 
     #[test]

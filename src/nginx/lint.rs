@@ -144,6 +144,13 @@ fn builtin_variable(name: &str) -> bool {
     PREFIXES.iter().any(|p| name.starts_with(p)) || NAMES.contains(&name)
 }
 
+/// `needle` (lowercase ASCII) in `hay`, ignoring ASCII case, without a lowercased copy.
+fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 /// `$name` when the value is exactly one variable.
 fn single_variable(v: &str) -> Option<&str> {
     let name = v.strip_prefix('$')?;
@@ -174,7 +181,14 @@ impl<'m, 'c> Linter<'m, 'c> {
         let src = &self.model.config.files[d.file].source;
         let end = if d.block.is_some() { d.end - 1 } else { d.end };
         let raw = src.get(d.start..end).unwrap_or(&d.name);
-        raw.split_whitespace().collect::<Vec<_>>().join(" ")
+        let mut out = String::with_capacity(raw.len());
+        for word in raw.split_whitespace() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+        out
     }
 
     fn at(&self, d: &Directive) -> String {
@@ -183,7 +197,13 @@ impl<'m, 'c> Linter<'m, 'c> {
 
     pub fn scope_name(&self, scope: NodeId) -> String {
         let d = self.model.node(scope).d;
-        self.text(d).trim_end_matches('{').trim().to_string()
+        let text = self.text(d);
+        let trimmed = text.trim_end_matches('{').trim();
+        if trimmed.len() == text.len() {
+            text
+        } else {
+            trimmed.to_string()
+        }
     }
 
     /// Does the scope (or anything it inherits) show it is meant to carry WebSockets?
@@ -198,9 +218,10 @@ impl<'m, 'c> Linter<'m, 'c> {
                 m.own(l, "proxy_set_header").iter().any(|&h| {
                     let d = m.node(h).d;
                     let name = d.arg(0).unwrap_or_default();
-                    let value = d.arg(1).unwrap_or_default().to_ascii_lowercase();
+                    let value = d.arg(1).unwrap_or_default();
                     name.eq_ignore_ascii_case("upgrade")
-                        || (name.eq_ignore_ascii_case("connection") && value.contains("upgrade"))
+                        || (name.eq_ignore_ascii_case("connection")
+                            && contains_ignore_case(value, "upgrade"))
                 })
             })
     }
@@ -235,11 +256,10 @@ impl<'m, 'c> Linter<'m, 'c> {
         )
     }
 
-    /// All checks of one proxying scope.
-    pub fn check_scope(&self, scope: NodeId) -> Vec<(Check, Finding)> {
+    /// All checks of one proxying scope; `name` is its [`Linter::scope_name`].
+    pub fn check_scope(&self, scope: NodeId, name: &str) -> Vec<(Check, Finding)> {
         let m = self.model;
         let me = m.node(scope).d;
-        let name = self.scope_name(scope);
         let mut out = Vec::new();
         let headers = m.headers(scope);
 
@@ -316,7 +336,7 @@ impl<'m, 'c> Linter<'m, 'c> {
                 ));
             }
             None => {}
-            Some(d) => self.check_connection(d, &name, scope, keepalive, &mut out),
+            Some(d) => self.check_connection(d, name, scope, keepalive, &mut out),
         }
 
         let (version, source) = m.http_version(scope);
@@ -401,8 +421,8 @@ impl<'m, 'c> Linter<'m, 'c> {
         let m = self.model;
         let me = m.node(scope).d;
         let value = d.arg(1).unwrap_or_default();
-        let lower = value.to_ascii_lowercase();
-        let included = m.config.files[d.file].path != m.config.files[me.file].path;
+        let included =
+            d.file != me.file && m.config.files[d.file].path != m.config.files[me.file].path;
         let from = if included {
             format!(" (from {})", m.config.files[d.file].path)
         } else {
@@ -420,7 +440,7 @@ impl<'m, 'c> Linter<'m, 'c> {
             ));
             return;
         }
-        if value.is_empty() || lower == "close" {
+        if value.is_empty() || value.eq_ignore_ascii_case("close") {
             out.push(self.finding(
                 Check::ConnectionForcedClose,
                 Severity::Error,
@@ -450,7 +470,7 @@ impl<'m, 'c> Linter<'m, 'c> {
             }
             if let Some(map) = m.map_for(var) {
                 let v = m.map_value(map, "websocket");
-                if !v.to_ascii_lowercase().contains("upgrade") {
+                if !contains_ignore_case(&v, "upgrade") {
                     out.push(self.finding(
                         Check::ConnectionForcedClose,
                         Severity::Error,
@@ -466,7 +486,7 @@ impl<'m, 'c> Linter<'m, 'c> {
             }
             return;
         }
-        if lower.contains("upgrade") && self.serves_plain_http(scope) {
+        if contains_ignore_case(value, "upgrade") && self.serves_plain_http(scope) {
             out.push(self.finding(
                 Check::HardcodedUpgrade,
                 Severity::Warning,
@@ -566,6 +586,7 @@ pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> L
     }
     for scope in chosen {
         let d = model.node(scope).d;
+        let name = linter.scope_name(scope);
         let problems = if model.proxy_pass(scope).is_none() && model.name(scope) != "if" {
             vec![linter.finding(
                 Check::NotProxying,
@@ -573,19 +594,18 @@ pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> L
                 Some(d),
                 d,
                 format!(
-                    "{} serves {} but does not proxy it",
-                    linter.scope_name(scope),
+                    "{name} serves {} but does not proxy it",
                     opts.path.as_deref().unwrap_or("the path")
                 ),
                 "without proxy_pass nginx answers the handshake itself and never upgrades",
                 "add `proxy_pass` to the backend in this location".into(),
             )]
         } else {
-            linter.check_scope(scope)
+            linter.check_scope(scope, &name)
         };
         report.scopes.push(ScopeResult {
             scope,
-            name: linter.scope_name(scope),
+            name,
             location: linter.location(d),
             problems,
         });

@@ -8,12 +8,15 @@
 
 use super::analyzer;
 use super::lexer::{self, LexError, Token};
+use compact_str::CompactString;
+use std::borrow::Cow;
 use std::path::Path;
 
 /// One argument as written: unquoted text, quotes removed, and where it sits in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arg {
-    pub text: String,
+    /// Inline for the short texts most arguments are (no allocation each).
+    pub text: CompactString,
     pub quoted: bool,
     pub start: usize,
     pub end: usize,
@@ -39,8 +42,10 @@ pub struct Directive {
     pub start: usize,
     pub end: usize,
     /// For `include`: the files it pulled in, as indices into [`Config::files`].
-    pub includes: Option<Vec<usize>>,
-    pub block: Option<Block>,
+    /// Boxed, like `block`: most directives have neither, and a small directive keeps more of
+    /// a large configuration in cache.
+    pub includes: Option<Box<[usize]>>,
+    pub block: Option<Box<Block>>,
 }
 
 impl Directive {
@@ -111,6 +116,8 @@ pub struct ConfFile {
 pub struct Config {
     pub files: Vec<ConfFile>,
     pub errors: Vec<ParseError>,
+    /// Directives parsed, in all files: the model sizes its node table with it.
+    pub directive_count: usize,
 }
 
 impl Config {
@@ -153,6 +160,7 @@ pub fn parse_with(
         None => String::new(),
     };
     let mut p = Parser {
+        directive_count: 0,
         config_dir,
         files: Vec::new(),
         errors: Vec::new(),
@@ -185,7 +193,8 @@ pub fn parse_with(
                     last_line: 1,
                     last_close: None,
                 };
-                match p.block(i, &mut cur, &ctx, false, &mut file.errors) {
+                let ctx_refs: Vec<&str> = ctx.iter().map(String::as_str).collect();
+                match p.block(i, &mut cur, &ctx_refs, false, &mut file.errors) {
                     Ok(ds) => file.directives = ds,
                     Err(e) => file.errors.push(ParseError {
                         file: path.clone(),
@@ -210,10 +219,12 @@ pub fn parse_with(
     Config {
         files: p.files,
         errors: p.errors,
+        directive_count: p.directive_count,
     }
 }
 
 struct Parser {
+    directive_count: usize,
     config_dir: String,
     files: Vec<ConfFile>,
     errors: Vec<ParseError>,
@@ -222,8 +233,8 @@ struct Parser {
 }
 
 /// The tokens of one file, handed out (moved, not copied) one at a time.
-struct Cursor {
-    tokens: Vec<Token>,
+struct Cursor<'a> {
+    tokens: Vec<Token<'a>>,
     pos: usize,
     error: Option<LexError>,
     last_line: usize,
@@ -231,9 +242,9 @@ struct Cursor {
     last_close: Option<usize>,
 }
 
-impl Cursor {
+impl<'a> Cursor<'a> {
     /// The next token; the lexer's error when it is reached; `None` at the end.
-    fn next(&mut self) -> Result<Option<Token>, LexError> {
+    fn next(&mut self) -> Result<Option<Token<'a>>, LexError> {
         if let Some(e) = &self.error {
             if self.pos >= e.at_token {
                 return Err(e.clone());
@@ -244,9 +255,23 @@ impl Cursor {
         };
         let t = std::mem::take(slot);
         self.pos += 1;
-        self.last_line = t.line;
-        self.last_close = t.is_punct("}").then_some(t.start);
+        self.last_line = t.line();
+        self.last_close = t.is_punct("}").then_some(t.span().0);
         Ok(Some(t))
+    }
+
+    /// How many arguments the directive whose name was just handed out has (the tokens before
+    /// its `;`, `{` or `}`, comments aside), so its list is allocated once at its exact size.
+    fn arg_count(&self) -> usize {
+        let limit = self
+            .error
+            .as_ref()
+            .map_or(self.tokens.len(), |e| e.at_token.min(self.tokens.len()));
+        self.tokens[self.pos.min(limit)..limit]
+            .iter()
+            .take_while(|t| t.quoted || !matches!(t.text.as_ref(), "{" | ";" | "}"))
+            .filter(|t| !t.is_comment())
+            .count()
     }
 
     fn eof(&self) -> LexError {
@@ -262,8 +287,8 @@ impl Parser {
     fn block(
         &mut self,
         file: usize,
-        cur: &mut Cursor,
-        ctx: &[String],
+        cur: &mut Cursor<'_>,
+        ctx: &[&str],
         consume: bool,
         errors: &mut Vec<ParseError>,
     ) -> Result<Vec<Directive>, LexError> {
@@ -282,13 +307,21 @@ impl Parser {
             if tok.is_comment() {
                 continue;
             }
+            // One table lookup per directive: a known name is the table's own copy (no
+            // allocation), and its masks are kept for the context check below.
+            let known = analyzer::lookup(&tok.text);
+            let (line, (start, end)) = (tok.line(), tok.span());
+            let name = match (known, tok.text) {
+                (Some((k, _)), _) => Cow::Borrowed(k),
+                (None, text) => Cow::Owned(text.into_owned()),
+            };
             let mut d = Directive {
-                name: tok.text,
-                args: Vec::new(),
+                name,
+                args: Vec::with_capacity(cur.arg_count()),
                 file,
-                line: tok.line,
-                start: tok.start,
-                end: tok.end,
+                line,
+                start,
+                end,
                 includes: None,
                 block: None,
             };
@@ -298,20 +331,25 @@ impl Parser {
                     break t;
                 }
                 if !t.is_comment() {
+                    let (start, end) = t.span();
                     d.args.push(Arg {
-                        text: t.text.into_owned(),
+                        text: match t.text {
+                            Cow::Borrowed(s) => CompactString::from(s),
+                            Cow::Owned(s) => CompactString::from(s),
+                        },
                         quoted: t.quoted,
-                        start: t.start,
-                        end: t.end,
+                        start,
+                        end,
                     });
                 }
             };
-            d.end = term.end;
+            d.end = term.span().1;
             if d.name == "if" {
                 prepare_if_args(&mut d.args);
             }
             let fname = &self.queue[file].0;
-            if let Err(reason) = analyzer::analyze(&d, &term.text, ctx_mask) {
+            if let Err(reason) = analyzer::analyze(&d, known.map(|(_, m)| m), &term.text, ctx_mask)
+            {
                 errors.push(ParseError {
                     file: fname.clone(),
                     message: reason.clone(),
@@ -328,18 +366,19 @@ impl Parser {
                 continue;
             }
             if d.name == "include" {
-                d.includes = Some(self.include(&d, ctx, errors, fname.clone()));
+                d.includes = Some(self.include(&d, ctx, errors, fname.clone()).into());
             }
             if term.text == "{" {
-                let inner = analyzer::enter_block_ctx(&d.name, ctx);
+                let inner = analyzer::enter_block_ctx(d.name.as_ref(), ctx);
                 let children = self.block(file, cur, &inner, false, errors)?;
                 let close = cur.last_close.unwrap_or_else(|| self_len(cur));
-                d.block = Some(Block {
-                    open: term.start,
+                d.block = Some(Box::new(Block {
+                    open: term.span().0,
                     close,
                     children,
-                });
+                }));
             }
+            self.directive_count += 1;
             out.push(d);
         }
         Ok(out)
@@ -348,7 +387,7 @@ impl Parser {
     fn include(
         &mut self,
         d: &Directive,
-        ctx: &[String],
+        ctx: &[&str],
         errors: &mut Vec<ParseError>,
         fname: String,
     ) -> Vec<usize> {
@@ -382,7 +421,8 @@ impl Parser {
                 |name| match self.queue.iter().position(|(p, _)| *p == name) {
                     Some(i) => i,
                     None => {
-                        self.queue.push((name, ctx.to_vec()));
+                        self.queue
+                            .push((name, ctx.iter().map(|c| c.to_string()).collect()));
                         self.sources.push(None);
                         self.queue.len() - 1
                     }
@@ -392,8 +432,8 @@ impl Parser {
     }
 }
 
-fn self_len(cur: &Cursor) -> usize {
-    cur.tokens.last().map_or(0, |t| t.end)
+fn self_len(cur: &Cursor<'_>) -> usize {
+    cur.tokens.last().map_or(0, |t| t.span().1)
 }
 
 /// crossplane's `_prepare_if_args`: `if ($a = b)` keeps `$a`, `=`, `b`.
@@ -405,11 +445,11 @@ fn prepare_if_args(args: &mut Vec<Arg>) {
         return;
     }
     let first = &mut args[0];
-    first.text = first.text[1..].trim_start().to_string();
+    first.text = first.text[1..].trim_start().into();
     let n = args.len() - 1;
     let last = &mut args[n];
     if let Some(t) = last.text.strip_suffix(')') {
-        last.text = t.trim_end().to_string();
+        last.text = t.trim_end().into();
     }
     if args[n].text.is_empty() {
         args.pop();

@@ -167,7 +167,8 @@ impl<'c> Model<'c> {
         parent: Option<NodeId>,
         stack: &mut Vec<usize>,
     ) -> Result<Vec<NodeId>, crate::Error> {
-        let mut out = Vec::new();
+        // One node per directive unless an include splices in more: sized once, no slack.
+        let mut out = Vec::with_capacity(ds.len());
         for d in ds {
             if let Some(files) = &d.includes {
                 for &f in files {

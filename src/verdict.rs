@@ -34,6 +34,28 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, in declaration order (keep in step with the enum: tables are tested
+    /// against this list).
+    pub const ALL: [Verdict; 17] = [
+        Verdict::Upgraded,
+        Verdict::BadAccept,
+        Verdict::UpgradeStripped,
+        Verdict::Rejected,
+        Verdict::Redirect,
+        Verdict::BadGateway,
+        Verdict::ServiceUnavailable,
+        Verdict::GatewayTimeout,
+        Verdict::DnsFailed,
+        Verdict::ConnectRefused,
+        Verdict::ConnectTimeout,
+        Verdict::TlsFailed,
+        Verdict::NoResponse,
+        Verdict::Timeout,
+        Verdict::MalformedResponse,
+        Verdict::FramesFailed,
+        Verdict::IdleDropped,
+    ];
+
     /// Whether a hop with this verdict carries WebSockets.
     pub fn passed(self) -> bool {
         self == Verdict::Upgraded

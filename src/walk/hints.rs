@@ -383,31 +383,13 @@ mod tests {
 
     #[test]
     fn every_failing_verdict_has_a_general_hint() {
-        use Verdict::*;
-        for v in [
-            BadAccept,
-            UpgradeStripped,
-            Rejected,
-            Redirect,
-            BadGateway,
-            ServiceUnavailable,
-            GatewayTimeout,
-            DnsFailed,
-            ConnectRefused,
-            ConnectTimeout,
-            TlsFailed,
-            NoResponse,
-            Timeout,
-            MalformedResponse,
-            FramesFailed,
-            IdleDropped,
-        ] {
+        for v in Verdict::ALL.into_iter().filter(|v| !v.passed()) {
             assert!(
                 lookup(&key(v, None, K::Unknown)).is_some(),
                 "no hint for {v:?}"
             );
         }
-        assert!(lookup(&key(Upgraded, None, K::Unknown)).is_none());
+        assert!(lookup(&key(Verdict::Upgraded, None, K::Unknown)).is_none());
     }
 
     #[test]

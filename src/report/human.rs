@@ -325,7 +325,12 @@ mod tests {
             .collect::<Vec<_>>()
             .join(" ");
         assert!(
-            joined.ends_with("— add `proxy_http_version 1.1;` at nginx.conf:14"),
+            joined.contains("— add `proxy_http_version 1.1;` at nginx.conf:14;"),
+            "{joined}"
+        );
+        // The lb in front passed the same refusal on: the sentence ends by saying so.
+        assert!(
+            joined.ends_with("whether it strips Upgrade too shows only once this is fixed"),
             "{joined}"
         );
         assert!(out.contains("\n  reproduce: curl"));

@@ -88,6 +88,9 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
         summary.push_str(" — ");
         summary.push_str(fix);
     }
+    if let Some(clause) = masked_in_front(hops, s) {
+        summary.push_str(&clause);
+    }
     Culprit {
         hop: hop.name.clone(),
         kind: hop.kind,
@@ -99,6 +102,30 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
         summary,
         fix,
     }
+}
+
+/// A stripped upgrade hides whatever the hops in front would do with it: they pass the same
+/// refusal on, so one of them stripping Upgrade too cannot show until the culprit is fixed.
+fn masked_in_front(hops: &[HopReport], s: &Selection) -> Option<String> {
+    if s.tier != Tier::Handshake || hops[s.culprit].outcome.verdict != Verdict::UpgradeStripped {
+        return None;
+    }
+    let masked: Vec<&str> = s
+        .consequences
+        .iter()
+        .filter(|&&i| hops[i].outcome.verdict == Verdict::UpgradeStripped)
+        .map(|&i| hops[i].name.as_str())
+        .collect();
+    if masked.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "; then check again: {} in front pass{} the same refusal on, so whether {} strip{} Upgrade too shows only once this is fixed",
+        masked.join(" and "),
+        if masked.len() == 1 { "es" } else { "" },
+        if masked.len() == 1 { "it" } else { "they" },
+        if masked.len() == 1 { "s" } else { "" },
+    ))
 }
 
 /// When hops in front of the culprit work while it fails, their traffic does not (always) go
@@ -492,6 +519,13 @@ mod tests {
             c.summary
         );
         assert_eq!(c.fix.as_deref(), Some(hints::HINTS[0].fix));
+        assert!(
+            c.summary.ends_with(
+                "; then check again: lb in front passes the same refusal on, so whether it strips Upgrade too shows only once this is fixed"
+            ),
+            "{}",
+            c.summary
+        );
         assert!(hops[0].consequence);
         assert!(!hops[1].consequence && !hops[2].consequence);
     }

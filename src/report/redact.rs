@@ -9,29 +9,13 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 /// The same mask the probe uses in its curl commands.
-pub const MASK: &str = "<redacted>";
+pub const MASK: &str = crate::probe::redact::REDACTED;
 
-/// Header names whose value is a credential.
-const SECRET_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "x-api-key",
-    "x-auth-key",
-    "x-auth-token",
-    "x-amz-security-token",
-    "cf-access-client-secret",
-];
-
-/// Words that mark a header or fact name as secret wherever they appear in it.
-const SECRET_WORDS: &[&str] = &[
-    "token", "secret", "password", "apikey", "api-key", "api_key",
-];
-
-/// Whether a header or setting name carries a credential.
+/// Whether a header or setting name carries a credential: the probe's header rule, plus the
+/// snake_case spelling that setting and fact names use (`cloudflare_api_key`).
 pub fn is_secret_name(name: &str) -> bool {
-    let lower = name.trim().to_ascii_lowercase();
-    SECRET_HEADERS.contains(&lower.as_str()) || SECRET_WORDS.iter().any(|w| lower.contains(w))
+    let name = name.trim();
+    crate::probe::redact::is_secret_header(name) || name.to_ascii_lowercase().contains("api_key")
 }
 
 /// A header or fact value: masked when its name is secret, else with credential query

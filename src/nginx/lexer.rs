@@ -487,6 +487,25 @@ impl<'a> Lexer<'a> {
 
     /// The main loop; `Ok` also when the text ends in the middle of something (crossplane stops
     /// silently there and the parser reports what is missing).
+    /// Emits a quoted token; a quoted `*_by_lua_block` name in directive position takes its
+    /// body as the next token. `None`: the input ended inside that body. Otherwise whether
+    /// the next token starts a directive.
+    fn quoted(
+        &mut self,
+        text: Cow<'a, str>,
+        directive_position: bool,
+        line: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<Option<bool>, LexError> {
+        let lua = directive_position && LUA_BLOCKS.contains(&text.as_ref());
+        self.emit(text.clone(), line, true, start, end);
+        if !lua {
+            return Ok(Some(false));
+        }
+        Ok(self.lua(&text)?.then_some(true))
+    }
+
     fn run(&mut self) -> Result<(), LexError> {
         let src = self.units.src;
         let mut buf = Buf::new();
@@ -580,15 +599,9 @@ impl<'a> Lexer<'a> {
                 let (line, start) = (u.line, u.start);
                 if let Some(close) = self.units.skip_to_quote(quote) {
                     let text = Cow::Borrowed(&src[start + 1..close]);
-                    let lua = next_is_directive && LUA_BLOCKS.contains(&text.as_ref());
-                    self.emit(text.clone(), line, true, start, close + 1);
-                    if lua {
-                        if !self.lua(&text)? {
-                            return Ok(());
-                        }
-                        next_is_directive = true;
-                    } else {
-                        next_is_directive = false;
+                    match self.quoted(text, next_is_directive, line, start, close + 1)? {
+                        Some(next) => next_is_directive = next,
+                        None => return Ok(()),
                     }
                     continue;
                 }
@@ -618,15 +631,9 @@ impl<'a> Lexer<'a> {
                 } else {
                     Cow::Owned(unquote(inner, quote))
                 };
-                let lua = next_is_directive && LUA_BLOCKS.contains(&text.as_ref());
-                self.emit(text.clone(), line, true, start, u.end);
-                if lua {
-                    if !self.lua(&text)? {
-                        return Ok(());
-                    }
-                    next_is_directive = true;
-                } else {
-                    next_is_directive = false;
+                match self.quoted(text, next_is_directive, line, start, u.end)? {
+                    Some(next) => next_is_directive = next,
+                    None => return Ok(()),
                 }
                 continue;
             }

@@ -5,6 +5,7 @@
 //! command-line flags; the binary translates flags into these types and renders the report.
 
 pub mod error;
+pub mod exporter;
 pub mod finding;
 pub mod hop;
 pub mod nginx;

@@ -8,4 +8,5 @@ mod cloudflare;
 mod nginx;
 mod paths;
 mod probe;
+mod serve;
 mod support;

@@ -322,7 +322,7 @@ const SECRET_ENV: &[&str] = &[
 
 /// Every secret value this run knows: credential headers given with -H and credentials from the
 /// environment. Short values are left alone (masking "on" would mangle the report).
-fn secrets(probe: &ProbeOptions) -> Vec<String> {
+pub(super) fn secrets(probe: &ProbeOptions) -> Vec<String> {
     let from_headers = probe
         .headers
         .iter()
@@ -336,7 +336,7 @@ fn secrets(probe: &ProbeOptions) -> Vec<String> {
 }
 
 /// The last line of defence: whatever a renderer printed, known secret values do not survive.
-fn scrub(text: &str, secrets: &[String]) -> String {
+pub(super) fn scrub(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_string();
     for s in secrets {
         if out.contains(s.as_str()) {

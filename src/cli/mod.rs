@@ -5,6 +5,7 @@ mod discover;
 mod fix;
 mod lint;
 mod progress;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -36,6 +37,8 @@ pub enum Command {
     /// Plan (and with --yes apply) the fix for a broken hop
     #[command(after_help = EXIT_CODES)]
     Fix(fix::FixArgs),
+    /// Prometheus exporter: /probe?target=URL runs one check and answers with its metrics
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,6 +78,7 @@ pub fn main() -> ExitCode {
             Command::Check(args) => check::run(args).await,
             Command::Lint(cmd) => lint::run(cmd).await,
             Command::Fix(args) => fix::run(args).await,
+            Command::Serve(args) => serve::run(args).await,
         }
     });
     match result {

@@ -19,9 +19,11 @@ pub mod nginx;
 pub mod ports;
 pub mod prism;
 pub mod process;
+pub mod prometheus;
 pub mod raw;
 #[cfg(test)]
 mod selftest;
+pub mod serve;
 pub mod tls;
 
 pub use backend::Backend;

@@ -50,6 +50,14 @@ pub enum Error {
     /// The validator did not answer within the time limit.
     #[error("{program} -t did not finish within {limit} (--validate-timeout); nothing was replaced: the configuration is as it was")]
     ValidatorTimeout { program: String, limit: String },
+    /// A configuration file (an audit or exporter TOML) that cannot be used, with where.
+    #[error("{}:{line}:{column}: {message}", file.display())]
+    Config {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error(transparent)]
     Provider(#[from] wspath_providers::Error),
 }

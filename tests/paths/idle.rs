@@ -68,3 +68,50 @@ fn each_drop_is_timed_within_100_ms_of_the_configured_timeout() {
         assert_eq!(idle["close_code"], 1006, "{hop}\n{why}");
     }
 }
+
+/// The same measurement through the other proxies' own idle settings (lighttpd
+/// `server.max-read-idle`, Varnish `pipe_timeout`, Squid `read_timeout`, h2o
+/// `proxy.websocket.timeout`), each 2 s, all held at once. Varnish and h2o time out to the
+/// millisecond, so the drop is within 100 ms of 2 s; lighttpd and Squid count idle time in whole
+/// seconds and check it once a second, so they cut somewhere in the two seconds after it (the
+/// measurement is still the moment the connection ended: 3005 ms reads 3.0 s, not 3 or 4).
+#[test]
+fn other_proxies_idle_drops_are_timed_to_their_configured_timeout() {
+    use crate::support::proxy::{Kind, Proxy, Setup};
+    let backend = Backend::start().expect("backend");
+    // (kind, how much later than configured its own timer may fire)
+    let kinds = [
+        (Kind::Varnish, 0.0),
+        (Kind::H2o, 0.0),
+        (Kind::Lighttpd, 2000.0),
+        (Kind::Squid, 2000.0),
+    ];
+    let proxies: Vec<(Proxy, f64)> = kinds
+        .iter()
+        .map(|&(k, late)| {
+            let p = Proxy::in_front_of(k, &backend.addr(), &Setup::idle(2))
+                .unwrap_or_else(|e| panic!("start {}: {e}", k.name()));
+            (p, late)
+        })
+        .collect();
+    let addrs: Vec<(String, String)> = proxies
+        .iter()
+        .map(|(p, _)| (p.kind.name().to_string(), format!("127.0.0.1:{}", p.port)))
+        .collect();
+    let hops: Vec<(&str, &str)> = addrs
+        .iter()
+        .map(|(n, a)| (n.as_str(), a.as_str()))
+        .collect();
+    let run = check(&hops, &["--idle", "5s"]);
+    let why = run.describe();
+    for ((name, _), (_, late)) in addrs.iter().zip(&proxies) {
+        let idle = &run.hop(name)["idle"];
+        assert_eq!(idle["dropped"], true, "{name}\n{why}");
+        assert_eq!(idle["close_code"], 1006, "{name}\n{why}");
+        let ms = idle["dropped_after_ms"].as_f64().unwrap_or(f64::NAN);
+        assert!(
+            (1900.0..=2100.0 + late).contains(&ms),
+            "{name}: dropped after {ms} ms, configured 2000 ms\n{why}"
+        );
+    }
+}

@@ -38,6 +38,14 @@ pub enum Error {
     /// A fix that would do harm or cannot do what was asked; the message says what to do instead.
     #[error("{0}")]
     Refused(String),
+    /// A configuration file (an audit or exporter TOML) that cannot be used, with where.
+    #[error("{}:{line}:{column}: {message}", file.display())]
+    Config {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error(transparent)]
     Provider(#[from] wspath_providers::Error),
 }

@@ -10,6 +10,7 @@ use clap::Args;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
+use wspath::config::values;
 use wspath::hop::{Hop, HopSpec};
 use wspath::probe::{Browser, ProbeOptions};
 use wspath::report::{self, redact, Report};
@@ -215,24 +216,11 @@ pub fn config(args: &CheckArgs) -> Result<CheckConfig, Error> {
     if args.no_origin {
         probe.origin = None;
     } else if let Some(origin) = &args.origin {
-        if origin.is_empty() || origin.chars().any(|c| c.is_control()) {
-            return Err(Error::InvalidFlag {
-                flag: "--origin",
-                input: origin.clone(),
-                reason: "must be a non-empty value without control characters".into(),
-            });
-        }
+        values::origin("--origin", origin)?;
         probe.origin = Some(origin.clone());
     }
     for p in &args.protocols {
-        if p.is_empty() || !p.chars().all(is_tchar) {
-            return Err(Error::InvalidFlag {
-                flag: "--protocol",
-                input: p.clone(),
-                reason: "a subprotocol is an HTTP token: letters, digits and !#$%&'*+-.^_`|~"
-                    .into(),
-            });
-        }
+        values::protocol("--protocol", p)?;
     }
     probe.protocols = args.protocols.clone();
     probe.headers = args
@@ -264,60 +252,14 @@ pub fn config(args: &CheckArgs) -> Result<CheckConfig, Error> {
     })
 }
 
-/// `10s`, `500ms`, `1m 30s`; zero is refused (it would time out every phase at once).
+/// `10s`, `500ms`, `1m 30s`; the same rules as the audit file's durations.
 fn duration(flag: &'static str, input: &str) -> Result<Duration, Error> {
-    let bad = |reason: String| Error::InvalidFlag {
-        flag,
-        input: input.to_string(),
-        reason,
-    };
-    let d = humantime::parse_duration(input.trim()).map_err(|e| bad(e.to_string()))?;
-    if d.is_zero() {
-        return Err(bad("must be longer than 0".into()));
-    }
-    Ok(d)
+    values::duration(flag, input)
 }
 
-/// `Name: value`: the name an HTTP token, the value free of CR, LF and other controls.
+/// `Name: value`, validated as the audit file's headers are.
 fn header(input: &str) -> Result<(String, String), Error> {
-    let Some((name, value)) = input.split_once(':') else {
-        return Err(Error::InvalidHeader {
-            input: input.to_string(),
-            reason: "expected 'Name: value'".into(),
-        });
-    };
-    // The message names the header; a credential's value never appears in it.
-    let shown = if redact::is_secret_name(name) {
-        format!("{name}: {}", redact::MASK)
-    } else {
-        input.to_string()
-    };
-    let bad = |reason: String| Error::InvalidHeader {
-        input: shown.clone(),
-        reason,
-    };
-    if name.is_empty() {
-        return Err(bad("empty header name".into()));
-    }
-    if let Some(c) = name.chars().find(|c| !is_tchar(*c)) {
-        return Err(bad(format!(
-            "header name '{}' contains {c:?}, which a header name cannot",
-            name.escape_debug()
-        )));
-    }
-    let value = value.trim_matches([' ', '\t']);
-    if value.chars().any(|c| c == '\r' || c == '\n') {
-        return Err(bad("the value contains CR or LF".into()));
-    }
-    if value.chars().any(|c| c.is_control() && c != '\t') {
-        return Err(bad("the value contains a control character".into()));
-    }
-    Ok((name.to_string(), value.to_string()))
-}
-
-/// RFC 9110 `tchar`.
-fn is_tchar(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+    values::header(input)
 }
 
 /// The CA file must be readable and hold at least one certificate rustls accepts as a root.

@@ -99,8 +99,9 @@ pub fn head(data: &[u8]) {
         let who = fingerprint::answered_by(head.status, &head.headers, body);
         let _ = classify::classify_other(&head, body, who);
         let key = "dGhlIHNhbXBsZSBub25jZQ==";
-        let _ = classify::classify_101(&head, key, &["chat".to_string()]);
-        let _ = classify::classify_101(&head, key, &[]);
+        let deflate = ["permessage-deflate".to_string()];
+        let _ = classify::classify_101(&head, key, &["chat".to_string()], &deflate);
+        let _ = classify::classify_101(&head, key, &[], &[]);
         let snippet = block_on(response::read_body_snippet(
             &mut scripted(body),
             Vec::new(),

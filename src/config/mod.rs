@@ -180,6 +180,7 @@ impl Check {
             hops: resolve_hops(&self.hops, &self.target),
             probe: self.options.probe_options(&self.target),
             target: self.target.clone(),
+            compare: Vec::new(),
         }
     }
 }
@@ -238,6 +239,7 @@ impl Module {
             hops,
             probe: self.options.probe_options(&target),
             target,
+            compare: Vec::new(),
         })
     }
 }

@@ -133,6 +133,7 @@ async fn fix_offer(
     let plan = plan.unwrap_or_else(|| wspath::Plan {
         changes: Vec::new(),
         notes: vec!["--fix: no setting wspath can change explains this result.".into()],
+        ..wspath::Plan::default()
     });
     if args.format == Format::Human {
         writeln!(out)?;
@@ -171,6 +172,7 @@ fn nginx_plan(
         path: Some(hop.path.split(['?', '#']).next().unwrap_or("/").to_string()),
         idle,
         apply: args.yes,
+        write: Default::default(),
     })?;
     if plan.changes.iter().any(|c| c.applied) {
         plan.notes

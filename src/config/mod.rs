@@ -180,6 +180,7 @@ impl Check {
             hops: resolve_hops(&self.hops, &self.target),
             probe: self.options.probe_options(&self.target),
             target: self.target.clone(),
+            // Audits and modules probe as one client; `--as all` is a check flag.
             compare: Vec::new(),
         }
     }

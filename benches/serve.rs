@@ -87,6 +87,7 @@ fn config(nginx: &str, backend: &str) -> Result<CheckConfig, String> {
         target,
         hops,
         probe,
+        compare: Vec::new(),
     })
 }
 

@@ -11,12 +11,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use clap::Args;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
+use wspath::config::Module;
 use wspath::exporter::allow::AllowList;
+use wspath::hop::HopSpec;
 use wspath::exporter::own::{OwnMetrics, ProbeResult};
 use wspath::exporter::probe_metrics::{self, ProbeRun};
 use wspath::exporter::{budget, Exposition};
@@ -29,6 +32,10 @@ pub struct ServeArgs {
     /// Address to listen on (loopback by default: a probe endpoint can reach what it can reach)
     #[arg(long, default_value = "127.0.0.1:9799", value_name = "ADDR:PORT")]
     pub listen: String,
+    /// The TOML file with `[module.NAME]` sections (the same file as `wspath audit`'s);
+    /// reloaded on SIGHUP
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Addresses probes may connect to: host glob, IP, CIDR, each optionally with :PORT
     /// (repeatable). Anything else is refused with 403.
     #[arg(long = "allow", value_name = "PATTERN")]
@@ -47,9 +54,14 @@ pub struct ServeArgs {
     pub tls_key: Option<PathBuf>,
 }
 
+type Modules = BTreeMap<String, Module>;
+
 /// What every request handler shares.
 struct Shared {
     allow: AllowList,
+    config: Option<PathBuf>,
+    /// Replaced whole on SIGHUP; a probe keeps the set it started with.
+    modules: RwLock<Arc<Modules>>,
     timeout: String,
     limit: Arc<Semaphore>,
     metrics: OwnMetrics,
@@ -71,8 +83,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
     }
     // Checked now, so a bad value is exit 2 at start rather than a 400 on every scrape.
     check::config(&adhoc_args("ws://localhost/", Vec::new(), &args.timeout))?;
+    let modules = match &args.config {
+        Some(path) => load_modules(path)?,
+        None => Modules::new(),
+    };
     let shared = Arc::new(Shared {
         allow: AllowList::parse(&args.allow)?,
+        config: args.config.clone(),
+        modules: RwLock::new(Arc::new(modules)),
         timeout: args.timeout.clone(),
         limit: Arc::new(Semaphore::new(args.max_concurrent)),
         metrics: OwnMetrics::new(),
@@ -134,19 +152,56 @@ fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// SIGTERM or Ctrl-C: stop accepting, let running probes finish (bounded), then exit.
-async fn signals(handle: axum_server::Handle, _shared: Arc<Shared>) {
+fn load_modules(path: &Path) -> Result<Modules, Error> {
+    Ok(wspath::config::load(path)?.modules)
+}
+
+/// SIGHUP: reload `--config` (a file that does not load keeps the modules in use, and says
+/// why). SIGTERM or Ctrl-C: stop accepting, let running probes finish (bounded), then exit.
+async fn signals(handle: axum_server::Handle, shared: Arc<Shared>) {
     use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        tracing::error!("cannot listen for SIGTERM");
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        eprintln!("wspath serve: cannot listen for SIGTERM/SIGHUP");
         return;
     };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
+    loop {
+        tokio::select! {
+            _ = hup.recv() => reload(&shared),
+            _ = term.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+        }
     }
     eprintln!("wspath serve: shutting down, waiting for running probes");
     handle.graceful_shutdown(Some(Duration::from_secs(15)));
+}
+
+fn reload(shared: &Shared) {
+    let Some(path) = &shared.config else {
+        eprintln!("wspath serve: SIGHUP: no --config to reload");
+        return;
+    };
+    match load_modules(path) {
+        Ok(modules) => {
+            let names: Vec<&str> = modules.keys().map(String::as_str).collect();
+            eprintln!(
+                "wspath serve: reloaded {} (modules: {})",
+                path.display(),
+                names.join(", ")
+            );
+            drop(names);
+            if let Ok(mut current) = shared.modules.write() {
+                *current = Arc::new(modules);
+            }
+            shared.metrics.reloaded(true);
+        }
+        Err(e) => {
+            eprintln!("wspath serve: reload failed, keeping the previous configuration: {e}");
+            shared.metrics.reloaded(false);
+        }
+    }
 }
 
 async fn index() -> impl IntoResponse {
@@ -154,6 +209,7 @@ async fn index() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         "wspath serve: WebSocket path probing for Prometheus\n\n\
          /probe?target=URL[&hop=NAME[:KIND][=ADDRESS]…][&debug=true]  one check, as metrics\n\
+         /probe?target=URL&module=NAME   the same with a [module.NAME] of --config\n\
          /metrics     the exporter's own metrics\n\
          /-/healthy   /-/ready\n",
     )
@@ -192,6 +248,7 @@ fn refuse(shared: &Shared, status: StatusCode, result: ProbeResult, message: Str
 struct ProbeQuery {
     target: Option<String>,
     hops: Vec<String>,
+    module: Option<String>,
     debug: bool,
 }
 
@@ -203,6 +260,7 @@ impl ProbeQuery {
             match k.as_ref() {
                 "target" => q.target = Some(v.into_owned()),
                 "hop" => q.hops.push(v.into_owned()),
+                "module" => q.module = Some(v.into_owned()),
                 "debug" => q.debug = matches!(v.as_ref(), "true" | "1" | "yes"),
                 other => return Err(format!("unknown parameter '{}'", other.escape_debug())),
             }
@@ -227,6 +285,7 @@ fn adhoc_args(target: &str, hops: Vec<String>, timeout: &str) -> CheckArgs {
         no_ping: false,
         echo: None,
         idle: None,
+        as_browser: "plain".into(),
         format: Format::Human,
         nginx_conf: None,
         cloudflare: false,
@@ -241,9 +300,52 @@ fn adhoc_args(target: &str, hops: Vec<String>, timeout: &str) -> CheckArgs {
     }
 }
 
-/// The first address this check would connect to that the allow-list does not cover.
-fn forbidden_address(config: &CheckConfig, allow: &AllowList) -> Option<String> {
-    config.hops.iter().find_map(|hop| {
+/// The check a query asks for: the module's options and filled hop templates, or the ad-hoc
+/// `target` and `hop`s; with the names of the hops whose address the module's file wrote
+/// literally (no placeholder), which the operator chose and so need no `--allow`.
+fn build(
+    q: &ProbeQuery,
+    target: &str,
+    modules: &Modules,
+    timeout: &str,
+) -> Result<(CheckConfig, Vec<String>), String> {
+    let Some(name) = &q.module else {
+        let config = check::config(&adhoc_args(target, q.hops.clone(), timeout))
+            .map_err(|e| e.to_string())?;
+        return Ok((config, Vec::new()));
+    };
+    if !q.hops.is_empty() {
+        return Err("'hop' and 'module' cannot be combined: the module lists the hops".into());
+    }
+    let Some(module) = modules.get(name) else {
+        let names: Vec<&str> = modules.keys().map(String::as_str).collect();
+        return Err(format!(
+            "unknown module '{}' (modules: {})",
+            name.escape_debug(),
+            if names.is_empty() {
+                "none; start wspath serve with --config".to_string()
+            } else {
+                names.join(", ")
+            }
+        ));
+    };
+    let target = wspath::Target::parse(target).map_err(|e| e.to_string())?;
+    let config = module.config(target).map_err(|e| e.to_string())?;
+    let literal = module
+        .hops
+        .iter()
+        .filter(|t| !t.contains("{target_"))
+        .filter_map(|t| HopSpec::parse(t).ok())
+        .filter(|spec| spec.address.is_some())
+        .map(|spec| spec.name)
+        .collect();
+    Ok((config, literal))
+}
+
+/// The first address this check would connect to that neither the allow-list covers nor the
+/// module's file wrote (`trusted` hop names).
+fn forbidden_address(config: &CheckConfig, allow: &AllowList, trusted: &[String]) -> Option<String> {
+    config.hops.iter().filter(|h| !trusted.contains(&h.name)).find_map(|hop| {
         let (host, port) = hop
             .connect
             .clone()
@@ -273,11 +375,15 @@ async fn probe(
     let Some(target) = q.target.as_deref() else {
         return bad("the 'target' parameter is missing".into());
     };
-    let mut config = match check::config(&adhoc_args(target, q.hops.clone(), &shared.timeout)) {
-        Ok(c) => c,
-        Err(e) => return bad(e.to_string()),
+    let modules = match shared.modules.read() {
+        Ok(m) => m.clone(),
+        Err(_) => return bad("the module set is unavailable".into()),
     };
-    if let Some(address) = forbidden_address(&config, &shared.allow) {
+    let (mut config, trusted) = match build(&q, target, &modules, &shared.timeout) {
+        Ok(c) => c,
+        Err(e) => return bad(e),
+    };
+    if let Some(address) = forbidden_address(&config, &shared.allow, &trusted) {
         return refuse(
             &shared,
             StatusCode::FORBIDDEN,
@@ -382,10 +488,14 @@ mod tests {
         .unwrap();
         let only_lb = AllowList::parse(&["127.0.0.1"]).unwrap();
         assert_eq!(
-            forbidden_address(&config, &only_lb).as_deref(),
+            forbidden_address(&config, &only_lb, &[]).as_deref(),
             Some("app.test:80 (edge)")
         );
         let both = AllowList::parse(&["127.0.0.1", "app.test:80"]).unwrap();
-        assert_eq!(forbidden_address(&config, &both), None);
+        assert_eq!(forbidden_address(&config, &both, &[]), None);
+        assert_eq!(
+            forbidden_address(&config, &only_lb, &["edge".to_string()]),
+            None
+        );
     }
 }

@@ -313,3 +313,87 @@ fn probes_beyond_max_concurrent_get_429() {
     assert_eq!(sample(&own.body, "wspath_probes_in_flight"), Some(0.0));
     drop(listener);
 }
+
+/// Waits until the serve log contains `text` (or 20 s pass).
+fn wait_log(serve: &Serve, text: &str) {
+    let seen = crate::support::ports::wait_until(Duration::from_secs(20), || {
+        serve.log().contains(text)
+    });
+    assert!(seen.is_ok(), "no '{text}' in the log:\n{}", serve.log());
+}
+
+#[test]
+fn modules_fill_hops_from_the_target_keep_secrets_and_reload_on_sighup() {
+    const TOKEN: &str = "tok-SeCrEt-4242";
+    let paths = Paths::start();
+    let dir = tempfile::Builder::new()
+        .prefix("wspath-serve-")
+        .tempdir()
+        .unwrap();
+    let conf = dir.path().join("wspath.toml");
+    let module = |name: &str| {
+        format!(
+            "[module.{name}]\ntimeout = \"5s\"\nheaders = [\"Authorization: Bearer ${{WSPATH_SERVE_TOKEN}}\"]\n\
+             hops = [\"nginx={{target_host}}:{{target_port}}\", \"backend={}\"]\n",
+            paths.backend.addr()
+        )
+    };
+    std::fs::write(&conf, module("chat")).unwrap();
+    let good_port = paths.good.addr().rsplit(':').next().unwrap().to_string();
+    // Only the good nginx is allowed; the backend is written in the module, so it needs none.
+    let allow = format!("127.0.0.1:{good_port}");
+    let serve = Serve::start_in(
+        dir,
+        &["--config", conf.to_str().unwrap(), "--allow", &allow],
+        &[("WSPATH_SERVE_TOKEN", TOKEN)],
+    )
+    .expect("start wspath serve");
+    let probe = |module: &str, nginx: &Nginx, debug: bool| {
+        let target = format!("ws://{}/ws", nginx.addr());
+        let q = format!(
+            "/probe?module={module}&target={}{}",
+            encode(&target),
+            if debug { "&debug=true" } else { "" }
+        );
+        serve.get(&q, &[]).unwrap()
+    };
+
+    let r = probe("chat", &paths.good, false);
+    assert_eq!(r.status, 200, "{}\n{}", r.body, serve.log());
+    assert_eq!(sample(&r.body, "wspath_probe_success"), Some(1.0), "{}", r.body);
+    assert!(r.body.contains("wspath_hop_success{hop=\"backend\""), "{}", r.body);
+    // The placeholder hop takes the target's address, which --allow does not cover here.
+    let r = probe("chat", &paths.broken, false);
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = probe("chat", &paths.good, true);
+    assert!(r.body.contains("healthy"), "{}", r.body);
+    assert!(!r.body.contains(TOKEN), "the module's secret leaked:\n{}", r.body);
+    let r = probe("nope", &paths.good, false);
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("unknown module 'nope' (modules: chat)"), "{}", r.body);
+
+    // A broken file: the old modules stay, and the log says why.
+    std::fs::write(&conf, "[module.chat\nhops = 1\n").unwrap();
+    serve.signal("HUP");
+    wait_log(&serve, "reload failed, keeping the previous configuration");
+    assert!(serve.log().contains("wspath.toml:1:"), "{}", serve.log());
+    let r = probe("chat", &paths.good, false);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(sample(&r.body, "wspath_probe_success"), Some(1.0));
+
+    // A good one replaces them.
+    std::fs::write(&conf, module("chat2")).unwrap();
+    serve.signal("HUP");
+    wait_log(&serve, "(modules: chat2)");
+    assert_eq!(probe("chat", &paths.good, false).status, 400);
+    let r = probe("chat2", &paths.good, false);
+    assert_eq!(sample(&r.body, "wspath_probe_success"), Some(1.0), "{}", r.body);
+    let own = serve.get("/metrics", &[]).unwrap();
+    assert_eq!(
+        sample(&own.body, "wspath_config_reloads_total{result=\"failure\"}"),
+        Some(1.0),
+        "{}",
+        own.body
+    );
+    assert!(!own.body.contains(TOKEN));
+}

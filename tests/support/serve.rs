@@ -22,12 +22,18 @@ impl Serve {
     /// Starts `wspath serve --listen 127.0.0.1:0 ARGS…`; ready once it printed its address.
     pub fn start(args: &[&str]) -> io::Result<Serve> {
         let dir = tempfile::Builder::new().prefix("wspath-serve-").tempdir()?;
-        Serve::start_in(dir, args)
+        Serve::start_in(dir, args, &[])
     }
 
-    /// As [`Serve::start`], with `dir` (which may hold its config) as the temp dir.
-    pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> io::Result<Serve> {
+    /// As [`Serve::start`], with `dir` (which may hold its config) as the temp dir and these
+    /// environment variables set.
+    pub fn start_in(
+        dir: tempfile::TempDir,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> io::Result<Serve> {
         let mut cmd = Command::new(wspath_bin());
+        cmd.envs(env.iter().copied());
         cmd.arg("serve")
             .arg("--listen")
             .arg("127.0.0.1:0")

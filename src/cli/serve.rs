@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use wspath::config::Module;
 use wspath::exporter::allow::AllowList;
-use wspath::hop::HopSpec;
 use wspath::exporter::own::{OwnMetrics, ProbeResult};
 use wspath::exporter::probe_metrics::{self, ProbeRun};
 use wspath::exporter::{budget, Exposition};
+use wspath::hop::HopSpec;
 use wspath::report::{self, Report};
 use wspath::walk::{self, CheckConfig};
 use wspath::Error;
@@ -344,15 +344,23 @@ fn build(
 
 /// The first address this check would connect to that neither the allow-list covers nor the
 /// module's file wrote (`trusted` hop names).
-fn forbidden_address(config: &CheckConfig, allow: &AllowList, trusted: &[String]) -> Option<String> {
-    config.hops.iter().filter(|h| !trusted.contains(&h.name)).find_map(|hop| {
-        let (host, port) = hop
-            .connect
-            .clone()
-            .unwrap_or_else(|| (config.target.host.clone(), config.target.port));
-        (!allow.allows(&host, port))
-            .then(|| format!("{} ({})", hop.address(&config.target), hop.name))
-    })
+fn forbidden_address(
+    config: &CheckConfig,
+    allow: &AllowList,
+    trusted: &[String],
+) -> Option<String> {
+    config
+        .hops
+        .iter()
+        .filter(|h| !trusted.contains(&h.name))
+        .find_map(|hop| {
+            let (host, port) = hop
+                .connect
+                .clone()
+                .unwrap_or_else(|| (config.target.host.clone(), config.target.port));
+            (!allow.allows(&host, port))
+                .then(|| format!("{} ({})", hop.address(&config.target), hop.name))
+        })
 }
 
 async fn probe(

@@ -77,8 +77,9 @@ impl<L: EncodeLabelSet + std::fmt::Debug + Send + Sync + 'static> Gauges<L> {
 
 impl<L: EncodeLabelSet + std::fmt::Debug + Send + Sync + 'static> Collector for Gauges<L> {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let mut metric =
-            encoder.encode_descriptor(self.name, self.help, None, MetricType::Gauge)?;
+        // With the full stop `Registry::register` adds to its metrics' help, so all read alike.
+        let help = format!("{}.", self.help);
+        let mut metric = encoder.encode_descriptor(self.name, &help, None, MetricType::Gauge)?;
         for (labels, value) in &self.series {
             let sample = metric.encode_family(labels)?;
             match *value {
@@ -88,6 +89,11 @@ impl<L: EncodeLabelSet + std::fmt::Debug + Send + Sync + 'static> Collector for 
         }
         Ok(())
     }
+}
+
+/// Milliseconds as seconds, to the microsecond the probe measures (no float noise digits).
+fn seconds(ms: f64) -> f64 {
+    (ms * 1000.0).round() / 1_000_000.0
 }
 
 /// What the exporter knows about a probe besides its report.
@@ -184,10 +190,10 @@ pub fn registry(report: Option<&Report>, run: &ProbeRun) -> Registry {
         let t = &o.timings;
         if let Some(first_byte) = t.first_byte {
             let ms = t.dns.unwrap_or(0.0) + t.connect.unwrap_or(0.0) + t.tls.unwrap_or(0.0);
-            handshake.push(hop(), Value::Seconds((ms + first_byte) / 1000.0));
+            handshake.push(hop(), Value::Seconds(seconds(ms + first_byte)));
         }
         if let Some(rtt) = o.ping_rtt_ms {
-            ping.push(hop(), Value::Seconds(rtt / 1000.0));
+            ping.push(hop(), Value::Seconds(seconds(rtt)));
         }
         if let Some(idle) = &o.idle {
             let after = if idle.dropped {
@@ -195,7 +201,7 @@ pub fn registry(report: Option<&Report>, run: &ProbeRun) -> Registry {
             } else {
                 0.0
             };
-            idle_dropped.push(hop(), Value::Seconds(after / 1000.0));
+            idle_dropped.push(hop(), Value::Seconds(seconds(after)));
         }
         if let Some(code) = o.evidence.status {
             status.push(hop(), Value::Int(i64::from(code)));

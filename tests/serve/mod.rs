@@ -316,9 +316,8 @@ fn probes_beyond_max_concurrent_get_429() {
 
 /// Waits until the serve log contains `text` (or 20 s pass).
 fn wait_log(serve: &Serve, text: &str) {
-    let seen = crate::support::ports::wait_until(Duration::from_secs(20), || {
-        serve.log().contains(text)
-    });
+    let seen =
+        crate::support::ports::wait_until(Duration::from_secs(20), || serve.log().contains(text));
     assert!(seen.is_ok(), "no '{text}' in the log:\n{}", serve.log());
 }
 
@@ -360,17 +359,34 @@ fn modules_fill_hops_from_the_target_keep_secrets_and_reload_on_sighup() {
 
     let r = probe("chat", &paths.good, false);
     assert_eq!(r.status, 200, "{}\n{}", r.body, serve.log());
-    assert_eq!(sample(&r.body, "wspath_probe_success"), Some(1.0), "{}", r.body);
-    assert!(r.body.contains("wspath_hop_success{hop=\"backend\""), "{}", r.body);
+    assert_eq!(
+        sample(&r.body, "wspath_probe_success"),
+        Some(1.0),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("wspath_hop_success{hop=\"backend\""),
+        "{}",
+        r.body
+    );
     // The placeholder hop takes the target's address, which --allow does not cover here.
     let r = probe("chat", &paths.broken, false);
     assert_eq!(r.status, 403, "{}", r.body);
     let r = probe("chat", &paths.good, true);
     assert!(r.body.contains("healthy"), "{}", r.body);
-    assert!(!r.body.contains(TOKEN), "the module's secret leaked:\n{}", r.body);
+    assert!(
+        !r.body.contains(TOKEN),
+        "the module's secret leaked:\n{}",
+        r.body
+    );
     let r = probe("nope", &paths.good, false);
     assert_eq!(r.status, 400);
-    assert!(r.body.contains("unknown module 'nope' (modules: chat)"), "{}", r.body);
+    assert!(
+        r.body.contains("unknown module 'nope' (modules: chat)"),
+        "{}",
+        r.body
+    );
 
     // A broken file: the old modules stay, and the log says why.
     std::fs::write(&conf, "[module.chat\nhops = 1\n").unwrap();
@@ -387,7 +403,12 @@ fn modules_fill_hops_from_the_target_keep_secrets_and_reload_on_sighup() {
     wait_log(&serve, "(modules: chat2)");
     assert_eq!(probe("chat", &paths.good, false).status, 400);
     let r = probe("chat2", &paths.good, false);
-    assert_eq!(sample(&r.body, "wspath_probe_success"), Some(1.0), "{}", r.body);
+    assert_eq!(
+        sample(&r.body, "wspath_probe_success"),
+        Some(1.0),
+        "{}",
+        r.body
+    );
     let own = serve.get("/metrics", &[]).unwrap();
     assert_eq!(
         sample(&own.body, "wspath_config_reloads_total{result=\"failure\"}"),

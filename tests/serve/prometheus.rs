@@ -41,6 +41,15 @@ fn the_examples_pass_promtool() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // The modules prometheus.yml names are in the example wspath.toml, which loads.
+    let modules = wspath::config::load(&dir.join("wspath.toml"))
+        .expect("examples/prometheus/wspath.toml loads")
+        .modules;
+    let yml = std::fs::read_to_string(dir.join("prometheus.yml")).unwrap();
+    for name in ["edge_nginx", "edge_nginx_idle"] {
+        assert!(modules.contains_key(name), "{name}");
+        assert!(yml.contains(&format!("module: [{name}]")), "{name}");
+    }
     let dashboard: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("grafana-dashboard.json")).unwrap())
             .expect("the dashboard is JSON");

@@ -12,6 +12,7 @@ use crate::verdict::Verdict;
 use crate::Error;
 use serde::Serialize;
 
+pub mod audit;
 pub mod fix;
 pub mod human;
 pub mod json;

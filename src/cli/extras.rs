@@ -45,7 +45,7 @@ mod tests {
             let mut out = Vec::new();
             completions(&CompletionsArgs { shell }, &mut out).unwrap();
             let text = String::from_utf8(out).unwrap();
-            for word in ["check", "audit", "lint", "--report-junit", "--per-host"] {
+            for word in ["check", "audit", "lint", "report-junit", "per-host"] {
                 assert!(text.contains(word), "{shell:?} lacks {word}");
             }
         }

@@ -15,6 +15,7 @@ pub mod probe;
 pub mod report;
 pub mod rules;
 pub mod target;
+pub mod transaction;
 pub mod verdict;
 pub mod walk;
 

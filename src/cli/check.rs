@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use wspath::config::values;
 use wspath::hop::{Hop, HopSpec};
-use wspath::probe::ProbeOptions;
+use wspath::probe::{Browser, ProbeOptions};
 use wspath::report::{self, redact, Report};
 use wspath::walk::{self, CheckConfig};
 use wspath::{Error, Target};
@@ -55,6 +55,15 @@ pub struct CheckArgs {
     /// Hold every upgraded hop silent this long and report which drops, e.g. 75s
     #[arg(long, value_name = "DURATION")]
     pub idle: Option<String>,
+    /// Send this browser's exact upgrade request (headers and their order); `all` sends every
+    /// variant at every hop and reports where they differ
+    #[arg(
+        long = "as",
+        value_name = "BROWSER",
+        default_value = "plain",
+        value_parser = ["plain", "chrome", "firefox", "safari", "all"]
+    )]
+    pub as_browser: String,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
     /// nginx configuration of the nginx hop: attach its findings for the target's location
@@ -124,6 +133,7 @@ async fn fix_offer(
     let plan = plan.unwrap_or_else(|| wspath::Plan {
         changes: Vec::new(),
         notes: vec!["--fix: no setting wspath can change explains this result.".into()],
+        ..wspath::Plan::default()
     });
     if args.format == Format::Human {
         writeln!(out)?;
@@ -162,6 +172,7 @@ fn nginx_plan(
         path: Some(hop.path.split(['?', '#']).next().unwrap_or("/").to_string()),
         idle,
         apply: args.yes,
+        write: Default::default(),
     })?;
     if plan.changes.iter().any(|c| c.applied) {
         plan.notes
@@ -218,10 +229,25 @@ pub fn config(args: &CheckArgs) -> Result<CheckConfig, Error> {
         .collect::<Result<_, _>>()?;
     probe.ping = !args.no_ping;
     probe.echo = args.echo.clone();
+    // `all`: the plain request is the main probe (with echo and idle), the browsers' its variants.
+    let compare = if args.as_browser == "all" {
+        Browser::ALL.to_vec()
+    } else {
+        probe.browser = args
+            .as_browser
+            .parse()
+            .map_err(|reason| Error::InvalidFlag {
+                flag: "--as",
+                input: args.as_browser.clone(),
+                reason,
+            })?;
+        Vec::new()
+    };
     Ok(CheckConfig {
         target,
         hops,
         probe,
+        compare,
     })
 }
 

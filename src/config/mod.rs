@@ -180,6 +180,8 @@ impl Check {
             hops: resolve_hops(&self.hops, &self.target),
             probe: self.options.probe_options(&self.target),
             target: self.target.clone(),
+            // Audits and modules probe as one client; `--as all` is a check flag.
+            compare: Vec::new(),
         }
     }
 }
@@ -238,6 +240,7 @@ impl Module {
             hops,
             probe: self.options.probe_options(&target),
             target,
+            compare: Vec::new(),
         })
     }
 }

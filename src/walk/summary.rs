@@ -101,6 +101,7 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
         },
         summary,
         fix,
+        browser: None,
     }
 }
 
@@ -467,6 +468,7 @@ mod tests {
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
+            variants: Vec::new(),
         }
     }
 

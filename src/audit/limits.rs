@@ -109,6 +109,7 @@ mod tests {
                 .collect(),
             probe: ProbeOptions::new(&target),
             target,
+            compare: Vec::new(),
         }
     }
 

@@ -5,6 +5,7 @@
 mod alb;
 mod check;
 mod cloudflare;
+mod fuzz;
 mod nginx;
 mod paths;
 mod probe;

@@ -12,6 +12,7 @@ pub mod plan;
 pub mod probe;
 pub mod report;
 pub mod rules;
+pub mod software;
 pub mod target;
 pub mod verdict;
 pub mod walk;

@@ -43,6 +43,9 @@ pub struct HopReport {
     pub consequence: bool,
     pub findings: Vec<Finding>,
     pub facts: Vec<Fact>,
+    /// What runs at this hop, identified from evidence (the hop's name is only a prior).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software: Option<crate::software::Identified>,
 }
 
 impl HopReport {
@@ -57,6 +60,7 @@ impl HopReport {
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
+            software: None,
         }
     }
 }
@@ -205,6 +209,7 @@ pub(crate) mod sample {
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
+            software: None,
         }
     }
 

@@ -6,9 +6,10 @@
 
 use crate::finding::{Fact, Finding, Severity};
 use crate::hop::{Hop, HopKind};
-use crate::probe::ProbeOutcome;
+use crate::probe::{Browser, ProbeOutcome};
 use crate::target::Target;
 use crate::verdict::Verdict;
+pub use crate::walk::variants::VariantReport;
 use crate::Error;
 use serde::Serialize;
 
@@ -29,6 +30,8 @@ pub struct Culprit {
     pub verdict: Verdict,
     pub summary: String,
     pub fix: Option<String>,
+    /// Set when only a browser variant (`--as all`) fails here: whose request it refuses.
+    pub browser: Option<Browser>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,6 +49,8 @@ pub struct HopReport {
     /// What runs at this hop, identified from evidence (the hop's name is only a prior).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub software: Option<crate::software::Identified>,
+    /// With `--as all`: the same hop probed with each other browser's request.
+    pub variants: Vec<VariantReport>,
 }
 
 impl HopReport {
@@ -61,7 +66,16 @@ impl HopReport {
             findings: Vec::new(),
             facts: Vec::new(),
             software: None,
+            variants: Vec::new(),
         }
+    }
+
+    /// This hop's probe with `browser`'s request, when that variant was sent.
+    pub fn variant(&self, browser: Browser) -> Option<&ProbeOutcome> {
+        self.variants
+            .iter()
+            .find(|v| v.browser == browser)
+            .map(|v| &v.outcome)
     }
 }
 
@@ -76,17 +90,26 @@ pub struct Report {
     pub ok: bool,
     pub culprit: Option<Culprit>,
     pub hops: Vec<HopReport>,
+    /// Whose request the hops' main outcomes were probed with (`--as`).
+    pub browser: Browser,
 }
 
 impl Report {
     /// Judges the probed hops (outermost first): consequences, culprit, `ok`.
     pub fn new(target: &Target, hops: Vec<HopReport>) -> Report {
+        Report::new_as(target, hops, Browser::Plain)
+    }
+
+    /// [`Report::new`] for hops probed with `browser`'s request (and perhaps, per hop, with
+    /// other browsers' as variants).
+    pub fn new_as(target: &Target, hops: Vec<HopReport>, browser: Browser) -> Report {
         let mut report = Report {
             target: target.url(),
             host: target.host.clone(),
             ok: true,
             culprit: None,
             hops,
+            browser,
         };
         report.rejudge();
         report
@@ -132,7 +155,8 @@ impl Report {
     }
 
     fn rejudge(&mut self) {
-        self.culprit = crate::walk::judge(&mut self.hops, &self.host);
+        self.culprit = crate::walk::judge(&mut self.hops, &self.host)
+            .or_else(|| crate::walk::variants::judge(&self.hops, self.browser, &self.host));
         let error_finding = self
             .hops
             .iter()
@@ -210,6 +234,7 @@ pub(crate) mod sample {
             findings: Vec::new(),
             facts: Vec::new(),
             software: None,
+            variants: Vec::new(),
         }
     }
 
@@ -278,6 +303,39 @@ pub(crate) mod sample {
             close_reason: None,
         });
         Report::new(&target(), vec![hop("target", HopKind::Unknown, 443, o)])
+    }
+
+    /// `--as all`: nginx upgrades the plain request but answers Firefox's with 400; the
+    /// backend upgrades everything and enables permessage-deflate for the browsers.
+    pub fn firefox_refused() -> Report {
+        let deflate = |mut o: ProbeOutcome| {
+            o.evidence.headers.push((
+                "Sec-WebSocket-Extensions".into(),
+                "permessage-deflate; server_max_window_bits=12".into(),
+            ));
+            o
+        };
+        let up = outcome(Verdict::Upgraded, Some(101), "nginx");
+        let mut refused = outcome(Verdict::Rejected, Some(400), "nginx");
+        refused.detail = "400 Bad Request".into();
+        refused.curl = "curl -H 'Connection: keep-alive, Upgrade' http://example.test/ws".into();
+        let variants = |firefox: ProbeOutcome, other: &ProbeOutcome| {
+            vec![
+                VariantReport {
+                    browser: Browser::Chrome,
+                    outcome: deflate(other.clone()),
+                },
+                VariantReport {
+                    browser: Browser::Firefox,
+                    outcome: firefox,
+                },
+            ]
+        };
+        let mut nginx = hop("nginx", HopKind::Proxy, 8080, up.clone());
+        nginx.variants = variants(refused, &up);
+        let mut backend = hop("backend", HopKind::Backend, 9000, up.clone());
+        backend.variants = variants(deflate(up.clone()), &up);
+        Report::new(&target(), vec![nginx, backend])
     }
 
     /// lb → nginx → backend, backend down.

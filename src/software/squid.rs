@@ -36,7 +36,7 @@ pub const TABLE: Table = Table {
         software: S::Squid,
         seconds: Some(900),
         setting: "Squid `read_timeout` (default 15 min)",
-        fix: "raise `read_timeout` (e.g. `read_timeout 1 hour`) or ping more often than that",
+        fix: "raise `read_timeout` in squid.conf (e.g. `read_timeout 1 hour`) or ping more often than that",
     },
     ],
     #[rustfmt::skip]

@@ -37,7 +37,7 @@ pub const TABLE: Table = Table {
         software: S::Varnish,
         seconds: Some(60),
         setting: "Varnish `pipe_timeout` (default 60 s)",
-        fix: "raise the `pipe_timeout` parameter (`varnishd -p pipe_timeout=3600`, 0 = no limit) or ping more often than that",
+        fix: "raise the varnishd parameter `pipe_timeout` (`-p pipe_timeout=3600`, or `varnishadm param.set pipe_timeout 3600`), or ping more often than that",
     },
     ],
     #[rustfmt::skip]

@@ -113,6 +113,16 @@ mod tests {
     }
 
     #[test]
+    fn varnish_and_squid_drops_name_their_own_settings() {
+        let m = explain(Some(Software::Varnish), HopKind::Proxy, 60_020.0);
+        assert!(m[0].at_default);
+        assert!(m[0].default.setting.contains("pipe_timeout"));
+        let m = explain(Some(Software::Squid), HopKind::Proxy, 2000.0);
+        assert!(!m[0].at_default);
+        assert!(m[0].default.fix.contains("read_timeout"));
+    }
+
+    #[test]
     fn backend_has_no_known_default() {
         assert!(explain(None, HopKind::Backend, 2000.0).is_empty());
         assert!(explain(Some(Software::BackendLibrary), HopKind::Backend, 2000.0).is_empty());

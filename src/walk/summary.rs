@@ -109,6 +109,7 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
         },
         summary,
         fix,
+        browser: None,
     }
 }
 
@@ -476,6 +477,7 @@ mod tests {
             findings: Vec::new(),
             facts: Vec::new(),
             software: None,
+            variants: Vec::new(),
         }
     }
 

@@ -16,6 +16,7 @@ pub mod backend;
 pub mod cli;
 pub mod cloudflare_api;
 pub mod haproxy;
+pub mod hostile;
 pub mod moto;
 pub mod nginx;
 pub mod path;

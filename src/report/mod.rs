@@ -13,6 +13,7 @@ pub use crate::walk::variants::VariantReport;
 use crate::Error;
 use serde::Serialize;
 
+pub mod audit;
 pub mod fix;
 pub mod human;
 pub mod json;

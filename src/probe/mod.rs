@@ -11,7 +11,8 @@
 pub mod classify;
 pub mod connect;
 pub mod curl;
-pub mod fingerprint;
+/// Who answered: the clues live in the software tables ([`crate::software`]).
+pub use crate::software::answered_by as fingerprint;
 pub mod frames;
 pub mod redact;
 pub mod request;

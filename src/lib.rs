@@ -14,6 +14,7 @@ pub mod plan;
 pub mod probe;
 pub mod report;
 pub mod rules;
+pub mod software;
 pub mod target;
 pub mod transaction;
 pub mod verdict;

@@ -48,6 +48,9 @@ pub struct HopReport {
     pub consequence: bool,
     pub findings: Vec<Finding>,
     pub facts: Vec<Fact>,
+    /// What runs at this hop, identified from evidence (the hop's name is only a prior).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software: Option<crate::software::Identified>,
     /// With `--as all`: the same hop probed with each other browser's request.
     pub variants: Vec<VariantReport>,
 }
@@ -64,6 +67,7 @@ impl HopReport {
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
+            software: None,
             variants: Vec::new(),
         }
     }
@@ -231,6 +235,7 @@ pub(crate) mod sample {
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
+            software: None,
             variants: Vec::new(),
         }
     }

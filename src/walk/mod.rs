@@ -4,9 +4,7 @@
 //! which fix) is pure and lives in the submodules so it can be tested with built outcomes.
 
 pub mod culprit;
-pub mod hints;
 pub mod idle;
-pub mod software;
 pub mod summary;
 pub mod variants;
 

@@ -106,6 +106,7 @@ mod tests {
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
+            software: None,
             variants: vec![
                 VariantReport {
                     browser: Browser::Chrome,

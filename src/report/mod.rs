@@ -20,6 +20,7 @@ pub mod json;
 pub mod junit;
 pub mod lint_human;
 pub mod lint_json;
+pub mod lint_junit;
 pub mod redact;
 pub mod sarif;
 

@@ -17,6 +17,13 @@ pub enum Error {
         input: String,
         reason: String,
     },
+    /// A flag that belongs to another mode of the command (`fix --nginx --idle-timeout 5`).
+    #[error("{flag} does not apply to {mode}, which takes {takes}")]
+    NotApplicable {
+        flag: &'static str,
+        mode: &'static str,
+        takes: String,
+    },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -60,4 +67,26 @@ pub enum Error {
     },
     #[error(transparent)]
     Provider(#[from] wspath_providers::Error),
+}
+
+impl Error {
+    /// A stable name for what kind of "could not run" this is, for machine-readable outputs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::InvalidTarget { .. }
+            | Error::InvalidHop { .. }
+            | Error::InvalidHeader { .. }
+            | Error::InvalidFlag { .. }
+            | Error::NotApplicable { .. } => "invalid_input",
+            Error::Io { .. } => "io",
+            Error::TlsSetup(_) => "tls_setup",
+            Error::NginxConfig { .. } => "nginx_config",
+            Error::Config { .. } => "config",
+            Error::NotEditable { .. } => "not_editable",
+            Error::Refused(_) | Error::ChangedSinceRead { .. } => "refused",
+            Error::Interrupted { .. } => "interrupted",
+            Error::ValidatorTimeout { .. } => "nginx_config",
+            Error::Provider(_) => "provider",
+        }
+    }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod exporter;
 pub mod finding;
 pub mod hop;
+pub mod interrupt;
 pub mod nginx;
 pub mod plan;
 pub mod probe;

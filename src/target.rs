@@ -49,13 +49,30 @@ pub struct Target {
 impl Target {
     /// Parses `ws://…`, `wss://…`, or `host[:port][/path]` (then `wss://`).
     pub fn parse(input: &str) -> Result<Target, Error> {
+        // The message echoes the input: never with a password or token in it.
+        let shown = if input.contains("://") {
+            crate::report::redact::url(input).into_owned()
+        } else {
+            let r = crate::report::redact::url(&format!("x://{input}")).into_owned();
+            r.strip_prefix("x://").unwrap_or(&r).to_string()
+        };
         let bad = |reason: &str| Error::InvalidTarget {
-            input: input.to_string(),
+            input: shown.clone(),
             reason: reason.to_string(),
+        };
+        let not_a_url = |reason: &str| {
+            bad(&format!(
+                "{reason}; expected ws://HOST[:PORT][/PATH], wss://… or HOST[:PORT][/PATH]"
+            ))
         };
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err(bad("empty"));
+        }
+        if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(not_a_url(
+                "a URL cannot contain spaces or control characters",
+            ));
         }
         // `url` reads `ws:///ws` as host "ws"; a URL whose authority is empty has no host.
         if trimmed
@@ -69,7 +86,13 @@ impl Target {
         } else {
             format!("wss://{trimmed}")
         };
-        let url = url::Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
+        let url = url::Url::parse(&with_scheme).map_err(|e| match e {
+            url::ParseError::IdnaError | url::ParseError::InvalidDomainCharacter => {
+                not_a_url("the host is not a valid host name")
+            }
+            url::ParseError::InvalidPort => bad("the port must be a number from 1 to 65535"),
+            e => not_a_url(&e.to_string()),
+        })?;
         let scheme = match url.scheme() {
             "ws" => Scheme::Ws,
             "wss" => Scheme::Wss,
@@ -90,6 +113,11 @@ impl Target {
             ));
         }
         let port = url.port().unwrap_or(scheme.default_port());
+        if port == 0 {
+            return Err(bad(
+                "port 0 cannot be connected to; the port must be 1 to 65535",
+            ));
+        }
         let mut path = url.path().to_string();
         if path.is_empty() {
             path.push('/');

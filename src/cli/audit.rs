@@ -6,7 +6,7 @@ use super::audit_progress::Bars;
 use super::Format;
 use clap::Args;
 use futures_util::future::BoxFuture;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use wspath::audit::{self, Attachment, AuditOptions, AuditReport, Discover};
@@ -92,6 +92,7 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<u8> {
     bars.clear();
     let root = repo_root();
     let secrets = secrets(&files);
+    super::output::add_secrets(secrets.iter().cloned());
     write_reports(&args, &report, &root, &secrets)?;
     let github = !args.no_github
         && (args.github || std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"));
@@ -124,9 +125,10 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<u8> {
             f.write_all(scrub(&String::from_utf8_lossy(&table), &secrets).as_bytes())?;
         }
     }
-    let mut stdout = io::stdout().lock();
-    stdout.write_all(scrub(&String::from_utf8_lossy(&out), &secrets).as_bytes())?;
-    stdout.flush()?;
+    super::output::stdout(
+        scrub(&String::from_utf8_lossy(&out), &secrets).as_bytes(),
+        super::output::Doc::of(args.format),
+    )?;
     Ok(report.exit_code())
 }
 
@@ -200,7 +202,7 @@ fn secrets(files: &[ConfigFile]) -> Vec<String> {
             }
         }
     }
-    for k in super::check::SECRET_ENV {
+    for k in super::output::SECRET_ENV {
         if let Ok(v) = std::env::var(k) {
             if v.len() >= 6 {
                 out.push(v);
@@ -210,12 +212,20 @@ fn secrets(files: &[ConfigFile]) -> Vec<String> {
     out
 }
 
+/// Known secret values masked (report files are written as rendered; stdout also passes the
+/// output edge).
 fn scrub(text: &str, secrets: &[String]) -> String {
-    super::check::scrub(text, secrets)
+    let mut out = text.to_string();
+    for s in secrets {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), wspath::report::redact::MASK);
+        }
+    }
+    out
 }
 
 fn use_color() -> bool {
-    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
+    super::output::stdout_color()
 }
 
 /// Discovery as `wspath check` does it: the check's nginx_conf, Cloudflare and AWS, through the

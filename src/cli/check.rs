@@ -4,10 +4,11 @@
 //! error naming the flag (or header, hop, URL) and exit 2.
 
 use super::discover::discover;
+use super::output;
 use super::progress::Spinners;
 use super::Format;
 use clap::Args;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 use wspath::config::values;
@@ -26,7 +27,12 @@ pub struct CheckArgs {
     #[arg(long = "hop", value_name = "NAME[:KIND][=ADDRESS]")]
     pub hops: Vec<String>,
     /// Per-hop budget for each network phase, e.g. 10s, 500ms
-    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    #[arg(
+        long,
+        default_value = "10s",
+        value_name = "DURATION",
+        allow_hyphen_values = true
+    )]
     pub timeout: String,
     /// Accept any TLS certificate
     #[arg(short = 'k', long)]
@@ -35,7 +41,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
     /// Origin header to send (default: the target's https origin)
-    #[arg(long, conflicts_with = "no_origin")]
+    #[arg(long, conflicts_with = "no_origin", allow_hyphen_values = true)]
     pub origin: Option<String>,
     /// Send no Origin header
     #[arg(long)]
@@ -53,7 +59,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "TEXT")]
     pub echo: Option<String>,
     /// Hold every upgraded hop silent this long and report which drops, e.g. 75s
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub idle: Option<String>,
     /// Send this browser's exact upgrade request (headers and their order); `all` sends every
     /// variant at every hop and reports where they differ
@@ -96,23 +102,55 @@ pub struct CheckArgs {
 
 pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let mut config = config(&args)?;
+    output::add_secrets(secrets(&config.probe));
     let found = discover(&args, &mut config).await?;
     let spinners = Spinners::for_stderr();
+    super::signals::set_walking(true);
     let mut report = walk::check_with_progress(&config, &|p| spinners.on(p)).await;
+    super::signals::set_walking(false);
     spinners.clear();
-    for a in &found.attachments {
-        report.attach(&a.hop, a.findings.clone(), a.facts.clone())?;
-    }
+    report.warnings.extend(found.warnings.iter().cloned());
+    // From here on the diagnosis exists: an error still prints it, with the error beside it.
     let mut out = Vec::new();
-    render(&report, args.format, use_color(), &mut out)?;
-    if args.fix {
-        fix_offer(&found, &report, &args, &mut out).await?;
+    let failed = finish(&found, &mut report, &args, &mut out).await.err();
+    let error = failed.as_ref().map(|e| {
+        let message = super::one_line(e);
+        (super::error_info(e, &message), message)
+    });
+    let mut doc = Vec::new();
+    render(
+        &report,
+        args.format,
+        output::stdout_color(),
+        error.as_ref().map(|(i, _)| i),
+        &mut doc,
+    )?;
+    doc.extend_from_slice(&out);
+    output::stdout(&doc, output::Doc::of(args.format))?;
+    if let Some((_, message)) = &error {
+        output::error_line(message);
+        return Ok(wspath::exit::COULD_NOT_RUN);
     }
-    let out = scrub(&String::from_utf8_lossy(&out), &secrets(&config.probe));
-    let mut stdout = io::stdout().lock();
-    stdout.write_all(out.as_bytes())?;
-    stdout.flush()?;
     Ok(report.exit_code())
+}
+
+/// What follows the walk: the findings discovery attached, and `--fix`'s plan (into `out`,
+/// printed after the report).
+async fn finish(
+    found: &super::discover::Discovered,
+    report: &mut Report,
+    args: &CheckArgs,
+    out: &mut Vec<u8>,
+) -> anyhow::Result<()> {
+    for a in &found.attachments {
+        if report.hop(&a.hop).is_some() || !report.incomplete {
+            report.attach(&a.hop, a.findings.clone(), a.facts.clone())?;
+        }
+    }
+    if args.fix && !report.incomplete {
+        fix_offer(found, report, args, out).await?;
+    }
+    Ok(())
 }
 
 /// `--fix`: the plan for the culprit (applied with `--yes`), after a human report; beside a
@@ -135,7 +173,9 @@ async fn fix_offer(
         writeln!(out)?;
         report::fix::render_human(&plan, !args.yes, out)?;
     } else {
-        report::fix::render_human(&plan, !args.yes, &mut io::stderr().lock())?;
+        let mut text = Vec::new();
+        report::fix::render_human(&plan, !args.yes, &mut text)?;
+        output::stderr(&String::from_utf8_lossy(&text));
     }
     Ok(())
 }
@@ -285,54 +325,55 @@ fn header(input: &str) -> Result<(String, String), Error> {
     values::header(input)
 }
 
-/// The CA file must be readable and hold at least one certificate rustls accepts as a root.
-fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    match format {
-        Format::Human => report::human::render(report, color, out),
-        Format::Json => report::json::render(report, out),
-        Format::Junit => report::junit::render(report, out),
-        Format::Sarif => report::sarif::render_check(report, out),
+/// The report in `format`; with `error`, the error that stopped the run after the walk (a JSON
+/// document carries it, JUnit adds an error testcase, SARIF a tool execution notification; the
+/// human report is followed by the error line on stderr).
+fn render(
+    report: &Report,
+    format: Format,
+    color: bool,
+    error: Option<&report::error::ErrorInfo>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match (format, error) {
+        (Format::Human, _) => report::human::render(report, color, out),
+        (Format::Json, e) => report::json::render_with_error(report, e, out),
+        (Format::Junit, None) => report::junit::render(report, out),
+        (Format::Sarif, None) => report::sarif::render_check(report, out),
+        (Format::Junit, Some(e)) => report::error::render_junit("wspath check", e, out),
+        (Format::Sarif, Some(e)) => report::error::render_sarif(e, out),
     }
 }
 
-/// Colour only on a terminal, and never when `NO_COLOR` is set (https://no-color.org).
-fn use_color() -> bool {
-    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
+/// The values in `secrets` masked, and the redaction policy's shapes (the `serve` debug page).
+pub(super) fn scrub(text: &str, secrets: &[String]) -> String {
+    output::add_secrets(secrets.iter().cloned());
+    output::scrub(text)
 }
 
-/// Environment variables whose values are credentials wspath may read.
-pub(super) const SECRET_ENV: &[&str] = &[
-    "CLOUDFLARE_API_TOKEN",
-    "CF_API_TOKEN",
-    "CLOUDFLARE_API_KEY",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-];
-
-/// Every secret value this run knows: credential headers given with -H and credentials from the
-/// environment. Short values are left alone (masking "on" would mangle the report).
+/// Every secret value this run's flags carry: credential headers given with -H (whole, and the
+/// credential after its scheme) and token-carrying subprotocols. The output edge masks them
+/// wherever they turn up (a server that echoes the request, a log line).
 pub(super) fn secrets(probe: &ProbeOptions) -> Vec<String> {
-    let from_headers = probe
+    let mut headers: Vec<(String, String)> = probe
         .headers
         .iter()
         .filter(|(n, _)| redact::is_secret_name(n))
-        .map(|(_, v)| v.clone());
-    let from_env = SECRET_ENV.iter().filter_map(|k| std::env::var(k).ok());
-    from_headers
-        .chain(from_env)
-        .filter(|s| s.len() >= 6)
-        .collect()
-}
-
-/// The last line of defence: whatever a renderer printed, known secret values do not survive.
-pub(super) fn scrub(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_string();
-    for s in secrets {
-        if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), redact::MASK);
-        }
-    }
-    out
+        .cloned()
+        .collect();
+    headers.push(("Sec-WebSocket-Protocol".into(), probe.protocols.join(", ")));
+    let mut values: Vec<String> = wspath::probe::redact::secret_values(&headers)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    values.extend(
+        probe
+            .headers
+            .iter()
+            .filter(|(n, _)| redact::is_secret_name(n))
+            .map(|(_, v)| v.clone()),
+    );
+    values
 }
 
 #[cfg(test)]
@@ -512,19 +553,18 @@ mod tests {
     }
 
     #[test]
-    fn scrub_masks_known_secrets() {
+    fn secrets_from_flags() {
         let mut probe = ProbeOptions::new(&Target::parse("ws://h/").unwrap());
         probe.headers = vec![
             ("Authorization".into(), "Bearer tok-123456".into()),
             ("X-Trace".into(), "visible-123".into()),
         ];
+        probe.protocols = vec!["base64url.bearer.authorization.k8s.io.k8stok".into()];
         let s = secrets(&probe);
         assert!(s.contains(&"Bearer tok-123456".to_string()));
+        assert!(s.contains(&"tok-123456".to_string()));
+        assert!(s.contains(&"k8stok".to_string()));
         assert!(!s.contains(&"visible-123".to_string()));
-        assert_eq!(
-            scrub("a Bearer tok-123456 b visible-123", &s),
-            "a <redacted> b visible-123"
-        );
     }
 
     #[test]
@@ -538,7 +578,7 @@ mod tests {
             (Format::Sarif, "{"),
         ] {
             let mut out = Vec::new();
-            render(&report, format, false, &mut out).unwrap();
+            render(&report, format, false, None, &mut out).unwrap();
             assert!(String::from_utf8(out).unwrap().starts_with(start));
         }
     }

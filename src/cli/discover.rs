@@ -28,6 +28,9 @@ pub struct Discovered {
     pub cloudflare: Option<CheckEdge>,
     /// The hop `--nginx-conf` describes, so `check --fix` can plan its edits.
     pub nginx_hop: Option<wspath::Hop>,
+    /// Providers enabled only by credentials in the environment that could not be read: the
+    /// report's `warnings` (the exit code does not change).
+    pub warnings: Vec<String>,
 }
 
 /// Runs every integration the flags ask for; may add hops to `config`.
@@ -45,7 +48,8 @@ pub async fn discover(args: &CheckArgs, config: &mut CheckConfig) -> anyhow::Res
             facts: a.facts,
         });
     }
-    let cloudflare = super::fix::cloudflare::for_check(args, config).await?;
+    let mut warnings = Vec::new();
+    let cloudflare = super::fix::cloudflare::for_check(args, config, &mut warnings).await?;
     if let Some(cf) = &cloudflare {
         attachments.push(cf.attachment.clone());
     }
@@ -66,6 +70,7 @@ pub async fn discover(args: &CheckArgs, config: &mut CheckConfig) -> anyhow::Res
         attachments,
         cloudflare,
         nginx_hop,
+        warnings,
     })
 }
 

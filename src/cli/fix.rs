@@ -21,13 +21,13 @@ pub struct FixArgs {
     #[arg(long, value_name = "NAME|ARN")]
     pub alb: Option<String>,
     /// Request path of the WebSocket (nginx: location to fix; ALB: path-pattern, e.g. '/ws/*')
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub path: Option<String>,
     /// nginx prefix (nginx -p)
     #[arg(short = 'p', long)]
     pub prefix: Option<PathBuf>,
     /// Expected idle time; timeouts at or below it are raised
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub idle: Option<String>,
     /// nginx version whose defaults apply (default: `nginx -v`, else the oldest supported)
     #[arg(long, value_name = "VERSION")]
@@ -77,6 +77,8 @@ pub fn interrupt() -> std::io::Result<wspath::transaction::Interrupt> {
     if let Some(f) = FLAG.get() {
         return Ok(wspath::transaction::Interrupt(f.clone()));
     }
+    // From here on the transaction decides when to stop, not the default signal handling.
+    super::signals::defer_to_command();
     let flag = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register_usize(signal, flag.clone(), signal as usize)?;
@@ -93,6 +95,7 @@ pub enum PlanFormat {
 }
 
 pub async fn run(args: FixArgs) -> anyhow::Result<u8> {
+    flags_apply(&args)?;
     let plan = if args.nginx.is_some() {
         nginx::plan(&args).await?
     } else if args.cloudflare.is_some() {
@@ -102,6 +105,60 @@ pub async fn run(args: FixArgs) -> anyhow::Result<u8> {
     };
     render(&plan, !args.yes, args.format)?;
     Ok(exit_code(&plan))
+}
+
+/// A flag given for another kind of fix is a mistake to point out, not to ignore: the user
+/// thinks it did something.
+fn flags_apply(args: &FixArgs) -> Result<(), wspath::Error> {
+    let (chosen, allowed): (&'static str, &[&str]) = if args.nginx.is_some() {
+        (
+            "fix --nginx",
+            &["--path", "--prefix", "--idle", "--nginx-version"],
+        )
+    } else if args.cloudflare.is_some() {
+        ("fix --cloudflare", &[])
+    } else {
+        (
+            "fix --alb",
+            &[
+                "--path",
+                "--host",
+                "--target-group",
+                "--idle-timeout",
+                "--stickiness",
+                "--region",
+                "--profile",
+            ],
+        )
+    };
+    let given = [
+        ("--path", args.path.is_some()),
+        ("--prefix", args.prefix.is_some()),
+        ("--idle", args.idle.is_some()),
+        ("--nginx-version", args.nginx_version.is_some()),
+        ("--host", args.host.is_some()),
+        ("--target-group", args.target_group.is_some()),
+        ("--idle-timeout", args.idle_timeout.is_some()),
+        ("--stickiness", args.stickiness),
+        ("--region", args.region.is_some()),
+        ("--profile", args.profile.is_some()),
+    ];
+    if let Some((flag, _)) = given.iter().find(|(f, on)| *on && !allowed.contains(f)) {
+        let takes = if allowed.is_empty() {
+            "no other fix option".to_string()
+        } else {
+            allowed.join(", ")
+        };
+        return Err(wspath::Error::NotApplicable {
+            flag,
+            mode: chosen,
+            takes,
+        });
+    }
+    if let (Some(p), Some(_)) = (&args.path, &args.nginx) {
+        wspath::config::values::request_path("--path", p)?;
+    }
+    Ok(())
 }
 
 /// 0 when nothing is left to change, 1 when a planned change was not applied.
@@ -114,9 +171,17 @@ fn exit_code(plan: &Plan) -> u8 {
 }
 
 pub fn render(plan: &Plan, dry_run: bool, format: PlanFormat) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     match format {
-        PlanFormat::Json => wspath::report::fix::render_json(plan, dry_run, &mut out),
-        PlanFormat::Human => wspath::report::fix::render_human(plan, dry_run, &mut out),
+        PlanFormat::Json => wspath::report::fix::render_json(plan, dry_run, &mut out)?,
+        PlanFormat::Human => wspath::report::fix::render_human(plan, dry_run, &mut out)?,
     }
+    super::output::stdout(
+        &out,
+        if format == PlanFormat::Human {
+            super::output::Doc::Human
+        } else {
+            super::output::Doc::Json
+        },
+    )
 }

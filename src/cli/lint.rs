@@ -20,11 +20,16 @@ pub struct LintNginxArgs {
     /// Prefix that relative includes resolve against (nginx -p)
     #[arg(short = 'p', long)]
     pub prefix: Option<PathBuf>,
-    /// Check the location that serves this request path
-    #[arg(long)]
+    /// Check the location that serves this request path (starts with /)
+    #[arg(long, allow_hyphen_values = true)]
     pub path: Option<String>,
     /// Expected idle time of a WebSocket, e.g. 60s
-    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    #[arg(
+        long,
+        default_value = "60s",
+        value_name = "DURATION",
+        allow_hyphen_values = true
+    )]
     pub idle: String,
     /// nginx version whose defaults apply (default: `nginx -v`, else the oldest supported)
     #[arg(long, value_name = "VERSION")]
@@ -57,7 +62,9 @@ fn dump(args: &LintNginxArgs) -> anyhow::Result<u8> {
     };
     let file = nginx::main_file(file, args.prefix.as_deref());
     let config = nginx::parse(&file)?;
-    nginx::dump::write(&config, &mut std::io::stdout().lock())?;
+    let mut out = Vec::new();
+    nginx::dump::write(&config, &mut out)?;
+    super::output::stdout(&out, super::output::Doc::Json)?;
     Ok(if config.ok() {
         wspath::exit::OK
     } else {
@@ -65,17 +72,16 @@ fn dump(args: &LintNginxArgs) -> anyhow::Result<u8> {
     })
 }
 
-/// Parse a duration flag such as `60s` or `2m`.
+/// Parse a duration flag such as `60s` or `2m`: positive, with a unit.
 pub fn duration(flag: &'static str, s: &str) -> Result<std::time::Duration, wspath::Error> {
-    humantime::parse_duration(s).map_err(|e| wspath::Error::InvalidFlag {
-        flag,
-        input: s.to_string(),
-        reason: e.to_string(),
-    })
+    wspath::config::values::duration(flag, s)
 }
 
 fn lint(args: &LintNginxArgs) -> anyhow::Result<u8> {
     let idle = duration("--idle", &args.idle)?;
+    if let Some(p) = &args.path {
+        wspath::config::values::request_path("--path", p)?;
+    }
     let version = nginx::version::resolve(args.nginx_version.as_deref())?;
     let mut reports = Vec::with_capacity(args.files.len());
     for f in &args.files {
@@ -88,13 +94,16 @@ fn lint(args: &LintNginxArgs) -> anyhow::Result<u8> {
             idle,
         };
         let mut report = nginx::lint(&model, version.clone(), &opts);
+        report
+            .general
+            .extend(nginx::lint::empty_config(&config, &file));
         if let Some(log) = &args.error_log {
             let level = model.error_log_level();
             report.general.extend(nginx::errorlog::read(log, level)?);
         }
         reports.push((file, report));
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     match args.format {
         // One file: the wspath.lint/v1 document as before; several: an array of them.
         Format::Json => match reports.as_slice() {
@@ -130,6 +139,7 @@ fn lint(args: &LintNginxArgs) -> anyhow::Result<u8> {
             }
         }
     }
+    super::output::stdout(&out, super::output::Doc::of(args.format))?;
     Ok(if reports.iter().any(|(_, r)| r.has_error()) {
         wspath::exit::PROBLEMS
     } else {

@@ -7,25 +7,44 @@ mod discover;
 mod extras;
 mod fix;
 mod lint;
+mod output;
 mod progress;
 mod runtime;
 mod serve;
+mod signals;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  healthy: every hop upgraded / no error-level finding / nothing left to fix
-  1  problems found: a culprit hop, an error-level finding, or a fix not yet applied
-  2  could not run: bad input, unreadable config, missing credentials or permissions";
+  0    healthy: every hop upgraded / no error-level finding / nothing left to fix
+  1    problems found: a culprit hop, an error-level finding, or a fix not yet applied
+  2    could not run: bad input, unreadable config, missing credentials or permissions
+       (with --format json/junit/sarif, stdout still gets a document with the error)
+  130  interrupted (SIGINT): the report of the hops seen so far, marked incomplete
+  143  terminated (SIGTERM): likewise
+  141  stdout closed by its reader (as a program killed by SIGPIPE)
+
+Logging (stderr): -v each hop's phases, -vv request and response heads (secrets redacted),
+-vvv WebSocket frames. WSPATH_LOG (or else RUST_LOG) takes tracing filter directives instead,
+e.g. WSPATH_LOG=wspath=debug. Colour: --color, NO_COLOR, TERM=dumb.";
 
 #[derive(Debug, Parser)]
 #[command(name = "wspath", version, about = "Find where a WebSocket path breaks: walk every hop (CDN, load balancer, nginx, backend) and name the one that fails", after_help = EXIT_CODES)]
 pub struct Cli {
-    /// More logging on stderr (-v info, -vv debug, -vvv trace)
+    /// More logging on stderr: -v phases, -vv request/response heads, -vvv frames
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Colour in human output and logs: auto (a terminal, NO_COLOR unset, TERM not dumb), always, never
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        global = true,
+        value_name = "WHEN"
+    )]
+    pub color: output::ColorChoice,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -63,17 +82,11 @@ pub enum Format {
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() {
-                wspath::exit::COULD_NOT_RUN
-            } else {
-                0
-            };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
+        Err(e) => return usage_error(e),
     };
+    output::set_color(cli.color);
     init_logging(cli.verbose);
+    let (schema, format) = cli.command.output();
     // Generated text needs no runtime.
     let generated = match &cli.command {
         Command::Completions(args) => Some(extras::completions(args, &mut std::io::stdout())),
@@ -83,8 +96,9 @@ pub fn main() -> ExitCode {
     if let Some(result) = generated {
         return match result {
             Ok(()) => ExitCode::SUCCESS,
+            Err(e) if output::is_broken_pipe(&e) => ExitCode::from(output::EXIT_BROKEN_PIPE),
             Err(e) => {
-                eprintln!("wspath: {e}");
+                output::error_line(&e.to_string());
                 ExitCode::from(wspath::exit::COULD_NOT_RUN)
             }
         };
@@ -92,11 +106,12 @@ pub fn main() -> ExitCode {
     let runtime = match runtime::for_command(&cli.command) {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("wspath: cannot start the async runtime: {e}");
+            output::error_line(&format!("cannot start the async runtime: {e}"));
             return ExitCode::from(wspath::exit::COULD_NOT_RUN);
         }
     };
     let result = runtime.block_on(async {
+        signals::listen();
         match cli.command {
             Command::Check(args) => check::run(args).await,
             Command::Lint(cmd) => lint::run(cmd).await,
@@ -106,13 +121,140 @@ pub fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
         }
     });
+    // Probes still closing politely in the background must not hold the exit.
+    runtime.shutdown_background();
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => ExitCode::from(signals::exit_code().unwrap_or(code)),
         Err(e) => {
-            eprintln!("wspath: {}", one_line(&e));
-            ExitCode::from(wspath::exit::COULD_NOT_RUN)
+            let code = fail(&e, schema, format);
+            // A walk stopped by a signal: the shell's convention wins over "could not run".
+            ExitCode::from(signals::exit_code().unwrap_or(code))
         }
     }
+}
+
+impl Command {
+    /// The document this command prints and in which format, so an error can be printed in it.
+    fn output(&self) -> (&'static str, Format) {
+        match self {
+            Command::Check(a) => (wspath::report::json::SCHEMA, a.format),
+            Command::Lint(lint::LintCommand::Nginx(a)) => {
+                (wspath::report::lint_json::SCHEMA, a.format)
+            }
+            Command::Fix(a) => (
+                wspath::report::fix::SCHEMA,
+                match a.format {
+                    fix::PlanFormat::Human => Format::Human,
+                    fix::PlanFormat::Json => Format::Json,
+                },
+            ),
+            // wspath.audit/v1 has no error form yet: its errors stay on stderr.
+            Command::Audit(_) | Command::Serve(_) | Command::Completions(_) | Command::Man => {
+                (wspath::report::json::SCHEMA, Format::Human)
+            }
+        }
+    }
+}
+
+/// "Could not run": the one-line error on stderr, and in a machine format the document that
+/// says so on stdout. A closed stdout is not an error to report.
+fn fail(e: &anyhow::Error, schema: &str, format: Format) -> u8 {
+    if e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(output::is_broken_pipe)
+    }) {
+        return output::EXIT_BROKEN_PIPE;
+    }
+    let message = one_line(e);
+    output::error_line(&message);
+    let info = error_info(e, &message);
+    print_error_doc(&info, schema, format);
+    wspath::exit::COULD_NOT_RUN
+}
+
+/// The kind and place of an error, from the engine's error type when it is one.
+pub(crate) fn error_info(e: &anyhow::Error, message: &str) -> wspath::report::error::ErrorInfo {
+    use wspath::report::error::ErrorInfo;
+    let message = output::scrub(message);
+    for cause in e.chain() {
+        if let Some(err) = cause.downcast_ref::<wspath::Error>() {
+            return ErrorInfo::from_error(err, &message);
+        }
+        if cause.downcast_ref::<wspath_providers::Error>().is_some() {
+            return ErrorInfo::new("provider", &message);
+        }
+        if cause.downcast_ref::<std::io::Error>().is_some() {
+            return ErrorInfo::new("io", &message);
+        }
+    }
+    ErrorInfo::new("error", &message)
+}
+
+/// The error as a `schema` document in `format` on stdout (nothing for human output).
+pub(crate) fn print_error_doc(
+    info: &wspath::report::error::ErrorInfo,
+    schema: &str,
+    format: Format,
+) {
+    use wspath::report::error;
+    let mut out = Vec::new();
+    let suite = format!(
+        "wspath {}",
+        schema
+            .trim_start_matches("wspath.")
+            .split('/')
+            .next()
+            .unwrap_or("")
+    );
+    let _ = match format {
+        Format::Human => return,
+        Format::Json => error::render_json(schema, info, &mut out),
+        Format::Junit => error::render_junit(&suite, info, &mut out),
+        Format::Sarif => error::render_sarif(info, &mut out),
+    };
+    let _ = output::stdout(&out, output::Doc::of(format));
+}
+
+/// A command line clap refused: its message (without the "use `-- -5`" tip, which misleads
+/// for a negative duration), and the error document when `--format` asked for one.
+fn usage_error(e: clap::Error) -> ExitCode {
+    if !e.use_stderr() {
+        // --help, --version.
+        let _ = e.print();
+        return ExitCode::from(0);
+    }
+    let text = e.render().to_string();
+    let text: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("tip: to pass"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("\n\n\n", "\n\n");
+    output::stderr(&format!("{}\n", text.trim_end()));
+    let args: Vec<String> = std::env::args().collect();
+    let format = args
+        .windows(2)
+        .find_map(|w| (w[0] == "--format").then(|| w[1].clone()))
+        .or_else(|| {
+            args.iter()
+                .find_map(|a| a.strip_prefix("--format=").map(str::to_string))
+        });
+    let format = match format.as_deref() {
+        Some("json") => Format::Json,
+        Some("junit") => Format::Junit,
+        Some("sarif") => Format::Sarif,
+        _ => return ExitCode::from(wspath::exit::COULD_NOT_RUN),
+    };
+    let schema = match args.get(1).map(String::as_str) {
+        Some("lint") => wspath::report::lint_json::SCHEMA,
+        Some("fix") => wspath::report::fix::SCHEMA,
+        _ => wspath::report::json::SCHEMA,
+    };
+    let first = text.lines().next().unwrap_or("invalid command line");
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    let info = wspath::report::error::ErrorInfo::new("invalid_input", message);
+    print_error_doc(&info, schema, format);
+    ExitCode::from(wspath::exit::COULD_NOT_RUN)
 }
 
 /// The error and its causes on one line, so scripts and CI logs keep it whole.
@@ -142,6 +284,10 @@ const CREDENTIAL_SEEING_CRATES: &[&str] = &[
     "h2",
 ];
 
+/// Logs on stderr. `WSPATH_LOG`, or else `RUST_LOG`, takes tracing filter directives; without
+/// either, `-v` is each hop's phases (info), `-vv` the request and response heads (debug), `-vvv`
+/// the WebSocket frames (trace). Every line passes the redaction policy and the sanitizer
+/// ([`output::LogWriter`]); ANSI only when stderr is a terminal and colour is allowed.
 fn init_logging(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -149,13 +295,17 @@ fn init_logging(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let requested = std::env::var("WSPATH_LOG")
-        .unwrap_or_else(|_| format!("wspath={level},wspath_providers={level}"));
-    let filter = tracing_subscriber::EnvFilter::new(log_directives(&requested));
+    let from_env = ["WSPATH_LOG", "RUST_LOG"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()));
+    let requested = from_env.unwrap_or_else(|| format!("wspath={level},wspath_providers={level}"));
+    let filter = tracing_subscriber::EnvFilter::builder().parse_lossy(log_directives(&requested));
+    let ansi = output::stderr_color();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
+        .with_writer(output::MakeLogWriter { ansi })
+        .with_ansi(ansi)
+        .with_target(verbose >= 3)
         .try_init();
 }
 

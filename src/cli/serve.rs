@@ -68,6 +68,8 @@ struct Shared {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
+    // The exporter shuts down (and reloads) on its own signals.
+    super::signals::defer_to_command();
     let listen: SocketAddr = args.listen.parse().map_err(|e| Error::InvalidFlag {
         flag: "--listen",
         input: args.listen.clone(),

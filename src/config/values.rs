@@ -8,16 +8,29 @@ use std::time::Duration;
 /// `10s`, `500ms`, `1m 30s`; zero is refused (it would time out every phase at once).
 /// `what` names the flag or key in the message (`--timeout`, `timeout`).
 pub fn duration(what: &'static str, input: &str) -> Result<Duration, Error> {
-    let bad = |reason: String| Error::InvalidFlag {
+    let bad = |reason: &str| Error::InvalidFlag {
         flag: what,
         input: input.to_string(),
-        reason,
+        reason: reason.to_string(),
     };
-    let d = humantime::parse_duration(input.trim()).map_err(|e| bad(e.to_string()))?;
+    const FORM: &str = "expected a positive duration with a unit, such as 10s, 500ms or 1m30s";
+    let d = humantime::parse_duration(input.trim()).map_err(|_| bad(FORM))?;
     if d.is_zero() {
-        return Err(bad("must be longer than 0".into()));
+        return Err(bad("must be longer than 0"));
     }
     Ok(d)
+}
+
+/// A request path: starts with `/`, no spaces or control characters.
+pub fn request_path(what: &'static str, input: &str) -> Result<(), Error> {
+    if !input.starts_with('/') || input.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::InvalidFlag {
+            flag: what,
+            input: input.to_string(),
+            reason: "expected a request path starting with /, such as /ws or /ws/*".into(),
+        });
+    }
+    Ok(())
 }
 
 /// `Name: value`: the name an HTTP token, the value free of CR, LF and other controls.
@@ -69,14 +82,23 @@ pub fn protocol(what: &'static str, p: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// An Origin value: non-empty, no control characters (it goes into the request head as is).
+/// An Origin value as a browser sends it: `scheme://host[:port]`, or `null`.
 pub fn origin(what: &'static str, origin: &str) -> Result<(), Error> {
-    if origin.is_empty() || origin.chars().any(|c| c.is_control()) {
-        return Err(Error::InvalidFlag {
-            flag: what,
-            input: origin.to_string(),
-            reason: "must be a non-empty value without control characters".into(),
-        });
+    let bad = || Error::InvalidFlag {
+        flag: what,
+        input: origin.to_string(),
+        reason: "expected an origin such as https://app.example.com (scheme://host[:port]) or null"
+            .into(),
+    };
+    if origin == "null" {
+        return Ok(());
+    }
+    if origin.is_empty() || origin.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad());
+    }
+    let url = url::Url::parse(origin).map_err(|_| bad())?;
+    if url.host_str().is_none() || !url.username().is_empty() || url.password().is_some() {
+        return Err(bad());
     }
     Ok(())
 }

@@ -514,6 +514,23 @@ pub fn raised_timeout(idle: Duration) -> Duration {
 }
 
 /// Lint the model: the location serving `--path`, or every proxying WebSocket location.
+/// `nginx/empty-config`: a configuration with no directive at all (an empty file, only
+/// comments) configures nothing; passing the lint would be a false green, so it is an error.
+pub fn empty_config(config: &super::parser::Config, file: &std::path::Path) -> Option<Finding> {
+    (config.directive_count == 0).then(|| Finding {
+        id: "nginx/empty-config".into(),
+        severity: Severity::Error,
+        message: "the configuration has no directives (empty, or only comments): nothing here proxies a WebSocket".into(),
+        evidence: format!("{}: no directive", file.display()),
+        why: Some("an empty file passes every check vacuously; it is usually the wrong file or a failed template".into()),
+        fix: Some("point wspath at the nginx.conf that nginx loads (`nginx -T` shows it)".into()),
+        location: Some(Location {
+            file: file.to_path_buf(),
+            line: 1,
+        }),
+    })
+}
+
 pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> LintReport {
     let linter = Linter { model, opts };
     let mut report = LintReport {

@@ -161,6 +161,8 @@ pub fn parse_with(
     };
     let mut p = Parser {
         directive_count: 0,
+        depth: 0,
+        depths: vec![0],
         config_dir,
         files: Vec::new(),
         errors: Vec::new(),
@@ -194,6 +196,7 @@ pub fn parse_with(
                     last_close: None,
                 };
                 let ctx_refs: Vec<&str> = ctx.iter().map(String::as_str).collect();
+                p.depth = p.depths[i];
                 match p.block(i, &mut cur, &ctx_refs, false, &mut file.errors) {
                     Ok(ds) => file.directives = ds,
                     Err(e) => file.errors.push(ParseError {
@@ -223,8 +226,20 @@ pub fn parse_with(
     }
 }
 
+/// How deep blocks may nest, counting blocks in every file an `include` passes through. Real
+/// configurations nest fewer than ten levels (http → server → location → if/limit_except); the
+/// parser, the model and the lint recurse once per level, and 100 levels stay far below what
+/// overflows a 2 MiB thread stack, and keep the per-level context lists (and so memory) linear
+/// in the input.
+pub const MAX_DEPTH: usize = 100;
+
 struct Parser {
     directive_count: usize,
+    /// Blocks open around the current token, including those around the `include` that pulled
+    /// this file in.
+    depth: usize,
+    /// Per queued file, the blocks open around the `include` that queued it.
+    depths: Vec<usize>,
     config_dir: String,
     files: Vec<ConfFile>,
     errors: Vec<ParseError>,
@@ -285,6 +300,30 @@ impl<'a> Cursor<'a> {
 
 impl Parser {
     fn block(
+        &mut self,
+        file: usize,
+        cur: &mut Cursor<'_>,
+        ctx: &[&str],
+        consume: bool,
+        errors: &mut Vec<ParseError>,
+    ) -> Result<Vec<Directive>, LexError> {
+        // The file's top level is one call too: `depth` blocks are open around this one.
+        if self.depth > MAX_DEPTH {
+            return Err(LexError {
+                message: format!(
+                    "blocks nested deeper than {MAX_DEPTH} levels (counting included files); wspath refuses to read further"
+                ),
+                line: cur.last_line,
+                at_token: cur.pos,
+            });
+        }
+        self.depth += 1;
+        let result = self.block_inner(file, cur, ctx, consume, errors);
+        self.depth -= 1;
+        result
+    }
+
+    fn block_inner(
         &mut self,
         file: usize,
         cur: &mut Cursor<'_>,
@@ -424,6 +463,8 @@ impl Parser {
                         self.queue
                             .push((name, ctx.iter().map(|c| c.to_string()).collect()));
                         self.sources.push(None);
+                        // `depth` counts this file's top level too; the blocks around are one less.
+                        self.depths.push(self.depth.saturating_sub(1));
                         self.queue.len() - 1
                     }
                 },
@@ -563,6 +604,82 @@ mod tests {
                 p.to_string(),
             ))
         })
+    }
+
+    /// `depth` nested `location` blocks inside http and server, with a proxy at the bottom.
+    fn nested(depth: usize) -> String {
+        let mut s = String::from("http {\nserver {\n");
+        for i in 0..depth.saturating_sub(2) {
+            s.push_str(&format!("location /l{i} {{\n"));
+        }
+        s.push_str("proxy_pass http://b;\n");
+        s.push_str(&"}\n".repeat(depth));
+        s
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_refused_at_its_line() {
+        let ok = parse_str(&nested(MAX_DEPTH));
+        assert!(ok.errors.is_empty(), "{:?}", ok.errors.first());
+        let deep = parse_str(&nested(MAX_DEPTH + 1));
+        let e = deep.errors.first().expect("an error");
+        assert!(
+            e.message.contains("nested deeper than 100"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.line, Some(MAX_DEPTH + 1));
+    }
+
+    /// The reproducer: `a {` 11,100 deep aborted with a stack overflow and took 801 MB
+    /// at 10,000 levels. Now an error, on a 2 MiB stack (a tokio worker's), and parse, model
+    /// and lint of the deepest accepted config fit that stack too.
+    #[test]
+    fn deep_nesting_fits_a_small_stack() {
+        let run = || {
+            let c = parse_str(&"a {\n".repeat(11_100));
+            assert!(!c.errors.is_empty());
+            let c = parse_str(&format!(
+                "http {{\nserver {{\n{}",
+                "location /a {\n".repeat(11_100)
+            ));
+            assert!(c.errors.iter().any(|e| e.message.contains("nested deeper")));
+            let c = parse_str(&nested(MAX_DEPTH));
+            let v = crate::nginx::version::Version::parse("1.24.0").unwrap();
+            let model = crate::nginx::Model::build(&c, v).unwrap();
+            let opts = crate::nginx::LintOptions {
+                path: Some("/l0/l1/x".into()),
+                host: None,
+                idle: std::time::Duration::from_secs(60),
+            };
+            let version = crate::nginx::version::AssumedVersion {
+                version: v,
+                source: crate::nginx::version::VersionSource::Flag,
+            };
+            let _ = crate::nginx::lint(&model, version, &opts);
+        };
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+    }
+
+    #[test]
+    fn includes_count_towards_the_depth() {
+        // Each file opens one block and includes the next: the depth crosses files.
+        let dir = tempfile::tempdir().unwrap();
+        for n in 1..=MAX_DEPTH + 10 {
+            let text = format!("location /x {{\ninclude f{}.conf;\n}}\n", n + 1);
+            std::fs::write(dir.path().join(format!("f{n}.conf")), text).unwrap();
+        }
+        std::fs::write(dir.path().join(format!("f{}.conf", MAX_DEPTH + 11)), "").unwrap();
+        let main = dir.path().join("f0.conf");
+        std::fs::write(&main, "http {\nserver {\ninclude f1.conf;\n}\n}\n").unwrap();
+        let c = parse(&main).unwrap();
+        assert!(c.files.len() <= MAX_DEPTH + 2, "{}", c.files.len());
+        assert!(c.errors.iter().any(|e| e.message.contains("nested deeper")));
     }
 
     #[test]

@@ -122,7 +122,10 @@ mod tests {
             "{cmd}"
         );
         assert!(cmd.contains(" -k --cacert '/tmp/my ca.pem' "), "{cmd}");
-        assert!(cmd.contains("-H 'Authorization: <redacted>'"), "{cmd}");
+        assert!(
+            cmd.contains("-H 'Authorization: Bearer <redacted>'"),
+            "{cmd}"
+        );
         assert!(cmd.contains("-H 'Cookie: <redacted>'"), "{cmd}");
         assert!(cmd.contains(r"-H 'X-Trace: it'\''s'"), "{cmd}");
         assert!(!cmd.contains("s3cr3t") && !cmd.contains("sid=abc"), "{cmd}");

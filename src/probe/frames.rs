@@ -99,6 +99,25 @@ pub async fn idle<S: AsyncRead + AsyncWrite + Unpin>(
     hold: Duration,
 ) -> IdleOutcome {
     let start = Instant::now();
+    tokio::select! {
+        biased;
+        outcome = hold_silent(ws, hold, start) => outcome,
+        // Interrupted (Ctrl-C): the hold ends here and reports what it held so far.
+        () = crate::interrupt::wait() => IdleOutcome {
+            held_ms: ms(start.elapsed()),
+            dropped: false,
+            dropped_after_ms: None,
+            close_code: None,
+            close_reason: None,
+        },
+    }
+}
+
+async fn hold_silent<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    hold: Duration,
+    start: Instant,
+) -> IdleOutcome {
     let deadline = start + hold;
     let dropped = |code: u16, reason: Option<String>| IdleOutcome {
         held_ms: ms(start.elapsed()),
@@ -117,6 +136,9 @@ pub async fn idle<S: AsyncRead + AsyncWrite + Unpin>(
                 .await
                 .map_err(|_| ())
         };
+        if let Ok(Some(Ok(m))) = &next {
+            tracing::trace!(frame = %describe(m), "frame received while idle");
+        }
         match next {
             Err(()) => {
                 return IdleOutcome {
@@ -150,6 +172,23 @@ pub async fn idle<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
+/// One frame for a `-vvv` log line: its type and length, and a short text payload (escaped by
+/// the log writer like everything from outside).
+fn describe(m: &Message) -> String {
+    match m {
+        Message::Text(t) => {
+            let short: String = t.chars().take(64).collect();
+            format!("text {} bytes {short:?}", t.len())
+        }
+        Message::Binary(b) => format!("binary {} bytes", b.len()),
+        Message::Ping(b) => format!("ping {} bytes", b.len()),
+        Message::Pong(b) => format!("pong {} bytes", b.len()),
+        Message::Close(Some(f)) => format!("close {} {:?}", u16::from(f.code), f.reason),
+        Message::Close(None) => "close".to_string(),
+        Message::Frame(f) => format!("raw frame {} bytes", f.len()),
+    }
+}
+
 /// Sends a normal close. The server's answering close is awaited in the background (at most 1 s),
 /// so a probe's caller does not wait a round trip for good manners.
 pub async fn close<S>(mut ws: WebSocketStream<S>, timeout: Duration)
@@ -174,6 +213,7 @@ async fn send<S: AsyncRead + AsyncWrite + Unpin>(
     deadline: Instant,
     what: &str,
 ) -> Result<(), String> {
+    tracing::trace!(frame = %describe(&message), "frame sent");
     match tokio::time::timeout_at(deadline, ws.send(message)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(format!("could not send the {what}: {e}")),
@@ -192,7 +232,11 @@ async fn next<S: AsyncRead + AsyncWrite + Unpin>(
     if Instant::now() >= deadline {
         return Err(format!("no {awaited} in time"));
     }
-    match tokio::time::timeout_at(deadline, ws.next()).await {
+    let got = tokio::time::timeout_at(deadline, ws.next()).await;
+    if let Ok(Some(Ok(m))) = &got {
+        tracing::trace!(frame = %describe(m), "frame received");
+    }
+    match got {
         Err(_) => Err(format!("no {awaited} in time")),
         Ok(None) => Err(format!(
             "the connection ended before the {awaited} (close code {ABNORMAL_CLOSURE})"

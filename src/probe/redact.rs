@@ -33,17 +33,84 @@ pub fn is_secret_header(name: &str) -> bool {
         || lower.starts_with("x-auth")
 }
 
-/// The value to show for header `name`.
-pub fn shown_value<'a>(name: &str, value: &'a str) -> &'a str {
+/// The value to show for header `name`: a credential header keeps its scheme so a reader sees
+/// what was sent (`Bearer <redacted>`, `Basic <redacted>`); a `Sec-WebSocket-Protocol` list keeps
+/// its ordinary entries and masks those carrying a token (see [`is_token_protocol`]).
+pub fn shown_value<'a>(name: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
+    use std::borrow::Cow;
     if is_secret_header(name) {
-        REDACTED
-    } else {
-        value
+        let v = value.trim();
+        return match v.split_once(' ') {
+            Some((scheme, rest))
+                if !rest.trim().is_empty()
+                    && (1..=24).contains(&scheme.len())
+                    && scheme
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    && name.to_ascii_lowercase().ends_with("authorization") =>
+            {
+                Cow::Owned(format!("{scheme} {REDACTED}"))
+            }
+            _ => Cow::Borrowed(REDACTED),
+        };
     }
+    if name.eq_ignore_ascii_case("sec-websocket-protocol") {
+        return protocols(value);
+    }
+    Cow::Borrowed(value)
+}
+
+/// The Kubernetes API server's subprotocol form of a bearer token.
+const K8S_BEARER: &str = "base64url.bearer.authorization.k8s.io.";
+
+/// Whether a subprotocol entry carries a credential: the Kubernetes bearer form, or an entry
+/// longer than 32 characters made only of the base64/base64url/hex alphabet (registered names
+/// such as `graphql-transport-ws` are short, and dotted names are not in that alphabet).
+pub fn is_token_protocol(entry: &str) -> bool {
+    let e = entry.trim();
+    let lower = e.to_ascii_lowercase();
+    lower.starts_with(K8S_BEARER)
+        || (e.len() > 32
+            && e.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '-' | '_')))
+}
+
+/// A `Sec-WebSocket-Protocol` value with token-carrying entries masked; the Kubernetes form keeps
+/// its prefix so a reader sees which kind of credential was sent.
+pub fn protocols(value: &str) -> std::borrow::Cow<'_, str> {
+    if !value.split(',').any(is_token_protocol) {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let shown: Vec<String> = value
+        .split(',')
+        .map(|entry| {
+            let e = entry.trim();
+            if e.to_ascii_lowercase().starts_with(K8S_BEARER) {
+                format!("{}{REDACTED}", &e[..K8S_BEARER.len()])
+            } else if is_token_protocol(e) {
+                REDACTED.to_string()
+            } else {
+                e.to_string()
+            }
+        })
+        .collect();
+    std::borrow::Cow::Owned(shown.join(", "))
 }
 
 /// The values of the secret-bearing headers among `headers` (the request as sent).
 pub fn secret_values(headers: &[(String, String)]) -> Vec<&str> {
+    let protocol_tokens = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-protocol"))
+        .flat_map(|(_, v)| v.split(',').map(str::trim))
+        .filter(|e| is_token_protocol(e))
+        .flat_map(|e| {
+            // The server echoes the entry it picked; the bare token may leak on its own.
+            let token = e
+                .get(K8S_BEARER.len()..)
+                .filter(|_| e.to_ascii_lowercase().starts_with(K8S_BEARER));
+            std::iter::once(e).chain(token)
+        });
     headers
         .iter()
         .filter(|(n, _)| is_secret_header(n))
@@ -63,6 +130,7 @@ pub fn secret_values(headers: &[(String, String)]) -> Vec<&str> {
             );
             parts
         })
+        .chain(protocol_tokens)
         // Very short values would blank out ordinary words.
         .filter(|v| v.len() >= 4)
         .collect()
@@ -129,7 +197,35 @@ mod tests {
         ] {
             assert!(!is_secret_header(name), "{name}");
         }
-        assert_eq!(shown_value("authorization", "Bearer x"), REDACTED);
+        assert_eq!(
+            shown_value("authorization", "Bearer x"),
+            "Bearer <redacted>"
+        );
+        assert_eq!(shown_value("Cookie", "a=b"), REDACTED);
+        assert_eq!(shown_value("X-Api-Key", "Bearer x"), REDACTED);
         assert_eq!(shown_value("Origin", "https://a"), "https://a");
+    }
+
+    #[test]
+    fn subprotocol_tokens() {
+        let k8s =
+            "base64url.bearer.authorization.k8s.io.ZXlKaGJHY2lPaUpTVXpJMU5pSXNJbXRwWkNJNklpSjk";
+        assert_eq!(
+            shown_value(
+                "Sec-WebSocket-Protocol",
+                &format!("v4.channel.k8s.io, {k8s}")
+            ),
+            "v4.channel.k8s.io, base64url.bearer.authorization.k8s.io.<redacted>"
+        );
+        let hex = "0123456789abcdef0123456789abcdef01";
+        assert_eq!(protocols(&format!("chat, {hex}")), "chat, <redacted>");
+        assert_eq!(protocols("graphql-transport-ws"), "graphql-transport-ws");
+        let headers = vec![(
+            "Sec-WebSocket-Protocol".to_string(),
+            format!("v4.channel.k8s.io, {k8s}"),
+        )];
+        let secrets = secret_values(&headers);
+        assert!(secrets.contains(&k8s));
+        assert!(secrets.contains(&"ZXlKaGJHY2lPaUpTVXpJMU5pSXNJbXRwWkNJNklpSjk"));
     }
 }

@@ -55,7 +55,7 @@ impl Run {
         self.outcome.detail = detail.into();
         // Not the detail: it may quote a server that echoed a secret; the outcome is scrubbed
         // before it is returned, a log line would not be.
-        tracing::debug!(%verdict, %stage, "probe verdict");
+        tracing::info!(%verdict, %stage, "probe verdict");
     }
 
     /// Ends the probe because its overall budget ran out in the phase under way (every phase has
@@ -93,6 +93,7 @@ impl Run {
         let addrs = match connect::resolve(&host, port, timeout).await {
             Ok((addrs, looked_up)) => {
                 self.outcome.timings.dns = looked_up.then(|| ms(t.elapsed()));
+                tracing::info!(host = %host, port, addresses = addrs.len(), "resolved");
                 addrs
             }
             Err(reason) => return self.end(Verdict::DnsFailed, Stage::Dns, reason),
@@ -105,7 +106,7 @@ impl Run {
         };
         self.outcome.timings.connect = Some(ms(t.elapsed()));
         self.outcome.evidence.remote_addr = tcp.peer_addr().ok();
-        tracing::debug!(host = %host, port, remote = ?self.outcome.evidence.remote_addr, "connected");
+        tracing::info!(host = %host, port, remote = ?self.outcome.evidence.remote_addr, "connected");
         if !hop.scheme.is_tls() {
             return Some(Box::new(tcp));
         }
@@ -129,7 +130,7 @@ impl Run {
             Ok(Err(reason)) => self.end(Verdict::TlsFailed, Stage::Tls, reason),
             Ok(Ok((tls, info))) => {
                 self.outcome.timings.tls = Some(ms(t.elapsed()));
-                tracing::debug!(version = %info.version, alpn = ?info.alpn, "TLS established");
+                tracing::info!(version = %info.version, alpn = ?info.alpn, "TLS established");
                 let chosen = info.alpn.clone();
                 self.outcome.evidence.tls = Some(info);
                 match chosen {
@@ -160,6 +161,15 @@ impl Run {
         let timeout = options.timeout;
         let in_time = humantime::format_duration(timeout);
         let bytes = request::encode(&hop.path, headers);
+        // -vv: the head as sent, each credential shown by the redaction policy (the log writer
+        // masks secret query parameters in the path).
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let mut head = format!("GET {} HTTP/1.1", hop.path);
+            for (n, v) in headers {
+                head.push_str(&format!("\n> {n}: {}", redact::shown_value(n, v)));
+            }
+            tracing::debug!("request head:\n> {head}");
+        }
         let write = async {
             stream.write_all(&bytes).await?;
             stream.flush().await
@@ -224,7 +234,14 @@ impl Run {
                 return self.end(Verdict::Timeout, Stage::Response, detail);
             }
         };
-        tracing::debug!(status = head.status, path = %hop.path, "response head");
+        tracing::info!(status = head.status, path = %hop.path, "response head");
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let mut text = format!("< {}", head.status_line);
+            for (n, v) in &head.headers {
+                text.push_str(&format!("\n< {n}: {}", redact::shown_value(n, v)));
+            }
+            tracing::debug!("response head:\n{text}");
+        }
         let evidence = &mut self.outcome.evidence;
         evidence.status_line = Some(head.status_line.clone());
         evidence.status = Some(head.status);

@@ -8,10 +8,21 @@ pub const SCHEMA: &str = "wspath.fix/v1";
 
 /// The plan as one versioned JSON document.
 pub fn render_json(plan: &Plan, dry_run: bool, w: &mut dyn Write) -> io::Result<()> {
+    let mut changes = serde_json::to_value(&plan.changes)?;
+    // A diff of a user's file may carry a credential the file sets (`proxy_set_header
+    // Authorization "Bearer …"`): masked like every other output.
+    for c in changes.as_array_mut().into_iter().flatten() {
+        for field in ["before", "after"] {
+            if let Some(text) = c.get(field).and_then(|v| v.as_str()) {
+                let shown = super::redact::text(text).into_owned();
+                c[field] = json!(shown);
+            }
+        }
+    }
     let doc = json!({
         "schema": SCHEMA,
         "dry_run": dry_run,
-        "changes": plan.changes,
+        "changes": changes,
         "notes": plan.notes,
         "backups": plan.backups,
         "validated": plan.validated,

@@ -10,6 +10,7 @@
 //! not pull in a terminal crate.
 
 use super::redact;
+use super::sanitize;
 use super::{HopReport, Report};
 use crate::finding::Severity;
 use crate::probe::ProbeOutcome;
@@ -55,7 +56,7 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
     writeln!(
         w,
         "{}{browser}",
-        style.paint(Paint::Bold, &redact::url(&report.target))
+        style.paint(Paint::Bold, &shown(&report.target))
     )?;
     let rows: Vec<[String; 5]> = report.hops.iter().map(columns).collect();
     let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
@@ -107,9 +108,9 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
             let at = f
                 .location
                 .as_ref()
-                .map(|l| format!(" {l}"))
+                .map(|l| format!(" {}", shown(&l.to_string())))
                 .unwrap_or_default();
-            let text = format!("{label} {}{at}: {}", f.id, f.message);
+            let text = format!("{label} {}{at}: {}", f.id, shown(&f.message));
             for (i, l) in wrap(&text, "      ", "        ", WIDTH).iter().enumerate() {
                 match l.strip_prefix("      ").and_then(|r| r.strip_prefix(label)) {
                     Some(rest) if i == 0 => {
@@ -155,19 +156,36 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
                     Paint::Dim,
                     &format!(
                         "{} {} = {}",
-                        fact.source,
-                        fact.name,
-                        redact::value(&fact.name, &fact.value)
+                        shown(&fact.source.to_string()),
+                        shown(&fact.name),
+                        sanitize::terminal(&redact::value(&fact.name, &fact.value))
                     )
                 )
             )?;
         }
     }
     writeln!(w)?;
+    for warning in &report.warnings {
+        writeln!(
+            w,
+            "{} {}",
+            style.paint(Paint::Yellow, "! warning:"),
+            shown(warning)
+        )?;
+    }
+    if report.incomplete {
+        writeln!(
+            w,
+            "{} {} of {} hops finished before the run was stopped; the path was not fully checked",
+            style.paint(Paint::Yellow, "! interrupted:"),
+            report.hops.len(),
+            report.planned_hops,
+        )?;
+    }
     match &report.culprit {
         Some(c) => {
             const LEAD: &str = "✗ culprit:";
-            let text = format!("{LEAD} {}", redact::url(&c.summary));
+            let text = format!("{LEAD} {}", shown(&c.summary));
             for (i, l) in wrap(&text, "", "  ", WIDTH).iter().enumerate() {
                 match l.strip_prefix(LEAD) {
                     Some(rest) if i == 0 => writeln!(w, "{}{rest}", style.paint(Paint::Red, LEAD))?,
@@ -175,6 +193,7 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
                 }
             }
         }
+        None if report.incomplete => {}
         None if !report.ok => writeln!(
             w,
             "{} every hop upgraded, but an error-level finding above needs fixing",
@@ -198,7 +217,7 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
                 .browser
                 .and_then(|b| hop.variant(b))
                 .unwrap_or(&hop.outcome);
-            let curl = redact::curl(&outcome.curl);
+            let curl = sanitize::terminal(&redact::curl(&outcome.curl)).into_owned();
             if !curl.is_empty() {
                 writeln!(
                     w,
@@ -215,8 +234,8 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
 fn columns(hop: &HopReport) -> [String; 5] {
     let e = &hop.outcome.evidence;
     [
-        hop.name.clone(),
-        hop.address.clone(),
+        shown(&hop.name),
+        shown(&hop.address),
         e.status.map_or_else(|| "—".to_string(), |s| s.to_string()),
         match e.answered_by.to_string() {
             s if s.is_empty() => "unknown".to_string(),
@@ -237,7 +256,13 @@ fn detail_text(hop: &HopReport) -> Option<String> {
 }
 
 fn failure_detail(o: &ProbeOutcome) -> Option<String> {
-    (!o.verdict.passed() && !o.detail.is_empty()).then(|| redact::url(&o.detail).into_owned())
+    (!o.verdict.passed() && !o.detail.is_empty()).then(|| shown(&o.detail))
+}
+
+/// Text from outside (or holding some) as a terminal may show it: secrets masked by the one
+/// redaction policy, then control and bidi characters escaped by the one sanitizer.
+fn shown(text: &str) -> String {
+    sanitize::terminal(&redact::text(text)).into_owned()
 }
 
 /// `text` in lines of at most `width` columns where it can be broken: between words, never

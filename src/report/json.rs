@@ -14,7 +14,22 @@ pub const SCHEMA: &str = "wspath.check/v1";
 
 /// The report as one JSON document (pretty-printed, newline-terminated).
 pub fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, &to_value(report))?;
+    render_with_error(report, None, w)
+}
+
+/// The report, and the error that stopped the run after it was built (`check --fix --yes`
+/// that could not apply): the diagnosis is kept, `ok` is false.
+pub fn render_with_error(
+    report: &Report,
+    error: Option<&super::error::ErrorInfo>,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let mut doc = to_value(report);
+    if let Some(e) = error {
+        doc["ok"] = json!(false);
+        doc["error"] = e.to_json();
+    }
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
     writeln!(w)
 }
 
@@ -34,6 +49,8 @@ pub fn to_value(report: &Report) -> Value {
             "as": c.browser.map(|b| b.as_str()),
         })),
         "hops": report.hops.iter().map(hop).collect::<Vec<_>>(),
+        "incomplete": report.incomplete,
+        "warnings": report.warnings.iter().map(|w| redact::text(w)).collect::<Vec<_>>(),
     })
 }
 
@@ -199,7 +216,7 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(!text.contains("s3cr3t-token"));
         assert!(!text.contains("cf-secret-value"));
-        assert!(text.contains("Authorization: <redacted>"));
+        assert!(text.contains("Authorization: Bearer <redacted>"));
     }
 
     #[test]

@@ -108,8 +108,12 @@ fn evidence(hop: &HopReport) -> String {
     lines.join("\n")
 }
 
-/// XML text and attribute escaping; control characters XML 1.0 forbids are dropped.
-fn escape(s: &str) -> String {
+/// XML text and attribute escaping, after the redaction policy; what XML 1.0 forbids (and C1, bidi controls) is first shown
+/// escaped by the one sanitizer (`\x1b`), so the document stays well-formed and readable.
+pub(crate) fn escape(s: &str) -> String {
+    // Every text of the document passes here: the one place it is redacted too.
+    let s = redact::text(s);
+    let s = super::sanitize::xml(&s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -171,8 +175,8 @@ mod tests {
     #[test]
     fn escaping() {
         assert_eq!(
-            escape("a<b>&\"c'\n\u{1}"),
-            "a&lt;b&gt;&amp;&quot;c&apos;&#10;"
+            escape("a<b>&\"c'\n\u{1}\u{1b}[2J"),
+            "a&lt;b&gt;&amp;&quot;c&apos;&#10;\\x01\\x1b[2J"
         );
     }
 }

@@ -14,6 +14,7 @@ use crate::Error;
 use serde::Serialize;
 
 pub mod audit;
+pub mod error;
 pub mod fix;
 pub mod human;
 pub mod json;
@@ -22,6 +23,7 @@ pub mod lint_human;
 pub mod lint_json;
 pub mod lint_junit;
 pub mod redact;
+pub mod sanitize;
 pub mod sarif;
 
 /// The hop where the break begins, with one sentence and the fix hint.
@@ -96,6 +98,14 @@ pub struct Report {
     pub ok: bool,
     pub culprit: Option<Culprit>,
     pub hops: Vec<HopReport>,
+    /// Interrupted (SIGINT/SIGTERM) before every hop finished: `hops` holds those that did.
+    pub incomplete: bool,
+    /// How many hops were asked for, when the report is incomplete.
+    #[serde(skip)]
+    pub planned_hops: usize,
+    /// What could not be read but did not stop the run (a provider enabled only by credentials
+    /// in the environment whose API failed); does not change `ok` or the exit code.
+    pub warnings: Vec<String>,
     /// Whose request the hops' main outcomes were probed with (`--as`).
     pub browser: Browser,
 }
@@ -114,11 +124,22 @@ impl Report {
             host: target.host.clone(),
             ok: true,
             culprit: None,
+            planned_hops: hops.len(),
             hops,
+            incomplete: false,
+            warnings: Vec::new(),
             browser,
         };
         report.rejudge();
         report
+    }
+
+    /// Marks the report as cut short by an interruption: `planned` hops were asked for. An
+    /// interrupted walk is never `ok` (nobody saw the whole path).
+    pub fn mark_incomplete(&mut self, planned: usize) {
+        self.incomplete = true;
+        self.planned_hops = planned;
+        self.ok = false;
     }
 
     /// Adds what the nginx analyzer or a provider found about hop `hop`. When that hop is the
@@ -168,7 +189,7 @@ impl Report {
             .iter()
             .flat_map(|h| &h.findings)
             .any(|f| f.severity == Severity::Error);
-        self.ok = self.culprit.is_none() && !error_finding;
+        self.ok = self.culprit.is_none() && !error_finding && !self.incomplete;
     }
 }
 

@@ -18,40 +18,128 @@ pub fn is_secret_name(name: &str) -> bool {
     crate::probe::redact::is_secret_header(name) || name.to_ascii_lowercase().contains("api_key")
 }
 
-/// A header or fact value: masked when its name is secret, else with credential query
-/// parameters masked (a `Location` header can carry a `?token=`).
+/// A header or fact value: masked when its name is secret (an `Authorization` value keeps its
+/// scheme: `Bearer <redacted>`), token-carrying subprotocol entries masked, and otherwise
+/// secrets in URLs masked (a `Location` header can carry a `?token=`).
 pub fn value<'a>(name: &str, value: &'a str) -> Cow<'a, str> {
-    if is_secret_name(name) {
-        Cow::Borrowed(MASK)
-    } else {
-        url(value)
+    if is_secret_name(name) && !crate::probe::redact::is_secret_header(name) {
+        return Cow::Borrowed(MASK);
+    }
+    match crate::probe::redact::shown_value(name, value) {
+        Cow::Borrowed(v) => text(v),
+        Cow::Owned(v) => Cow::Owned(text(&v).into_owned()),
     }
 }
 
-/// A URL (or any text holding one) with the values of credential query parameters masked.
+/// A URL, or any text holding URLs (an error message, a log line, a response body), with every
+/// secret the policy knows by its shape masked: URL userinfo (`wss://user:pass@host`), the values
+/// of query and matrix parameters with secret-looking names (`?token=`, `;jsessionid=`,
+/// `X-Amz-Signature=`), and Kubernetes bearer subprotocols.
 pub fn url(text: &str) -> Cow<'_, str> {
-    static QUERY: OnceLock<Regex> = OnceLock::new();
-    let re = QUERY.get_or_init(|| {
-        Regex::new(r#"(?P<name>[?&][^=&#\s'"]+=)(?P<value>[^&#\s'"]*)"#).expect("constant regex")
+    static USERINFO: OnceLock<Regex> = OnceLock::new();
+    static PARAM: OnceLock<Regex> = OnceLock::new();
+    static K8S: OnceLock<Regex> = OnceLock::new();
+    let userinfo = USERINFO.get_or_init(|| {
+        Regex::new(r#"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/?#@\s'"<>]+)@"#)
+            .expect("constant regex")
     });
-    re.replace_all(text, |c: &Captures<'_>| {
+    let param = PARAM.get_or_init(|| {
+        Regex::new(r#"(?P<name>[?&;][^=&;#/?\s'"<>]+=)(?P<value>[^&;#\s'"<>]*)"#)
+            .expect("constant regex")
+    });
+    let k8s = K8S.get_or_init(|| {
+        Regex::new(r"(?i)(?P<prefix>base64url\.bearer\.authorization\.k8s\.io\.)[A-Za-z0-9_=-]+")
+            .expect("constant regex")
+    });
+    let mut out = Cow::Borrowed(text);
+    if let Cow::Owned(s) =
+        userinfo.replace_all(&out, |c: &Captures<'_>| format!("{}{MASK}@", &c["scheme"]))
+    {
+        out = Cow::Owned(s);
+    }
+    if let Cow::Owned(s) = param.replace_all(&out, |c: &Captures<'_>| {
         let name = &c["name"];
-        if is_secret_param(&name[1..name.len() - 1]) {
+        // An empty value hides nothing (and is what an already masked value looks like here).
+        if is_secret_param(&name[1..name.len() - 1]) && !c["value"].is_empty() {
             format!("{name}{MASK}")
         } else {
             c[0].to_string()
         }
-    })
+    }) {
+        out = Cow::Owned(s);
+    }
+    if let Cow::Owned(s) =
+        k8s.replace_all(&out, |c: &Captures<'_>| format!("{}{MASK}", &c["prefix"]))
+    {
+        out = Cow::Owned(s);
+    }
+    out
 }
 
-/// Query parameter names that carry credentials (`token`, `access_token`, `api_key`, `sig`, …).
-fn is_secret_param(name: &str) -> bool {
-    const PARAMS: &[&str] = &["auth", "key", "sig", "signature", "jwt", "session", "sid"];
+/// Free text (details, summaries, bodies, error messages, log lines, nginx configuration in a
+/// fix's diff): [`url`]'s rules, and the values of credential headers an nginx directive sets
+/// (`proxy_set_header Authorization "Bearer …";`).
+pub fn text(text: &str) -> Cow<'_, str> {
+    static DIRECTIVE: OnceLock<Regex> = OnceLock::new();
+    let re = DIRECTIVE.get_or_init(|| {
+        Regex::new(
+            r#"(?P<lead>\b(?:proxy_set_header|grpc_set_header|add_header|more_set_headers|more_set_input_headers|fastcgi_param|uwsgi_param|scgi_param)\s+['"]?(?P<name>[A-Za-z0-9_-]+)['"]?:?\s+)(?P<value>"[^"\n]*"|'[^'\n]*'|[^;\s]+)"#,
+        )
+        .expect("constant regex")
+    });
+    let shaped = url(text);
+    if !re.is_match(&shaped) {
+        return shaped;
+    }
+    let masked = re
+        .replace_all(&shaped, |c: &Captures<'_>| {
+            let name = &c["name"];
+            if is_secret_name(name) || is_secret_name(&name.replace('_', "-")) {
+                let value = &c["value"];
+                let quote = if value.starts_with(['"', '\'']) {
+                    &value[..1]
+                } else {
+                    ""
+                };
+                format!("{}{quote}{MASK}{quote}", &c["lead"])
+            } else {
+                c[0].to_string()
+            }
+        })
+        .into_owned();
+    Cow::Owned(masked)
+}
+
+/// Query and matrix parameter names that carry credentials: `token`, `access_token`, `key`,
+/// `api_key`, `secret`, `password`/`passwd`, `auth…`, `session`/`sid`/`jsessionid`, `sig`,
+/// `signature`, `jwt`, `code`, and every `X-Amz-*` (a presigned URL is a credential).
+pub fn is_secret_param(name: &str) -> bool {
+    const PARAMS: &[&str] = &[
+        "key",
+        "sig",
+        "signature",
+        "jwt",
+        "sid",
+        "code",
+        "pass",
+        "pwd",
+    ];
+    const FRAGMENTS: &[&str] = &[
+        "token",
+        "secret",
+        "passw",
+        "passwd",
+        "session",
+        "sessid",
+        "signature",
+        "credential",
+    ];
     let lower = name.to_ascii_lowercase();
     is_secret_name(&lower)
         || PARAMS.contains(&lower.as_str())
-        || lower.ends_with("_key")
-        || lower.ends_with("-key")
+        || FRAGMENTS.iter().any(|f| lower.contains(f))
+        || lower.starts_with("auth")
+        || lower.ends_with("key")
         || lower.starts_with("x-amz-")
 }
 
@@ -88,8 +176,8 @@ fn curl_headers(command: &str) -> Cow<'_, str> {
         if is_secret_name(name) && quote.is_empty() {
             // Unquoted, a space would split the shell word.
             format!("{flag}{name}:{MASK}")
-        } else if is_secret_name(name) {
-            format!("{flag}{quote}{name}: {MASK}{quote}")
+        } else if is_secret_name(name) || name.eq_ignore_ascii_case("sec-websocket-protocol") {
+            format!("{flag}{quote}{name}: {}{quote}", value(name, val.trim()))
         } else {
             format!("{flag}{quote}{name}:{val}{quote}")
         }
@@ -115,7 +203,7 @@ mod tests {
         let out = curl(cmd);
         assert_eq!(
             out,
-            "curl -sS -i -N -H 'Authorization: <redacted>' -H \"Cookie: <redacted>\" --header X-Api-Key:<redacted> -H 'Origin: https://example.com' https://example.com/ws"
+            "curl -sS -i -N -H 'Authorization: Bearer <redacted>' -H \"Cookie: <redacted>\" --header X-Api-Key:<redacted> -H 'Origin: https://example.com' https://example.com/ws"
         );
         assert!(!out.contains("abc.def") && !out.contains("sid=42") && !out.contains("k3y"));
     }
@@ -137,6 +225,48 @@ mod tests {
         assert_eq!(
             url("https://s3/x?X-Amz-Signature=f00&X-Amz-Credential=AKIA"),
             "https://s3/x?X-Amz-Signature=<redacted>&X-Amz-Credential=<redacted>"
+        );
+    }
+
+    #[test]
+    fn userinfo_matrix_and_more_names() {
+        assert_eq!(
+            url("invalid target URL 'wss://alice:hunter2@example.com/ws'"),
+            "invalid target URL 'wss://<redacted>@example.com/ws'"
+        );
+        assert_eq!(
+            url("GET /app;jsessionid=ABC123;v=1/ws?x=1&password=p&X-Amz-Date=1&sessionid=s HTTP/1.1"),
+            "GET /app;jsessionid=<redacted>;v=1/ws?x=1&password=<redacted>&X-Amz-Date=<redacted>&sessionid=<redacted> HTTP/1.1"
+        );
+        assert_eq!(
+            url("?authkey=a&passwd=b&secret=c&sig=d"),
+            "?authkey=<redacted>&passwd=<redacted>&secret=<redacted>&sig=<redacted>"
+        );
+        assert_eq!(url("?room=7&page=2"), "?room=7&page=2");
+        assert_eq!(
+            url("protocol base64url.bearer.authorization.k8s.io.ZXlKaGJHY2k rejected"),
+            "protocol base64url.bearer.authorization.k8s.io.<redacted> rejected"
+        );
+        assert_eq!(value("Authorization", "Bearer abc"), "Bearer <redacted>");
+        assert_eq!(
+            value("Location", "https://u:p@h/?token=t"),
+            "https://<redacted>@h/?token=<redacted>"
+        );
+        assert_eq!(
+            curl("curl -H 'Authorization: Bearer abc' -H 'Sec-WebSocket-Protocol: chat, base64url.bearer.authorization.k8s.io.abc' http://h/"),
+            "curl -H 'Authorization: Bearer <redacted>' -H 'Sec-WebSocket-Protocol: chat, base64url.bearer.authorization.k8s.io.<redacted>' http://h/"
+        );
+    }
+
+    #[test]
+    fn nginx_directives_setting_credentials() {
+        assert_eq!(
+            text("+      proxy_set_header Authorization \"Bearer abc\";\n proxy_set_header Host $host;"),
+            "+      proxy_set_header Authorization \"<redacted>\";\n proxy_set_header Host $host;"
+        );
+        assert_eq!(
+            text("fastcgi_param HTTP_X_API_KEY k3y;"),
+            "fastcgi_param HTTP_X_API_KEY <redacted>;"
         );
     }
 

@@ -109,13 +109,23 @@ async fn walk(
                         }
                     },
                 ));
-                let (outcome, variants) = futures_util::future::join(main, variants).await;
+                let both = futures_util::future::join(main, variants);
+                tokio::pin!(both);
+                let done = tokio::select! {
+                    done = &mut both => Some(done),
+                    // Interrupted: a hop in its idle hold ends it at once and reports what it
+                    // held; one still mid-handshake has nothing to show and is left out.
+                    () = crate::interrupt::wait() => {
+                        tokio::time::timeout(INTERRUPT_GRACE, both).await.ok()
+                    }
+                };
+                let (outcome, variants) = done?;
                 progress(Progress::HopDone {
                     index,
                     verdict: outcome.verdict,
                     total_ms: outcome.timings.total,
                 });
-                (outcome, variants)
+                Some((outcome, variants))
             }
         }))
         .await;
@@ -123,13 +133,24 @@ async fn walk(
         .hops
         .iter()
         .zip(outcomes)
-        .map(|(hop, (outcome, variants))| HopReport {
-            variants,
-            ..HopReport::new(hop, &config.target, outcome)
+        .filter_map(|(hop, done)| {
+            let (outcome, variants) = done?;
+            Some(HopReport {
+                variants,
+                ..HopReport::new(hop, &config.target, outcome)
+            })
         })
         .collect();
-    Report::new_as(&config.target, hops, config.probe.browser)
+    let mut report = Report::new_as(&config.target, hops, config.probe.browser);
+    if crate::interrupt::requested() {
+        report.mark_incomplete(config.hops.len());
+    }
+    report
 }
+
+/// How long an interrupted probe may take to hand back what it has (an idle hold stops at
+/// once; a handshake in flight does not get to finish).
+const INTERRUPT_GRACE: Duration = Duration::from_millis(300);
 
 #[cfg(test)]
 mod tests {

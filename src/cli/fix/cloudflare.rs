@@ -50,9 +50,16 @@ pub(crate) fn require_client(flag: &str) -> anyhow::Result<Client> {
 }
 
 /// The hostname of `--cloudflare`, which may also be written as a URL.
-fn hostname(input: &str) -> anyhow::Result<String> {
-    let target = wspath::Target::parse(input)
-        .map_err(|e| anyhow::anyhow!("invalid --cloudflare '{input}': {e}"))?;
+fn hostname(input: &str) -> Result<String, wspath::Error> {
+    let bad = || wspath::Error::InvalidFlag {
+        flag: "--cloudflare",
+        input: input.to_string(),
+        reason: "expected a hostname such as example.com (or a ws(s):// URL on it)".into(),
+    };
+    let target = wspath::Target::parse(input).map_err(|_| bad())?;
+    if target.host.parse::<std::net::IpAddr>().is_ok() || !target.host.contains('.') {
+        return Err(bad());
+    }
     Ok(target.host)
 }
 
@@ -102,18 +109,23 @@ pub(crate) struct CheckEdge {
 
 /// Cloudflare's part of `check` discovery. Explicit `--cloudflare`: every failure is an error.
 /// By default (credentials in the environment) a site Cloudflare does not serve is skipped
-/// quietly, and any other failure is one warning line, so a check never fails for a provider
-/// the user did not ask for.
+/// quietly, and any other failure is one entry in `warnings` (the report's `warnings`, a line on
+/// stderr), so a check never fails for a provider the user did not ask for.
 pub(crate) async fn for_check(
     args: &CheckArgs,
     config: &mut CheckConfig,
+    warnings: &mut Vec<String>,
 ) -> anyhow::Result<Option<CheckEdge>> {
     if args.no_cloudflare {
         return Ok(None);
     }
     let explicit = args.cloudflare;
-    let skipped = |e: &dyn std::fmt::Display| {
-        eprintln!("wspath: Cloudflare facts skipped: {e} (--no-cloudflare turns this off)");
+    let mut skipped = |e: &dyn std::fmt::Display| {
+        let w = format!(
+            "Cloudflare facts skipped: {e} (--cloudflare makes this an error, --no-cloudflare turns it off)"
+        );
+        tracing::warn!("{w}");
+        warnings.push(w);
     };
     if config.target.host.parse::<std::net::IpAddr>().is_ok() {
         if explicit {

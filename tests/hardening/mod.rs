@@ -1,0 +1,293 @@
+//! Hardening through the real binary: no secret in any output (the canary test), nothing from
+//! outside reaching the terminal raw, signals and closed pipes handled the usual way, errors
+//! that keep their format, and input errors that say what is wrong.
+
+mod canary;
+mod signals;
+
+use crate::support::{cli, repo_root};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const RUN_LIMIT: Duration = Duration::from_secs(60);
+
+/// A hostile HTTP peer on 127.0.0.1:0: answers every request with a 502 whose body echoes the
+/// request (as debug endpoints do) and carries terminal escape sequences, a `Location` with a
+/// token, and a `Set-Cookie`. Stopped on Drop.
+pub struct EchoPeer {
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+}
+
+impl EchoPeer {
+    pub fn start() -> EchoPeer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("addr").port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            while !flag.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((mut s, _)) => {
+                        let _ = s.set_nonblocking(false);
+                        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                        let mut req = Vec::new();
+                        let mut buf = [0u8; 4096];
+                        while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                            match s.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => req.extend_from_slice(&buf[..n]),
+                            }
+                        }
+                        let mut body =
+                            b"upstream said \x1b[2J\x1b]0;pwned\x07 \xe2\x80\xae \xc2\x9b31m\n"
+                                .to_vec();
+                        body.extend_from_slice(&req);
+                        let head = format!(
+                            "HTTP/1.1 502 Bad Gateway\r\nServer: nginx\r\nLocation: https://login.test/cb?access_token=CANARY-LOCATION-TOKEN&x=1\r\nSet-Cookie: session=CANARY-SET-COOKIE\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            body.len()
+                        );
+                        let _ = s.write_all(head.as_bytes());
+                        let _ = s.write_all(&body);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        EchoPeer { port, stop }
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for EchoPeer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// No raw escape, C1 or bidi control in human output.
+pub fn assert_terminal_safe(text: &str, why: &str) {
+    for (i, c) in text.char_indices() {
+        let bad = (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        assert!(!bad, "raw {c:?} at byte {i}\n{why}");
+    }
+}
+
+pub fn wspath(args: &[&str]) -> cli::CliOutput {
+    cli::wspath(args, RUN_LIMIT).expect("run wspath")
+}
+
+#[test]
+fn escape_sequences_from_a_peer_never_reach_the_terminal() {
+    let peer = EchoPeer::start();
+    let hop = format!("edge={}", peer.addr());
+    for v in ["-v", "-vv", "-vvv"] {
+        let out = wspath(&["check", "ws://app.test/ws", "--hop", &hop, v]);
+        let why = out.describe();
+        assert_eq!(out.code, Some(1), "{why}");
+        assert_terminal_safe(&out.stdout, &why);
+        assert_terminal_safe(&out.stderr, &why);
+        // Shown escaped, so the reader sees what the peer tried.
+        assert!(out.stdout.contains("\\x1b[2J"), "{why}");
+        assert!(out.stdout.contains("\\u{202e}"), "{why}");
+    }
+    // JSON keeps the exact text (escaped by JSON itself).
+    let out = wspath(&[
+        "check",
+        "ws://app.test/ws",
+        "--hop",
+        &hop,
+        "--format",
+        "json",
+    ]);
+    let doc = out.json().unwrap();
+    let body = doc["hops"][0]["body_snippet"].as_str().unwrap();
+    assert!(
+        body.contains("\x1b[2J") && body.contains('\u{202e}'),
+        "{body:?}"
+    );
+    assert!(!out.stdout.contains('\x1b'), "raw ESC in the JSON text");
+    // JUnit stays well-formed XML with the escapes shown.
+    let out = wspath(&[
+        "check",
+        "ws://app.test/ws",
+        "--hop",
+        &hop,
+        "--format",
+        "junit",
+    ]);
+    assert!(!out.stdout.contains('\x1b') && !out.stdout.contains('\x07'));
+    assert!(out.stdout.contains("\\x1b[2J"), "{}", out.describe());
+}
+
+#[test]
+fn exit_2_keeps_the_requested_format() {
+    let schema = |name: &str| {
+        let text = std::fs::read_to_string(repo_root().join("schemas").join(name)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        jsonschema::JSONSchema::compile(&v).unwrap()
+    };
+    let check = schema("check.schema.json");
+    let out = wspath(&["check", "not a url at all", "--format", "json"]);
+    assert_eq!(out.code, Some(2), "{}", out.describe());
+    let doc = out.json().unwrap();
+    assert!(check.is_valid(&doc), "{doc:#}");
+    assert_eq!(doc["schema"], "wspath.check/v1");
+    assert_eq!(doc["error"]["kind"], "invalid_input");
+    assert_eq!(doc["error"]["where"]["flag"], "TARGET");
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.describe());
+
+    let out = wspath(&[
+        "check",
+        "ws://app.test/",
+        "--timeout",
+        "-5s",
+        "--format",
+        "junit",
+    ]);
+    assert_eq!(out.code, Some(2), "{}", out.describe());
+    assert!(
+        out.stdout.contains("<error message=\"invalid --timeout"),
+        "{}",
+        out.describe()
+    );
+
+    let out = wspath(&[
+        "check",
+        "ws://app.test/",
+        "--timeout",
+        "abc",
+        "--format",
+        "sarif",
+    ]);
+    let doc = out.json().unwrap();
+    let n = &doc["runs"][0]["invocations"][0];
+    assert_eq!(n["executionSuccessful"], false, "{doc:#}");
+    assert!(n["toolExecutionNotifications"][0]["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("--timeout"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.conf");
+    let out = wspath(&[
+        "lint",
+        "nginx",
+        missing.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, Some(2), "{}", out.describe());
+    let doc = out.json().unwrap();
+    assert!(schema("lint.schema.json").is_valid(&doc), "{doc:#}");
+    assert_eq!(doc["schema"], "wspath.lint/v1");
+
+    let out = wspath(&[
+        "fix",
+        "--nginx",
+        missing.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, Some(2), "{}", out.describe());
+    let doc = out.json().unwrap();
+    assert!(schema("fix.schema.json").is_valid(&doc), "{doc:#}");
+}
+
+#[test]
+fn input_errors_name_the_flag_and_the_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("nginx.conf");
+    std::fs::write(&conf, "events {}\nhttp {}\n").unwrap();
+    let conf = conf.to_str().unwrap();
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["check", "ws://app.test/", "--timeout", "-5s"],
+            &["--timeout", "-5s", "10s"],
+        ),
+        (
+            &["check", "ws://app.test/", "--timeout", "abc"],
+            &["--timeout", "abc", "10s"],
+        ),
+        (
+            &["check", "not a url at all"],
+            &["not a url at all", "ws://"],
+        ),
+        (&["check", "ws://app.test:0/"], &["port 0", "65535"]),
+        (
+            &["check", "ws://app.test/", "--origin", "not a url"],
+            &["--origin", "https://"],
+        ),
+        (
+            &["lint", "nginx", conf, "--path", "noslash"],
+            &["--path", "noslash", "/ws"],
+        ),
+        (
+            &["fix", "--cloudflare", "not a host!"],
+            &["--cloudflare", "not a host!", "hostname"],
+        ),
+        (
+            &["fix", "--nginx", conf, "--idle-timeout", "5"],
+            &["--idle-timeout", "fix --nginx"],
+        ),
+    ];
+    for (args, needles) in cases {
+        let out = wspath(args);
+        let why = out.describe();
+        assert_eq!(out.code, Some(2), "{args:?}\n{why}");
+        let err = out.stderr.trim();
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line\n{why}");
+        assert!(
+            !err.contains("-- -5") && !err.contains("international"),
+            "{why}"
+        );
+        for n in *needles {
+            assert!(err.contains(n), "{args:?}: should name {n:?}\n{why}");
+        }
+    }
+}
+
+#[test]
+fn an_empty_nginx_config_is_not_green() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("empty.conf", ""),
+        ("comments.conf", "# nothing\n   # here\n"),
+    ] {
+        let conf = dir.path().join(name);
+        std::fs::write(&conf, text).unwrap();
+        let out = wspath(&["lint", "nginx", conf.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(out.code, Some(1), "{}", out.describe());
+        let doc = out.json().unwrap();
+        assert_eq!(doc["ok"], false);
+        assert!(
+            out.stdout.contains("nginx/empty-config"),
+            "{}",
+            out.describe()
+        );
+    }
+}
+
+#[test]
+fn deep_nginx_nesting_is_exit_2_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("deep.conf");
+    let text = format!("http {{\nserver {{\n{}", "location /a {\n".repeat(11_100));
+    std::fs::write(&conf, text).unwrap();
+    let out = wspath(&["lint", "nginx", conf.to_str().unwrap()]);
+    let why = out.describe();
+    assert_eq!(out.code, Some(2), "{why}");
+    assert!(
+        out.stderr.contains(&format!("{}:", conf.display())),
+        "{why}"
+    );
+    assert!(out.stderr.contains("nested deeper than 100"), "{why}");
+}

@@ -6,6 +6,7 @@
 
 use crate::finding::{Fact, Finding, Severity};
 use crate::hop::{Hop, HopKind};
+use crate::probe::http2::Http2Outcome;
 use crate::probe::ProbeOutcome;
 use crate::target::Target;
 use crate::verdict::Verdict;
@@ -29,6 +30,27 @@ pub struct Culprit {
     pub verdict: Verdict,
     pub summary: String,
     pub fix: Option<String>,
+    /// The path that breaks at that hop.
+    pub protocol: Protocol,
+}
+
+/// How a client opens the WebSocket: the HTTP/1.1 Upgrade, or an RFC 8441 extended CONNECT on
+/// an HTTP/2 stream (Firefox wherever a TLS hop advertises it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Protocol {
+    #[serde(rename = "http/1.1")]
+    Http1,
+    #[serde(rename = "h2")]
+    H2,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Http1 => "http/1.1",
+            Protocol::H2 => "h2",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,6 +61,9 @@ pub struct HopReport {
     /// The URL sent at this hop (its scheme, the target's Host, the path used there).
     pub url: String,
     pub outcome: ProbeOutcome,
+    /// The same WebSocket over HTTP/2 (RFC 8441): `None` for plain hops and with
+    /// `--http1-only`.
+    pub http2: Option<Http2Outcome>,
     /// Fails only because a hop further in fails.
     pub consequence: bool,
     pub findings: Vec<Finding>,
@@ -54,6 +79,7 @@ impl HopReport {
             address: hop.address(target),
             url: format!("{}://{}{}", hop.scheme, target.host_header(), hop.path),
             outcome,
+            http2: None,
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
@@ -202,6 +228,7 @@ pub(crate) mod sample {
             address: format!("127.0.0.1:{port}"),
             url: "wss://example.test/ws/chat".into(),
             outcome,
+            http2: None,
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),

@@ -5,11 +5,13 @@
 
 pub mod culprit;
 pub mod hints;
+pub mod http2;
 pub mod idle;
 pub mod software;
 pub mod summary;
 
 use crate::hop::Hop;
+use crate::probe::http2::Http2Outcome;
 use crate::probe::{ProbeOptions, ProbeOutcome};
 use crate::report::{HopReport, Report};
 use crate::target::Target;
@@ -59,6 +61,11 @@ pub async fn check_with_progress(
 /// One hop's probe; the real one, or a stand-in in unit tests.
 trait ProbeHop {
     async fn probe(&self, target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome;
+
+    /// The same WebSocket over HTTP/2, at TLS hops.
+    async fn probe_http2(&self, _: &Target, _: &Hop, _: &ProbeOptions) -> Option<Http2Outcome> {
+        None
+    }
 }
 
 struct RealProbe;
@@ -66,6 +73,19 @@ struct RealProbe;
 impl ProbeHop for RealProbe {
     async fn probe(&self, target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome {
         crate::probe::probe(target, hop, options).await
+    }
+
+    async fn probe_http2(
+        &self,
+        target: &Target,
+        hop: &Hop,
+        options: &ProbeOptions,
+    ) -> Option<Http2Outcome> {
+        // Browsers never speak h2c: a plain hop has only its HTTP/1.1 path.
+        if !options.http2 || !hop.scheme.is_tls() {
+            return None;
+        }
+        Some(crate::probe::http2::probe(target, hop, options).await)
     }
 }
 
@@ -81,13 +101,18 @@ async fn walk(
     // All at once, so `--idle` holds every hop silent over the same stretch of time.
     let outcomes = futures_util::future::join_all(config.hops.iter().enumerate().map(
         |(index, hop)| async move {
-            let outcome = prober.probe(&config.target, hop, &config.probe).await;
+            // Both paths of a hop at once, on their own connections: real clients use either.
+            let (outcome, http2) = futures_util::future::join(
+                prober.probe(&config.target, hop, &config.probe),
+                prober.probe_http2(&config.target, hop, &config.probe),
+            )
+            .await;
             progress(Progress::HopDone {
                 index,
                 verdict: outcome.verdict,
                 total_ms: outcome.timings.total,
             });
-            outcome
+            (outcome, http2)
         },
     ))
     .await;
@@ -95,7 +120,11 @@ async fn walk(
         .hops
         .iter()
         .zip(outcomes)
-        .map(|(hop, outcome)| HopReport::new(hop, &config.target, outcome))
+        .map(|(hop, (outcome, http2))| {
+            let mut report = HopReport::new(hop, &config.target, outcome);
+            report.http2 = http2;
+            report
+        })
         .collect();
     Report::new(&config.target, hops)
 }

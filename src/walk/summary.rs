@@ -11,7 +11,7 @@ use super::software::{hop_software, Software};
 use crate::finding::{Finding, Severity};
 use crate::hop::HopKind;
 use crate::probe::ProbeOutcome;
-use crate::report::{Culprit, HopReport};
+use crate::report::{Culprit, HopReport, Protocol};
 use crate::verdict::Verdict;
 
 /// Marks consequences on `hops` and names the culprit, if any. `host` is the target's host
@@ -26,8 +26,11 @@ pub fn judge(hops: &mut [HopReport], host: &str) -> Option<Culprit> {
             .as_ref()
             .is_some_and(|s| s.consequences.contains(&i));
     }
-    let selection = selection?;
-    Some(compose(hops, &selection, host))
+    match selection {
+        Some(selection) => Some(compose(hops, &selection, host)),
+        // Every hop upgrades over HTTP/1.1: what remains is the path HTTP/2 clients take.
+        None => super::http2::compose(hops, super::http2::select(hops)?),
+    }
 }
 
 fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
@@ -101,6 +104,7 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
         },
         summary,
         fix,
+        protocol: Protocol::Http1,
     }
 }
 
@@ -464,6 +468,7 @@ mod tests {
                 idle: None,
                 curl: String::new(),
             },
+            http2: None,
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),

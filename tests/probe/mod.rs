@@ -3,6 +3,7 @@
 //! TCP servers that misbehave on purpose (silence, early close, oversized head, wrong accept key,
 //! frames sent right behind the 101).
 
+mod http2;
 mod misbehaving;
 mod real;
 

@@ -5,6 +5,7 @@
 mod alb;
 mod check;
 mod cloudflare;
+mod http2;
 mod nginx;
 mod paths;
 mod probe;

@@ -15,16 +15,26 @@ use tokio_tungstenite::WebSocketStream;
 pub const ABNORMAL_CLOSURE: u16 = 1006;
 /// Close code for "a close frame without a status code".
 const NO_STATUS: u16 = 1005;
+/// The largest frame or message read from a peer; larger ones fail the frames phase.
+pub const MAX_MESSAGE: usize = 1 << 20;
+/// The most written but not yet taken by the peer: room for one `--echo` message of
+/// [`MAX_MESSAGE`] and the control frames around it.
+pub const MAX_WRITE_BUFFER: usize = MAX_MESSAGE + 64 * 1024;
 
 /// Wraps the upgraded stream; `rest` are the bytes read past the 101 head.
 pub async fn open<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
     rest: Vec<u8>,
 ) -> WebSocketStream<S> {
-    // Probing needs small messages only; do not let a server make us buffer megabytes.
+    // Probing needs small messages only; do not let a server make us buffer megabytes in
+    // either direction. Without a write cap, a peer that floods pings and never reads makes
+    // every owed pong queue in memory (0.7 GB in 2 s); with it, a pong that does not fit
+    // replaces the one still owed, so we owe at most one.
     let config = WebSocketConfig {
-        max_message_size: Some(1 << 20),
-        max_frame_size: Some(1 << 20),
+        max_message_size: Some(MAX_MESSAGE),
+        max_frame_size: Some(MAX_MESSAGE),
+        write_buffer_size: 0,
+        max_write_buffer_size: MAX_WRITE_BUFFER,
         ..WebSocketConfig::default()
     };
     WebSocketStream::from_partially_read(stream, rest, Role::Client, Some(config)).await
@@ -98,8 +108,17 @@ pub async fn idle<S: AsyncRead + AsyncWrite + Unpin>(
         close_reason: reason,
     };
     loop {
-        match tokio::time::timeout_at(deadline, ws.next()).await {
-            Err(_) => {
+        // Checked here, not only by the timer: a peer that floods frames keeps `next()` ready,
+        // and a timeout whose future is always ready never looks at its clock.
+        let next = if Instant::now() >= deadline {
+            Err(())
+        } else {
+            tokio::time::timeout_at(deadline, ws.next())
+                .await
+                .map_err(|_| ())
+        };
+        match next {
+            Err(()) => {
                 return IdleOutcome {
                     held_ms: ms(start.elapsed()),
                     dropped: false,
@@ -169,6 +188,10 @@ async fn next<S: AsyncRead + AsyncWrite + Unpin>(
     deadline: Instant,
     awaited: &str,
 ) -> Result<Message, String> {
+    // A flood of other frames keeps `next()` always ready; the clock is checked by hand.
+    if Instant::now() >= deadline {
+        return Err(format!("no {awaited} in time"));
+    }
     match tokio::time::timeout_at(deadline, ws.next()).await {
         Err(_) => Err(format!("no {awaited} in time")),
         Ok(None) => Err(format!(
@@ -210,6 +233,51 @@ mod tests {
         let server_ws = WebSocketStream::from_raw_socket(b, Role::Server, None).await;
         let handle = server(server_ws);
         (open(a, Vec::new()).await, handle)
+    }
+
+    /// A peer that floods pings and never reads: what we owe it must not pile up. Once it
+    /// starts reading again it receives everything that was queued; that is bounded by the write
+    /// cap (and the pipe), not by the number of pings (20,000 pongs of 131 bytes = 2.6 MB).
+    #[tokio::test]
+    async fn pongs_owed_to_a_peer_that_never_reads_are_bounded() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (ours, mut theirs) = tokio::io::duplex(4096);
+        let mut ws = open(ours, Vec::new()).await;
+        let peer = tokio::spawn(async move {
+            let mut ping = vec![0x89, 125];
+            ping.extend_from_slice(&[b'p'; 125]);
+            for _ in 0..20_000 {
+                if theirs.write_all(&ping).await.is_err() {
+                    return 0;
+                }
+            }
+            // Now read everything we were sent, until we hang up.
+            let mut got = 0usize;
+            let mut buf = vec![0u8; 64 * 1024];
+            while let Ok(n) = theirs.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                got += n;
+            }
+            got
+        });
+        // Reads (and answers) pings until the peer has sent them all and the hold ends.
+        let held = idle(&mut ws, Duration::from_secs(2)).await;
+        assert!(!held.dropped, "{held:?}");
+        // Hand over all that was queued, then hang up.
+        let flushed = tokio::time::timeout(Duration::from_secs(5), ws.flush()).await;
+        assert!(matches!(flushed, Ok(Ok(()))), "{flushed:?}");
+        drop(ws);
+        let received = tokio::time::timeout(Duration::from_secs(5), peer)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(received > 0);
+        assert!(
+            received <= MAX_WRITE_BUFFER + 4096 + 1024,
+            "{received} bytes of pongs were queued"
+        );
     }
 
     #[tokio::test]

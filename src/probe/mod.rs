@@ -56,6 +56,23 @@ pub struct ProbeOptions {
 }
 
 impl ProbeOptions {
+    /// The network phases one hop's probe can go through, each under [`Self::timeout`]: DNS,
+    /// TCP, TLS (wss only), request, response head, then the body snippet of a non-101 answer,
+    /// or the ping, the echo and the close of an upgraded connection.
+    pub fn phases(&self, hop: &Hop) -> u32 {
+        let tls = u32::from(hop.scheme.is_tls());
+        let after = u32::from(self.ping) + u32::from(self.echo.is_some()) + 1;
+        4 + tls + after
+    }
+
+    /// The most one hop's probe may take, whatever the peer does: every phase's budget plus the
+    /// `--idle` hold.
+    pub fn hop_budget(&self, hop: &Hop) -> Duration {
+        self.timeout
+            .saturating_mul(self.phases(hop))
+            .saturating_add(self.idle.unwrap_or_default())
+    }
+
     pub fn new(target: &Target) -> ProbeOptions {
         ProbeOptions {
             timeout: Duration::from_secs(10),
@@ -134,7 +151,8 @@ pub struct ProbeOutcome {
     pub curl: String,
 }
 
-/// Probes one hop. Never panics, never hangs: each phase is under `options.timeout`.
+/// Probes one hop. Never panics, never hangs: each phase is under `options.timeout`, and the
+/// whole probe under [`ProbeOptions::hop_budget`].
 pub async fn probe(target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome {
     let started = Instant::now();
     let key = request::new_key();
@@ -156,8 +174,15 @@ pub async fn probe(target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeO
         },
         started,
         total_set: false,
+        phase: Stage::Dns,
     };
-    run.go(target, hop, options, &headers).await;
+    let budget = options.hop_budget(hop);
+    if tokio::time::timeout(budget, run.go(target, hop, options, &headers))
+        .await
+        .is_err()
+    {
+        run.overran(budget);
+    }
     if !run.total_set {
         run.outcome.timings.total = ms(started.elapsed());
     }
@@ -207,5 +232,25 @@ mod tests {
         let options = ProbeOptions::new(&target);
         let future = async move { probe(&target, &hop, &options).await };
         assert_send(&future);
+    }
+
+    #[test]
+    fn the_hop_budget_counts_the_phases_it_runs_and_the_idle_hold() {
+        let target = Target::parse("ws://example.test/").unwrap();
+        let mut options = ProbeOptions::new(&target);
+        options.timeout = Duration::from_secs(2);
+        let plain = Hop::direct(&target);
+        // DNS, TCP, request, response, ping, close.
+        assert_eq!(options.phases(&plain), 6);
+        assert_eq!(options.hop_budget(&plain), Duration::from_secs(12));
+        let tls = Hop::direct(&Target::parse("wss://example.test/").unwrap());
+        options.echo = Some("x".into());
+        options.idle = Some(Duration::from_secs(30));
+        assert_eq!(options.phases(&tls), 8);
+        assert_eq!(options.hop_budget(&tls), Duration::from_secs(46));
+        options.ping = false;
+        options.echo = None;
+        // The body snippet of a non-101 answer still has its phase.
+        assert_eq!(options.phases(&plain), 5);
     }
 }

@@ -173,6 +173,14 @@ pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S, deadline: Instant) 
                 Parsed::Partial => {}
             }
         }
+        // Checked by hand as well as by the timer: endless interim answers (100 Continue
+        // forever) keep the read always ready, and then the timer is never consulted.
+        if Instant::now() >= deadline {
+            return HeadRead::TimedOut {
+                read: buf,
+                first_byte,
+            };
+        }
         let want = chunk.len().min(MAX_HEAD + 1 - buf.len().min(MAX_HEAD));
         match tokio::time::timeout_at(deadline, stream.read(&mut chunk[..want])).await {
             Err(_) => {
@@ -306,7 +314,7 @@ pub async fn read_body_snippet<S: AsyncRead + Unpin>(
             Framing::UntilClose => raw.len() >= MAX_BODY,
         }
     };
-    while !done(&raw) {
+    while !done(&raw) && Instant::now() < deadline {
         match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
             Ok(Ok(n)) if n > 0 => raw.extend_from_slice(&chunk[..n]),
             _ => break,
@@ -431,6 +439,39 @@ mod tests {
             read_head(&mut cut, deadline).await,
             HeadRead::Truncated { .. }
         ));
+    }
+
+    /// A reader that always has the same bytes ready, as a peer flooding them would.
+    struct Endless(&'static [u8]);
+
+    impl AsyncRead for Endless {
+        fn poll_read(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            let n = self.0.len().min(buf.remaining());
+            buf.put_slice(&self.0[..n]);
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    /// The read is never pending, so only a clock checked by hand can end it.
+    #[tokio::test]
+    async fn endless_interim_answers_end_at_the_deadline() {
+        let deadline = Instant::now() + Duration::from_millis(200);
+        let mut flood = Endless(b"HTTP/1.1 100 Continue\r\n\r\n");
+        let read = tokio::time::timeout(Duration::from_secs(5), read_head(&mut flood, deadline));
+        assert!(matches!(read.await, Ok(HeadRead::TimedOut { .. })));
+        let mut body = Endless(b"1\r\na\r\n");
+        let snippet = read_body_snippet(
+            &mut body,
+            Vec::new(),
+            Framing::Chunked,
+            Duration::from_millis(200),
+        );
+        let body = tokio::time::timeout(Duration::from_secs(5), snippet).await;
+        assert!(body.is_ok_and(|b| b.len() <= MAX_BODY));
     }
 
     #[tokio::test]

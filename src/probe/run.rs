@@ -28,6 +28,8 @@ pub(super) struct Run {
     pub started: Instant,
     /// Set once `timings.total` is final (before an idle hold, which it does not include).
     pub total_set: bool,
+    /// The phase under way, for the verdict when the hop's overall budget runs out.
+    pub phase: Stage,
 }
 
 impl Run {
@@ -56,6 +58,23 @@ impl Run {
         tracing::debug!(%verdict, %stage, "probe verdict");
     }
 
+    /// Ends the probe because its overall budget ran out in the phase under way (every phase has
+    /// its own deadline too; this is the guarantee when a peer keeps each of them busy).
+    pub fn overran(&mut self, budget: Duration) {
+        let within = format!(
+            "the hop did not finish within its budget of {}",
+            humantime::format_duration(budget)
+        );
+        match self.phase {
+            Stage::Frames | Stage::Idle => self.set(
+                Verdict::FramesFailed,
+                self.phase,
+                format!("{within} (frames)"),
+            ),
+            phase => self.set(Verdict::Timeout, phase, within),
+        }
+    }
+
     /// Ends the probe with this verdict: no phase follows.
     fn end<T>(&mut self, verdict: Verdict, stage: Stage, detail: impl Into<String>) -> Option<T> {
         self.set(verdict, stage, detail);
@@ -69,6 +88,7 @@ impl Run {
             .connect
             .clone()
             .unwrap_or_else(|| (target.host.clone(), target.port));
+        self.phase = Stage::Dns;
         let t = Instant::now();
         let addrs = match connect::resolve(&host, port, timeout).await {
             Ok((addrs, looked_up)) => {
@@ -77,6 +97,7 @@ impl Run {
             }
             Err(reason) => return self.end(Verdict::DnsFailed, Stage::Dns, reason),
         };
+        self.phase = Stage::Tcp;
         let t = Instant::now();
         let tcp = match connect::connect(&addrs, timeout).await {
             Ok(tcp) => tcp,
@@ -93,6 +114,7 @@ impl Run {
             Ok(c) => c,
             Err(e) => return self.end(Verdict::TlsFailed, Stage::Tls, e.to_string()),
         };
+        self.phase = Stage::Tls;
         let t = Instant::now();
         let handshake = tls::handshake(tcp, &target.host, config, &options.alpn);
         match tokio::time::timeout(timeout, handshake).await {
@@ -134,6 +156,7 @@ impl Run {
         options: &ProbeOptions,
         headers: &[(String, String)],
     ) -> Option<(Stream, Vec<u8>)> {
+        self.phase = Stage::Request;
         let timeout = options.timeout;
         let in_time = humantime::format_duration(timeout);
         let bytes = request::encode(&hop.path, headers);
@@ -159,6 +182,7 @@ impl Run {
             Ok(Ok(())) => {}
         }
         let sent = Instant::now();
+        self.phase = Stage::Response;
 
         let (head, rest) = match response::read_head(&mut stream, sent + timeout).await {
             HeadRead::Complete {
@@ -238,6 +262,7 @@ impl Run {
 
     /// Ping, echo and the silent hold over the upgraded connection, then a polite close.
     pub(super) async fn frames(&mut self, stream: Stream, rest: Vec<u8>, options: &ProbeOptions) {
+        self.phase = Stage::Frames;
         let timeout = options.timeout;
         let mut ws = frames::open(stream, rest).await;
         if options.ping {
@@ -261,6 +286,7 @@ impl Run {
         self.total_set = true;
 
         if let Some(hold) = options.idle {
+            self.phase = Stage::Idle;
             let idle = frames::idle(&mut ws, hold).await;
             let dropped = idle.dropped.then(|| {
                 let after = idle.dropped_after_ms.unwrap_or(idle.held_ms) / 1000.0;
@@ -275,6 +301,7 @@ impl Run {
             if let Some(detail) = dropped {
                 return self.set(Verdict::IdleDropped, Stage::Idle, detail);
             }
+            self.phase = Stage::Frames;
         }
         frames::close(ws, timeout).await;
     }

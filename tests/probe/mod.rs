@@ -1,8 +1,10 @@
 //! The probe library (`wspath::probe::probe`) against real servers: the Python websockets
 //! backend, nginx, HAProxy, a rustls server that speaks only HTTP/2 ALPN, and small in-process
 //! TCP servers that misbehave on purpose (silence, early close, oversized head, wrong accept key,
-//! frames sent right behind the 101).
+//! frames sent right behind the 101), and the hostile-peer kit that runs the real binary against
+//! attackers' answers under time and memory bounds.
 
+mod hostile;
 mod http2;
 mod misbehaving;
 mod real;

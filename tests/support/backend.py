@@ -6,7 +6,9 @@ Each handshake request is logged to stdout as one JSON line (path and headers), 
 check what reached the backend. `--reject PATH=STATUS` answers that path with STATUS instead of
 upgrading (a real application refusing a route).
 
-Usage: backend.py PORT [--reject /path=403 ...]
+`--require-host NAME` answers 403 to any other Host (a name-based virtual host).
+
+Usage: backend.py PORT [--reject /path=403 ...] [--require-host NAME]
 """
 
 import argparse
@@ -23,6 +25,9 @@ def parse_args():
     p.add_argument("port", type=int)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--reject", action="append", default=[], metavar="PATH=STATUS")
+    # A name-based virtual host: any other Host gets 403 (what a proxy that does not preserve
+    # Host runs into).
+    p.add_argument("--require-host")
     return p.parse_args()
 
 
@@ -36,6 +41,8 @@ async def main():
     def process_request(connection, request):
         line = {"path": request.path, "headers": [[k, v] for k, v in request.headers.raw_items()]}
         print(json.dumps(line), flush=True)
+        if args.require_host and request.headers.get("Host", "").split(":")[0] != args.require_host:
+            return connection.respond(http.HTTPStatus.FORBIDDEN, "unknown virtual host\n")
         status = rejects.get(request.path.split("?")[0])
         if status is not None:
             return connection.respond(http.HTTPStatus(status), f"rejected {request.path}\n")

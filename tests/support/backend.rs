@@ -36,6 +36,16 @@ impl Backend {
     /// Starts an echo backend that answers each `(path, status)` in `rejects` with that status
     /// instead of upgrading.
     pub fn start_with(rejects: &[(&str, u16)]) -> io::Result<Backend> {
+        Backend::start_args(rejects, None)
+    }
+
+    /// Starts an echo backend that serves only Host `host` (any other gets 403 "unknown virtual
+    /// host"), as a name-based virtual host does.
+    pub fn start_for_host(host: &str) -> io::Result<Backend> {
+        Backend::start_args(&[], Some(host))
+    }
+
+    fn start_args(rejects: &[(&str, u16)], require_host: Option<&str>) -> io::Result<Backend> {
         retry_on_addr_in_use(|| {
             let dir = tempfile::Builder::new()
                 .prefix("wspath-backend-")
@@ -46,6 +56,9 @@ impl Backend {
                 .arg(port.to_string());
             for (path, status) in rejects {
                 cmd.arg("--reject").arg(format!("{path}={status}"));
+            }
+            if let Some(host) = require_host {
+                cmd.arg("--require-host").arg(host);
             }
             let mut process =
                 ServerProcess::spawn("websockets backend", cmd, &dir.path().join("backend.log"))?;

@@ -14,6 +14,9 @@ pub struct CliOutput {
     pub stderr: String,
     pub timed_out: bool,
     pub elapsed: Duration,
+    /// The highest peak resident set size (VmHWM, KiB) seen while it ran, sampled every 10 ms
+    /// from /proc; `None` if it ended before the first sample.
+    pub peak_rss_kib: Option<u64>,
 }
 
 impl CliOutput {
@@ -82,7 +85,12 @@ pub fn run(mut cmd: Command, timeout: Duration) -> io::Result<CliOutput> {
         s
     });
     let mut timed_out = false;
+    let mut peak_rss_kib = None;
     let status = loop {
+        // Sampled before try_wait: once reaped (or a zombie) the process has no VmHWM left.
+        if let Some(kib) = vm_hwm_kib(child.id()) {
+            peak_rss_kib = peak_rss_kib.max(Some(kib));
+        }
         if let Some(status) = child.try_wait()? {
             break status;
         }
@@ -101,5 +109,19 @@ pub fn run(mut cmd: Command, timeout: Duration) -> io::Result<CliOutput> {
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
         timed_out,
         elapsed: start.elapsed(),
+        peak_rss_kib,
     })
+}
+
+/// The peak resident set size of process `pid` so far, in KiB (Linux /proc).
+pub fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }

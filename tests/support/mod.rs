@@ -1,5 +1,7 @@
-//! Real servers for tests and examples: free ports, a Python `websockets` echo backend, nginx,
-//! HAProxy, self-signed TLS certificates and a runner for the built `wspath` binary.
+//! Real servers for tests and examples: free ports, a Python `websockets` echo backend, every
+//! reverse proxy the tests run (nginx, HAProxy, Apache httpd, lighttpd, Varnish, Squid, Caddy,
+//! h2o, tinyproxy) behind one path builder ([`WsPath`]), self-signed TLS certificates and a
+//! runner for the built `wspath` binary.
 //!
 //! Shared by the integration tests (`mod support;` in tests/main.rs) and the examples
 //! (`#[path = "../tests/support/mod.rs"] mod support;`), so nothing here uses test-only macros
@@ -14,11 +16,14 @@ pub mod backend;
 pub mod cli;
 pub mod cloudflare_api;
 pub mod haproxy;
+pub mod hostile;
 pub mod moto;
 pub mod nginx;
+pub mod path;
 pub mod ports;
 pub mod prism;
 pub mod process;
+pub mod proxy;
 pub mod raw;
 #[cfg(test)]
 mod selftest;
@@ -28,7 +33,9 @@ pub use backend::Backend;
 pub use cli::{wspath, CliOutput};
 pub use haproxy::Haproxy;
 pub use nginx::{nginx_t, Nginx};
+pub use path::WsPath;
 pub use ports::{free_port, wait_for_port};
+pub use proxy::{Kind, Proxy, Setup};
 pub use tls::SelfSigned;
 
 use std::path::PathBuf;

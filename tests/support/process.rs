@@ -18,11 +18,30 @@ pub struct ServerProcess {
     /// What the process wrote to stdout and stderr.
     pub log: PathBuf,
     what: String,
+    /// The child leads its own process group, and stopping it stops the whole group.
+    group: bool,
 }
 
 impl ServerProcess {
     /// Spawns `command` with stdin closed and stdout+stderr appended to `log`.
-    pub fn spawn(what: &str, mut command: Command, log: &Path) -> io::Result<ServerProcess> {
+    pub fn spawn(what: &str, command: Command, log: &Path) -> io::Result<ServerProcess> {
+        ServerProcess::spawn_inner(what, command, log, false)
+    }
+
+    /// Like [`ServerProcess::spawn`], in a process group of its own that stop ends as a whole:
+    /// for servers that fork workers which outlive a stopped parent (varnishd's child).
+    pub fn spawn_group(what: &str, mut command: Command, log: &Path) -> io::Result<ServerProcess> {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+        ServerProcess::spawn_inner(what, command, log, true)
+    }
+
+    fn spawn_inner(
+        what: &str,
+        mut command: Command,
+        log: &Path,
+        group: bool,
+    ) -> io::Result<ServerProcess> {
         let out = File::create(log)?;
         let err = out.try_clone()?;
         let child = command
@@ -40,6 +59,7 @@ impl ServerProcess {
             child,
             log: log.to_path_buf(),
             what: what.to_string(),
+            group,
         })
     }
 
@@ -96,19 +116,34 @@ impl ServerProcess {
     /// Stops the process now (what Drop does): SIGTERM so nginx's master also stops its
     /// workers, then SIGKILL if it is still there after 5 s.
     pub fn stop(&mut self) {
-        if let Ok(Some(_)) = self.child.try_wait() {
-            return;
+        // The group is signalled even when its leader is gone: its children may not be.
+        let target = if self.group {
+            format!("-{}", self.child.id())
+        } else {
+            self.child.id().to_string()
+        };
+        if !self.group {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
         }
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let signal = |sig: &str| {
+            let _ = Command::new("kill")
+                .arg(sig)
+                .arg("--")
+                .arg(&target)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        };
+        signal("-TERM");
         let gone = wait_until(Duration::from_secs(5), || {
             matches!(self.child.try_wait(), Ok(Some(_)))
         });
-        if gone.is_err() {
+        if gone.is_err() || self.group {
+            if self.group {
+                signal("-KILL");
+            }
             let _ = self.child.kill();
             let _ = self.child.wait();
         }

@@ -194,3 +194,53 @@ fn cli_runs_the_built_binary() {
     assert_eq!(out.code, Some(0), "{}", out.describe());
     assert!(out.stdout.contains("wspath"), "{}", out.describe());
 }
+
+/// Every proxy kind, set up well, carries the upgrade to the backend; set up without its
+/// WebSocket setting, it does not (tinyproxy never does).
+#[test]
+fn every_proxy_kind_starts_in_front_of_a_backend() {
+    for kind in Kind::ALL {
+        let path = WsPath::backend(Backend::start().unwrap())
+            .front("proxy", kind, &Setup::good())
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        let port = path.proxy(0).unwrap().port;
+        let r = handshake(port, "app.test", "/ws", T).unwrap();
+        let expected = if kind == Kind::Tinyproxy { 426 } else { 101 };
+        assert_eq!(r.status, expected, "{kind:?}: {}", r.head);
+        assert_eq!(path.hops().len(), 2);
+        assert!(path.hops()[0].starts_with("proxy=127.0.0.1:"));
+    }
+}
+
+#[test]
+fn proxies_without_their_websocket_setting_strip_the_upgrade() {
+    for kind in Kind::ALL {
+        let path = WsPath::backend(Backend::start().unwrap())
+            .front("proxy", kind, &Setup::no_websocket())
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        let r = handshake(path.proxy(0).unwrap().port, "app.test", "/ws", T).unwrap();
+        assert_ne!(r.status, 101, "{kind:?}: {}", r.head);
+    }
+}
+
+#[test]
+fn proxies_that_do_not_preserve_host_meet_a_virtual_host_403() {
+    for kind in [
+        Kind::Nginx,
+        Kind::Apache,
+        Kind::H2o,
+        Kind::Squid,
+        Kind::Caddy,
+    ] {
+        let path = WsPath::backend(Backend::start_for_host("app.test").unwrap())
+            .front("proxy", kind, &Setup::no_preserve_host())
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        let r = handshake(path.proxy(0).unwrap().port, "app.test", "/ws", T).unwrap();
+        assert_eq!(r.status, 403, "{kind:?}: {}", r.head);
+        let path = WsPath::backend(Backend::start_for_host("app.test").unwrap())
+            .front("proxy", kind, &Setup::good())
+            .unwrap();
+        let r = handshake(path.proxy(0).unwrap().port, "app.test", "/ws", T).unwrap();
+        assert_eq!(r.status, 101, "{kind:?}: {}", r.head);
+    }
+}

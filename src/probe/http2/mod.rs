@@ -157,6 +157,7 @@ pub async fn probe(target: &Target, hop: &Hop, options: &ProbeOptions) -> Http2O
         },
         started,
         total_set: false,
+        phase: Stage::Request,
     };
     let mut h2 = Http2Outcome {
         alpn: Some("h2".into()),
@@ -165,7 +166,14 @@ pub async fn probe(target: &Target, hop: &Hop, options: &ProbeOptions) -> Http2O
         note: None,
     };
     let headers = request::request_headers(target, options, &request::new_key());
-    exchange(&mut run, &mut h2, stream, target, hop, options, &headers).await;
+    // Two phases more than over HTTP/1.1: the SETTINGS exchange and the stream opening.
+    let budget = options
+        .hop_budget(hop)
+        .saturating_add(options.timeout.saturating_mul(2));
+    let exchange = exchange(&mut run, &mut h2, stream, target, hop, options, &headers);
+    if tokio::time::timeout(budget, exchange).await.is_err() {
+        run.overran(budget);
+    }
     if !run.total_set {
         run.outcome.timings.total = ms(started.elapsed());
     }
@@ -218,6 +226,7 @@ async fn exchange(
     let seen = |what: &str| peer_behaviour(&counts.seen(), what);
 
     // The server's first frame is its SETTINGS; once our PING is answered they are applied.
+    run.phase = Stage::Response;
     let t = Instant::now();
     let settled = async {
         match ping_pong {
@@ -262,6 +271,7 @@ async fn exchange(
             )
         }
     };
+    run.phase = Stage::Request;
     let sent = Instant::now();
     let open = async {
         let mut ready = send.ready().await?;
@@ -283,6 +293,7 @@ async fn exchange(
         }
         Ok(Ok(pair)) => pair,
     };
+    run.phase = Stage::Response;
     let response = match tokio::time::timeout(timeout, response).await {
         Err(_) => {
             let detail = seen(&format!(

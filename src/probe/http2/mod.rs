@@ -221,7 +221,7 @@ async fn exchange(
         Ok(Ok(pair)) => pair,
     };
     let ping_pong = connection.ping_pong();
-    let task = tokio::spawn(async move { connection.await });
+    let task = tokio::spawn(connection);
     let _driver = Driver(task.abort_handle());
     let seen = |what: &str| peer_behaviour(&counts.seen(), what);
 

@@ -63,6 +63,7 @@ fn config(nginx: &Nginx, backend: &Backend) -> Result<CheckConfig, wspath::Error
         target,
         hops,
         probe,
+        compare: Vec::new(),
     })
 }
 

@@ -38,6 +38,26 @@ pub enum Error {
     /// A fix that would do harm or cannot do what was asked; the message says what to do instead.
     #[error("{0}")]
     Refused(String),
+    /// A file changed between being read and being replaced: the whole change was dropped.
+    #[error("{}: changed since wspath read it; nothing was replaced (run the fix again to plan against the new contents)", path.display())]
+    ChangedSinceRead { path: PathBuf },
+    /// SIGINT/SIGTERM during a fix; `outcome` says which configuration is in place.
+    #[error("interrupted by {signal}: {outcome}")]
+    Interrupted {
+        signal: &'static str,
+        outcome: String,
+    },
+    /// The validator did not answer within the time limit.
+    #[error("{program} -t did not finish within {limit} (--validate-timeout); nothing was replaced: the configuration is as it was")]
+    ValidatorTimeout { program: String, limit: String },
+    /// A configuration file (an audit or exporter TOML) that cannot be used, with where.
+    #[error("{}:{line}:{column}: {message}", file.display())]
+    Config {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error(transparent)]
     Provider(#[from] wspath_providers::Error),
 }

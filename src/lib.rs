@@ -4,6 +4,7 @@
 //! names the culprit, and a [`report::Report`] comes out. Nothing here knows about terminals or
 //! command-line flags; the binary translates flags into these types and renders the report.
 
+pub mod config;
 pub mod error;
 pub mod finding;
 pub mod hop;
@@ -13,6 +14,7 @@ pub mod probe;
 pub mod report;
 pub mod rules;
 pub mod target;
+pub mod transaction;
 pub mod verdict;
 pub mod walk;
 

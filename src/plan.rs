@@ -31,6 +31,11 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Things the fix noticed but does not change (already correct, not editable, …).
     pub notes: Vec<String>,
+    /// With `--yes`: every file replaced, where its backup went and how to restore it.
+    pub backups: Vec<crate::transaction::Backup>,
+    /// With `--yes` on files: whether the software's own validator (`nginx -t`) passed the
+    /// change before it was applied (`false` only with `--no-validate`); `None` otherwise.
+    pub validated: Option<bool>,
 }
 
 impl Plan {

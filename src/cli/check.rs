@@ -10,8 +10,9 @@ use clap::Args;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
+use wspath::config::values;
 use wspath::hop::{Hop, HopSpec};
-use wspath::probe::ProbeOptions;
+use wspath::probe::{Browser, ProbeOptions};
 use wspath::report::{self, redact, Report};
 use wspath::walk::{self, CheckConfig};
 use wspath::{Error, Target};
@@ -57,6 +58,15 @@ pub struct CheckArgs {
     /// Hold every upgraded hop silent this long and report which drops, e.g. 75s
     #[arg(long, value_name = "DURATION")]
     pub idle: Option<String>,
+    /// Send this browser's exact upgrade request (headers and their order); `all` sends every
+    /// variant at every hop and reports where they differ
+    #[arg(
+        long = "as",
+        value_name = "BROWSER",
+        default_value = "plain",
+        value_parser = ["plain", "chrome", "firefox", "safari", "all"]
+    )]
+    pub as_browser: String,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
     /// nginx configuration of the nginx hop: attach its findings for the target's location
@@ -126,6 +136,7 @@ async fn fix_offer(
     let plan = plan.unwrap_or_else(|| wspath::Plan {
         changes: Vec::new(),
         notes: vec!["--fix: no setting wspath can change explains this result.".into()],
+        ..wspath::Plan::default()
     });
     if args.format == Format::Human {
         writeln!(out)?;
@@ -164,6 +175,7 @@ fn nginx_plan(
         path: Some(hop.path.split(['?', '#']).next().unwrap_or("/").to_string()),
         idle,
         apply: args.yes,
+        write: Default::default(),
     })?;
     if plan.changes.iter().any(|c| c.applied) {
         plan.notes
@@ -209,24 +221,11 @@ pub fn config(args: &CheckArgs) -> Result<CheckConfig, Error> {
     if args.no_origin {
         probe.origin = None;
     } else if let Some(origin) = &args.origin {
-        if origin.is_empty() || origin.chars().any(|c| c.is_control()) {
-            return Err(Error::InvalidFlag {
-                flag: "--origin",
-                input: origin.clone(),
-                reason: "must be a non-empty value without control characters".into(),
-            });
-        }
+        values::origin("--origin", origin)?;
         probe.origin = Some(origin.clone());
     }
     for p in &args.protocols {
-        if p.is_empty() || !p.chars().all(is_tchar) {
-            return Err(Error::InvalidFlag {
-                flag: "--protocol",
-                input: p.clone(),
-                reason: "a subprotocol is an HTTP token: letters, digits and !#$%&'*+-.^_`|~"
-                    .into(),
-            });
-        }
+        values::protocol("--protocol", p)?;
     }
     probe.protocols = args.protocols.clone();
     probe.headers = args
@@ -237,67 +236,36 @@ pub fn config(args: &CheckArgs) -> Result<CheckConfig, Error> {
     probe.ping = !args.no_ping;
     probe.http2 = !args.http1_only;
     probe.echo = args.echo.clone();
+    // `all`: the plain request is the main probe (with echo and idle), the browsers' its variants.
+    let compare = if args.as_browser == "all" {
+        Browser::ALL.to_vec()
+    } else {
+        probe.browser = args
+            .as_browser
+            .parse()
+            .map_err(|reason| Error::InvalidFlag {
+                flag: "--as",
+                input: args.as_browser.clone(),
+                reason,
+            })?;
+        Vec::new()
+    };
     Ok(CheckConfig {
         target,
         hops,
         probe,
+        compare,
     })
 }
 
-/// `10s`, `500ms`, `1m 30s`; zero is refused (it would time out every phase at once).
+/// `10s`, `500ms`, `1m 30s`; the same rules as the audit file's durations.
 fn duration(flag: &'static str, input: &str) -> Result<Duration, Error> {
-    let bad = |reason: String| Error::InvalidFlag {
-        flag,
-        input: input.to_string(),
-        reason,
-    };
-    let d = humantime::parse_duration(input.trim()).map_err(|e| bad(e.to_string()))?;
-    if d.is_zero() {
-        return Err(bad("must be longer than 0".into()));
-    }
-    Ok(d)
+    values::duration(flag, input)
 }
 
-/// `Name: value`: the name an HTTP token, the value free of CR, LF and other controls.
+/// `Name: value`, validated as the audit file's headers are.
 fn header(input: &str) -> Result<(String, String), Error> {
-    let Some((name, value)) = input.split_once(':') else {
-        return Err(Error::InvalidHeader {
-            input: input.to_string(),
-            reason: "expected 'Name: value'".into(),
-        });
-    };
-    // The message names the header; a credential's value never appears in it.
-    let shown = if redact::is_secret_name(name) {
-        format!("{name}: {}", redact::MASK)
-    } else {
-        input.to_string()
-    };
-    let bad = |reason: String| Error::InvalidHeader {
-        input: shown.clone(),
-        reason,
-    };
-    if name.is_empty() {
-        return Err(bad("empty header name".into()));
-    }
-    if let Some(c) = name.chars().find(|c| !is_tchar(*c)) {
-        return Err(bad(format!(
-            "header name '{}' contains {c:?}, which a header name cannot",
-            name.escape_debug()
-        )));
-    }
-    let value = value.trim_matches([' ', '\t']);
-    if value.chars().any(|c| c == '\r' || c == '\n') {
-        return Err(bad("the value contains CR or LF".into()));
-    }
-    if value.chars().any(|c| c.is_control() && c != '\t') {
-        return Err(bad("the value contains a control character".into()));
-    }
-    Ok((name.to_string(), value.to_string()))
-}
-
-/// RFC 9110 `tchar`.
-fn is_tchar(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+    values::header(input)
 }
 
 /// The CA file must be readable and hold at least one certificate rustls accepts as a root.

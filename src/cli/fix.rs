@@ -53,9 +53,36 @@ pub struct FixArgs {
     /// Apply the plan (default: print it and change nothing)
     #[arg(long)]
     pub yes: bool,
+    /// nginx: where backups of replaced files go (default: $XDG_STATE_HOME/wspath/backups, else
+    /// ~/.local/state/wspath/backups); refused when an `include` would load them
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// nginx: apply without `nginx -t` (needed when no nginx binary is on PATH); the output
+    /// says validated: false
+    #[arg(long)]
+    pub no_validate: bool,
+    /// nginx: time limit of each `nginx -t` run; past it, nothing is changed
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub validate_timeout: String,
     /// Plan output: human, or json (wspath.fix/v1)
     #[arg(long, value_enum, default_value = "human")]
     pub format: PlanFormat,
+}
+
+/// Set by SIGINT/SIGTERM once a fix may write: the transaction then stops at its next step
+/// (or finishes its renames) instead of dying between two files.
+pub fn interrupt() -> std::io::Result<wspath::transaction::Interrupt> {
+    use std::sync::{Arc, OnceLock};
+    static FLAG: OnceLock<Arc<std::sync::atomic::AtomicUsize>> = OnceLock::new();
+    if let Some(f) = FLAG.get() {
+        return Ok(wspath::transaction::Interrupt(f.clone()));
+    }
+    let flag = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_usize(signal, flag.clone(), signal as usize)?;
+    }
+    let flag = FLAG.get_or_init(|| flag).clone();
+    Ok(wspath::transaction::Interrupt(flag))
 }
 
 /// A plan is a list of changes: JUnit and SARIF have nothing to say about it.

@@ -8,7 +8,7 @@
 
 use super::lint::{raised_timeout, Check, LintReport};
 use super::model::{Model, NodeId, Source};
-use super::parser::Directive;
+use super::parser::{ConfFile, Directive};
 use crate::plan::{Change, Plan, Provider};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -362,29 +362,36 @@ impl<'m, 'c> Planner<'m, 'c> {
 
 /// New contents of every file the edits touch, keyed by file index.
 pub fn apply_edits(model: &Model<'_>, edits: &[Edit]) -> BTreeMap<usize, String> {
+    apply_to_files(&model.config.files, edits)
+}
+
+/// [`apply_edits`] over the parsed files alone.
+pub fn apply_to_files(files: &[ConfFile], edits: &[Edit]) -> BTreeMap<usize, String> {
     let mut by_file: BTreeMap<usize, Vec<&Edit>> = BTreeMap::new();
     for e in edits {
         by_file.entry(e.file).or_default().push(e);
     }
     by_file
         .into_iter()
-        .map(|(file, mut es)| {
-            es.sort_by_key(|e| e.start);
-            let src = &model.config.files[file].source;
-            let mut out = String::with_capacity(src.len() + 256);
-            let mut pos = 0;
-            for e in es {
-                if e.start < pos {
-                    continue; // overlapping edit: the first one wins
-                }
-                out.push_str(&src[pos..e.start]);
-                out.push_str(&e.text);
-                pos = e.end;
-            }
-            out.push_str(&src[pos..]);
-            (file, out)
-        })
+        .map(|(file, es)| (file, splice(&files[file].source, es)))
         .collect()
+}
+
+/// `src` with every edit applied (by position; of two overlapping edits the first one wins).
+pub fn splice(src: &str, mut edits: Vec<&Edit>) -> String {
+    edits.sort_by_key(|e| e.start);
+    let mut out = String::with_capacity(src.len() + 256);
+    let mut pos = 0;
+    for e in edits {
+        if e.start < pos {
+            continue; // overlapping edit: the first one wins
+        }
+        out.push_str(&src[pos..e.start]);
+        out.push_str(&e.text);
+        pos = e.end;
+    }
+    out.push_str(&src[pos..]);
+    out
 }
 
 /// The plan: one change per file with its unified diff, and one note per edit.

@@ -5,6 +5,7 @@
 //! the only part that writes). `dump` prints the parse in crossplane's format.
 
 mod analyzer;
+pub mod candidate;
 pub mod check;
 mod directives;
 pub mod dump;

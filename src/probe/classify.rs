@@ -96,8 +96,15 @@ enum BodyIs {
 }
 
 /// Checks a 101 answer against the request: accept key, Upgrade, Connection, and that the server
-/// chose no subprotocol or extension that was not offered (RFC 6455 §4.1).
-pub fn classify_101(head: &Head, key: &str, offered_protocols: &[String]) -> Classified {
+/// chose no subprotocol or extension that was not offered (RFC 6455 §4.1). `offered_extensions`
+/// are the extension names the request offered, lowercase (a browser variant offers
+/// `permessage-deflate`; the plain request none).
+pub fn classify_101(
+    head: &Head,
+    key: &str,
+    offered_protocols: &[String],
+    offered_extensions: &[String],
+) -> Classified {
     let bad = |detail: String| classified(Verdict::BadAccept, Stage::Accept, detail);
     let expected = accept_key(key);
     match head.header("sec-websocket-accept").map(str::trim) {
@@ -137,10 +144,19 @@ pub fn classify_101(head: &Head, key: &str, offered_protocols: &[String]) -> Cla
         _ => {}
     }
     if let Some(ext) = head.header("sec-websocket-extensions") {
-        if !ext.trim().is_empty() {
+        let unoffered = ext
+            .split(',')
+            .filter_map(|e| e.split(';').next())
+            .map(str::trim)
+            .find(|name| {
+                !name.is_empty()
+                    && !offered_extensions
+                        .iter()
+                        .any(|o| o.eq_ignore_ascii_case(name))
+            });
+        if let Some(name) = unoffered {
             return bad(format!(
-                "the server enabled extension '{}', which was not offered",
-                ext.trim()
+                "the server enabled extension '{name}', which was not offered"
             ));
         }
     }
@@ -328,7 +344,7 @@ mod tests {
     fn classify(bytes: &[u8]) -> Classified {
         let (head, body) = parse_fixture(bytes);
         if head.status == 101 {
-            classify_101(&head, KEY, &[])
+            classify_101(&head, KEY, &[], &[])
         } else {
             classify_other(&head, &body, answered_by(head.status, &head.headers, &body))
         }
@@ -352,7 +368,7 @@ mod tests {
     #[test]
     fn a_101_for_another_key_or_without_upgrade_tokens_is_bad_accept() {
         let (head, _) = parse_fixture(include_bytes!("fixtures/nginx_good_101.http"));
-        let c = classify_101(&head, "AAAAAAAAAAAAAAAAAAAAAA==", &[]);
+        let c = classify_101(&head, "AAAAAAAAAAAAAAAAAAAAAA==", &[], &[]);
         assert_eq!(c.verdict, Verdict::BadAccept);
         assert!(c.detail.contains("expected"), "{}", c.detail);
 
@@ -363,7 +379,7 @@ mod tests {
         no_conn
             .headers
             .push(("Connection".into(), "keep-alive".into()));
-        let c = classify_101(&no_conn, KEY, &[]);
+        let c = classify_101(&no_conn, KEY, &[], &[]);
         assert_eq!(c.verdict, Verdict::BadAccept);
         assert!(c.detail.contains("'keep-alive'"), "{}", c.detail);
 
@@ -371,12 +387,28 @@ mod tests {
         proto
             .headers
             .push(("Sec-WebSocket-Protocol".into(), "chat".into()));
-        assert_eq!(classify_101(&proto, KEY, &[]).verdict, Verdict::BadAccept);
         assert_eq!(
-            classify_101(&proto, KEY, &["chat".into()]).verdict,
+            classify_101(&proto, KEY, &[], &[]).verdict,
+            Verdict::BadAccept
+        );
+        assert_eq!(
+            classify_101(&proto, KEY, &["chat".into()], &[]).verdict,
             Verdict::Upgraded
         );
-        let none_chosen = classify_101(&head, KEY, &["chat".into()]);
+        let mut deflate = head.clone();
+        deflate.headers.push((
+            "Sec-WebSocket-Extensions".into(),
+            "permessage-deflate; server_max_window_bits=12".into(),
+        ));
+        let c = classify_101(&deflate, KEY, &[], &[]);
+        assert_eq!(c.verdict, Verdict::BadAccept);
+        assert!(c.detail.contains("'permessage-deflate'"), "{}", c.detail);
+        let offered = ["permessage-deflate".to_string()];
+        assert_eq!(
+            classify_101(&deflate, KEY, &[], &offered).verdict,
+            Verdict::Upgraded
+        );
+        let none_chosen = classify_101(&head, KEY, &["chat".into()], &[]);
         assert_eq!(none_chosen.verdict, Verdict::BadAccept);
         assert!(
             none_chosen.detail.contains("selected none"),
@@ -583,7 +615,7 @@ mod robustness {
             let body = &bytes[head.len..];
             let _ = framing(&head);
             let _ = answered_by(head.status, &head.headers, body);
-            let _ = classify_101(&head, "k", &[]);
+            let _ = classify_101(&head, "k", &[], &[]);
             let _ = classify_other(&head, body, AnsweredBy::Unknown);
         }
     }

@@ -22,6 +22,7 @@ mod run;
 pub mod tls;
 
 pub use fingerprint::AnsweredBy;
+pub use request::Browser;
 
 use crate::hop::Hop;
 use crate::target::Target;
@@ -53,6 +54,8 @@ pub struct ProbeOptions {
     /// At TLS hops, also try the WebSocket over HTTP/2 (RFC 8441) on a second connection
     /// (`--http1-only` turns it off).
     pub http2: bool,
+    /// Whose upgrade request to send (`--as`): wspath's plain one or a browser's.
+    pub browser: request::Browser,
 }
 
 impl ProbeOptions {
@@ -86,6 +89,7 @@ impl ProbeOptions {
             idle: None,
             alpn: vec!["http/1.1".to_string()],
             http2: true,
+            browser: request::Browser::Plain,
         }
     }
 }
@@ -133,6 +137,21 @@ pub struct Evidence {
     pub tls: Option<TlsInfo>,
     /// Which software produced the response (see [`fingerprint`]).
     pub answered_by: AnsweredBy,
+}
+
+impl Evidence {
+    /// The extensions the server enabled in its 101 (`Sec-WebSocket-Extensions`), as it wrote
+    /// them; `None` when it enabled none or did not upgrade.
+    pub fn extensions(&self) -> Option<&str> {
+        if self.status != Some(101) {
+            return None;
+        }
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-extensions"))
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
 }
 
 /// The result of probing one hop. A broken hop is a result, never an `Err`.

@@ -252,7 +252,8 @@ impl Run {
         self.outcome.evidence.answered_by =
             fingerprint::answered_by(head.status, &head.headers, b"");
         let key = request::sent_key(headers).unwrap_or("");
-        let c = classify::classify_101(&head, key, &options.protocols);
+        let offered = request::offered_extensions(headers);
+        let c = classify::classify_101(&head, key, &options.protocols, &offered);
         if c.verdict != Verdict::Upgraded {
             return self.end(c.verdict, c.stage, c.detail);
         }
@@ -274,13 +275,22 @@ impl Run {
                 }
             }
         }
-        if let Some(text) = &options.echo {
+        // A browser variant may have negotiated permessage-deflate: the server then compresses
+        // its data frames, which tungstenite cannot read, so the echo is not attempted (pings
+        // and closes are never compressed, RFC 7692 §6).
+        let compressed = self.outcome.evidence.extensions().is_some();
+        if let Some(text) = options.echo.as_ref().filter(|_| !compressed) {
             let result = frames::echo(&mut ws, text, timeout).await;
             self.outcome.echo_ok = Some(result.is_ok());
             if let Err(e) = result {
                 frames::close(ws, timeout).await;
                 return self.set(Verdict::FramesFailed, Stage::Frames, format!("echo: {e}"));
             }
+        }
+        if compressed && options.echo.is_some() {
+            self.outcome.detail.push_str(
+                "; echo not checked: the server compresses its frames (permessage-deflate)",
+            );
         }
         self.outcome.timings.total = ms(self.started.elapsed());
         self.total_set = true;

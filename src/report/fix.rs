@@ -13,6 +13,8 @@ pub fn render_json(plan: &Plan, dry_run: bool, w: &mut dyn Write) -> io::Result<
         "dry_run": dry_run,
         "changes": plan.changes,
         "notes": plan.notes,
+        "backups": plan.backups,
+        "validated": plan.validated,
     });
     serde_json::to_writer_pretty(&mut *w, &doc)?;
     writeln!(w)
@@ -46,6 +48,23 @@ pub fn render_human(plan: &Plan, dry_run: bool, w: &mut dyn Write) -> io::Result
         } else {
             writeln!(w, "    {} -> {}", change.before, change.after)?;
         }
+    }
+    for b in &plan.backups {
+        writeln!(
+            w,
+            "backup of {} at {}\n    restore: {}",
+            b.file.display(),
+            b.backup.display(),
+            b.restore
+        )?;
+    }
+    match plan.validated {
+        Some(true) => writeln!(w, "Validated with `nginx -t` before anything was replaced.")?,
+        Some(false) => writeln!(
+            w,
+            "NOT validated: --no-validate applied the change without `nginx -t`."
+        )?,
+        None => {}
     }
     if dry_run {
         writeln!(

@@ -49,9 +49,13 @@ impl Style {
 /// Renders `report` for a person; `color` adds ANSI colours.
 pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()> {
     let style = Style { color };
+    let browser = match report.browser {
+        crate::probe::Browser::Plain => String::new(),
+        b => format!("  (as {b})"),
+    };
     writeln!(
         w,
-        "{}",
+        "{}{browser}",
         style.paint(Paint::Bold, &redact::url(&report.target))
     )?;
     let rows: Vec<[String; 5]> = report.hops.iter().map(columns).collect();
@@ -63,7 +67,9 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
         .as_ref()
         .is_some_and(|c| c.protocol == Protocol::H2);
     for (hop, row) in report.hops.iter().zip(&rows) {
-        let (mark, paint) = if hop.outcome.verdict.passed() && !idle_dropped(hop) {
+        let is_culprit = culprit == Some(hop.name.as_str());
+        // A hop can pass the main request and still be the culprit for a browser's (`--as all`).
+        let (mark, paint) = if hop.outcome.verdict.passed() && !idle_dropped(hop) && !is_culprit {
             ("✓", Paint::Green)
         } else if hop.consequence {
             ("~", Paint::Yellow)
@@ -85,7 +91,7 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
             style.paint(Paint::Dim, &cells[4]),
             outcome_text(hop),
         );
-        if culprit == Some(hop.name.as_str()) && !h2_culprit {
+        if is_culprit && !h2_culprit {
             line.push_str(&style.paint(Paint::Red, "  ← culprit"));
         } else if hop.consequence {
             line.push_str(&style.paint(Paint::Dim, "  (passes it on)"));
@@ -119,6 +125,34 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
                         writeln!(w, "      {}{rest}", style.paint(paint, label))?
                     }
                     _ => writeln!(w, "{l}")?,
+                }
+            }
+        }
+        for v in &hop.variants {
+            let (mark, paint) = if v.outcome.verdict.passed() {
+                ("✓", Paint::Green)
+            } else {
+                ("✗", Paint::Red)
+            };
+            let status = v
+                .outcome
+                .evidence
+                .status
+                .map_or_else(|| "—".to_string(), |s| s.to_string());
+            // The columns are laid out here: `wrap` joins words with one space.
+            let lead = format!("as {:<7} {status:<3}  ", v.browser.as_str());
+            let mut text = outcome_of(&v.outcome);
+            if let Some(detail) = failure_detail(&v.outcome) {
+                text.push_str(" — ");
+                text.push_str(&detail);
+            }
+            let pad = " ".repeat(lead.chars().count());
+            let width = WIDTH - 8 - pad.len();
+            for (i, l) in wrap(&text, "", "", width).iter().enumerate() {
+                if i == 0 {
+                    writeln!(w, "      {} {lead}{l}", style.paint(paint, mark))?;
+                } else {
+                    writeln!(w, "        {pad}{l}")?;
                 }
             }
         }
@@ -174,7 +208,12 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
         .filter(|c| c.protocol == Protocol::Http1)
     {
         if let Some(hop) = report.hops.iter().find(|h| h.name == c.hop) {
-            let curl = redact::curl(&hop.outcome.curl);
+            // A culprit found with a browser's request is reproduced with that request.
+            let outcome = c
+                .browser
+                .and_then(|b| hop.variant(b))
+                .unwrap_or(&hop.outcome);
+            let curl = redact::curl(&outcome.curl);
             if !curl.is_empty() {
                 writeln!(
                     w,
@@ -221,7 +260,7 @@ fn http2_lines(
             s => s,
         },
         style.paint(Paint::Dim, &format!("{:.1} ms", p.timings.total)),
-        outcome_text_of(p),
+        outcome_of(p),
     );
     if culprit {
         line.push_str(&style.paint(Paint::Red, "  ← culprit"));
@@ -252,7 +291,10 @@ fn columns(hop: &HopReport) -> [String; 5] {
 
 /// What a failing hop said, for the line(s) beneath it.
 fn detail_text(hop: &HopReport) -> Option<String> {
-    let o = &hop.outcome;
+    failure_detail(&hop.outcome)
+}
+
+fn failure_detail(o: &ProbeOutcome) -> Option<String> {
     (!o.verdict.passed() && !o.detail.is_empty()).then(|| redact::url(&o.detail).into_owned())
 }
 
@@ -304,10 +346,12 @@ const WIDTH: usize = 80;
 /// "upgraded, ping 0.3 ms, held 60.0 s" / "connection refused"; the detail goes on its own
 /// line(s) beneath (see [`detail_text`]).
 fn outcome_text(hop: &HopReport) -> String {
-    outcome_text_of(&hop.outcome)
+    outcome_of(&hop.outcome)
 }
 
-fn outcome_text_of(o: &ProbeOutcome) -> String {
+/// [`outcome_text`] of any one probe (a hop's, its HTTP/2 path's, or one of its browser
+/// variants').
+fn outcome_of(o: &ProbeOutcome) -> String {
     // `bad_accept` covers every invalid 101 (accept key, Upgrade, Connection, a subprotocol or
     // extension); the detail line beneath says which, so the title must not name one.
     let title = match o.verdict {
@@ -322,6 +366,9 @@ fn outcome_text_of(o: &ProbeOutcome) -> String {
     let mut parts = vec![title.to_string()];
     if let Some(rtt) = o.ping_rtt_ms {
         parts.push(format!("ping {rtt:.1} ms"));
+    }
+    if let Some(ext) = o.evidence.extensions() {
+        parts.push(redact::url(ext).into_owned());
     }
     match o.echo_ok {
         Some(true) => parts.push("echo ok".into()),
@@ -469,6 +516,32 @@ mod tests {
         r.hops[1].outcome.curl = "curl -H 'Authorization: Bearer hunter2' https://x".into();
         let out = text(&r, false);
         assert!(!out.contains("hunter2"));
+    }
+
+    #[test]
+    fn browser_variants_beneath_each_hop_and_the_culprit_reproduced_with_firefox() {
+        let out = text(&sample::firefox_refused(), false);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[1].starts_with("  ✗ nginx "), "{out}");
+        assert!(lines[1].ends_with("← culprit"), "{out}");
+        assert_eq!(
+            lines[2],
+            "      ✓ as chrome  101  upgraded, permessage-deflate; server_max_window_bits=12"
+        );
+        assert_eq!(
+            lines[3],
+            "      ✗ as firefox 400  rejected — 400 Bad Request"
+        );
+        assert!(
+            out.contains(
+                "✗ culprit: nginx (127.0.0.1:8080) upgrades wspath's plain request but not"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("reproduce: curl -H 'Connection: keep-alive, Upgrade'"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub fn to_value(report: &Report) -> Value {
         "schema": SCHEMA,
         "target": redact::url(&report.target),
         "ok": report.ok,
+        "as": report.browser.as_str(),
         "culprit": report.culprit.as_ref().map(|c| json!({
             "hop": c.hop,
             "kind": c.kind.as_str(),
@@ -33,6 +34,7 @@ pub fn to_value(report: &Report) -> Value {
             "summary": redact::url(&c.summary),
             "fix": c.fix.as_deref().map(redact::url),
             "protocol": c.protocol.as_str(),
+            "as": c.browser.map(|b| b.as_str()),
         })),
         "hops": report.hops.iter().map(hop).collect::<Vec<_>>(),
     })
@@ -110,6 +112,7 @@ fn hop(h: &HopReport) -> Value {
         "remote_addr": e.remote_addr.map(|a| a.to_string()),
         "tls": e.tls.as_ref().map(|t| json!({"version": t.version, "alpn": t.alpn})),
         "timings_ms": timings(&o.timings),
+        "extensions": e.extensions(),
         "ping_rtt_ms": o.ping_rtt_ms,
         "echo_ok": o.echo_ok,
         "idle": o.idle.as_ref().map(idle),
@@ -117,6 +120,21 @@ fn hop(h: &HopReport) -> Value {
         "http2": h.http2.as_ref().map(http2),
         "findings": h.findings.iter().map(finding).collect::<Vec<_>>(),
         "facts": h.facts.iter().map(fact).collect::<Vec<_>>(),
+        "variants": h.variants.iter().map(|v| {
+            let o = &v.outcome;
+            json!({
+                "as": v.browser.as_str(),
+                "verdict": o.verdict.as_str(),
+                "stage": o.stage,
+                "detail": redact::url(&o.detail),
+                "status": o.evidence.status,
+                "status_line": o.evidence.status_line,
+                "answered_by": o.evidence.answered_by,
+                "extensions": o.evidence.extensions(),
+                "ping_rtt_ms": o.ping_rtt_ms,
+                "curl": redact::curl(&o.curl),
+            })
+        }).collect::<Vec<_>>(),
     })
 }
 
@@ -254,6 +272,26 @@ mod tests {
         assert_eq!(doc["target"], "wss://example.test/ws?token=<redacted>");
         assert_eq!(doc["culprit"]["hop"], "lb");
         assert_valid(&doc);
+    }
+
+    #[test]
+    fn browser_variants_and_extensions_are_valid() {
+        let doc = rendered(&sample::firefox_refused());
+        assert_valid(&doc);
+        assert_eq!(doc["as"], "plain");
+        assert_eq!(doc["culprit"]["hop"], "nginx");
+        assert_eq!(doc["culprit"]["as"], "firefox");
+        assert_eq!(doc["hops"][0]["extensions"], Value::Null);
+        let variants = &doc["hops"][0]["variants"];
+        assert_eq!(variants[0]["as"], "chrome");
+        assert_eq!(
+            variants[0]["extensions"],
+            "permessage-deflate; server_max_window_bits=12"
+        );
+        assert_eq!(variants[1]["as"], "firefox");
+        assert_eq!(variants[1]["verdict"], "rejected");
+        assert_eq!(variants[1]["status"], 400);
+        assert_eq!(rendered(&sample::healthy())["culprit"], Value::Null);
     }
 
     #[test]

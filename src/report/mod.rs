@@ -7,9 +7,10 @@
 use crate::finding::{Fact, Finding, Severity};
 use crate::hop::{Hop, HopKind};
 use crate::probe::http2::Http2Outcome;
-use crate::probe::ProbeOutcome;
+use crate::probe::{Browser, ProbeOutcome};
 use crate::target::Target;
 use crate::verdict::Verdict;
+pub use crate::walk::variants::VariantReport;
 use crate::Error;
 use serde::Serialize;
 
@@ -32,6 +33,8 @@ pub struct Culprit {
     pub fix: Option<String>,
     /// The path that breaks at that hop.
     pub protocol: Protocol,
+    /// Set when only a browser variant (`--as all`) fails here: whose request it refuses.
+    pub browser: Option<Browser>,
 }
 
 /// How a client opens the WebSocket: the HTTP/1.1 Upgrade, or an RFC 8441 extended CONNECT on
@@ -68,6 +71,8 @@ pub struct HopReport {
     pub consequence: bool,
     pub findings: Vec<Finding>,
     pub facts: Vec<Fact>,
+    /// With `--as all`: the same hop probed with each other browser's request.
+    pub variants: Vec<VariantReport>,
 }
 
 impl HopReport {
@@ -83,7 +88,16 @@ impl HopReport {
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
+            variants: Vec::new(),
         }
+    }
+
+    /// This hop's probe with `browser`'s request, when that variant was sent.
+    pub fn variant(&self, browser: Browser) -> Option<&ProbeOutcome> {
+        self.variants
+            .iter()
+            .find(|v| v.browser == browser)
+            .map(|v| &v.outcome)
     }
 }
 
@@ -98,17 +112,26 @@ pub struct Report {
     pub ok: bool,
     pub culprit: Option<Culprit>,
     pub hops: Vec<HopReport>,
+    /// Whose request the hops' main outcomes were probed with (`--as`).
+    pub browser: Browser,
 }
 
 impl Report {
     /// Judges the probed hops (outermost first): consequences, culprit, `ok`.
     pub fn new(target: &Target, hops: Vec<HopReport>) -> Report {
+        Report::new_as(target, hops, Browser::Plain)
+    }
+
+    /// [`Report::new`] for hops probed with `browser`'s request (and perhaps, per hop, with
+    /// other browsers' as variants).
+    pub fn new_as(target: &Target, hops: Vec<HopReport>, browser: Browser) -> Report {
         let mut report = Report {
             target: target.url(),
             host: target.host.clone(),
             ok: true,
             culprit: None,
             hops,
+            browser,
         };
         report.rejudge();
         report
@@ -154,13 +177,42 @@ impl Report {
     }
 
     fn rejudge(&mut self) {
-        self.culprit = crate::walk::judge(&mut self.hops, &self.host);
+        self.culprit = crate::walk::judge(&mut self.hops, &self.host)
+            .or_else(|| crate::walk::variants::judge(&self.hops, self.browser, &self.host));
+        if self.browser == Browser::Firefox {
+            self.prefer_http2();
+        }
         let error_finding = self
             .hops
             .iter()
             .flat_map(|h| &h.findings)
             .any(|f| f.severity == Severity::Error);
         self.ok = self.culprit.is_none() && !error_finding;
+    }
+}
+
+impl Report {
+    /// `--as firefox`: Firefox opens the WebSocket over HTTP/2 wherever a TLS hop advertises
+    /// RFC 8441, so where that path breaks further out than the HTTP/1.1 culprit, the break
+    /// Firefox meets first is the HTTP/2 one.
+    fn prefer_http2(&mut self) {
+        let Some(h2) = crate::walk::http2::select(&self.hops) else {
+            return;
+        };
+        let http1 = self
+            .culprit
+            .as_ref()
+            .filter(|c| c.protocol == Protocol::Http1)
+            .and_then(|c| self.hops.iter().position(|h| h.name == c.hop));
+        if http1.is_some_and(|at| at <= h2) {
+            return;
+        }
+        if let Some(culprit) = crate::walk::http2::compose(&self.hops, h2) {
+            for hop in &mut self.hops {
+                hop.consequence = false;
+            }
+            self.culprit = Some(culprit);
+        }
     }
 }
 
@@ -232,6 +284,7 @@ pub(crate) mod sample {
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
+            variants: Vec::new(),
         }
     }
 
@@ -300,6 +353,39 @@ pub(crate) mod sample {
             close_reason: None,
         });
         Report::new(&target(), vec![hop("target", HopKind::Unknown, 443, o)])
+    }
+
+    /// `--as all`: nginx upgrades the plain request but answers Firefox's with 400; the
+    /// backend upgrades everything and enables permessage-deflate for the browsers.
+    pub fn firefox_refused() -> Report {
+        let deflate = |mut o: ProbeOutcome| {
+            o.evidence.headers.push((
+                "Sec-WebSocket-Extensions".into(),
+                "permessage-deflate; server_max_window_bits=12".into(),
+            ));
+            o
+        };
+        let up = outcome(Verdict::Upgraded, Some(101), "nginx");
+        let mut refused = outcome(Verdict::Rejected, Some(400), "nginx");
+        refused.detail = "400 Bad Request".into();
+        refused.curl = "curl -H 'Connection: keep-alive, Upgrade' http://example.test/ws".into();
+        let variants = |firefox: ProbeOutcome, other: &ProbeOutcome| {
+            vec![
+                VariantReport {
+                    browser: Browser::Chrome,
+                    outcome: deflate(other.clone()),
+                },
+                VariantReport {
+                    browser: Browser::Firefox,
+                    outcome: firefox,
+                },
+            ]
+        };
+        let mut nginx = hop("nginx", HopKind::Proxy, 8080, up.clone());
+        nginx.variants = variants(refused, &up);
+        let mut backend = hop("backend", HopKind::Backend, 9000, up.clone());
+        backend.variants = variants(deflate(up.clone()), &up);
+        Report::new(&target(), vec![nginx, backend])
     }
 
     /// lb → nginx → backend, backend down.

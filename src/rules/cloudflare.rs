@@ -339,6 +339,7 @@ pub fn websockets_plan(zone: &Zone, websockets: &Setting<OnOff>) -> Result<Plan,
             notes: vec![format!(
                 "WebSockets are already on for {resource}."
             )],
+            ..Plan::default()
         }),
         OnOff::Off if !websockets.editable => Err(Error::NotEditable {
             resource,
@@ -355,7 +356,7 @@ pub fn websockets_plan(zone: &Zone, websockets: &Setting<OnOff>) -> Result<Plan,
                 after: OnOff::On.as_str().into(),
                 applied: false,
             }],
-            notes: Vec::new(),
+            ..Plan::default()
         }),
     }
 }

@@ -49,6 +49,22 @@ pub const IDLE_DEFAULTS: &[IdleDefault] = &[
         setting: "Envoy `stream_idle_timeout` (default 5 min)",
         fix: "raise `stream_idle_timeout` on the HTTP connection manager (or `idle_timeout` on the route) or ping more often than that",
     },
+    // Varnish pipes an upgraded connection (`return (pipe)`) and closes it after `pipe_timeout`
+    // of silence; the varnishd parameter defaults to 60 s (varnishd(1), "pipe_timeout").
+    IdleDefault {
+        software: Software::Varnish,
+        seconds: Some(60),
+        setting: "Varnish `pipe_timeout` (default 60 s)",
+        fix: "raise the varnishd parameter `pipe_timeout` (`-p pipe_timeout=3600`, or `varnishadm param.set pipe_timeout 3600`), or ping more often than that",
+    },
+    // Squid tunnels an upgrade allowed by `http_upgrade_request_protocols` and applies
+    // `read_timeout` (default 15 minutes) to it (squid.conf.documented, "read_timeout").
+    IdleDefault {
+        software: Software::Squid,
+        seconds: Some(900),
+        setting: "Squid `read_timeout` (default 15 min)",
+        fix: "raise `read_timeout` in squid.conf (e.g. `read_timeout 1 hour`) or ping more often than that",
+    },
     IdleDefault {
         software: Software::Apache,
         seconds: Some(60),
@@ -149,10 +165,26 @@ mod tests {
         let m = explain(None, HopKind::Proxy, 7000.0);
         assert_eq!(
             softwares(&m),
-            vec![Software::Nginx, Software::Envoy, Software::Apache]
+            vec![
+                Software::Nginx,
+                Software::Envoy,
+                Software::Varnish,
+                Software::Squid,
+                Software::Apache
+            ]
         );
         let m = explain(None, HopKind::Proxy, 300_000.0);
         assert_eq!(softwares(&m), vec![Software::Envoy]);
+    }
+
+    #[test]
+    fn varnish_and_squid_drops_name_their_own_settings() {
+        let m = explain(Some(Software::Varnish), HopKind::Proxy, 60_020.0);
+        assert!(m[0].at_default);
+        assert!(m[0].default.setting.contains("pipe_timeout"));
+        let m = explain(Some(Software::Squid), HopKind::Proxy, 2000.0);
+        assert!(!m[0].at_default);
+        assert!(m[0].default.fix.contains("read_timeout"));
     }
 
     #[test]

@@ -9,11 +9,12 @@ pub mod http2;
 pub mod idle;
 pub mod software;
 pub mod summary;
+pub mod variants;
 
 use crate::hop::Hop;
 use crate::probe::http2::Http2Outcome;
-use crate::probe::{ProbeOptions, ProbeOutcome};
-use crate::report::{HopReport, Report};
+use crate::probe::{Browser, ProbeOptions, ProbeOutcome};
+use crate::report::{HopReport, Report, VariantReport};
 use crate::target::Target;
 use crate::verdict::Verdict;
 use std::time::Duration;
@@ -27,6 +28,9 @@ pub struct CheckConfig {
     /// Outermost first; never empty.
     pub hops: Vec<Hop>,
     pub probe: ProbeOptions,
+    /// Other browsers' requests to send at every hop too (`--as all`), compared with
+    /// `probe.browser`'s. Each is a plain handshake and ping: no echo, no idle hold.
+    pub compare: Vec<Browser>,
 }
 
 /// What the walk reports while it runs, as plain data (the CLI turns it into spinners).
@@ -98,35 +102,59 @@ async fn walk(
         hops: config.hops.iter().map(|h| h.name.clone()).collect(),
         idle: config.probe.idle,
     });
-    // All at once, so `--idle` holds every hop silent over the same stretch of time.
-    let outcomes = futures_util::future::join_all(config.hops.iter().enumerate().map(
-        |(index, hop)| async move {
-            // Both paths of a hop at once, on their own connections: real clients use either.
-            let (outcome, http2) = futures_util::future::join(
-                prober.probe(&config.target, hop, &config.probe),
-                prober.probe_http2(&config.target, hop, &config.probe),
-            )
-            .await;
-            progress(Progress::HopDone {
-                index,
-                verdict: outcome.verdict,
-                total_ms: outcome.timings.total,
-            });
-            (outcome, http2)
-        },
-    ))
-    .await;
+    let variant_options: Vec<(Browser, ProbeOptions)> = config
+        .compare
+        .iter()
+        .filter(|&&b| b != config.probe.browser)
+        .map(|&browser| {
+            let options = ProbeOptions {
+                browser,
+                echo: None,
+                idle: None,
+                ..config.probe.clone()
+            };
+            (browser, options)
+        })
+        .collect();
+    // All at once, so `--idle` holds every hop silent over the same stretch of time; a hop's
+    // variants and its HTTP/2 path (each on its own connection: real clients use any of them)
+    // go alongside its main probe.
+    let outcomes =
+        futures_util::future::join_all(config.hops.iter().enumerate().map(|(index, hop)| {
+            let variant_options = &variant_options;
+            async move {
+                let main = prober.probe(&config.target, hop, &config.probe);
+                let http2 = prober.probe_http2(&config.target, hop, &config.probe);
+                let variants = futures_util::future::join_all(variant_options.iter().map(
+                    |(browser, options)| async move {
+                        VariantReport {
+                            browser: *browser,
+                            outcome: prober.probe(&config.target, hop, options).await,
+                        }
+                    },
+                ));
+                let (outcome, http2, variants) =
+                    futures_util::future::join3(main, http2, variants).await;
+                progress(Progress::HopDone {
+                    index,
+                    verdict: outcome.verdict,
+                    total_ms: outcome.timings.total,
+                });
+                (outcome, http2, variants)
+            }
+        }))
+        .await;
     let hops = config
         .hops
         .iter()
         .zip(outcomes)
-        .map(|(hop, (outcome, http2))| {
-            let mut report = HopReport::new(hop, &config.target, outcome);
-            report.http2 = http2;
-            report
+        .map(|(hop, (outcome, http2, variants))| HopReport {
+            http2,
+            variants,
+            ..HopReport::new(hop, &config.target, outcome)
         })
         .collect();
-    Report::new(&config.target, hops)
+    Report::new_as(&config.target, hops, config.probe.browser)
 }
 
 #[cfg(test)]
@@ -184,6 +212,7 @@ mod tests {
             probe: ProbeOptions::new(&target),
             target,
             hops,
+            compare: Vec::new(),
         }
     }
 

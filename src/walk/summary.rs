@@ -105,6 +105,7 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
         summary,
         fix,
         protocol: Protocol::Http1,
+        browser: None,
     }
 }
 
@@ -472,6 +473,7 @@ mod tests {
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
+            variants: Vec::new(),
         }
     }
 

@@ -6,7 +6,8 @@ use super::*;
 /// A document that follows the contract in the brief, field by field.
 fn contract_example() -> Value {
     serde_json::json!({
-        "schema": "wspath.check/v1", "target": "ws://app.test/ws", "ok": true, "culprit": null,
+        "schema": "wspath.check/v1", "target": "ws://app.test/ws", "ok": true, "as": "plain",
+        "culprit": null,
         "hops": [{
             "name": "nginx", "kind": "proxy", "address": "127.0.0.1:8080", "url": "ws://app.test/ws",
             "verdict": "upgraded", "stage": "done", "detail": "101 Switching Protocols",
@@ -15,10 +16,10 @@ fn contract_example() -> Value {
             "headers": [{"name": "Upgrade", "value": "websocket"}],
             "body_snippet": null, "remote_addr": "127.0.0.1:8080", "tls": null,
             "timings_ms": {"dns": null, "connect": 0.2, "tls": null, "first_byte": 1.0, "total": 1.5},
-            "ping_rtt_ms": 0.3, "echo_ok": null, "idle": null,
+            "extensions": null, "ping_rtt_ms": 0.3, "echo_ok": null, "idle": null,
             "curl": "curl -i -N --connect-to app.test:80:127.0.0.1:8080 http://app.test/ws",
             "http2": null,
-            "findings": [], "facts": []
+            "findings": [], "facts": [], "variants": []
         }]
     })
 }

@@ -3,7 +3,7 @@
 //! nothing, and a fix nginx refuses is rolled back.
 
 use super::lint::{lint_schema_validate, prefix_with};
-use crate::support::cli::{wspath, CliOutput};
+use crate::support::cli::{run, wspath, wspath_bin, CliOutput};
 use crate::support::nginx::nginx_t;
 use crate::support::repo_root;
 use serde_json::Value;
@@ -12,16 +12,17 @@ use std::time::Duration;
 
 const T: Duration = Duration::from_secs(60);
 
+/// `wspath fix --nginx CONF -p PREFIX …`, backups under PREFIX/state (outside every include).
 fn fix(conf: &Path, prefix: &Path, extra: &[&str]) -> CliOutput {
-    let mut args = vec![
-        "fix",
-        "--nginx",
-        conf.to_str().unwrap(),
-        "-p",
-        prefix.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    wspath(&args, T).expect("run wspath")
+    let mut cmd = std::process::Command::new(wspath_bin());
+    cmd.args(["fix", "--nginx"])
+        .arg(conf)
+        .arg("-p")
+        .arg(prefix)
+        .args(extra)
+        .env("NO_COLOR", "1")
+        .env("XDG_STATE_HOME", prefix.join("state"));
+    run(cmd, T).expect("run wspath")
 }
 
 fn lint_json(conf: &Path) -> Value {
@@ -35,7 +36,7 @@ fn lint_json(conf: &Path) -> Value {
     doc
 }
 
-fn fix_schema_validate(doc: &Value) {
+pub fn fix_schema_validate(doc: &Value) {
     let path = repo_root().join("schemas/fix.schema.json");
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let compiled = jsonschema::JSONSchema::compile(&schema).unwrap();
@@ -120,11 +121,21 @@ fn fixed_configs_pass_nginx_t_lint_clean_and_a_second_run_changes_nothing() {
             "{name}: a dry run writes nothing"
         );
 
-        let applied = fix(
-            &conf,
-            dir.path(),
-            &["--idle", "2m", "--yes", "--format", "json"],
-        );
+        let mut apply = vec!["--idle", "2m", "--yes", "--format", "json"];
+        let already_invalid = name.contains("without its map");
+        if already_invalid {
+            // nginx -t already refuses an unknown variable: applying needs --no-validate.
+            let refused = fix(&conf, dir.path(), &apply);
+            assert_eq!(refused.code, Some(2), "{name}: {}", refused.describe());
+            assert!(
+                refused.stderr.contains("already fails"),
+                "{name}: {}",
+                refused.stderr
+            );
+            assert_eq!(std::fs::read_to_string(&conf).unwrap(), main, "{name}");
+            apply.push("--no-validate");
+        }
+        let applied = fix(&conf, dir.path(), &apply);
         assert_eq!(applied.code, Some(0), "{name}: {}", applied.describe());
         let doc = applied.json().unwrap();
         fix_schema_validate(&doc);
@@ -133,10 +144,21 @@ fn fixed_configs_pass_nginx_t_lint_clean_and_a_second_run_changes_nothing() {
             .unwrap()
             .iter()
             .all(|c| c["applied"] == true));
-        assert!(
-            dir.path().join("nginx.conf.wspath.bak").exists() || !extra.is_empty(),
-            "{name}: backup"
+        let backups = doc["backups"].as_array().unwrap();
+        assert_eq!(
+            backups.len(),
+            doc["changes"].as_array().unwrap().len(),
+            "{name}: {doc}"
         );
+        for b in backups {
+            let backup = Path::new(b["backup"].as_str().unwrap());
+            assert!(
+                backup.starts_with(dir.path().join("state/wspath/backups")),
+                "{name}: {b}"
+            );
+            assert!(backup.is_file(), "{name}: {b}");
+        }
+        assert_eq!(doc["validated"], !already_invalid, "{name}: {doc}");
 
         let t = nginx_t(&conf, dir.path()).unwrap();
         assert!(
@@ -167,21 +189,27 @@ fn edits_go_to_the_included_file_and_leave_everything_else_byte_identical() {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     }
-    let out = fix(&conf, dir.path(), &["--yes"]);
+    let out = fix(&conf, dir.path(), &["--yes", "--format", "json"]);
     assert_eq!(out.code, Some(0), "{name}: {}", out.describe());
+    let doc = out.json().unwrap();
+    let backup_of = |file: &str| {
+        doc["backups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["file"].as_str().unwrap().ends_with(file))
+            .map(|b| std::path::PathBuf::from(b["backup"].as_str().unwrap()))
+    };
     let snippet = std::fs::read_to_string(dir.path().join("snippets/proxy.conf")).unwrap();
     assert_eq!(
         snippet,
         "# Hardened defaults\nproxy_http_version 1.1;\nproxy_set_header   Connection $connection_upgrade;\nproxy_set_header   X-Real-IP $remote_addr;\n"
     );
-    assert!(dir.path().join("snippets/proxy.conf.wspath.bak").exists());
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("snippets/proxy.conf.wspath.bak")).unwrap(),
-        extra[1].1
-    );
+    let backup = backup_of("snippets/proxy.conf").expect("a backup of the snippet");
+    assert_eq!(std::fs::read_to_string(backup).unwrap(), extra[1].1);
     let upstream = std::fs::read_to_string(dir.path().join("conf.d/upstream.conf")).unwrap();
     assert_eq!(upstream, extra[0].1, "an untouched include stays as it was");
-    assert!(!dir.path().join("conf.d/upstream.conf.wspath.bak").exists());
+    assert!(backup_of("conf.d/upstream.conf").is_none());
     // The main file only gained lines: every original line is still there, in order.
     let fixed = std::fs::read_to_string(&conf).unwrap();
     let mut lines = fixed.lines();
@@ -192,18 +220,22 @@ fn edits_go_to_the_included_file_and_leave_everything_else_byte_identical() {
 }
 
 #[test]
-fn a_fix_nginx_refuses_is_rolled_back() {
-    // nginx -t fails for a reason the fix does not touch (a missing certificate): the files must
-    // come back exactly as they were and the run must say why, exit 2.
+fn a_configuration_that_already_fails_nginx_t_is_not_touched() {
+    // nginx -t fails for a reason the fix does not touch (a missing certificate): nothing is
+    // written, and the run says the configuration already failed, in nginx's words, exit 2.
     let main = "error_log logs/error.log;\npid logs/nginx.pid;\nevents {}\nhttp {\n    access_log logs/access.log;\n    server {\n        listen 127.0.0.1:8443 ssl;\n        ssl_certificate /nonexistent/wspath.pem;\n        ssl_certificate_key /nonexistent/wspath.key;\n        location /ws { proxy_pass http://127.0.0.1:9000; }\n    }\n}\n";
     let (dir, conf) = prefix_with("nginx.conf", main);
     let out = fix(&conf, dir.path(), &["--yes"]);
     assert_eq!(out.code, Some(2), "{}", out.describe());
-    assert!(out.stderr.contains("originals restored"), "{}", out.stderr);
+    assert!(out.stderr.contains("already fails"), "{}", out.stderr);
     assert!(
         out.stderr.contains("wspath.pem"),
         "nginx's reason is shown: {}",
         out.stderr
     );
     assert_eq!(std::fs::read_to_string(&conf).unwrap(), main);
+    assert!(
+        !dir.path().join("state").exists(),
+        "no backup of an untouched file"
+    );
 }

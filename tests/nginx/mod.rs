@@ -5,3 +5,4 @@ mod dump;
 mod e2e;
 mod fix;
 mod lint;
+mod transaction;

@@ -9,6 +9,7 @@ mod gateway;
 mod idle;
 mod output;
 mod tls;
+mod variants;
 
 use crate::support::ports::retry_on_addr_in_use;
 use crate::support::process::ServerProcess;

@@ -55,7 +55,11 @@ pub fn wspath_bin() -> std::path::PathBuf {
 /// Runs `wspath ARGS…` with NO_COLOR set, killing it after `timeout`.
 pub fn wspath(args: &[&str], timeout: Duration) -> io::Result<CliOutput> {
     let mut cmd = Command::new(wspath_bin());
-    cmd.args(args).env("NO_COLOR", "1");
+    // `fix --yes` keeps backups under XDG_STATE_HOME: tests keep them out of $HOME.
+    cmd.args(args).env("NO_COLOR", "1").env(
+        "XDG_STATE_HOME",
+        std::env::temp_dir().join("wspath-tests-state"),
+    );
     run(cmd, timeout)
 }
 

@@ -22,6 +22,11 @@ pub async fn plan(args: &FixArgs) -> anyhow::Result<Plan> {
         path: args.path.clone(),
         idle,
         apply: args.yes,
+        write: WriteSettings {
+            validate: !args.no_validate,
+            timeout: crate::cli::lint::duration("--validate-timeout", &args.validate_timeout)?,
+            backup_dir: args.backup_dir.clone(),
+        },
     })
 }
 
@@ -36,11 +41,40 @@ pub struct NginxFix<'a> {
     /// Raise timeouts at or below this; `None` leaves them alone.
     pub idle: Option<Duration>,
     pub apply: bool,
+    pub write: WriteSettings,
+}
+
+/// How `--yes` writes: the transaction's knobs.
+#[derive(Debug, Clone)]
+pub struct WriteSettings {
+    /// `false` with `--no-validate`.
+    pub validate: bool,
+    /// `--validate-timeout`.
+    pub timeout: Duration,
+    /// `--backup-dir`.
+    pub backup_dir: Option<PathBuf>,
+}
+
+impl Default for WriteSettings {
+    fn default() -> Self {
+        WriteSettings {
+            validate: true,
+            timeout: Duration::from_secs(60),
+            backup_dir: None,
+        }
+    }
+}
+
+/// An absolute path, so nginx and every message name the same file whatever the working
+/// directory (a relative `-c` is resolved by nginx against its own prefix, not the cwd).
+fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
+    std::path::absolute(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
 }
 
 pub fn plan_for(fix: &NginxFix) -> anyhow::Result<Plan> {
     let idle = fix.idle;
-    let main = nginx::main_file(fix.file, fix.prefix);
+    let prefix = fix.prefix.map(absolute).transpose()?;
+    let main = absolute(&nginx::main_file(fix.file, prefix.as_deref()))?;
     let config = nginx::load(&main)?;
     let version = nginx::version::resolve(fix.nginx_version)?;
     let model = nginx::Model::build(&config, version.version)?;
@@ -75,31 +109,26 @@ pub fn plan_for(fix: &NginxFix) -> anyhow::Result<Plan> {
         .collect();
     plan.notes.extend(unfixed);
     if fix.apply && !edits.is_empty() {
-        let written = writer::write(
-            &model,
-            &edits,
-            &writer::WriteOptions {
-                main: main.clone(),
-                prefix: fix.prefix.map(PathBuf::from),
-            },
-        )?;
+        let interrupt = super::interrupt()?;
+        let opts = writer::WriteOptions {
+            main: main.clone(),
+            prefix,
+            validate: fix.write.validate,
+            timeout: fix.write.timeout,
+            backup_root: fix.write.backup_dir.clone(),
+        };
+        let nginx = writer::precondition(&opts, &interrupt)?;
+        let written = writer::write(&model, &edits, &opts, nginx.as_deref(), &interrupt)?;
         for c in &mut plan.changes {
             c.applied = true;
         }
-        for (file, backup) in &written.backups {
+        plan.backups = written.backups;
+        plan.validated = Some(written.validated);
+        if let Some(signal) = interrupt.signal() {
             plan.notes.push(format!(
-                "backup of {} at {}",
-                file.display(),
-                backup.display()
+                "{signal} arrived while the files were being replaced: every file was replaced, the new validated configuration is in place"
             ));
         }
-        plan.notes.push(match written.validation {
-            writer::Validation::Passed => "nginx -t: the configuration is valid".to_string(),
-            writer::Validation::Skipped => {
-                "nginx is not on PATH: the configuration was not validated with nginx -t"
-                    .to_string()
-            }
-        });
     }
     Ok(plan)
 }

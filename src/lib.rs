@@ -4,6 +4,7 @@
 //! names the culprit, and a [`report::Report`] comes out. Nothing here knows about terminals or
 //! command-line flags; the binary translates flags into these types and renders the report.
 
+pub mod audit;
 pub mod config;
 pub mod error;
 pub mod finding;
@@ -13,6 +14,7 @@ pub mod plan;
 pub mod probe;
 pub mod report;
 pub mod rules;
+pub mod software;
 pub mod target;
 pub mod transaction;
 pub mod verdict;

@@ -3,8 +3,10 @@
 //! One binary (not one per file) so cargo links once; each area adds its `mod` line here.
 
 mod alb;
+mod audit;
 mod check;
 mod cloudflare;
+mod fuzz;
 mod http2;
 mod nginx;
 mod paths;

@@ -211,12 +211,9 @@ pub fn config(args: &CheckArgs) -> Result<CheckConfig, Error> {
     probe.insecure = args.insecure;
     if let Some(path) = &args.cacert {
         probe.cacert = Some(path.clone());
-        // A bad file is exit 2 before any probing, even with -k (which ignores it).
-        ProbeOptions {
-            insecure: false,
-            ..probe.clone()
-        }
-        .tls_config()?;
+        // A bad file is exit 2 before any probing, even with -k (which ignores it); read
+        // without the system's roots, which only a wss hop needs.
+        wspath::probe::tls::check_cacert(path)?;
     }
     if args.no_origin {
         probe.origin = None;
@@ -284,7 +281,7 @@ fn use_color() -> bool {
 }
 
 /// Environment variables whose values are credentials wspath may read.
-const SECRET_ENV: &[&str] = &[
+pub(super) const SECRET_ENV: &[&str] = &[
     "CLOUDFLARE_API_TOKEN",
     "CF_API_TOKEN",
     "CLOUDFLARE_API_KEY",
@@ -308,7 +305,7 @@ fn secrets(probe: &ProbeOptions) -> Vec<String> {
 }
 
 /// The last line of defence: whatever a renderer printed, known secret values do not survive.
-fn scrub(text: &str, secrets: &[String]) -> String {
+pub(super) fn scrub(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_string();
     for s in secrets {
         if out.contains(s.as_str()) {

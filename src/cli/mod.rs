@@ -1,10 +1,14 @@
 //! Command-line parsing and rendering; the engine never sees clap or the terminal.
 
+mod audit;
+mod audit_progress;
 mod check;
 mod discover;
+mod extras;
 mod fix;
 mod lint;
 mod progress;
+mod runtime;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -36,6 +40,13 @@ pub enum Command {
     /// Plan (and with --yes apply) the fix for a broken hop
     #[command(after_help = EXIT_CODES)]
     Fix(fix::FixArgs),
+    /// Run every check and lint of audit files (TOML) as one job, for CI, with report files
+    #[command(after_help = EXIT_CODES)]
+    Audit(audit::AuditArgs),
+    /// Print a shell completion script (bash, zsh, fish)
+    Completions(extras::CompletionsArgs),
+    /// Print the man page (roff)
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -60,10 +71,22 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // Generated text needs no runtime.
+    let generated = match &cli.command {
+        Command::Completions(args) => Some(extras::completions(args, &mut std::io::stdout())),
+        Command::Man => Some(extras::man(&mut std::io::stdout())),
+        _ => None,
+    };
+    if let Some(result) = generated {
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("wspath: {e}");
+                ExitCode::from(wspath::exit::COULD_NOT_RUN)
+            }
+        };
+    }
+    let runtime = match runtime::for_command(&cli.command) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("wspath: cannot start the async runtime: {e}");
@@ -75,6 +98,8 @@ pub fn main() -> ExitCode {
             Command::Check(args) => check::run(args).await,
             Command::Lint(cmd) => lint::run(cmd).await,
             Command::Fix(args) => fix::run(args).await,
+            Command::Audit(args) => audit::run(args).await,
+            Command::Completions(_) | Command::Man => Ok(wspath::exit::OK),
         }
     });
     match result {

@@ -37,6 +37,26 @@ fn native_roots() -> &'static RootCertStore {
     })
 }
 
+/// A `--cacert` file is readable and holds at least one certificate rustls accepts as a root;
+/// checked before probing without loading the system's roots (a ws:// check never needs them).
+pub fn check_cacert(path: &Path) -> Result<(), Error> {
+    let mut roots = RootCertStore::empty();
+    let certs = CertificateDer::pem_file_iter(path).map_err(|e| pem_error(path, e))?;
+    for cert in certs {
+        let cert = cert.map_err(|e| pem_error(path, e))?;
+        roots
+            .add(cert)
+            .map_err(|e| cacert_error(path, e.to_string()))?;
+    }
+    if roots.is_empty() {
+        return Err(cacert_error(
+            path,
+            "no PEM certificate (-----BEGIN CERTIFICATE-----) in it",
+        ));
+    }
+    Ok(())
+}
+
 impl ProbeOptions {
     /// The rustls configuration these options ask for. `Err` only for a bad `--cacert` file (the
     /// CLI calls this first so that it can exit 2 before probing anything).

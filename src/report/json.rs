@@ -104,6 +104,7 @@ fn hop(h: &HopReport) -> Value {
         "status": e.status,
         "status_line": e.status_line,
         "answered_by": e.answered_by,
+        "software": h.software,
         "headers": e.headers.iter().map(|(n, v)| json!({
             "name": n,
             "value": redact::value(n, v),

@@ -10,6 +10,12 @@ use std::path::Path;
 pub const SCHEMA: &str = "wspath.lint/v1";
 
 pub fn render(report: &LintReport, file: &Path, w: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, &to_value(report, file))?;
+    writeln!(w)
+}
+
+/// The `wspath.lint/v1` document as a value (the audit report embeds one per lint).
+pub fn to_value(report: &LintReport, file: &Path) -> serde_json::Value {
     let all = report.findings();
     let count = |sev| all.iter().filter(|f| f.severity == sev).count();
     let source = match report.version.source {
@@ -28,7 +34,7 @@ pub fn render(report: &LintReport, file: &Path, w: &mut dyn Write) -> io::Result
             })
         })
         .collect();
-    let doc = json!({
+    json!({
         "schema": SCHEMA,
         "file": file,
         "ok": !report.has_error(),
@@ -40,7 +46,5 @@ pub fn render(report: &LintReport, file: &Path, w: &mut dyn Write) -> io::Result
         },
         "locations": locations,
         "findings": all,
-    });
-    serde_json::to_writer_pretty(&mut *w, &doc)?;
-    writeln!(w)
+    })
 }

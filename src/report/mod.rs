@@ -14,6 +14,7 @@ pub use crate::walk::variants::VariantReport;
 use crate::Error;
 use serde::Serialize;
 
+pub mod audit;
 pub mod fix;
 pub mod human;
 pub mod json;
@@ -71,6 +72,9 @@ pub struct HopReport {
     pub consequence: bool,
     pub findings: Vec<Finding>,
     pub facts: Vec<Fact>,
+    /// What runs at this hop, identified from evidence (the hop's name is only a prior).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software: Option<crate::software::Identified>,
     /// With `--as all`: the same hop probed with each other browser's request.
     pub variants: Vec<VariantReport>,
 }
@@ -88,6 +92,7 @@ impl HopReport {
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
+            software: None,
             variants: Vec::new(),
         }
     }
@@ -284,6 +289,7 @@ pub(crate) mod sample {
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
+            software: None,
             variants: Vec::new(),
         }
     }

@@ -7,8 +7,8 @@
 //! advertises RFC 8441 (it may forward the stream over h2). A hop that does not advertise it
 //! reaches the next over HTTP/1.1, so the HTTP/2 question ends there.
 
-use super::software::{hop_software, Software};
 use crate::report::{Culprit, HopReport, Protocol};
+use crate::software::Software;
 use crate::verdict::Verdict;
 
 /// Who breaks WebSockets over HTTP/2, and why, for the summary.
@@ -69,7 +69,7 @@ pub fn compose(hops: &[HopReport], index: usize) -> Option<Culprit> {
     };
     let software = Software::from_answered_by(&p.evidence.answered_by.to_string())
         .filter(|s| *s != Software::BackendLibrary)
-        .or_else(|| hop_software(hop));
+        .or_else(|| hop.software.as_ref().map(|s| s.name));
     let fix = fix_for(software).to_string();
     let summary = format!(
         "{} ({}) {what} while its HTTP/1.1 upgrade works: {FOR_WHOM} — {fix}",

@@ -1,77 +1,11 @@
-//! Known idle timeouts that close silent WebSockets, as data, and which one a drop matches.
+//! Which known idle timeout (from the software tables) a drop matches.
 //!
 //! The match goes by the hop's software first and its kind second, and only then by the seconds:
 //! a HAProxy `timeout server 2s` is still HAProxy's `timeout server`, even though no default is
 //! 2 s.
 
-use super::software::Software;
 use crate::hop::HopKind;
-
-/// One known idle timeout.
-#[derive(Debug, PartialEq, Eq)]
-pub struct IdleDefault {
-    pub software: Software,
-    /// The out-of-the-box value; `None` when there is no fixed default worth comparing with.
-    pub seconds: Option<u32>,
-    /// The setting, as its documentation names it.
-    pub setting: &'static str,
-    pub fix: &'static str,
-}
-
-pub const IDLE_DEFAULTS: &[IdleDefault] = &[
-    IdleDefault {
-        software: Software::Nginx,
-        seconds: Some(60),
-        setting: "nginx `proxy_read_timeout` (default 60 s)",
-        fix: "raise `proxy_read_timeout` (and `proxy_send_timeout`) in the WebSocket location, e.g. `proxy_read_timeout 1h;`, or have the application ping more often than that",
-    },
-    IdleDefault {
-        software: Software::AwsElb,
-        seconds: Some(60),
-        setting: "AWS ALB idle timeout `idle_timeout.timeout_seconds` (default 60 s)",
-        fix: "raise the load balancer attribute `idle_timeout.timeout_seconds` (up to 4000) or have the application ping more often than that",
-    },
-    IdleDefault {
-        software: Software::Cloudflare,
-        seconds: Some(100),
-        setting: "Cloudflare's idle limit for proxied WebSockets (about 100 s)",
-        fix: "have the client or server send a ping more often than every 100 s; Cloudflare's idle limit is not configurable on most plans",
-    },
-    IdleDefault {
-        software: Software::Haproxy,
-        seconds: None,
-        setting: "HAProxy `timeout tunnel`, or `timeout client`/`timeout server` when it is unset",
-        fix: "set (or raise) `timeout tunnel`, e.g. `timeout tunnel 1h`, in the `defaults` or `backend` section: it applies only once the connection is upgraded, and without it `timeout client`/`timeout server` cut idle WebSockets",
-    },
-    IdleDefault {
-        software: Software::Envoy,
-        seconds: Some(300),
-        setting: "Envoy `stream_idle_timeout` (default 5 min)",
-        fix: "raise `stream_idle_timeout` on the HTTP connection manager (or `idle_timeout` on the route) or ping more often than that",
-    },
-    // Varnish pipes an upgraded connection (`return (pipe)`) and closes it after `pipe_timeout`
-    // of silence; the varnishd parameter defaults to 60 s (varnishd(1), "pipe_timeout").
-    IdleDefault {
-        software: Software::Varnish,
-        seconds: Some(60),
-        setting: "Varnish `pipe_timeout` (default 60 s)",
-        fix: "raise the varnishd parameter `pipe_timeout` (`-p pipe_timeout=3600`, or `varnishadm param.set pipe_timeout 3600`), or ping more often than that",
-    },
-    // Squid tunnels an upgrade allowed by `http_upgrade_request_protocols` and applies
-    // `read_timeout` (default 15 minutes) to it (squid.conf.documented, "read_timeout").
-    IdleDefault {
-        software: Software::Squid,
-        seconds: Some(900),
-        setting: "Squid `read_timeout` (default 15 min)",
-        fix: "raise `read_timeout` in squid.conf (e.g. `read_timeout 1 hour`) or ping more often than that",
-    },
-    IdleDefault {
-        software: Software::Apache,
-        seconds: Some(60),
-        setting: "Apache httpd `ProxyTimeout`/`Timeout` (default 60 s)",
-        fix: "raise `ProxyTimeout` (or `timeout=` on the `ProxyPass` line) for the WebSocket path, or ping more often than that",
-    },
-];
+use crate::software::{idle_defaults, IdleDefault, Software};
 
 /// A known timeout a drop is explained by.
 #[derive(Debug, PartialEq, Eq)]
@@ -96,14 +30,12 @@ pub fn explain(software: Option<Software>, kind: HopKind, elapsed_ms: f64) -> Ve
         at_default: at_default(d),
     };
     if let Some(sw) = software {
-        return IDLE_DEFAULTS
-            .iter()
+        return idle_defaults()
             .filter(|d| d.software == sw)
             .map(matched)
             .collect();
     }
-    let of_kind: Vec<&'static IdleDefault> = IDLE_DEFAULTS
-        .iter()
+    let of_kind: Vec<&'static IdleDefault> = idle_defaults()
         .filter(|d| kind == HopKind::Unknown || d.software.natural_kind() == kind)
         .collect();
     // Unknown software: keep what the elapsed time fits (a default, or a timeout with no fixed
@@ -167,14 +99,17 @@ mod tests {
             softwares(&m),
             vec![
                 Software::Nginx,
+                Software::Apache,
                 Software::Envoy,
                 Software::Varnish,
                 Software::Squid,
-                Software::Apache
+                Software::Lighttpd,
+                Software::H2o,
+                Software::Tinyproxy
             ]
         );
         let m = explain(None, HopKind::Proxy, 300_000.0);
-        assert_eq!(softwares(&m), vec![Software::Envoy]);
+        assert_eq!(softwares(&m), vec![Software::Envoy, Software::H2o]);
     }
 
     #[test]

@@ -4,10 +4,8 @@
 //! which fix) is pure and lives in the submodules so it can be tested with built outcomes.
 
 pub mod culprit;
-pub mod hints;
 pub mod http2;
 pub mod idle;
-pub mod software;
 pub mod summary;
 pub mod variants;
 

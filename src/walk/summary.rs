@@ -5,18 +5,19 @@
 //! more precise than any general hint.
 
 use super::culprit::{self, Selection, Tier};
-use super::hints::{self, HintKey, Inner};
 use super::idle::{self, IdleMatch};
-use super::software::{hop_software, Software};
 use crate::finding::{Finding, Severity};
 use crate::hop::HopKind;
 use crate::probe::ProbeOutcome;
 use crate::report::{Culprit, HopReport, Protocol};
+use crate::software::advice::{self as hints, HintKey, Inner};
+use crate::software::Software;
 use crate::verdict::Verdict;
 
 /// Marks consequences on `hops` and names the culprit, if any. `host` is the target's host
 /// (for hints that mention SNI or DNS).
 pub fn judge(hops: &mut [HopReport], host: &str) -> Option<Culprit> {
+    crate::software::identify::identify_hops(hops);
     let selection = {
         let outcomes: Vec<&ProbeOutcome> = hops.iter().map(|h| &h.outcome).collect();
         culprit::select(&outcomes)
@@ -36,7 +37,7 @@ pub fn judge(hops: &mut [HopReport], host: &str) -> Option<Culprit> {
 fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
     let hop = &hops[s.culprit];
     let o = &hop.outcome;
-    let software = hop_software(hop);
+    let software = hop.software.as_ref().map(|s| s.name);
     let inner = hops.get(s.culprit + 1);
     let (what, mut general_fix) = match s.tier {
         Tier::Idle => idle_sentence(hop, software, inner),
@@ -67,7 +68,14 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
             (handshake_sentence(hop, software), fix)
         }
     };
-    let mut summary = format!("{} ({}) {what}", hop.name, hop.address);
+    // The name is only a prior: say so when the evidence names other software.
+    let disagreement = hop
+        .software
+        .as_ref()
+        .and_then(|s| s.disagreement())
+        .map(|d| format!("; {d}"))
+        .unwrap_or_default();
+    let mut summary = format!("{} ({}{disagreement}) {what}", hop.name, hop.address);
     if !s.deeper.is_empty() {
         let deeper: Vec<String> = s
             .deeper
@@ -473,6 +481,7 @@ mod tests {
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
+            software: None,
             variants: Vec::new(),
         }
     }
@@ -525,7 +534,7 @@ mod tests {
             "{}",
             c.summary
         );
-        assert_eq!(c.fix.as_deref(), Some(hints::HINTS[0].fix));
+        assert_eq!(c.fix.as_deref(), Some(crate::software::nginx::UPGRADE));
         assert!(
             c.summary.ends_with(
                 "; then check again: lb in front passes the same refusal on, so whether it strips Upgrade too shows only once this is fixed"
@@ -921,7 +930,7 @@ mod tests {
             "{}",
             c.summary
         );
-        assert_eq!(c.fix.as_deref(), Some(hints::HINTS[0].fix));
+        assert_eq!(c.fix.as_deref(), Some(crate::software::nginx::UPGRADE));
     }
 
     #[test]

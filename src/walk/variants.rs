@@ -109,6 +109,7 @@ mod tests {
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
+            software: None,
             variants: vec![
                 VariantReport {
                     browser: Browser::Chrome,

@@ -80,8 +80,25 @@ const NOT_IN_H2: &[&str] = &[
     "sec-websocket-key",
 ];
 
-/// Probes the HTTP/2 side of a TLS hop. Never panics, never hangs.
+/// Probes the HTTP/2 side of a TLS hop. Never panics, never hangs. Runs as a task of its own,
+/// as [`super::probe`] does and for the same reason: a flooding peer must not use up the
+/// cooperative budget of the task that joins every hop's probes.
 pub async fn probe(target: &Target, hop: &Hop, options: &ProbeOptions) -> Http2Outcome {
+    let (target, hop, options) = (target.clone(), hop.clone(), options.clone());
+    let task = tokio::spawn(async move { probe_here(&target, &hop, &options).await });
+    let _abort = Driver(task.abort_handle());
+    match task.await {
+        Ok(outcome) => outcome,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            // Cancelled: only when the runtime shuts down, and then nothing waits for this.
+            Err(_) => std::future::pending().await,
+        },
+    }
+}
+
+/// [`probe`], in the caller's task.
+async fn probe_here(target: &Target, hop: &Hop, options: &ProbeOptions) -> Http2Outcome {
     let started = Instant::now();
     let timeout = options.timeout;
     let in_time = humantime::format_duration(timeout);
@@ -186,7 +203,7 @@ pub async fn probe(target: &Target, hop: &Hop, options: &ProbeOptions) -> Http2O
     h2
 }
 
-/// Aborts the h2 connection task when the probe is done with it.
+/// Aborts a task (the h2 connection, or the probe itself) when nothing waits for it any more.
 struct Driver(tokio::task::AbortHandle);
 
 impl Drop for Driver {

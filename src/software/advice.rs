@@ -1,4 +1,5 @@
-//! Fix hints per verdict and hop software/kind, as one data table.
+//! Fix hints per verdict: the rows for a kind of hop or any hop, and the lookup over them and
+//! every software's own rows (in its table).
 //!
 //! The most specific row wins. What the evidence itself says comes first: a row keyed on a word
 //! of the probe's detail (a TLS reason, a close code, the server's own words such as "missing
@@ -9,7 +10,7 @@
 //! Hints may say `{address}`, `{address_host}`, `{host}`, `{location}`, `{inner}`, `{inner_address}`,
 //! `{inner_ms}` and `{hop_ms}`.
 
-use super::software::Software;
+use super::Software;
 use crate::hop::HopKind;
 use crate::verdict::Verdict;
 
@@ -46,7 +47,7 @@ pub enum Inner {
     UpgradesSlowly,
 }
 
-const fn row(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
+pub(crate) const fn row(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
     Hint {
         verdict,
         who,
@@ -57,7 +58,7 @@ const fn row(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
     }
 }
 
-const fn status(verdict: Verdict, who: Who, status: u16, fix: &'static str) -> Hint {
+pub(crate) const fn status(verdict: Verdict, who: Who, status: u16, fix: &'static str) -> Hint {
     Hint {
         verdict,
         who,
@@ -68,7 +69,11 @@ const fn status(verdict: Verdict, who: Who, status: u16, fix: &'static str) -> H
     }
 }
 
-const fn detail(verdict: Verdict, has: &'static [&'static str], fix: &'static str) -> Hint {
+pub(crate) const fn detail(
+    verdict: Verdict,
+    has: &'static [&'static str],
+    fix: &'static str,
+) -> Hint {
     Hint {
         verdict,
         who: Who::Any,
@@ -79,7 +84,7 @@ const fn detail(verdict: Verdict, has: &'static [&'static str], fix: &'static st
     }
 }
 
-const fn status_detail(
+pub(crate) const fn status_detail(
     verdict: Verdict,
     status: u16,
     has: &'static [&'static str],
@@ -95,9 +100,27 @@ const fn status_detail(
     }
 }
 
+/// A row for one software, only when the probe's detail (which carries the body's words)
+/// contains one of `has`.
+pub(crate) const fn sw_detail(
+    verdict: Verdict,
+    who: Who,
+    has: &'static [&'static str],
+    fix: &'static str,
+) -> Hint {
+    Hint {
+        verdict,
+        who,
+        status: None,
+        detail_has: has,
+        inner: Inner::Other,
+        fix,
+    }
+}
+
 /// A row for a gateway error at a hop whose inner hop upgrades when probed directly: the hop's
 /// own upstream setting does not lead where the `--hop` list says the next hop is.
-const fn inner_ok(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
+pub(crate) const fn inner_ok(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
     Hint {
         verdict,
         who,
@@ -109,13 +132,13 @@ const fn inner_ok(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
 }
 
 /// `hint`, only when the hop behind upgrades when probed directly.
-const fn when_inner_upgrades(mut hint: Hint) -> Hint {
+pub(crate) const fn when_inner_upgrades(mut hint: Hint) -> Hint {
     hint.inner = Inner::Upgrades;
     hint
 }
 
 /// A row for a hop that gave up before the hop behind it, probed directly, answered.
-const fn inner_slow(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
+pub(crate) const fn inner_slow(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
     Hint {
         verdict,
         who,
@@ -127,58 +150,36 @@ const fn inner_slow(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
 }
 
 use HopKind as K;
-use Software as S;
 use Verdict as V;
-use Who::{Any, Kind as Kd, Software as Sw};
+use Who::{Any, Kind as Kd};
 
-const NGINX_UPGRADE: &str = "add `proxy_http_version 1.1` and `proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;` in the location that proxies the WebSocket (with `map $http_upgrade $connection_upgrade { default upgrade; '' close; }` in the http block); a location with its own `proxy_set_header` lines does not inherit the server's";
+pub(crate) const BACKEND_NO_UPGRADE: &str = "the server itself answered as if it had seen no upgrade: check that this path is its WebSocket endpoint and which Sec-WebSocket-Version it expects";
 
-const BACKEND_NO_UPGRADE: &str = "the server itself answered as if it had seen no upgrade: check that this path is its WebSocket endpoint and which Sec-WebSocket-Version it expects";
+pub(crate) const APP_NO_FRAMES: &str = "the application accepted the upgrade but did not answer: RFC 6455 requires a pong for every ping, so check that its WebSocket library answers pings and that its event loop is not blocked (an echo comes back only from an echo endpoint)";
 
-const APP_NO_FRAMES: &str = "the application accepted the upgrade but did not answer: RFC 6455 requires a pong for every ping, so check that its WebSocket library answers pings and that its event loop is not blocked (an echo comes back only from an echo endpoint)";
+pub(crate) const APP_IDLE: &str = "the application closes silent connections itself: raise its own idle or keepalive timeout, or have the clients send a message or ping more often than that";
 
-const APP_IDLE: &str = "the application closes silent connections itself: raise its own idle or keepalive timeout, or have the clients send a message or ping more often than that";
-
+/// Rows for a kind of hop or any hop; each software's own rows live in its table.
 pub const HINTS: &[Hint] = &[
     // The upgrade never reached the server behind.
-    row(V::UpgradeStripped, Sw(S::Nginx), NGINX_UPGRADE),
-    row(V::UpgradeStripped, Sw(S::Haproxy), "HAProxy forwards upgrades in `mode http` by default: remove the `http-request del-header`/`set-header`/`replace-header` rules that touch Upgrade or Connection (checked on HAProxy 2.6: `option httpclose` and `option http-server-close` do not break upgrades)"),
-    row(V::UpgradeStripped, Sw(S::AwsElb), "forward the WebSocket path to a target group with protocol HTTP/HTTPS and protocol version HTTP1 (HTTP2 and gRPC target groups, and Classic ELB HTTP listeners, do not pass the upgrade)"),
-    row(V::UpgradeStripped, Sw(S::Cloudflare), "turn WebSockets on for the zone (Network → WebSockets, setting `websockets`) and make sure no Transform Rule or Worker drops Upgrade/Connection"),
-    row(V::UpgradeStripped, Sw(S::CloudFront), "forward `Sec-WebSocket-Key`, `Sec-WebSocket-Version`, `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` in the origin request policy of this path's cache behavior"),
-    row(V::UpgradeStripped, Sw(S::Apache), "proxy the path with `ProxyPass /path ws://backend/path upgrade=websocket` (httpd 2.4.47+) or enable mod_proxy_wstunnel"),
-    row(V::UpgradeStripped, Sw(S::Envoy), "add `upgrade_configs: [{upgrade_type: websocket}]` to the HTTP connection manager or the route"),
-    row(V::UpgradeStripped, Sw(S::Varnish), "pipe WebSocket requests: `if (req.http.upgrade ~ \"(?i)websocket\") { return (pipe); }` in vcl_recv, and copy Upgrade/Connection in vcl_pipe"),
-    row(V::UpgradeStripped, Sw(S::Caddy), "Caddy passes upgrades by default: remove `header_up` rules that drop Connection or Upgrade and do not force an HTTP/2-only transport"),
-    row(V::UpgradeStripped, Sw(S::Traefik), "Traefik passes upgrades by default: remove middlewares that rewrite Connection or Upgrade"),
     row(V::UpgradeStripped, Kd(K::Lb), "a load balancer must pass Upgrade/Connection on over HTTP/1.1: on an AWS ALB forward to a target group with protocol version HTTP1; on HAProxy remove rules that delete or set Upgrade/Connection (`mode http` forwards upgrades by default)"),
     row(V::UpgradeStripped, Kd(K::Cdn), "turn WebSockets on at the CDN (Cloudflare: Network → WebSockets; CloudFront: forward the Sec-WebSocket-* headers in the origin request policy)"),
     row(V::UpgradeStripped, Kd(K::Backend), BACKEND_NO_UPGRADE),
-    row(V::UpgradeStripped, Sw(S::BackendLibrary), BACKEND_NO_UPGRADE),
     row(V::UpgradeStripped, Any, "forward the request to the next hop over HTTP/1.1 with the client's `Upgrade: websocket` and `Connection: Upgrade` headers"),
     // A 101 that is not a valid answer to our key.
     detail(V::BadAccept, &["selected none"], "the server does not take the subprotocol offered: add it to the server's subprotocols, or leave out `--protocol` if the real clients send none (a browser fails a handshake whose 101 names no subprotocol after it offered one)"),
     detail(V::BadAccept, &["which was not offered"], "the server chose a subprotocol or extension the client did not offer: make it choose only from the client's list (RFC 6455 §4.1)"),
-    inner_ok(V::BadAccept, Sw(S::Nginx), "{inner} ({inner_address}) answers a valid 101 when probed directly, so nginx changes it on the way out: look for `proxy_hide_header`, `add_header` or `more_set_headers`/`more_clear_headers` on Sec-WebSocket-Accept, Upgrade or Connection in the location"),
-    inner_ok(V::BadAccept, Sw(S::Haproxy), "{inner} ({inner_address}) answers a valid 101 when probed directly, so HAProxy changes it on the way out: look for `http-response del-header`/`set-header` rules on Sec-WebSocket-Accept, Upgrade or Connection"),
     inner_ok(V::BadAccept, Any, "{inner} ({inner_address}) answers a valid 101 when probed directly, so this hop changes it on the way out: look for response-header rules on Sec-WebSocket-Accept, Upgrade or Connection"),
     row(V::BadAccept, Any, "make sure nothing on the way rewrites `Sec-WebSocket-Accept`, `Upgrade` or `Connection`, and that the server derives the accept value from the client's key (RFC 6455 §4.2.2)"),
     // Other answers.
     status(V::Rejected, Any, 400, "the hop refuses the request itself: check that it accepts an HTTP/1.1 GET with the WebSocket headers for Host {host}"),
     status(V::Rejected, Any, 401, "the hop wants credentials: send them (e.g. `-H 'Authorization: …'`) or allow unauthenticated upgrades on this path"),
     status(V::Rejected, Any, 403, "an access rule refuses the upgrade: check Origin allow-lists (wspath sends the target's origin; try `--origin`), IP allow-lists and WAF rules"),
-    status(V::Rejected, Sw(S::Cloudflare), 403, "a Cloudflare security rule (WAF, Access, bot fight) blocks the request: look this path up in Security → Events"),
     status(V::Rejected, Any, 404, "nothing serves this path at this hop: check the path it forwards to (nginx `proxy_pass` URI, ALB path-pattern rules) or give the hop its own path with `--hop NAME=ws://HOST:PORT/PATH`"),
-    status(V::Rejected, Sw(S::AwsElb), 404, "no listener rule matches this host and path: add a rule whose path-pattern covers it and forwards to the WebSocket target group"),
-    status(V::Rejected, Sw(S::Nginx), 403, "nginx refuses the request: look for `deny`/`allow`, `auth_request`, `valid_referers` or `return 403` in the location that serves this path (if the body is the application's, its Origin or auth check: try `--origin`)"),
-    status(V::Rejected, Sw(S::Haproxy), 403, "an HAProxy `http-request deny` rule (or an ACL in front of it) matches this request: look for deny rules on this path, Host, source address or the Upgrade/Connection headers in the frontend and backend"),
     // What servers say when they refuse the Origin (gorilla: "request origin not allowed by
     // Upgrader.CheckOrigin"); a bare "origin" would also match explanations that only guess.
     status_detail(V::Rejected, 403, &["origin not allowed", "forbidden origin", "invalid origin", "origin mismatch", "bad origin", "disallowed origin", "origin is not allowed", "cross-origin", "checkorigin"], "the server refuses the request's Origin (wspath sends the target's own origin unless `--origin` says otherwise): add the origin your clients use to its allow-list, or probe with `--origin https://…` as they do"),
     status(V::Rejected, Any, 200, "this hop answered the upgrade with an ordinary page (200): the path is served as plain HTTP (a health check, static file, SPA fallback or `return 200`) instead of by the WebSocket server: route this path to the WebSocket endpoint, or probe the path the endpoint really has (`--hop NAME=ws://HOST:PORT/PATH`)"),
-    when_inner_upgrades(status(V::Rejected, Sw(S::Nginx), 404, "{inner} ({inner_address}) upgrades when probed directly with this path and Host {host}, so nginx refuses the request itself or sends {inner} something else: no `location` that proxies this path matches (an nginx page of its own), or the URI part of `proxy_pass` rewrites the path, or nginx sends another Host (it sends `$proxy_host` unless `proxy_set_header Host $host;`)")),
-    when_inner_upgrades(status(V::Rejected, Sw(S::Nginx), 403, "{inner} ({inner_address}) upgrades when probed directly with this Host and Origin, so the 403 is nginx's own (`deny`/`allow`, `auth_request`, `valid_referers` or `return 403` in the location) or {inner}'s answer to what nginx sends it: another Host (nginx sends `$proxy_host` unless `proxy_set_header Host $host;`)")),
-    status(V::Rejected, Sw(S::Nginx), 404, "nginx has no `location` that proxies this path (an nginx 404 page), or the URI part of its `proxy_pass` rewrites the path to one the backend does not serve: check which location matches the path and what `proxy_pass` sends on"),
     detail(V::Rejected, &["plain http request was sent to https port"], "a plain-HTTP request reached a TLS port: if this hop's own port is the TLS one, probe it with wss:// (`--hop NAME=wss://HOST:PORT`); if the hop is a proxy, it forwards to a TLS upstream over plain HTTP: use `proxy_pass https://…` (nginx) or `ssl` on the `server` line (HAProxy)"),
     detail(V::Rejected, &["a socket.io server"], "probe the Socket.IO WebSocket transport with its query: `wspath check 'wss://HOST/socket.io/?EIO=4&transport=websocket'` (clients add it themselves; a plain WebSocket client must too)"),
     detail(V::Rejected, &["subprotocol"], "the server requires a WebSocket subprotocol: probe with `--protocol NAME` (the value your clients send in Sec-WebSocket-Protocol); if the clients send one, a proxy on the way drops the Sec-WebSocket-Protocol header"),
@@ -186,38 +187,17 @@ pub const HINTS: &[Hint] = &[
     row(V::Redirect, Any, "WebSocket clients do not follow redirects: point them at the final URL ({location}) or stop redirecting this path"),
     // Gateway errors while the hop behind answers well when probed directly: this hop does not
     // reach it as configured.
-    inner_ok(V::BadGateway, Sw(S::Nginx), "{inner} ({inner_address}) upgrades when probed directly, so nginx does not reach it as configured: compare the `proxy_pass` (or `upstream`) address, port and scheme (http:// or https://) with {inner_address}; to an https:// upstream nginx sends no SNI unless `proxy_ssl_server_name on` (with `proxy_ssl_name $host` when `proxy_pass` names an IP address); nginx's error.log says what failed"),
-    inner_ok(V::BadGateway, Sw(S::Haproxy), "{inner} ({inner_address}) upgrades when probed directly, so HAProxy does not reach it as configured: compare the backend's `server` address and port (and `ssl`, with `sni req.hdr(host)` for a TLS server that needs SNI) with {inner_address}"),
     inner_ok(V::BadGateway, Any, "{inner} ({inner_address}) upgrades when probed directly, so this hop does not reach it as configured: compare its upstream address, port and scheme with {inner_address}"),
-    inner_ok(V::ServiceUnavailable, Sw(S::Haproxy), "{inner} ({inner_address}) upgrades when probed directly, yet no server is available in the HAProxy backend: either its `server` line does not point at {inner_address}, or its health check marks the server down (a WebSocket-only server answers a plain `option httpchk` GET with 426 or 400: check an HTTP health path with `http-check send`/`expect`, or use a plain TCP `check`)"),
-    inner_ok(V::ServiceUnavailable, Sw(S::AwsElb), "{inner} ({inner_address}) upgrades when probed directly, yet the target group has no healthy target: a WebSocket-only target answers the health-check GET with 426 or 400; point the health check at an HTTP path or widen its success codes (matcher)"),
     inner_ok(V::ServiceUnavailable, Any, "{inner} ({inner_address}) upgrades when probed directly, yet this hop has no usable server: its health check fails (a WebSocket-only server answers a plain GET with 426 or 400) or its server list points elsewhere"),
-    inner_ok(V::GatewayTimeout, Sw(S::Nginx), "{inner} ({inner_address}) answers in {inner_ms} when probed directly, so nginx waits on something else: compare the `proxy_pass` address with {inner_address} (a filtered or hung address times out)"),
-    inner_ok(V::GatewayTimeout, Sw(S::Haproxy), "{inner} ({inner_address}) answers in {inner_ms} when probed directly, so HAProxy waits on something else: compare the backend's `server` address with {inner_address} (a filtered or hung address times out)"),
     inner_ok(V::GatewayTimeout, Any, "{inner} ({inner_address}) answers in {inner_ms} when probed directly, so this hop waits on something else: compare its upstream address with {inner_address}"),
-    inner_slow(V::GatewayTimeout, Sw(S::Nginx), "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and nginx gave up after {hop_ms}: raise `proxy_read_timeout` in the WebSocket location (it also bounds the wait for the 101), or make the application answer the handshake sooner"),
-    inner_slow(V::GatewayTimeout, Sw(S::Haproxy), "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and HAProxy gave up after {hop_ms}: raise `timeout server` (it bounds the wait for the 101; `timeout tunnel` applies only after it), or make the application answer the handshake sooner"),
-    inner_slow(V::GatewayTimeout, Sw(S::AwsElb), "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and the ALB gave up after {hop_ms}: make the target answer the handshake sooner, or raise the load balancer's `idle_timeout.timeout_seconds`"),
     inner_slow(V::GatewayTimeout, Any, "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and this hop gave up after {hop_ms}: raise its upstream response timeout above that, or make the application answer the handshake sooner"),
     // Silence from a hop whose next hop answers at once: it waits on another upstream.
-    inner_ok(V::Timeout, Sw(S::Nginx), "{inner} ({inner_address}) answers in {inner_ms} when probed directly, yet nginx gave no answer in time: its `proxy_pass` leads somewhere that does not answer (compare it with {inner_address}); nginx waits `proxy_connect_timeout`/`proxy_read_timeout` (60 s by default) before it answers 504"),
-    inner_ok(V::Timeout, Sw(S::Haproxy), "{inner} ({inner_address}) answers in {inner_ms} when probed directly, yet HAProxy gave no answer in time: its `server` line leads somewhere that does not answer (compare it with {inner_address}); HAProxy waits `timeout connect`/`timeout server` before it answers 503/504"),
     inner_ok(V::Timeout, Any, "{inner} ({inner_address}) answers in {inner_ms} when probed directly, yet this hop gave no answer in time: its upstream leads somewhere that does not answer (compare it with {inner_address})"),
     inner_ok(V::NoResponse, Any, "{inner} ({inner_address}) answers when probed directly, yet this hop closed the connection without a byte (after {hop_ms}): a TCP-mode proxy (HAProxy `mode tcp`, nginx `stream`) does that when it cannot connect to its server; compare its server address with {inner_address} and check that it is up"),
     // Gateway errors: this hop could not get an answer from the one behind it.
-    row(V::BadGateway, Sw(S::Nginx), "nginx cannot reach its upstream: check the `proxy_pass` address and that the service behind it is listening (nginx's error.log names the upstream)"),
-    row(V::BadGateway, Sw(S::Haproxy), "HAProxy got no valid answer from its server: check the backend's `server` lines and that the service behind them is up"),
-    row(V::BadGateway, Sw(S::AwsElb), "the ALB got no valid answer from the target: check the target group's port and protocol and that the targets are listening"),
-    row(V::BadGateway, Sw(S::Cloudflare), "Cloudflare cannot reach the origin: check the DNS record's origin address and that the origin accepts Cloudflare's IP ranges"),
     row(V::BadGateway, Any, "this hop cannot reach the one behind it: check its upstream address and that the service there is up"),
-    row(V::ServiceUnavailable, Sw(S::Haproxy), "no server is available in the HAProxy backend: check its `server` lines and health checks"),
-    row(V::ServiceUnavailable, Sw(S::AwsElb), "the target group has no healthy target: check target health and the health-check path"),
-    row(V::ServiceUnavailable, Sw(S::Nginx), "nginx has no usable upstream (every server down or a `limit_req`/`limit_conn` limit): check the upstream block and error.log"),
     row(V::ServiceUnavailable, Kd(K::Lb), "the load balancer has no healthy server: check target health and the health-check path (AWS ALB) or the backend's `server` lines and health checks (HAProxy)"),
     row(V::ServiceUnavailable, Any, "the hop has nothing healthy to send the request to: check its backends and their health checks"),
-    row(V::GatewayTimeout, Sw(S::Nginx), "the upstream did not answer within `proxy_connect_timeout`/`proxy_read_timeout`: check that the service behind nginx answers the upgrade"),
-    row(V::GatewayTimeout, Sw(S::Haproxy), "the server did not answer within `timeout connect`/`timeout server`: check that the service behind HAProxy answers the upgrade"),
-    row(V::GatewayTimeout, Sw(S::AwsElb), "the target did not answer in time: check that the targets answer the upgrade and that their security group admits the ALB"),
     row(V::GatewayTimeout, Any, "the hop timed out waiting for the one behind it: check that it answers the upgrade promptly"),
     // Could not even talk to the hop.
     row(V::DnsFailed, Any, "fix the DNS record for {address_host} (or the name itself, if it is mistyped), or give the hop an address explicitly (`--hop NAME=HOST:PORT`)"),
@@ -244,11 +224,8 @@ pub const HINTS: &[Hint] = &[
     detail(V::FramesFailed, &["echo mismatch"], "the text came back different: this is not an echo endpoint (leave out `--echo` for it, the ping already proves frames pass), or something on the way rewrites messages"),
     detail(V::FramesFailed, &["with code"], "the application closed the WebSocket right after accepting it; the close code and reason are its own (a proxy passes them along unchanged): look that code up in the application"),
     row(V::FramesFailed, Kd(K::Backend), APP_NO_FRAMES),
-    row(V::FramesFailed, Sw(S::BackendLibrary), APP_NO_FRAMES),
-    row(V::FramesFailed, Sw(S::Nginx), "frames do not get through after the upgrade: check filters on the location (`sub_filter`, `gzip`, buffering modules) and that nothing closes the upstream"),
     row(V::FramesFailed, Any, "the upgrade succeeded but ping/echo frames did not come back: a proxy, WAF or the application does not relay frames"),
     row(V::IdleDropped, Kd(K::Backend), APP_IDLE),
-    row(V::IdleDropped, Sw(S::BackendLibrary), APP_IDLE),
     row(V::IdleDropped, Any, "have the application ping more often than that, or raise the hop's idle timeout"),
 ];
 
@@ -267,8 +244,7 @@ pub struct HintKey<'a> {
 /// The most specific hint for `key`, if any.
 pub fn lookup(key: &HintKey<'_>) -> Option<&'static Hint> {
     let detail = key.detail.to_ascii_lowercase();
-    HINTS
-        .iter()
+    all()
         // `max_by_key` keeps the last of equals; reversed, that is the row listed first.
         .rev()
         .filter(|h| h.verdict == key.verdict)
@@ -289,6 +265,13 @@ pub fn lookup(key: &HintKey<'_>) -> Option<&'static Hint> {
             };
             (!h.detail_has.is_empty(), who, h.inner, h.status.is_some())
         })
+}
+
+/// Every row: the general ones, then each software's, in table order.
+fn all() -> impl DoubleEndedIterator<Item = &'static Hint> {
+    HINTS
+        .iter()
+        .chain(super::TABLES.iter().flat_map(|t| t.advice.iter()))
 }
 
 /// What the placeholders of a hint stand for.
@@ -328,6 +311,7 @@ pub fn fill(fix: &str, with: &Fill<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use Software as S;
 
     fn key(verdict: Verdict, software: Option<Software>, kind: HopKind) -> HintKey<'static> {
         HintKey {

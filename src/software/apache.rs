@@ -1,0 +1,66 @@
+//! Apache httpd: mod_proxy + mod_proxy_http (`ProxyPass … upgrade=websocket`, httpd 2.4.47+),
+//! mod_proxy_wstunnel on older releases, `RewriteRule … [P]`, `ProxyPreserveHost`,
+//! `ProxyTimeout`, `SSLProxy*`.
+//! Sources: httpd.apache.org/docs/2.4/mod/mod_proxy.html, mod_proxy_wstunnel.html, mod_ssl.html;
+//! captures of Apache/2.4.71 (Debian) in front of a `websockets` backend (tests/software).
+#[allow(unused_imports)]
+use super::advice::Who::Software as Sw;
+#[allow(unused_imports)]
+use super::advice::*;
+#[allow(unused_imports)]
+use super::answered_by::{AnsweredBy as A, Clue::*};
+#[allow(unused_imports)]
+use super::{IdleDefault, Software as S, Table};
+use crate::hop::HopKind;
+#[allow(unused_imports)]
+use crate::verdict::Verdict as V;
+
+pub const TABLE: Table = Table {
+    software: S::Apache,
+    name: "apache",
+    display: "Apache httpd",
+    kind: HopKind::Proxy,
+    aliases: &["httpd", "apache2"],
+    #[rustfmt::skip]
+    recognise: &[
+    // Tomcat's connector says `Server: Apache-Coyote/1.1`: not httpd (capture in
+    // src/probe/fixtures is not needed; Tomcat docs, `server` attribute of the Connector).
+    (Server("apache-coyote"), A::Tomcat),
+    // Every httpd error page ends "<address>Apache/2.4.71 (Debian) Server at … Port …</address>"
+    // (capture: 404, 500 Proxy Error and 503 pages of Apache/2.4.71).
+    (Body("<address>apache/"), A::Apache),
+    // mod_proxy's gateway page: "<title>502 Proxy Error</title>" / "<h1>Proxy Error</h1>"
+    // (capture: Apache/2.4.71 with an https:// ProxyPass to a plain port).
+    (Body("<h1>proxy error</h1>"), A::Apache),
+    (Server("apache"), A::Apache),
+    ],
+    #[rustfmt::skip]
+    idle: &[
+    IdleDefault {
+        software: S::Apache,
+        seconds: Some(60),
+        setting: "Apache httpd `ProxyTimeout`/`Timeout` (default 60 s)",
+        fix: "raise `ProxyTimeout` (or `timeout=` on the `ProxyPass` line) for the WebSocket path, or ping more often than that",
+    },
+    ],
+    #[rustfmt::skip]
+    advice: &[
+    row(V::UpgradeStripped, Sw(S::Apache), "proxy the path with `ProxyPass /path ws://backend/path upgrade=websocket` (httpd 2.4.47+) or enable mod_proxy_wstunnel"),
+    // mod_proxy.html (ProxyPass `upgrade=`), mod_proxy_wstunnel.html.
+    row(V::UpgradeStripped, Sw(S::Apache), "add `upgrade=websocket` to the `ProxyPass` line (httpd 2.4.47+: `ProxyPass /ws/ http://backend/ws/ upgrade=websocket`), or on older httpd load mod_proxy_wstunnel and proxy the path to `ws://backend/…`; with `RewriteRule … [P]` add `RewriteCond %{HTTP:Upgrade} websocket [NC]` and rewrite to `ws://`"),
+    // mod_proxy.html ProxyPreserveHost: "Off" by default, so the backend sees the ProxyPass host.
+    when_inner_upgrades(status(V::Rejected, Sw(S::Apache), 403, "{inner} ({inner_address}) upgrades when probed directly with Host {host}, so the 403 answers what Apache sends it: Apache sends the `ProxyPass` URL's host as Host unless `ProxyPreserveHost On` (add it in the virtual host), and no Origin rewrite unless `RequestHeader set Origin`")),
+    when_inner_upgrades(status(V::Rejected, Sw(S::Apache), 404, "{inner} ({inner_address}) upgrades when probed directly with this path and Host {host}, so Apache sends it something else: check that a `ProxyPass` (or `RewriteRule … [P]`) covers this path and what path it maps it to, and add `ProxyPreserveHost On` (Apache otherwise sends the `ProxyPass` URL's host as Host)")),
+    when_inner_upgrades(status(V::Rejected, Sw(S::Apache), 200, "{inner} ({inner_address}) upgrades when probed directly with Host {host}, so the page answers what Apache sends it: Apache sends the `ProxyPass` URL's host as Host unless `ProxyPreserveHost On`, and a default virtual host answers that one")),
+    status(V::Rejected, Sw(S::Apache), 404, "no `ProxyPass` (or `RewriteRule … [P]`) in Apache covers this path, so httpd answers from its own document root: add one for the WebSocket path (`ProxyPass /ws/ http://backend/ws/ upgrade=websocket`)"),
+    status(V::Rejected, Sw(S::Apache), 403, "Apache refuses the request itself: look for `Require` rules (mod_authz_core) on this path or `<Proxy>` block, and for mod_security"),
+    // mod_proxy's 500/502 "Error during SSL Handshake with remote server" (capture).
+    sw_detail(V::BadGateway, Sw(S::Apache), &["ssl handshake", "ssl"], "Apache's TLS handshake with the backend failed: the `ProxyPass` URL says https:// but {inner_address} speaks plain HTTP (use http:// or ws://), or `SSLProxyVerify`/`SSLProxyCheckPeerName` refuses the backend's certificate (`SSLProxyCACertificateFile`); `SSLProxyEngine On` is needed for any https:// backend"),
+    inner_ok(V::BadGateway, Sw(S::Apache), "{inner} ({inner_address}) upgrades when probed directly, so Apache does not reach it as configured: compare the `ProxyPass` URL (scheme, address, port) with {inner_address}; for an https:// backend add `SSLProxyEngine On`; Apache's error log says what failed"),
+    row(V::BadGateway, Sw(S::Apache), "Apache got no valid answer from the `ProxyPass` backend: check its URL (scheme, address, port) and that the service behind it is up; Apache's error log names the cause"),
+    // mod_proxy.html `retry`: a worker that failed to connect stays in error state 60 s.
+    row(V::ServiceUnavailable, Sw(S::Apache), "Apache could not connect to the `ProxyPass` backend (httpd answers a refused connection with 503 and keeps the worker in error state for `retry=` seconds, 60 by default): check the URL's address and port and that the service is up"),
+    row(V::GatewayTimeout, Sw(S::Apache), "the backend did not answer within `ProxyTimeout` (default: `Timeout`, 60 s): check that the service behind Apache answers the upgrade, or raise `ProxyTimeout`/`timeout=` on the `ProxyPass` line"),
+
+    ],
+};

@@ -1,0 +1,37 @@
+//! Caddy: `reverse_proxy` carries upgrades by default; `header_up`, `transport http { tls }`.
+//! Sources: caddyserver.com/docs/caddyfile/directives/reverse_proxy; captures of Caddy 2.6.2
+//! (it adds its own `Server: Caddy` beside the backend's).
+#[allow(unused_imports)]
+use super::advice::Who::Software as Sw;
+#[allow(unused_imports)]
+use super::advice::*;
+#[allow(unused_imports)]
+use super::answered_by::{AnsweredBy as A, Clue::*};
+#[allow(unused_imports)]
+use super::{IdleDefault, Software as S, Table};
+use crate::hop::HopKind;
+#[allow(unused_imports)]
+use crate::verdict::Verdict as V;
+
+pub const TABLE: Table = Table {
+    software: S::Caddy,
+    name: "caddy",
+    display: "Caddy",
+    kind: HopKind::Proxy,
+    aliases: &[],
+    #[rustfmt::skip]
+    recognise: &[
+    (Server("caddy"), A::Caddy),
+    (Via("caddy"), A::Caddy),
+    ],
+    #[rustfmt::skip]
+    idle: &[    ],
+    #[rustfmt::skip]
+    advice: &[
+    row(V::UpgradeStripped, Sw(S::Caddy), "Caddy passes upgrades by default: remove `header_up` rules that drop Connection or Upgrade and do not force an HTTP/2-only transport"),
+    when_inner_upgrades(status(V::Rejected, Sw(S::Caddy), 403, "{inner} ({inner_address}) upgrades when probed directly with Host {host}, so the 403 answers what Caddy sends it: look for `header_up Host …` in the `reverse_proxy` block (Caddy passes the client's Host by default) and for `header_up` rules on Origin")),
+    inner_ok(V::BadGateway, Sw(S::Caddy), "{inner} ({inner_address}) upgrades when probed directly, so Caddy does not reach it as configured: compare the `reverse_proxy` upstream with {inner_address}; for a TLS upstream write `reverse_proxy https://…` (or `transport http { tls }`), for a plain one leave both out"),
+    row(V::BadGateway, Sw(S::Caddy), "Caddy got no answer from the `reverse_proxy` upstream: check its address and scheme (`https://` or `transport http { tls }` for a TLS upstream) and that it is up; Caddy's log names the dial or TLS error"),
+
+    ],
+};

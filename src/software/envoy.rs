@@ -1,0 +1,51 @@
+//! Envoy: upgrades only with `upgrade_configs: [{upgrade_type: websocket}]`; `idle_timeout`,
+//! `stream_idle_timeout`.
+//! Sources: envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/upgrades,
+//! …/faq/configuration/timeouts; recorded Envoy responses in src/software/fixtures/envoy_*.http.
+#[allow(unused_imports)]
+use super::advice::Who::Software as Sw;
+#[allow(unused_imports)]
+use super::advice::*;
+#[allow(unused_imports)]
+use super::answered_by::{AnsweredBy as A, Clue::*};
+#[allow(unused_imports)]
+use super::{IdleDefault, Software as S, Table};
+use crate::hop::HopKind;
+#[allow(unused_imports)]
+use crate::verdict::Verdict as V;
+
+pub const TABLE: Table = Table {
+    software: S::Envoy,
+    name: "envoy",
+    display: "Envoy",
+    kind: HopKind::Proxy,
+    aliases: &[],
+    #[rustfmt::skip]
+    recognise: &[
+    // Its local replies (recorded): "upstream connect error or disconnect/reset before headers.
+    // reset reason: connection failure", "no healthy upstream".
+    (Body("upstream connect error or disconnect/reset before headers"), A::Envoy),
+    (Body("no healthy upstream"), A::Envoy),
+    (PassedThrough("envoy", &["upstream connect error", "no healthy upstream", "upstream request timeout", "upgrade failed"]), A::Unknown),
+    (Server("envoy"), A::Envoy),
+    (HeaderPrefix("x-envoy-"), A::Envoy),
+    (Via("envoy"), A::Envoy),
+    ],
+    #[rustfmt::skip]
+    idle: &[
+    IdleDefault {
+        software: S::Envoy,
+        seconds: Some(300),
+        setting: "Envoy `stream_idle_timeout` (default 5 min)",
+        fix: "raise `stream_idle_timeout` on the HTTP connection manager (or `idle_timeout` on the route) or ping more often than that",
+    },
+    ],
+    #[rustfmt::skip]
+    advice: &[
+    row(V::UpgradeStripped, Sw(S::Envoy), "add `upgrade_configs: [{upgrade_type: websocket}]` to the HTTP connection manager or the route"),
+    sw_detail(V::ServiceUnavailable, Sw(S::Envoy), &["upstream connect error", "connection failure", "no healthy upstream"], "Envoy could not connect to the route's cluster (\"upstream connect error\" / \"no healthy upstream\"): check the cluster's endpoints (address, port) and health checks; for a TLS upstream the cluster needs a `transport_socket` with `envoy.transport_sockets.tls`"),
+    sw_detail(V::ServiceUnavailable, Sw(S::Envoy), &["tls", "ssl", "certificate"], "Envoy's TLS handshake with the upstream failed: give the cluster a `transport_socket` (`envoy.transport_sockets.tls`) matching the upstream, or remove it for a plain one"),
+    row(V::GatewayTimeout, Sw(S::Envoy), "the upstream did not answer within the route's `timeout` (default 15 s): check that it answers the upgrade"),
+
+    ],
+};

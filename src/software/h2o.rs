@@ -1,0 +1,49 @@
+//! h2o: `proxy.reverse.url` with `proxy.websocket: ON` (off by default), `proxy.preserve-host`
+//! (off by default), `proxy.timeout.io`, `proxy.websocket.timeout`.
+//! Sources: h2o.examp1e.net/configure/proxy_directives.html; captures of h2o 2.2.5 (it writes
+//! its own `Server: h2o/2.2.5` over the backend's, even on a 101).
+#[allow(unused_imports)]
+use super::advice::Who::Software as Sw;
+#[allow(unused_imports)]
+use super::advice::*;
+#[allow(unused_imports)]
+use super::answered_by::{AnsweredBy as A, Clue::*};
+#[allow(unused_imports)]
+use super::{IdleDefault, Software as S, Table};
+use crate::hop::HopKind;
+#[allow(unused_imports)]
+use crate::verdict::Verdict as V;
+
+pub const TABLE: Table = Table {
+    software: S::H2o,
+    name: "h2o",
+    display: "h2o",
+    kind: HopKind::Proxy,
+    aliases: &[],
+    #[rustfmt::skip]
+    recognise: &[
+    (Server("h2o"), A::H2o),
+    ],
+    #[rustfmt::skip]
+    idle: &[
+    IdleDefault {
+        software: S::H2o,
+        seconds: Some(300),
+        setting: "h2o `proxy.websocket.timeout` (default 5 min)",
+        fix: "raise `proxy.websocket.timeout` (milliseconds) for the path, or ping more often than that",
+    },
+    ],
+    #[rustfmt::skip]
+    advice: &[
+
+    // proxy_directives.html: proxy.websocket (default OFF).
+    row(V::UpgradeStripped, Sw(S::H2o), "turn WebSockets on for the path: `proxy.websocket: ON` beside `proxy.reverse.url` (h2o forwards no upgrade without it)"),
+    // proxy_directives.html: proxy.preserve-host (default OFF: the upstream's host is sent).
+    when_inner_upgrades(status(V::Rejected, Sw(S::H2o), 403, "{inner} ({inner_address}) upgrades when probed directly with Host {host}, so the 403 answers what h2o sends it: h2o sends the host of `proxy.reverse.url` as Host unless `proxy.preserve-host: ON`")),
+    when_inner_upgrades(status(V::Rejected, Sw(S::H2o), 404, "{inner} ({inner_address}) upgrades when probed directly with this path and Host {host}, so h2o sends it something else: check the path part of `proxy.reverse.url`, and add `proxy.preserve-host: ON` (h2o otherwise sends the upstream's host as Host)")),
+    when_inner_upgrades(status(V::Rejected, Sw(S::H2o), 200, "{inner} ({inner_address}) upgrades when probed directly with Host {host}, so the page answers what h2o sends it: h2o sends the host of `proxy.reverse.url` as Host unless `proxy.preserve-host: ON`")),
+    row(V::BadGateway, Sw(S::H2o), "h2o got no answer from `proxy.reverse.url`: check its address, port and scheme (https:// for a TLS upstream, with `proxy.ssl.verify-peer`) and that it is up"),
+    row(V::GatewayTimeout, Sw(S::H2o), "the upstream did not answer within h2o's `proxy.timeout.io` (default 30 s): check that it answers the upgrade"),
+
+    ],
+};

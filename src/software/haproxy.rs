@@ -1,0 +1,62 @@
+//! HAProxy: `mode http` forwards upgrades by default; `timeout tunnel`.
+//! Sources: docs.haproxy.org/2.6/configuration.html (timeout tunnel, http-request rules);
+//! captures of HAProxy 2.6 default error pages in src/probe/fixtures/haproxy_*.http (they carry
+//! no Server header at all, so only their bodies identify it).
+#[allow(unused_imports)]
+use super::advice::Who::Software as Sw;
+#[allow(unused_imports)]
+use super::advice::*;
+#[allow(unused_imports)]
+use super::answered_by::{AnsweredBy as A, Clue::*};
+#[allow(unused_imports)]
+use super::{IdleDefault, Software as S, Table};
+use crate::hop::HopKind;
+#[allow(unused_imports)]
+use crate::verdict::Verdict as V;
+
+pub const TABLE: Table = Table {
+    software: S::Haproxy,
+    name: "haproxy",
+    display: "HAProxy",
+    kind: HopKind::Lb,
+    aliases: &[],
+    #[rustfmt::skip]
+    recognise: &[
+    // HAProxy 2.6 default pages: "<html><body><h1>502 Bad Gateway</h1>\nThe server returned…".
+    (Body("the server returned an invalid or incomplete response."), A::Haproxy),
+    (Body("no server is available to handle this request."), A::Haproxy),
+    (Body("the server didn't respond in time."), A::Haproxy),
+    (Body("request forbidden by administrative rules."), A::Haproxy),
+    (Body("your browser sent an invalid request."), A::Haproxy),
+    (Body("your browser didn't send a complete request in time."), A::Haproxy),
+    (Body("you need a valid user and password to access this content."), A::Haproxy),
+    (Body("you have sent too many requests in a given amount of time."), A::Haproxy),
+    (Body("an internal server error occurred."), A::Haproxy),
+    (Body("<html><body><h1>404 not found</h1>\nthe resource could not be found."), A::Haproxy),
+    (Server("haproxy"), A::Haproxy),
+    ],
+    #[rustfmt::skip]
+    idle: &[
+    IdleDefault {
+        software: S::Haproxy,
+        seconds: None,
+        setting: "HAProxy `timeout tunnel`, or `timeout client`/`timeout server` when it is unset",
+        fix: "set (or raise) `timeout tunnel`, e.g. `timeout tunnel 1h`, in the `defaults` or `backend` section: it applies only once the connection is upgraded, and without it `timeout client`/`timeout server` cut idle WebSockets",
+    },
+    ],
+    #[rustfmt::skip]
+    advice: &[
+    row(V::UpgradeStripped, Sw(S::Haproxy), "HAProxy forwards upgrades in `mode http` by default: remove the `http-request del-header`/`set-header`/`replace-header` rules that touch Upgrade or Connection (checked on HAProxy 2.6: `option httpclose` and `option http-server-close` do not break upgrades)"),
+    inner_ok(V::BadAccept, Sw(S::Haproxy), "{inner} ({inner_address}) answers a valid 101 when probed directly, so HAProxy changes it on the way out: look for `http-response del-header`/`set-header` rules on Sec-WebSocket-Accept, Upgrade or Connection"),
+    status(V::Rejected, Sw(S::Haproxy), 403, "an HAProxy `http-request deny` rule (or an ACL in front of it) matches this request: look for deny rules on this path, Host, source address or the Upgrade/Connection headers in the frontend and backend"),
+    inner_ok(V::BadGateway, Sw(S::Haproxy), "{inner} ({inner_address}) upgrades when probed directly, so HAProxy does not reach it as configured: compare the backend's `server` address and port (and `ssl`, with `sni req.hdr(host)` for a TLS server that needs SNI) with {inner_address}"),
+    inner_ok(V::ServiceUnavailable, Sw(S::Haproxy), "{inner} ({inner_address}) upgrades when probed directly, yet no server is available in the HAProxy backend: either its `server` line does not point at {inner_address}, or its health check marks the server down (a WebSocket-only server answers a plain `option httpchk` GET with 426 or 400: check an HTTP health path with `http-check send`/`expect`, or use a plain TCP `check`)"),
+    inner_ok(V::GatewayTimeout, Sw(S::Haproxy), "{inner} ({inner_address}) answers in {inner_ms} when probed directly, so HAProxy waits on something else: compare the backend's `server` address with {inner_address} (a filtered or hung address times out)"),
+    inner_slow(V::GatewayTimeout, Sw(S::Haproxy), "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and HAProxy gave up after {hop_ms}: raise `timeout server` (it bounds the wait for the 101; `timeout tunnel` applies only after it), or make the application answer the handshake sooner"),
+    inner_ok(V::Timeout, Sw(S::Haproxy), "{inner} ({inner_address}) answers in {inner_ms} when probed directly, yet HAProxy gave no answer in time: its `server` line leads somewhere that does not answer (compare it with {inner_address}); HAProxy waits `timeout connect`/`timeout server` before it answers 503/504"),
+    row(V::BadGateway, Sw(S::Haproxy), "HAProxy got no valid answer from its server: check the backend's `server` lines and that the service behind them is up"),
+    row(V::ServiceUnavailable, Sw(S::Haproxy), "no server is available in the HAProxy backend: check its `server` lines and health checks"),
+    row(V::GatewayTimeout, Sw(S::Haproxy), "the server did not answer within `timeout connect`/`timeout server`: check that the service behind HAProxy answers the upgrade"),
+
+    ],
+};

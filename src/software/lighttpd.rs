@@ -1,0 +1,50 @@
+//! lighttpd: mod_proxy with `proxy.header = ("upgrade" => "enable")` (1.4.46+).
+//! Sources: redmine.lighttpd.net/projects/lighttpd/wiki/Docs_ModProxy, Docs_Performance
+//! (`server.max-read-idle`); captures of lighttpd/1.4.69 (its 501 page to an unknown method).
+#[allow(unused_imports)]
+use super::advice::Who::Software as Sw;
+#[allow(unused_imports)]
+use super::advice::*;
+#[allow(unused_imports)]
+use super::answered_by::{AnsweredBy as A, Clue::*};
+#[allow(unused_imports)]
+use super::{IdleDefault, Software as S, Table};
+use crate::hop::HopKind;
+#[allow(unused_imports)]
+use crate::verdict::Verdict as V;
+
+pub const TABLE: Table = Table {
+    software: S::Lighttpd,
+    name: "lighttpd",
+    display: "lighttpd",
+    kind: HopKind::Proxy,
+    aliases: &["lighty"],
+    #[rustfmt::skip]
+    recognise: &[
+    // It keeps its own Server header on its pages ("Server: lighttpd/1.4.69") and passes the
+    // backend's on (capture).
+    (Server("lighttpd"), A::Lighttpd),
+    ],
+    #[rustfmt::skip]
+    idle: &[
+    IdleDefault {
+        software: S::Lighttpd,
+        seconds: Some(60),
+        setting: "lighttpd `server.max-read-idle` (default 60 s)",
+        fix: "raise `server.max-read-idle` (and `server.max-write-idle`) for the WebSocket path, or ping more often than that",
+    },
+    ],
+    #[rustfmt::skip]
+    advice: &[
+
+    // Docs_ModProxy: proxy.header "upgrade" (default disable).
+    row(V::UpgradeStripped, Sw(S::Lighttpd), "enable upgrades in mod_proxy: `proxy.header = (\"upgrade\" => \"enable\")` beside the `proxy.server` that serves this path (lighttpd 1.4.46+)"),
+    // Docs_ModProxy: proxy.header "map-host-request" rewrites the Host sent upstream.
+    when_inner_upgrades(status(V::Rejected, Sw(S::Lighttpd), 403, "{inner} ({inner_address}) upgrades when probed directly with Host {host}, so the 403 answers what lighttpd sends it: look for `\"map-host-request\"` in `proxy.header` (it rewrites Host) and for `proxy.server` pointing elsewhere")),
+    when_inner_upgrades(status(V::Rejected, Sw(S::Lighttpd), 404, "{inner} ({inner_address}) upgrades when probed directly with this path, so lighttpd sends it something else: check that the `proxy.server` key covers this path and `\"map-urlpath\"` in `proxy.header`")),
+    // lighttpd answers 503 when mod_proxy cannot connect (capture).
+    row(V::ServiceUnavailable, Sw(S::Lighttpd), "lighttpd could not connect to the `proxy.server` backend (mod_proxy answers 503): check its \"host\" and \"port\" and that the service is up"),
+    row(V::BadGateway, Sw(S::Lighttpd), "lighttpd got no valid answer from the `proxy.server` backend: check its \"host\" and \"port\" and that it speaks plain HTTP (mod_proxy does not speak TLS to backends)"),
+
+    ],
+};

@@ -1,0 +1,59 @@
+//! nginx (and OpenResty, ingress-nginx): `proxy_pass` with the upgrade headers set by hand.
+//! Sources: nginx.org/en/docs/http/websocket.html, ngx_http_proxy_module docs; captures of
+//! nginx 1.22.1 in src/probe/fixtures/nginx_*.http.
+
+use super::advice::Who::Software as Sw;
+use super::advice::*;
+use super::answered_by::{AnsweredBy as A, Clue::*};
+use super::{IdleDefault, Software as S, Table};
+use crate::hop::HopKind;
+use crate::verdict::Verdict as V;
+
+/// nginx.org/en/docs/http/websocket.html: the upgrade is hop-by-hop and must be set by hand.
+pub(crate) const UPGRADE: &str = "add `proxy_http_version 1.1` and `proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;` in the location that proxies the WebSocket (with `map $http_upgrade $connection_upgrade { default upgrade; '' close; }` in the http block); a location with its own `proxy_set_header` lines does not inherit the server's";
+
+pub const TABLE: Table = Table {
+    software: S::Nginx,
+    name: "nginx",
+    display: "nginx",
+    kind: HopKind::Proxy,
+    aliases: &["openresty", "ingress", "ingress-nginx"],
+    #[rustfmt::skip]
+    recognise: &[
+    // Its error pages end "<hr><center>nginx/1.22.1</center>" (capture: nginx_502_dead.http).
+    (Body("<center>nginx"), A::Nginx),
+    (Body("<center>openresty"), A::Nginx),
+    // It replaces the backend's Server header even on answers it merely forwards (capture:
+    // nginx_bare_proxy_pass.http), so `Server: nginx` on a foreign error body says nothing.
+    (PassedThrough("nginx", &["<center>nginx", "<center>openresty"]), A::Unknown),
+    (PassedThrough("openresty", &["<center>openresty", "<center>nginx"]), A::Unknown),
+    (Server("openresty"), A::Nginx),
+    (Server("nginx"), A::Nginx),
+    ],
+    idle: &[
+    // nginx.org ngx_http_proxy_module: proxy_read_timeout, default 60s.
+    IdleDefault {
+        software: S::Nginx,
+        seconds: Some(60),
+        setting: "nginx `proxy_read_timeout` (default 60 s)",
+        fix: "raise `proxy_read_timeout` (and `proxy_send_timeout`) in the WebSocket location, e.g. `proxy_read_timeout 1h;`, or have the application ping more often than that",
+    },
+    ],
+    #[rustfmt::skip]
+    advice: &[
+    row(V::UpgradeStripped, Sw(S::Nginx), UPGRADE),
+    inner_ok(V::BadAccept, Sw(S::Nginx), "{inner} ({inner_address}) answers a valid 101 when probed directly, so nginx changes it on the way out: look for `proxy_hide_header`, `add_header` or `more_set_headers`/`more_clear_headers` on Sec-WebSocket-Accept, Upgrade or Connection in the location"),
+    status(V::Rejected, Sw(S::Nginx), 403, "nginx refuses the request: look for `deny`/`allow`, `auth_request`, `valid_referers` or `return 403` in the location that serves this path (if the body is the application's, its Origin or auth check: try `--origin`)"),
+    when_inner_upgrades(status(V::Rejected, Sw(S::Nginx), 404, "{inner} ({inner_address}) upgrades when probed directly with this path and Host {host}, so nginx refuses the request itself or sends {inner} something else: no `location` that proxies this path matches (an nginx page of its own), or the URI part of `proxy_pass` rewrites the path, or nginx sends another Host (it sends `$proxy_host` unless `proxy_set_header Host $host;`)")),
+    when_inner_upgrades(status(V::Rejected, Sw(S::Nginx), 403, "{inner} ({inner_address}) upgrades when probed directly with this Host and Origin, so the 403 is nginx's own (`deny`/`allow`, `auth_request`, `valid_referers` or `return 403` in the location) or {inner}'s answer to what nginx sends it: another Host (nginx sends `$proxy_host` unless `proxy_set_header Host $host;`)")),
+    status(V::Rejected, Sw(S::Nginx), 404, "nginx has no `location` that proxies this path (an nginx 404 page), or the URI part of its `proxy_pass` rewrites the path to one the backend does not serve: check which location matches the path and what `proxy_pass` sends on"),
+    inner_ok(V::BadGateway, Sw(S::Nginx), "{inner} ({inner_address}) upgrades when probed directly, so nginx does not reach it as configured: compare the `proxy_pass` (or `upstream`) address, port and scheme (http:// or https://) with {inner_address}; to an https:// upstream nginx sends no SNI unless `proxy_ssl_server_name on` (with `proxy_ssl_name $host` when `proxy_pass` names an IP address); nginx's error.log says what failed"),
+    inner_ok(V::GatewayTimeout, Sw(S::Nginx), "{inner} ({inner_address}) answers in {inner_ms} when probed directly, so nginx waits on something else: compare the `proxy_pass` address with {inner_address} (a filtered or hung address times out)"),
+    inner_slow(V::GatewayTimeout, Sw(S::Nginx), "{inner} ({inner_address}) answers the handshake, but only after {inner_ms}, and nginx gave up after {hop_ms}: raise `proxy_read_timeout` in the WebSocket location (it also bounds the wait for the 101), or make the application answer the handshake sooner"),
+    inner_ok(V::Timeout, Sw(S::Nginx), "{inner} ({inner_address}) answers in {inner_ms} when probed directly, yet nginx gave no answer in time: its `proxy_pass` leads somewhere that does not answer (compare it with {inner_address}); nginx waits `proxy_connect_timeout`/`proxy_read_timeout` (60 s by default) before it answers 504"),
+    row(V::BadGateway, Sw(S::Nginx), "nginx cannot reach its upstream: check the `proxy_pass` address and that the service behind it is listening (nginx's error.log names the upstream)"),
+    row(V::ServiceUnavailable, Sw(S::Nginx), "nginx has no usable upstream (every server down or a `limit_req`/`limit_conn` limit): check the upstream block and error.log"),
+    row(V::GatewayTimeout, Sw(S::Nginx), "the upstream did not answer within `proxy_connect_timeout`/`proxy_read_timeout`: check that the service behind nginx answers the upgrade"),
+    row(V::FramesFailed, Sw(S::Nginx), "frames do not get through after the upgrade: check filters on the location (`sub_filter`, `gzip`, buffering modules) and that nothing closes the upstream"),
+    ],
+};

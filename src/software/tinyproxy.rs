@@ -1,0 +1,44 @@
+//! tinyproxy: a small forward/reverse proxy that cannot carry WebSockets in reverse mode
+//! (it speaks HTTP/1.0 upstream and drops the upgrade).
+//! Sources: tinyproxy.github.io (tinyproxy.conf(5): `ReversePath`, `Timeout`); captures of
+//! tinyproxy 1.11.1 ("Via: 1.1 vm (tinyproxy/1.11.1)" on everything it relays).
+#[allow(unused_imports)]
+use super::advice::Who::Software as Sw;
+#[allow(unused_imports)]
+use super::advice::*;
+#[allow(unused_imports)]
+use super::answered_by::{AnsweredBy as A, Clue::*};
+#[allow(unused_imports)]
+use super::{IdleDefault, Software as S, Table};
+use crate::hop::HopKind;
+#[allow(unused_imports)]
+use crate::verdict::Verdict as V;
+
+pub const TABLE: Table = Table {
+    software: S::Tinyproxy,
+    name: "tinyproxy",
+    display: "tinyproxy",
+    kind: HopKind::Proxy,
+    aliases: &[],
+    #[rustfmt::skip]
+    recognise: &[
+    (Via("tinyproxy"), A::Tinyproxy),
+    (Server("tinyproxy"), A::Tinyproxy),
+    ],
+    #[rustfmt::skip]
+    idle: &[
+    IdleDefault {
+        software: S::Tinyproxy,
+        seconds: Some(600),
+        setting: "tinyproxy `Timeout` (default 600 s)",
+        fix: "raise `Timeout` in tinyproxy.conf, or ping more often than that",
+    },
+    ],
+    #[rustfmt::skip]
+    advice: &[
+
+    row(V::UpgradeStripped, Sw(S::Tinyproxy), "tinyproxy cannot carry WebSockets as a reverse proxy (no setting passes the upgrade on): route the WebSocket path around it, or replace it with a proxy that does (nginx, HAProxy, Caddy)"),
+    row(V::BadGateway, Sw(S::Tinyproxy), "tinyproxy could not reach the `ReversePath` upstream: check its URL and that the service is up"),
+
+    ],
+};

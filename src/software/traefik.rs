@@ -1,0 +1,33 @@
+//! Traefik: carries upgrades by default; middlewares can break them.
+//! Sources: doc.traefik.io/traefik/routing/services/ (`forwardingTimeouts`), recorded Traefik
+//! responses in src/software/fixtures/traefik_*.http.
+#[allow(unused_imports)]
+use super::advice::Who::Software as Sw;
+#[allow(unused_imports)]
+use super::advice::*;
+#[allow(unused_imports)]
+use super::answered_by::{AnsweredBy as A, Clue::*};
+#[allow(unused_imports)]
+use super::{IdleDefault, Software as S, Table};
+use crate::hop::HopKind;
+#[allow(unused_imports)]
+use crate::verdict::Verdict as V;
+
+pub const TABLE: Table = Table {
+    software: S::Traefik,
+    name: "traefik",
+    display: "Traefik",
+    kind: HopKind::Proxy,
+    aliases: &[],
+    #[rustfmt::skip]
+    recognise: &[
+    ],
+    #[rustfmt::skip]
+    idle: &[    ],
+    #[rustfmt::skip]
+    advice: &[
+    row(V::UpgradeStripped, Sw(S::Traefik), "Traefik passes upgrades by default: remove middlewares that rewrite Connection or Upgrade"),
+    row(V::BadGateway, Sw(S::Traefik), "Traefik got no answer from the service's server: check the service's `loadBalancer.servers` URL (scheme, address, port) and `serversTransport` for a TLS server"),
+
+    ],
+};

@@ -1,0 +1,55 @@
+//! Varnish Cache: WebSockets only through `return (pipe)` with Upgrade/Connection copied in
+//! vcl_pipe; `pipe_timeout`.
+//! Sources: varnish-cache.org/docs/7.1/users-guide/vcl-example-websockets.html,
+//! docs/7.1/reference/varnishd.html (`pipe_timeout`, `first_byte_timeout`); captures of Varnish 7.1.
+#[allow(unused_imports)]
+use super::advice::Who::Software as Sw;
+#[allow(unused_imports)]
+use super::advice::*;
+#[allow(unused_imports)]
+use super::answered_by::{AnsweredBy as A, Clue::*};
+#[allow(unused_imports)]
+use super::{IdleDefault, Software as S, Table};
+use crate::hop::HopKind;
+#[allow(unused_imports)]
+use crate::verdict::Verdict as V;
+
+pub const TABLE: Table = Table {
+    software: S::Varnish,
+    name: "varnish",
+    display: "Varnish",
+    kind: HopKind::Proxy,
+    aliases: &["varnishd"],
+    #[rustfmt::skip]
+    recognise: &[
+    // Its 503 page: "Error 503 Backend fetch failed … Guru Meditation … Varnish cache server".
+    (Body("varnish cache server"), A::Varnish),
+    (Body("guru meditation"), A::Varnish),
+    (Server("varnish"), A::Varnish),
+    // Every answer it delivers (not piped ones) carries X-Varnish and "Via: 1.1 varnish
+    // (Varnish/7.1)" (capture), while Server stays the backend's.
+    (Header("x-varnish", ""), A::Varnish),
+    (Via("varnish"), A::Varnish),
+    ],
+    #[rustfmt::skip]
+    idle: &[
+    IdleDefault {
+        software: S::Varnish,
+        seconds: Some(60),
+        setting: "Varnish `pipe_timeout` (default 60 s)",
+        fix: "raise the varnishd parameter `pipe_timeout` (`-p pipe_timeout=3600`, or `varnishadm param.set pipe_timeout 3600`), or ping more often than that",
+    },
+    ],
+    #[rustfmt::skip]
+    advice: &[
+    row(V::UpgradeStripped, Sw(S::Varnish), "pipe WebSocket requests: `if (req.http.upgrade ~ \"(?i)websocket\") { return (pipe); }` in vcl_recv, and copy Upgrade/Connection in vcl_pipe"),
+    // vcl-example-websockets.html.
+    row(V::UpgradeStripped, Sw(S::Varnish), "pipe WebSocket requests: `if (req.http.upgrade ~ \"(?i)websocket\") { return (pipe); }` in vcl_recv, and copy Upgrade/Connection in vcl_pipe (`set bereq.http.upgrade = req.http.upgrade; set bereq.http.connection = req.http.connection;`)"),
+    // "Error 503 Backend fetch failed" (capture): the backend is down or refuses.
+    sw_detail(V::ServiceUnavailable, Sw(S::Varnish), &["backend fetch failed"], "Varnish could not fetch from its `backend` (503 \"Backend fetch failed\"): compare the `.host`/`.port` of the backend definition with {inner_address} and check that it is up; `varnishlog -g request` shows the FetchError"),
+    row(V::ServiceUnavailable, Sw(S::Varnish), "Varnish has no usable backend: check the `.host`/`.port` of the backend definition and its probe"),
+    row(V::GatewayTimeout, Sw(S::Varnish), "the backend did not answer within Varnish's `first_byte_timeout`/`connect_timeout`: check that it answers, or raise them in the backend definition"),
+    when_inner_upgrades(status(V::Rejected, Sw(S::Varnish), 404, "{inner} ({inner_address}) upgrades when probed directly, so Varnish sends it something else: look for `req.url`/`req.http.host` rewrites in vcl_recv and check `return (pipe)` covers this path")),
+
+    ],
+};

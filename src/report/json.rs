@@ -50,13 +50,15 @@ fn timings(t: &Timings) -> Value {
     })
 }
 
-fn idle(i: &IdleOutcome) -> Value {
+/// `matches`: the known idle setting of the hop's software that its own drop matches.
+fn idle(i: &IdleOutcome, matches: Option<&str>) -> Value {
     json!({
         "held_ms": i.held_ms,
         "dropped": i.dropped,
         "dropped_after_ms": i.dropped_after_ms,
         "close_code": i.close_code,
         "close_reason": i.close_reason,
+        "matches": matches,
     })
 }
 
@@ -84,7 +86,7 @@ fn http2(h2: &Http2Outcome) -> Value {
         "timings_ms": p.map(|p| timings(&p.timings)),
         "ping_rtt_ms": p.and_then(|p| p.ping_rtt_ms),
         "echo_ok": p.and_then(|p| p.echo_ok),
-        "idle": p.and_then(|p| p.idle.as_ref().map(idle)),
+        "idle": p.and_then(|p| p.idle.as_ref().map(|i| idle(i, None))),
         "detail": detail,
     })
 }
@@ -116,7 +118,7 @@ fn hop(h: &HopReport) -> Value {
         "extensions": e.extensions(),
         "ping_rtt_ms": o.ping_rtt_ms,
         "echo_ok": o.echo_ok,
-        "idle": o.idle.as_ref().map(idle),
+        "idle": o.idle.as_ref().map(|i| idle(i, h.idle_setting.as_deref())),
         "curl": redact::curl(&o.curl),
         "http2": h.http2.as_ref().map(http2),
         "findings": h.findings.iter().map(finding).collect::<Vec<_>>(),

@@ -120,6 +120,7 @@ mod tests {
                     outcome: firefox,
                 },
             ],
+            idle_setting: None,
         }
     }
 

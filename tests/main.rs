@@ -11,4 +11,5 @@ mod http2;
 mod nginx;
 mod paths;
 mod probe;
+mod serve;
 mod support;

@@ -20,6 +20,7 @@ pub mod json;
 pub mod junit;
 pub mod lint_human;
 pub mod lint_json;
+pub mod lint_junit;
 pub mod redact;
 pub mod sarif;
 
@@ -52,6 +53,9 @@ pub struct HopReport {
     pub software: Option<crate::software::Identified>,
     /// With `--as all`: the same hop probed with each other browser's request.
     pub variants: Vec<VariantReport>,
+    /// When this hop dropped the idle WebSocket on its own timer: the known idle setting of its
+    /// software the drop matches (set by the walker; `None` for a drop passed on from further in).
+    pub idle_setting: Option<String>,
 }
 
 impl HopReport {
@@ -68,6 +72,7 @@ impl HopReport {
             facts: Vec::new(),
             software: None,
             variants: Vec::new(),
+            idle_setting: None,
         }
     }
 
@@ -236,6 +241,7 @@ pub(crate) mod sample {
             facts: Vec::new(),
             software: None,
             variants: Vec::new(),
+            idle_setting: None,
         }
     }
 

@@ -117,6 +117,7 @@ mod tests {
                     outcome: firefox,
                 },
             ],
+            idle_setting: None,
         }
     }
 

@@ -7,6 +7,7 @@ mod audit;
 mod check;
 mod cloudflare;
 mod fuzz;
+mod http2;
 mod nginx;
 mod paths;
 mod probe;

@@ -4,11 +4,13 @@
 //! which fix) is pure and lives in the submodules so it can be tested with built outcomes.
 
 pub mod culprit;
+pub mod http2;
 pub mod idle;
 pub mod summary;
 pub mod variants;
 
 use crate::hop::Hop;
+use crate::probe::http2::Http2Outcome;
 use crate::probe::{Browser, ProbeOptions, ProbeOutcome};
 use crate::report::{HopReport, Report, VariantReport};
 use crate::target::Target;
@@ -61,6 +63,11 @@ pub async fn check_with_progress(
 /// One hop's probe; the real one, or a stand-in in unit tests.
 trait ProbeHop {
     async fn probe(&self, target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome;
+
+    /// The same WebSocket over HTTP/2, at TLS hops.
+    async fn probe_http2(&self, _: &Target, _: &Hop, _: &ProbeOptions) -> Option<Http2Outcome> {
+        None
+    }
 }
 
 struct RealProbe;
@@ -68,6 +75,19 @@ struct RealProbe;
 impl ProbeHop for RealProbe {
     async fn probe(&self, target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome {
         crate::probe::probe(target, hop, options).await
+    }
+
+    async fn probe_http2(
+        &self,
+        target: &Target,
+        hop: &Hop,
+        options: &ProbeOptions,
+    ) -> Option<Http2Outcome> {
+        // Browsers never speak h2c: a plain hop has only its HTTP/1.1 path.
+        if !options.http2 || !hop.scheme.is_tls() {
+            return None;
+        }
+        Some(crate::probe::http2::probe(target, hop, options).await)
     }
 }
 
@@ -95,12 +115,14 @@ async fn walk(
         })
         .collect();
     // All at once, so `--idle` holds every hop silent over the same stretch of time; a hop's
-    // variants go alongside its main probe.
+    // variants and its HTTP/2 path (each on its own connection: real clients use any of them)
+    // go alongside its main probe.
     let outcomes =
         futures_util::future::join_all(config.hops.iter().enumerate().map(|(index, hop)| {
             let variant_options = &variant_options;
             async move {
                 let main = prober.probe(&config.target, hop, &config.probe);
+                let http2 = prober.probe_http2(&config.target, hop, &config.probe);
                 let variants = futures_util::future::join_all(variant_options.iter().map(
                     |(browser, options)| async move {
                         VariantReport {
@@ -109,13 +131,14 @@ async fn walk(
                         }
                     },
                 ));
-                let (outcome, variants) = futures_util::future::join(main, variants).await;
+                let (outcome, http2, variants) =
+                    futures_util::future::join3(main, http2, variants).await;
                 progress(Progress::HopDone {
                     index,
                     verdict: outcome.verdict,
                     total_ms: outcome.timings.total,
                 });
-                (outcome, variants)
+                (outcome, http2, variants)
             }
         }))
         .await;
@@ -123,7 +146,8 @@ async fn walk(
         .hops
         .iter()
         .zip(outcomes)
-        .map(|(hop, (outcome, variants))| HopReport {
+        .map(|(hop, (outcome, http2, variants))| HopReport {
+            http2,
             variants,
             ..HopReport::new(hop, &config.target, outcome)
         })

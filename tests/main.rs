@@ -10,4 +10,5 @@ mod fuzz;
 mod nginx;
 mod paths;
 mod probe;
+mod software;
 mod support;

@@ -5,6 +5,7 @@
 
 pub mod culprit;
 pub mod idle;
+pub mod own_answer;
 pub mod summary;
 pub mod variants;
 
@@ -61,6 +62,16 @@ pub async fn check_with_progress(
 /// One hop's probe; the real one, or a stand-in in unit tests.
 trait ProbeHop {
     async fn probe(&self, target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome;
+
+    /// The hop's answer to a request it answers itself (see [`own_answer`]).
+    async fn own_answer(
+        &self,
+        _target: &Target,
+        _hop: &Hop,
+        _options: &ProbeOptions,
+    ) -> Option<crate::software::identify::OwnAnswer> {
+        None
+    }
 }
 
 struct RealProbe;
@@ -68,6 +79,15 @@ struct RealProbe;
 impl ProbeHop for RealProbe {
     async fn probe(&self, target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome {
         crate::probe::probe(target, hop, options).await
+    }
+
+    async fn own_answer(
+        &self,
+        target: &Target,
+        hop: &Hop,
+        options: &ProbeOptions,
+    ) -> Option<crate::software::identify::OwnAnswer> {
+        own_answer::own_answer(target, hop, options.timeout).await
     }
 }
 
@@ -110,12 +130,21 @@ async fn walk(
                     },
                 ));
                 let (outcome, variants) = futures_util::future::join(main, variants).await;
+                // A hop in front whose answer carries no evidence of its own: ask it something
+                // it answers itself (the innermost hop is identified by its own answer).
+                let own = if index + 1 < config.hops.len()
+                    && !crate::software::identify::shows_intermediary(&outcome.evidence)
+                {
+                    prober.own_answer(&config.target, hop, &config.probe).await
+                } else {
+                    None
+                };
                 progress(Progress::HopDone {
                     index,
                     verdict: outcome.verdict,
                     total_ms: outcome.timings.total,
                 });
-                (outcome, variants)
+                (outcome, variants, own)
             }
         }))
         .await;
@@ -123,8 +152,9 @@ async fn walk(
         .hops
         .iter()
         .zip(outcomes)
-        .map(|(hop, (outcome, variants))| HopReport {
+        .map(|(hop, (outcome, variants, own_answer))| HopReport {
             variants,
+            own_answer,
             ..HopReport::new(hop, &config.target, outcome)
         })
         .collect();

@@ -2,6 +2,7 @@
 
 use super::Format;
 use clap::{Args, Subcommand};
+use std::io::Write;
 use std::path::PathBuf;
 use wspath::nginx;
 
@@ -13,8 +14,9 @@ pub enum LintCommand {
 
 #[derive(Debug, Args)]
 pub struct LintNginxArgs {
-    /// Main configuration file (e.g. /etc/nginx/nginx.conf)
-    pub file: PathBuf,
+    /// Main configuration file(s) (e.g. /etc/nginx/nginx.conf); each is linted on its own
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// Prefix that relative includes resolve against (nginx -p)
     #[arg(short = 'p', long)]
     pub prefix: Option<PathBuf>,
@@ -50,7 +52,10 @@ pub async fn run(cmd: LintCommand) -> anyhow::Result<u8> {
 
 /// `--dump`: crossplane's payload; exit 2 when nginx would refuse the configuration.
 fn dump(args: &LintNginxArgs) -> anyhow::Result<u8> {
-    let file = nginx::main_file(&args.file, args.prefix.as_deref());
+    let [file] = args.files.as_slice() else {
+        anyhow::bail!("--dump prints one configuration: give one FILE");
+    };
+    let file = nginx::main_file(file, args.prefix.as_deref());
     let config = nginx::parse(&file)?;
     nginx::dump::write(&config, &mut std::io::stdout().lock())?;
     Ok(if config.ok() {
@@ -70,36 +75,62 @@ pub fn duration(flag: &'static str, s: &str) -> Result<std::time::Duration, wspa
 }
 
 fn lint(args: &LintNginxArgs) -> anyhow::Result<u8> {
-    if args.format == Format::Junit {
-        anyhow::bail!("lint prints --format human, json or sarif");
-    }
     let idle = duration("--idle", &args.idle)?;
-    let file = nginx::main_file(&args.file, args.prefix.as_deref());
-    let config = nginx::load(&file)?;
     let version = nginx::version::resolve(args.nginx_version.as_deref())?;
-    let model = nginx::Model::build(&config, version.version)?;
-    let opts = nginx::LintOptions {
-        path: args.path.clone(),
-        host: None,
-        idle,
-    };
-    let mut report = nginx::lint(&model, version, &opts);
-    if let Some(log) = &args.error_log {
-        let level = model.error_log_level();
-        report.general.extend(nginx::errorlog::read(log, level)?);
+    let mut reports = Vec::with_capacity(args.files.len());
+    for f in &args.files {
+        let file = nginx::main_file(f, args.prefix.as_deref());
+        let config = nginx::load(&file)?;
+        let model = nginx::Model::build(&config, version.version)?;
+        let opts = nginx::LintOptions {
+            path: args.path.clone(),
+            host: None,
+            idle,
+        };
+        let mut report = nginx::lint(&model, version.clone(), &opts);
+        if let Some(log) = &args.error_log {
+            let level = model.error_log_level();
+            report.general.extend(nginx::errorlog::read(log, level)?);
+        }
+        reports.push((file, report));
     }
     let mut out = std::io::stdout().lock();
     match args.format {
-        Format::Json => wspath::report::lint_json::render(&report, &file, &mut out)?,
+        // One file: the wspath.lint/v1 document as before; several: an array of them.
+        Format::Json => match reports.as_slice() {
+            [(file, report)] => wspath::report::lint_json::render(report, file, &mut out)?,
+            all => {
+                let docs: Vec<_> = all
+                    .iter()
+                    .map(|(f, r)| wspath::report::lint_json::to_value(r, f))
+                    .collect();
+                serde_json::to_writer_pretty(&mut out, &docs)?;
+                writeln!(out)?;
+            }
+        },
         Format::Sarif => {
             use wspath::report::sarif::{self, SarifResult, Tool};
-            let results: Vec<SarifResult> =
-                report.findings().iter().map(SarifResult::from).collect();
+            let results: Vec<SarifResult> = reports
+                .iter()
+                .flat_map(|(_, r)| r.findings())
+                .map(|f| SarifResult::from(&f))
+                .collect();
             sarif::render(Tool::wspath(), &results, &mut out)?
         }
-        _ => wspath::report::lint_human::render(&report, &mut out)?,
+        Format::Junit => wspath::report::lint_junit::render(&reports, &mut out)?,
+        Format::Human => {
+            for (i, (file, report)) in reports.iter().enumerate() {
+                if reports.len() > 1 {
+                    if i > 0 {
+                        writeln!(out)?;
+                    }
+                    writeln!(out, "== {} ==", file.display())?;
+                }
+                wspath::report::lint_human::render(report, &mut out)?;
+            }
+        }
     }
-    Ok(if report.has_error() {
+    Ok(if reports.iter().any(|(_, r)| r.has_error()) {
         wspath::exit::PROBLEMS
     } else {
         wspath::exit::OK

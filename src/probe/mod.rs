@@ -167,7 +167,38 @@ pub struct ProbeOutcome {
 
 /// Probes one hop. Never panics, never hangs: each phase is under `options.timeout`, and the
 /// whole probe under [`ProbeOptions::hop_budget`].
+///
+/// The probe runs as a task of its own. Callers join many probes (every hop, every browser
+/// variant) inside one task, and tokio's cooperative budget is per task: a peer that floods
+/// frames keeps one probe's reads always ready, and within a shared task that probe would use
+/// up the budget on every wake-up and starve the others past their deadlines.
 pub async fn probe(target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome {
+    let (target, hop, options) = (target.clone(), hop.clone(), options.clone());
+    let mut task = AbortOnDrop(tokio::spawn(async move {
+        probe_here(&target, &hop, &options).await
+    }));
+    match (&mut task.0).await {
+        Ok(outcome) => outcome,
+        Err(e) => match e.try_into_panic() {
+            // The probe never panics; if it ever did, the caller sees it as before.
+            Ok(panic) => std::panic::resume_unwind(panic),
+            // Cancelled: only when the runtime shuts down, and then nothing waits for this.
+            Err(_) => std::future::pending().await,
+        },
+    }
+}
+
+/// Ends the probe's task when the caller stops waiting for it (an interrupted walk).
+struct AbortOnDrop(tokio::task::JoinHandle<ProbeOutcome>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// [`probe`], in the caller's task.
+async fn probe_here(target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome {
     let started = Instant::now();
     let key = request::new_key();
     let headers = request::request_headers(target, options, &key);

@@ -228,7 +228,12 @@ fn columns(hop: &HopReport) -> [String; 5] {
 
 /// What a failing hop said, for the line(s) beneath it.
 fn detail_text(hop: &HopReport) -> Option<String> {
-    failure_detail(&hop.outcome)
+    let detail = failure_detail(&hop.outcome);
+    match (&hop.idle_setting, detail) {
+        (Some(setting), Some(detail)) => Some(format!("{detail}; matches {setting}")),
+        (Some(setting), None) => Some(format!("matches {setting}")),
+        (None, detail) => detail,
+    }
 }
 
 fn failure_detail(o: &ProbeOutcome) -> Option<String> {
@@ -499,7 +504,8 @@ mod tests {
         );
         r.hops[0].outcome.detail = "dropped after 2.0s of silence".into();
         let out = text(&r, false);
-        assert!(out.contains("dropped while idle, ping 0.2 ms, echo ok  ← culprit\n      dropped after 2.0s of silence\n"), "{out}");
+        // The hop's own drop, matched against its software's known idle setting.
+        assert!(out.contains("dropped while idle, ping 0.2 ms, echo ok  ← culprit\n      dropped after 2.0s of silence; matches nginx `proxy_read_timeout`"), "{out}");
         assert!(!out.contains("after 2.0 s (1006)"), "{out}");
     }
 }

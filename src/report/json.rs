@@ -76,6 +76,7 @@ fn hop(h: &HopReport) -> Value {
             "dropped_after_ms": i.dropped_after_ms,
             "close_code": i.close_code,
             "close_reason": i.close_reason,
+            "matches": h.idle_setting,
         })),
         "curl": redact::curl(&o.curl),
         "findings": h.findings.iter().map(finding).collect::<Vec<_>>(),

@@ -20,6 +20,7 @@ pub mod json;
 pub mod junit;
 pub mod lint_human;
 pub mod lint_json;
+pub mod lint_junit;
 pub mod redact;
 pub mod sarif;
 
@@ -56,6 +57,9 @@ pub struct HopReport {
     pub own_answer: Option<crate::software::identify::OwnAnswer>,
     /// With `--as all`: the same hop probed with each other browser's request.
     pub variants: Vec<VariantReport>,
+    /// When this hop dropped the idle WebSocket on its own timer: the known idle setting of its
+    /// software the drop matches (set by the walker; `None` for a drop passed on from further in).
+    pub idle_setting: Option<String>,
 }
 
 impl HopReport {
@@ -73,6 +77,7 @@ impl HopReport {
             software: None,
             own_answer: None,
             variants: Vec::new(),
+            idle_setting: None,
         }
     }
 
@@ -242,6 +247,7 @@ pub(crate) mod sample {
             software: None,
             own_answer: None,
             variants: Vec::new(),
+            idle_setting: None,
         }
     }
 

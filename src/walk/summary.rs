@@ -26,9 +26,27 @@ pub fn judge(hops: &mut [HopReport], host: &str) -> Option<Culprit> {
         hop.consequence = selection
             .as_ref()
             .is_some_and(|s| s.consequences.contains(&i));
+        hop.idle_setting = own_idle_setting(hop);
     }
     let selection = selection?;
     Some(compose(hops, &selection, host))
+}
+
+/// The known idle setting a hop's own drop matches: its identified software's, or the one
+/// candidate its kind leaves. `None` when the drop was passed on from further in (a
+/// consequence), or when several pieces of software could explain it.
+fn own_idle_setting(hop: &HopReport) -> Option<String> {
+    if hop.consequence {
+        return None;
+    }
+    let idle = hop.outcome.idle.as_ref().filter(|i| i.dropped)?;
+    let elapsed_ms = idle.dropped_after_ms.unwrap_or(idle.held_ms);
+    let software = hop.software.as_ref().map(|s| s.name);
+    match idle::explain(software, hop.kind, elapsed_ms).as_slice() {
+        [first, ..] if software.is_some() => Some(first.default.setting.to_string()),
+        [only] => Some(only.default.setting.to_string()),
+        _ => None,
+    }
 }
 
 fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
@@ -479,6 +497,7 @@ mod tests {
             software: None,
             own_answer: None,
             variants: Vec::new(),
+            idle_setting: None,
         }
     }
 
@@ -762,6 +781,13 @@ mod tests {
         );
         assert!(c.fix.unwrap().contains("proxy_read_timeout 1h"));
         assert!(hops[0].consequence);
+        // Each hop's own drop is matched too; a drop passed on is not.
+        assert_eq!(hops[0].idle_setting, None);
+        assert!(hops[1]
+            .idle_setting
+            .as_deref()
+            .is_some_and(|s| s.contains("proxy_read_timeout")));
+        assert_eq!(hops[2].idle_setting, None);
     }
 
     #[test]

@@ -118,6 +118,7 @@ mod tests {
                     outcome: firefox,
                 },
             ],
+            idle_setting: None,
         }
     }
 

@@ -493,29 +493,18 @@ fn alb_fix_on_a_listener_serving_several_hosts_needs_and_adds_host_header() {
     let out = run(&moto, &args);
     assert_eq!(out.code, Some(2));
     assert!(out.stderr.contains("--host"), "{}", out.describe());
-    // Host rules 1 and 2 would catch the path first for their host: the new rule goes before
-    // them only if a priority is free there; none is, so it is refused rather than shadowed.
-    let mut with_host = args.to_vec();
-    with_host.extend(["--host", "A.example.com"]);
-    let out = run(&moto, &with_host);
-    assert_eq!(out.code, Some(2), "{}", out.describe());
-    assert!(
-        out.stderr.contains("never rewrites rules"),
-        "{}",
-        out.describe()
-    );
     // A host no rule names yet: the new rule lands at 3 with both conditions.
     let mut new_host = args.to_vec();
     new_host.extend(["--host", "c.example.com"]);
     let out = run(&moto, &new_host);
     assert_eq!(out.code, Some(0), "{}", out.describe());
-    let dump = dump(&moto, lb_arn);
-    let rule = dump["rules"]["HTTP:80"]
+    let dump_c = dump(&moto, lb_arn);
+    let rule = dump_c["rules"]["HTTP:80"]
         .as_array()
         .expect("rules")
         .iter()
         .find(|r| r["priority"] == "3")
-        .unwrap_or_else(|| panic!("no rule 3: {dump}"))
+        .unwrap_or_else(|| panic!("no rule 3: {dump_c}"))
         .clone();
     let conds = rule["conditions"].to_string();
     assert!(
@@ -523,6 +512,212 @@ fn alb_fix_on_a_listener_serving_several_hosts_needs_and_adds_host_header() {
         "{conds}"
     );
     assert!(conds.contains("/ws/*"), "{conds}");
+}
+
+#[test]
+fn alb_host_rule_serving_the_path_at_priority_1_is_moved_up_for_the_new_rule() {
+    // Host rule 1 serves a.example.com's WebSocket path today and 1 is the first priority: the
+    // new rule can only go before it by moving it up by one (SetRulePriorities). (Moving a run
+    // of several rules up at once is what AWS accepts but moto refuses, so the run here is one.)
+    let moto = moto();
+    let built = build(
+        &moto,
+        scenario(
+            "hosts",
+            "HTTP1",
+            json!([{"priority": 1, "host": ["a.example.com"], "forward": "web"},
+               {"priority": 5, "host": ["b.example.com"], "forward": "web"}]),
+            json!({}),
+        ),
+    );
+    let lb_arn = built["lb_arn"].as_str().expect("arn");
+    let out = run(
+        &moto,
+        &[
+            "fix",
+            "--alb",
+            "hosts",
+            "--path",
+            "/ws/*",
+            "--target-group",
+            "ws",
+            "--host",
+            "A.example.com",
+            "--yes",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    let after = dump(&moto, lb_arn);
+    let a1 = rule_at(&after, "1");
+    let a2 = rule_at(&after, "2");
+    assert!(
+        a1.contains("a.example.com") && a1.contains("/ws/*"),
+        "{after}"
+    );
+    assert!(
+        a2.contains("a.example.com") && !a2.contains("/ws/*"),
+        "{after}"
+    );
+    assert!(rule_at(&after, "5").contains("b.example.com"), "{after}");
+}
+
+/// The rules of HTTP:80 without the one forwarding to `ws`, in priority order (priorities
+/// left out): what must stay the same, in the same order, around a new rule.
+fn old_rules(dump: &Value) -> Vec<Value> {
+    dump["rules"]["HTTP:80"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter(|r| !r["actions"].to_string().contains(":targetgroup/ws/"))
+        .map(|r| json!([r["conditions"], r["actions"]]))
+        .collect()
+}
+
+fn rule_at(dump: &Value, p: &str) -> String {
+    dump["rules"]["HTTP:80"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["priority"] == p)
+        .unwrap_or_else(|| panic!("no rule {p}: {dump}"))
+        .to_string()
+}
+
+const WS_FIX: [&str; 9] = [
+    "fix",
+    "--alb",
+    "order",
+    "--path",
+    "/ws/*",
+    "--target-group",
+    "ws",
+    "--format",
+    "json",
+];
+
+#[test]
+fn alb_new_rule_goes_after_a_narrower_rule_that_wins_today() {
+    let moto = moto();
+    let built = build(
+        &moto,
+        scenario(
+            "order",
+            "HTTP1",
+            json!([{"priority": 10, "path": ["/ws/admin/*"], "fixed": 403}]),
+            json!({}),
+        ),
+    );
+    let lb_arn = built["lb_arn"].as_str().expect("arn");
+    let before = dump(&moto, lb_arn);
+    let out = run(&moto, &WS_FIX);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    let plan = out.json().unwrap();
+    assert_fix_schema(&plan);
+    assert!(
+        plan["changes"][0]["after"]
+            .as_str()
+            .unwrap()
+            .starts_with("priority 11 ("),
+        "{plan}"
+    );
+    let notes = plan["notes"].to_string();
+    assert!(
+        notes.contains("kept ahead") && notes.contains("/ws/admin/*"),
+        "the plan says which rule stays ahead: {notes}"
+    );
+    assert!(notes.contains("outranks priority default"), "{notes}");
+    assert_eq!(dump(&moto, lb_arn), before);
+
+    let mut yes = WS_FIX.to_vec();
+    yes.push("--yes");
+    let out = run(&moto, &yes);
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    let after = dump(&moto, lb_arn);
+    assert!(rule_at(&after, "10").contains("/ws/admin/*"), "{after}");
+    assert!(
+        rule_at(&after, "11").contains(":targetgroup/ws/"),
+        "{after}"
+    );
+    assert_eq!(old_rules(&after), old_rules(&before));
+}
+
+#[test]
+fn alb_new_rule_goes_after_ten_narrower_rules() {
+    let moto = moto();
+    let rules: Vec<Value> = (1..=10)
+        .map(|i| json!({"priority": i, "path": [format!("/ws/room{i}/*")], "fixed": 403}))
+        .collect();
+    let built = build(&moto, scenario("order", "HTTP1", json!(rules), json!({})));
+    let lb_arn = built["lb_arn"].as_str().expect("arn");
+    let before = dump(&moto, lb_arn);
+    let mut yes = WS_FIX.to_vec();
+    yes.push("--yes");
+    let out = run(&moto, &yes);
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    let after = dump(&moto, lb_arn);
+    assert!(
+        rule_at(&after, "11").contains(":targetgroup/ws/"),
+        "{after}"
+    );
+    assert_eq!(old_rules(&after), old_rules(&before));
+}
+
+#[test]
+fn alb_full_window_is_a_renumbering_plan_applied_only_with_yes() {
+    let moto = moto();
+    let mut rules: Vec<Value> = (1..=10)
+        .map(|i| json!({"priority": i, "path": [format!("/ws/room{i}/*")], "fixed": 403}))
+        .collect();
+    // What serves the WebSocket path today, right behind them.
+    rules.push(json!({"priority": 11, "path": ["/ws*"], "forward": "web"}));
+    rules.push(json!({"priority": 13, "path": ["/api/*"], "forward": "web"}));
+    let built = build(&moto, scenario("order", "HTTP1", json!(rules), json!({})));
+    let lb_arn = built["lb_arn"].as_str().expect("arn");
+    let before = dump(&moto, lb_arn);
+
+    let out = run(&moto, &WS_FIX);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    let plan = out.json().unwrap();
+    assert_fix_schema(&plan);
+    let changes = plan["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{plan}");
+    let renumber = changes[0]["after"].as_str().unwrap();
+    assert!(renumber.starts_with("SetRulePriorities"), "{plan}");
+    assert!(
+        renumber.contains("/ws*") && renumber.contains("→ 12"),
+        "{plan}"
+    );
+    assert!(
+        !renumber.contains("/ws/room"),
+        "the smallest renumbering: {plan}"
+    );
+    assert!(
+        changes[1]["after"]
+            .as_str()
+            .unwrap()
+            .starts_with("priority 11 ("),
+        "{plan}"
+    );
+    assert_eq!(dump(&moto, lb_arn), before, "a dry run changes nothing");
+
+    let mut yes = WS_FIX.to_vec();
+    yes.push("--yes");
+    let out = run(&moto, &yes);
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    let after = dump(&moto, lb_arn);
+    assert!(
+        rule_at(&after, "11").contains(":targetgroup/ws/"),
+        "{after}"
+    );
+    assert!(rule_at(&after, "12").contains("/ws*"), "{after}");
+    assert!(rule_at(&after, "13").contains("/api/*"), "{after}");
+    assert_eq!(
+        old_rules(&after),
+        old_rules(&before),
+        "every old rule kept, in the same relative order"
+    );
+    let again = run(&moto, &WS_FIX);
+    assert_eq!(again.code, Some(0), "{}", again.describe());
 }
 
 /// `check --alb`: the ALB's facts and findings on the lb hop, its healthy targets probed as

@@ -242,6 +242,7 @@ fn hundreds_of_checks_counted_the_same_in_every_format() {
     let sarif: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("audit.sarif")).unwrap())
             .unwrap();
+    assert_sarif_2_1_0(&sarif);
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let at_toml: Vec<&Value> = results
         .iter()
@@ -272,6 +273,74 @@ fn hundreds_of_checks_counted_the_same_in_every_format() {
         assert!(!text.contains(secret), "{f} leaks the token");
     }
     assert!(!out.stdout.contains(secret));
+}
+
+/// Fails unless `doc` follows the SARIF 2.1.0 schema (OASIS, vendored under tests/fixtures).
+pub fn assert_sarif_2_1_0(doc: &Value) {
+    let path = repo_root().join("tests/fixtures/schemas/sarif-schema-2.1.0.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let compiled = jsonschema::JSONSchema::compile(&schema).expect("the SARIF schema compiles");
+    let result = compiled.validate(doc).map_err(|errors| {
+        errors
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    if let Err(all) = result {
+        panic!("not SARIF 2.1.0:\n{all}");
+    }
+}
+
+#[test]
+fn lint_nginx_takes_several_files_and_prints_junit() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = repo_root().join("examples/ci/nginx.conf");
+    let bad = dir.path().join("bad.conf");
+    std::fs::write(
+        &bad,
+        "events {}\nhttp {\n  server {\n    listen 8080;\n    location /ws/ {\n      proxy_pass http://127.0.0.1:9000;\n    }\n  }\n}\n",
+    )
+    .unwrap();
+    let (good, bad) = (good.to_str().unwrap(), bad.to_str().unwrap());
+    let out = audit(
+        dir.path(),
+        &["lint", "nginx", good, bad, "--format", "junit"],
+        &[],
+    );
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    assert_eq!(
+        out.stdout.matches("<testcase ").count(),
+        2,
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.stdout.matches("<failure ").count(), 1, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("nginx/upgrade-not-forwarded"),
+        "{}",
+        out.stdout
+    );
+    let out = audit(
+        dir.path(),
+        &["lint", "nginx", good, bad, "--format", "json"],
+        &[],
+    );
+    let docs: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(docs.as_array().map(Vec::len), Some(2), "{}", out.stdout);
+    assert_eq!(docs[0]["ok"], true);
+    assert_eq!(docs[1]["ok"], false);
+    let out = audit(
+        dir.path(),
+        &["lint", "nginx", good, "--format", "junit"],
+        &[],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    let out = audit(
+        dir.path(),
+        &["lint", "nginx", good, bad, "--format", "sarif"],
+        &[],
+    );
+    assert_sarif_2_1_0(&serde_json::from_str(&out.stdout).unwrap());
 }
 
 #[test]

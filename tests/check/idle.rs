@@ -115,6 +115,20 @@ fn nginx_proxy_read_timeout_drops_idle_connections() {
     dropped_after(&run, "lb");
     assert_eq!(run.hop("lb")["consequence"], true, "{}", run.describe());
     assert_held(&run, "backend");
+    // nginx's own drop is matched against its setting; HAProxy only passed it on.
+    assert!(
+        run.hop("nginx")["idle"]["matches"]
+            .as_str()
+            .is_some_and(|m| m.contains("proxy_read_timeout")),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        run.hop("lb")["idle"]["matches"],
+        Value::Null,
+        "{}",
+        run.describe()
+    );
     // No close frame came from nginx: the close is abnormal.
     assert_eq!(
         run.hop("nginx")["idle"]["close_code"],

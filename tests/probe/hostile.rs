@@ -270,6 +270,61 @@ fn a_ping_flood_during_an_idle_hold_stays_bounded() {
     assert_eq!(run.out.code, Some(0), "{}", run.describe());
 }
 
+/// The parallel form of the same hole (7.7 GB and ~100 s when it was open): four hops on the
+/// flooding peer, each probed with every browser's request at once.
+#[test]
+fn a_ping_flood_on_every_hop_and_variant_at_once_stays_bounded() {
+    let peer = upgrade_then(|tcp| {
+        let burst = hostile::frame(0x9, &[b'p'; 125]).repeat(1024);
+        hostile::flood(tcp, &burst, Duration::from_secs(20));
+    });
+    let address = peer.address();
+    let hops: Vec<String> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|n| format!("{n}=ws://{address}/ws"))
+        .collect();
+    let mut args = vec![
+        "check",
+        TARGET,
+        "--timeout",
+        "1s",
+        "--format",
+        "json",
+        "--as",
+        "all",
+        "--no-cloudflare",
+        "--no-aws",
+    ];
+    for hop in &hops {
+        args.extend(["--hop", hop.as_str()]);
+    }
+    let out = cli::wspath(&args, Duration::from_secs(60)).expect("run wspath");
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap_or(Value::Null);
+    let verdicts: Vec<&Value> = doc["hops"]
+        .as_array()
+        .map(|h| h.iter().map(|h| &h["verdict"]).collect())
+        .unwrap_or_default();
+    assert_eq!(verdicts.len(), 4, "{}", out.describe());
+    assert!(
+        verdicts.iter().all(|v| *v == "frames_failed"),
+        "{}",
+        out.describe()
+    );
+    let bound = Duration::from_secs(u64::from(phases(false)) + 1);
+    assert!(
+        out.elapsed <= bound,
+        "took {:?}\n{}",
+        out.elapsed,
+        out.describe()
+    );
+    let peak = out.peak_rss_kib.expect("no VmHWM sample");
+    assert!(
+        peak <= MAX_PEAK_KIB,
+        "peak RSS {peak} KiB\n{}",
+        out.describe()
+    );
+}
+
 #[test]
 fn deflate_enabled_without_being_offered_is_bad_accept() {
     let peer = Peer::start(|mut tcp| {

@@ -18,6 +18,7 @@ pub mod action {
         "elasticloadbalancing:DescribeTargetGroupAttributes";
     pub const DESCRIBE_TARGET_HEALTH: &str = "elasticloadbalancing:DescribeTargetHealth";
     pub const CREATE_RULE: &str = "elasticloadbalancing:CreateRule";
+    pub const SET_RULE_PRIORITIES: &str = "elasticloadbalancing:SetRulePriorities";
     pub const MODIFY_LOAD_BALANCER_ATTRIBUTES: &str =
         "elasticloadbalancing:ModifyLoadBalancerAttributes";
     pub const MODIFY_TARGET_GROUP_ATTRIBUTES: &str =

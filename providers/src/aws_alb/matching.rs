@@ -109,10 +109,65 @@ pub fn wildcard(pattern: &str, value: &str, ignore_case: bool) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
+/// Can one value match both ALB wildcard patterns? (Does a request exist that both a rule's
+/// pattern and a new rule's pattern catch?) A search over pairs of positions in the two
+/// patterns: at most 129 × 129 states for ALB's 128-character limit.
+pub fn patterns_overlap(a: &str, b: &str, ignore_case: bool) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let eq = |x: char, y: char| {
+        x == '?'
+            || y == '?'
+            || if ignore_case {
+                x.to_lowercase().eq(y.to_lowercase())
+            } else {
+                x == y
+            }
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![(0usize, 0usize)];
+    while let Some((i, j)) = stack.pop() {
+        if !seen.insert((i, j)) {
+            continue;
+        }
+        if i == a.len() && j == b.len() {
+            return true;
+        }
+        let (ca, cb) = (a.get(i).copied(), b.get(j).copied());
+        // A `*` may match nothing…
+        if ca == Some('*') {
+            stack.push((i + 1, j));
+        }
+        if cb == Some('*') {
+            stack.push((i, j + 1));
+        }
+        match (ca, cb) {
+            // …or swallow one character the other side produces.
+            (Some('*'), Some(y)) if y != '*' => stack.push((i, j + 1)),
+            (Some(x), Some('*')) if x != '*' => stack.push((i + 1, j)),
+            (Some(x), Some(y)) if x != '*' && y != '*' && eq(x, y) => stack.push((i + 1, j + 1)),
+            _ => {}
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::aws_alb::model::{Priority, RuleAction};
+
+    #[test]
+    fn overlapping_patterns() {
+        assert!(patterns_overlap("/ws/admin/*", "/ws/*", false));
+        assert!(patterns_overlap("/ws*", "/ws/*", false));
+        assert!(patterns_overlap("*", "/ws/*", false));
+        assert!(patterns_overlap("/w?/x", "/ws/*", false));
+        assert!(!patterns_overlap("/api/*", "/ws/*", false));
+        assert!(!patterns_overlap("/ws", "/ws/*", false));
+        assert!(patterns_overlap("*.Example.com", "a.example.com", true));
+        assert!(!patterns_overlap("b.example.com", "a.example.com", true));
+    }
 
     #[test]
     fn wildcards_follow_alb() {

@@ -1,5 +1,7 @@
-//! The only changes wspath makes to an ALB, each additive: a new forwarding rule, the idle
-//! timeout attribute, lb_cookie stickiness. Nothing here deletes or rewrites a rule.
+//! The only changes wspath makes to an ALB: a new forwarding rule, the idle timeout attribute,
+//! lb_cookie stickiness, and, when a new rule has no free priority where it belongs, moving
+//! existing rules by one priority in one atomic `SetRulePriorities` call (their conditions,
+//! actions and relative order untouched). Nothing here deletes or rewrites a rule.
 
 use super::errors::{action, code, from_sdk, PROVIDER};
 use super::model::numbered_priorities;
@@ -12,13 +14,20 @@ use aws_sdk_elasticloadbalancingv2::Client;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AlbChange {
     /// A rule forwarding `path_pattern` (and `host` when set) to the target group, at
-    /// `priority` or, if that is taken by the time it is created, the next free one.
+    /// `priority` or, if that is taken by the time it is created, the next free one below
+    /// `below` (the rule it must come before).
     CreateRule {
         listener_arn: String,
         priority: u32,
+        below: Option<u32>,
         path_pattern: String,
         host: Option<String>,
         target_group_arn: String,
+    },
+    /// New priorities for existing rules (rule ARN, priority), all in one atomic call.
+    SetRulePriorities {
+        listener_arn: String,
+        moves: Vec<(String, u32)>,
     },
     SetIdleTimeout {
         lb_arn: String,
@@ -34,6 +43,7 @@ pub enum AlbChange {
 pub enum Applied {
     RuleCreated { arn: String, priority: u32 },
     AttributeSet,
+    PrioritiesSet,
 }
 
 /// Highest priority AWS accepts for a listener rule.
@@ -46,19 +56,36 @@ pub async fn apply(client: &Client, change: &AlbChange) -> Result<Applied, Error
         AlbChange::CreateRule {
             listener_arn,
             priority,
+            below,
             path_pattern,
             host,
             target_group_arn,
         } => {
-            create_rule(
+            create_rule_below(
                 client,
                 listener_arn,
                 *priority,
+                *below,
                 path_pattern,
                 host.as_deref(),
                 target_group_arn,
             )
             .await
+        }
+        AlbChange::SetRulePriorities { moves, .. } => {
+            let mut call = client.set_rule_priorities();
+            for (arn, priority) in moves {
+                call = call.rule_priorities(
+                    sdk::RulePriorityPair::builder()
+                        .rule_arn(arn)
+                        .priority(i32::try_from(*priority).unwrap_or(i32::MAX))
+                        .build(),
+                );
+            }
+            call.send()
+                .await
+                .map_err(|e| from_sdk(action::SET_RULE_PRIORITIES, e))?;
+            Ok(Applied::PrioritiesSet)
         }
         AlbChange::SetIdleTimeout { lb_arn, seconds } => {
             client
@@ -110,6 +137,29 @@ pub async fn create_rule(
     client: &Client,
     listener_arn: &str,
     priority: u32,
+    path_pattern: &str,
+    host: Option<&str>,
+    target_group_arn: &str,
+) -> Result<Applied, Error> {
+    create_rule_below(
+        client,
+        listener_arn,
+        priority,
+        None,
+        path_pattern,
+        host,
+        target_group_arn,
+    )
+    .await
+}
+
+/// [`create_rule`], never at or past `below`: a rule that must come before another one is not
+/// pushed behind it by a race.
+pub async fn create_rule_below(
+    client: &Client,
+    listener_arn: &str,
+    priority: u32,
+    below: Option<u32>,
     path_pattern: &str,
     host: Option<&str>,
     target_group_arn: &str,
@@ -166,11 +216,12 @@ pub async fn create_rule(
                     "priority taken meanwhile; trying the next free one"
                 );
                 let taken = numbered_priorities(&read::rules(client, listener_arn).await?);
-                priority =
-                    lowest_free_priority(&taken, priority + 1).ok_or_else(|| Error::Api {
+                priority = lowest_free_priority(&taken, priority + 1)
+                    .filter(|p| below.map_or(true, |b| *p < b))
+                    .ok_or_else(|| Error::Api {
                         provider: PROVIDER,
                         message: format!(
-                            "{}: no free rule priority left on listener {listener_arn}",
+                            "{}: another writer took every free priority where the rule belongs on listener {listener_arn}; run the fix again",
                             action::CREATE_RULE
                         ),
                     })?;

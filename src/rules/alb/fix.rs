@@ -1,13 +1,19 @@
 //! `wspath fix --alb` as a plan: which rule to add on which listener at which priority, which
 //! attributes to set. Pure (facts in, plan out) so printing a plan never touches AWS; the CLI
 //! carries out the [`AlbChange`]s with `--yes`. Never deletes or rewrites a rule.
+//!
+//! A new rule must change nothing for traffic other than the WebSocket requests it is for: it
+//! goes after every existing rule that wins today for part of its path (narrower patterns,
+//! host+path rules) and before the rule that serves the path today. When no free priority is
+//! in that window, the plan moves the fewest existing rules by one (one `SetRulePriorities`
+//! call, relative order kept).
 
 use super::describe_rule;
 use crate::plan::{Change, Plan, Provider};
 use crate::Error;
 use wspath_providers::aws_alb::{
-    self, write::lowest_free_priority, AlbChange, AlbFacts, Condition, Listener, Priority,
-    Protocol, ProtocolVersion, RuleAction, TargetGroup,
+    self, matching::patterns_overlap, write::MAX_PRIORITY, AlbChange, AlbFacts, Condition,
+    Listener, Priority, Protocol, ProtocolVersion, Rule, RuleAction, TargetGroup,
 };
 
 /// What the user asked for, with the target group already read.
@@ -228,15 +234,77 @@ fn plan_route(facts: &AlbFacts, req: &RouteRequest, out: &mut AlbPlan) -> Result
             Some(r) => format!("'{sample}' hits rule {}", describe_rule(r)),
             None => format!("'{sample}' matches no rule"),
         };
-        // The new rule must come before any existing rule that would catch the path first.
+        // The window: after every rule that wins today for part of the new rule's requests,
+        // before the rule that serves the path today.
         let first_catch = current.map(|r| r.priority).unwrap_or(Priority::Default);
+        let keep_ahead: Vec<&Rule> = listener
+            .rules
+            .iter()
+            .filter(|r| r.priority < first_catch)
+            .filter(|r| overlaps(r, &req.path_pattern, host.as_deref()))
+            .collect();
+        let lo = keep_ahead
+            .iter()
+            .filter_map(|r| number(r.priority))
+            .max()
+            .unwrap_or(0);
+        let hi = number(first_catch).unwrap_or(MAX_PRIORITY + 1);
         let taken = listener.priorities();
-        let priority =
-            lowest_free_priority(&taken, 1).filter(|p| Priority::Number(*p) < first_catch);
-        let Some(priority) = priority else {
-            return Err(Error::Refused(format!(
-                "on {name}, {before} and no free priority comes before it; wspath never rewrites rules: change that rule by hand"
-            )));
+        for r in &keep_ahead {
+            out.plan.notes.push(format!(
+                "{name}: kept ahead of the new rule: {} (it wins today for part of '{}')",
+                describe_rule(r),
+                req.path_pattern
+            ));
+        }
+        if let Some(r) = current {
+            out.plan.notes.push(format!(
+                "{name}: the new rule outranks {} (it serves '{sample}' today)",
+                describe_rule(r)
+            ));
+        }
+        let (priority, below) = match (lo + 1..hi).find(|p| !taken.contains(p)) {
+            Some(p) => (p, number(first_catch)),
+            None => {
+                let Some(moves) = renumbering(listener, lo, hi) else {
+                    return Err(Error::Refused(format!(
+                        "on {name}, {before} and no priority can be made free between {lo} and {hi} by moving rules; change the rules by hand"
+                    )));
+                };
+                let (priority, below) = if moves.up {
+                    (hi, Some(hi + 1))
+                } else {
+                    (lo, number(first_catch))
+                };
+                let listing: Vec<String> = moves
+                    .moves
+                    .iter()
+                    .map(|(r, p)| format!("{} → {p}", describe_rule(r)))
+                    .collect();
+                out.push(
+                    Change {
+                        provider: Provider::AwsAlb,
+                        resource: listener.arn.clone(),
+                        setting: Some(format!("rule priorities ({} {name})", lb.name)),
+                        file: None,
+                        before: format!("no free priority between {lo} and {hi}"),
+                        after: format!(
+                            "SetRulePriorities (one atomic call; conditions, actions and order kept): {}",
+                            listing.join("; ")
+                        ),
+                        applied: false,
+                    },
+                    AlbChange::SetRulePriorities {
+                        listener_arn: listener.arn.clone(),
+                        moves: moves
+                            .moves
+                            .iter()
+                            .map(|(r, p)| (r.arn.clone(), *p))
+                            .collect(),
+                    },
+                );
+                (priority, below)
+            }
         };
         let host_text = host
             .as_ref()
@@ -258,6 +326,7 @@ fn plan_route(facts: &AlbFacts, req: &RouteRequest, out: &mut AlbPlan) -> Result
             AlbChange::CreateRule {
                 listener_arn: listener.arn.clone(),
                 priority,
+                below,
                 path_pattern: req.path_pattern.clone(),
                 host: host.clone(),
                 target_group_arn: tg.arn.clone(),
@@ -265,6 +334,81 @@ fn plan_route(facts: &AlbFacts, req: &RouteRequest, out: &mut AlbPlan) -> Result
         );
     }
     Ok(())
+}
+
+fn number(p: Priority) -> Option<u32> {
+    match p {
+        Priority::Number(n) => Some(n),
+        Priority::Default => None,
+    }
+}
+
+/// Could `rule` catch a request the new rule (path `pattern`, `host` if any) is for? Conditions
+/// wspath cannot evaluate count as yes: such a rule stays ahead.
+fn overlaps(rule: &Rule, pattern: &str, host: Option<&str>) -> bool {
+    rule.priority != Priority::Default
+        && rule.conditions.iter().all(|c| match c {
+            Condition::PathPattern(v) => v.iter().any(|p| patterns_overlap(p, pattern, false)),
+            Condition::HostHeader(v) => match host {
+                Some(h) => v.iter().any(|p| patterns_overlap(p, h, true)),
+                // The new rule has no host condition: it catches every host.
+                None => true,
+            },
+            Condition::HttpRequestMethod(m) => m.iter().any(|m| m == "GET"),
+            Condition::Other { .. } => true,
+        })
+}
+
+/// The smallest renumbering that frees a priority between `lo` and `hi` (both taken, adjacent
+/// or with every number between taken): move the run of rules from `hi` up by one, or the run
+/// ending at `lo` down by one, whichever moves fewer rules. AWS checks SetRulePriorities
+/// against the new order, so a run moves in one call (moto checks each move against the old
+/// priorities and so only accepts a run of one).
+struct Renumbering<'a> {
+    up: bool,
+    moves: Vec<(&'a Rule, u32)>,
+}
+
+fn renumbering(listener: &Listener, lo: u32, hi: u32) -> Option<Renumbering<'_>> {
+    let at = |p: u32| {
+        listener
+            .rules
+            .iter()
+            .find(|r| r.priority == Priority::Number(p))
+    };
+    let up = (hi <= MAX_PRIORITY).then(|| {
+        let mut moves = Vec::new();
+        let mut p = hi;
+        while let Some(r) = at(p) {
+            moves.push((r, p + 1));
+            p += 1;
+        }
+        (p <= MAX_PRIORITY).then_some(moves)
+    });
+    let down = (lo >= 1).then(|| {
+        let mut moves = Vec::new();
+        let mut p = lo;
+        while p >= 1 {
+            match at(p) {
+                Some(r) => moves.push((r, p - 1)),
+                None => break,
+            }
+            p -= 1;
+        }
+        (p >= 1).then_some(moves)
+    });
+    match (up.flatten(), down.flatten()) {
+        (Some(u), Some(d)) if d.len() < u.len() => Some(Renumbering {
+            up: false,
+            moves: d,
+        }),
+        (Some(u), _) => Some(Renumbering { up: true, moves: u }),
+        (None, Some(d)) => Some(Renumbering {
+            up: false,
+            moves: d,
+        }),
+        (None, None) => None,
+    }
 }
 
 /// The rule forwards to this target group and nowhere else (weight-0 groups get nothing).

@@ -130,11 +130,7 @@ async fn fix_offer(
     if plan.is_none() {
         plan = nginx_plan(found, report, args)?;
     }
-    let plan = plan.unwrap_or_else(|| wspath::Plan {
-        changes: Vec::new(),
-        notes: vec!["--fix: no setting wspath can change explains this result.".into()],
-        ..wspath::Plan::default()
-    });
+    let plan = plan.unwrap_or_else(|| manual_fix(report));
     if args.format == Format::Human {
         writeln!(out)?;
         report::fix::render_human(&plan, !args.yes, out)?;
@@ -142,6 +138,34 @@ async fn fix_offer(
         report::fix::render_human(&plan, !args.yes, &mut io::stderr().lock())?;
     }
     Ok(())
+}
+
+/// No automatic fix for this culprit (Apache, Varnish, Caddy, … or no --cloudflare /
+/// --nginx-conf): the diagnosis above stands, and the fix is said as one to make by hand.
+fn manual_fix(report: &Report) -> wspath::Plan {
+    let notes = match &report.culprit {
+        None => vec!["--fix: no culprit, nothing to fix.".into()],
+        Some(c) => {
+            let software = report
+                .hops
+                .iter()
+                .find(|h| h.name == c.hop)
+                .and_then(|h| h.software.as_ref())
+                .map(|s| format!(" ({})", s.name.name()))
+                .unwrap_or_default();
+            vec![
+                format!(
+                    "--fix: no automatic fix for {}{software}: wspath changes only Cloudflare's websockets setting (--cloudflare) and nginx files (--nginx-conf). Fix it by hand:",
+                    c.hop
+                ),
+                format!("  {}", c.fix.as_deref().unwrap_or(&c.summary)),
+            ]
+        }
+    };
+    wspath::Plan {
+        notes,
+        ..wspath::Plan::default()
+    }
 }
 
 /// The nginx edits for the location serving the target, when the culprit is the hop that

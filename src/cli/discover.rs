@@ -62,9 +62,6 @@ pub async fn discover(args: &CheckArgs, config: &mut CheckConfig) -> anyhow::Res
             facts: a.facts,
         });
     }
-    if args.fix && cloudflare.is_none() && nginx_hop.is_none() {
-        anyhow::bail!("--fix plans changes to Cloudflare's websockets setting or to nginx configuration: add --cloudflare (with CLOUDFLARE_API_TOKEN set) or --nginx-conf FILE");
-    }
     Ok(Discovered {
         attachments,
         cloudflare,

@@ -6,3 +6,4 @@ mod e2e;
 mod fix;
 mod lint;
 mod transaction;
+mod transaction_prop;

@@ -475,3 +475,31 @@ fn a_backup_dir_an_include_would_load_is_refused() {
     );
     assert!(out.stdout.contains("restore: cp "), "{}", out.stdout);
 }
+
+/// `check --fix` whose culprit wspath cannot change (Apache without its WebSocket setting): the
+/// full diagnosis, the fix to make by hand, exit 1 — never a bare exit 2.
+#[test]
+fn check_fix_without_an_automatic_fix_prints_the_diagnosis_and_the_manual_fix() {
+    use crate::support::path::WsPath;
+    use crate::support::proxy::{Kind, Setup};
+    use crate::support::Backend;
+    let path = WsPath::backend(Backend::start().expect("backend"))
+        .front("apache", Kind::Apache, &Setup::no_websocket())
+        .expect("apache");
+    let mut args = vec![
+        "check".to_string(),
+        "ws://app.test/ws".to_string(),
+        "--fix".to_string(),
+    ];
+    args.extend(path.hop_args());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = crate::support::wspath(&args, T).unwrap();
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    assert!(out.stdout.contains("culprit: apache"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("no automatic fix for apache"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("Fix it by hand:"), "{}", out.stdout);
+}

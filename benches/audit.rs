@@ -1,0 +1,140 @@
+//! `wspath audit` of many loopback targets beside a bare tokio-tungstenite client loop doing the
+//! same handshakes at the same concurrency, in the same run; prints the throughput ratio
+//! (target ≥ 0.8×) and the process's peak RSS after the audit (target ≤ 64 MiB).
+//!
+//! Both talk to one in-process tokio-tungstenite echo server, so the server's cost is the same
+//! for both. `cargo bench --bench audit` runs 10,000 targets at concurrency 256
+//! (`WSPATH_BENCH_TARGETS` changes the count); `cargo test --benches` a quick smoke pass.
+
+use futures_util::StreamExt;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use wspath::audit::{self, AuditOptions, NginxOnly};
+
+const CONCURRENCY: usize = 256;
+
+/// An echo server: every connection upgraded, then read until the client goes (tungstenite
+/// answers pings and closes by itself).
+async fn server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                if let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await {
+                    while let Some(Ok(_)) = ws.next().await {}
+                }
+            });
+        }
+    });
+    port
+}
+
+async fn bare_loop(port: u16, n: usize) -> (Duration, usize) {
+    let sem = Arc::new(Semaphore::new(CONCURRENCY));
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let permit = sem.clone().acquire_owned().await.expect("open semaphore");
+        tasks.spawn(async move {
+            let _permit = permit;
+            match tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws/{i}")).await {
+                Ok((mut ws, _)) => {
+                    let _ = ws.close(None).await;
+                    true
+                }
+                Err(_) => false,
+            }
+        });
+    }
+    let mut ok = 0;
+    while let Some(r) = tasks.join_next().await {
+        ok += usize::from(r.unwrap_or(false));
+    }
+    (start.elapsed(), ok)
+}
+
+async fn audit_run(port: u16, n: usize) -> (Duration, usize) {
+    let mut toml = String::from("[defaults]\nno_ping = true\ntimeout = \"10s\"\n\n");
+    for i in 0..n {
+        toml.push_str(&format!(
+            "[[check]]\nname = \"c{i}\"\ntarget = \"ws://app.test/ws/{i}\"\nhops = [\"backend=ws://127.0.0.1:{port}\"]\n"
+        ));
+    }
+    let file = wspath::config::parse(&toml, Path::new("bench.toml"), &|_| None).expect("valid");
+    let options = AuditOptions {
+        concurrency: CONCURRENCY,
+        // One address here: the global bound is the one compared.
+        per_host: CONCURRENCY,
+        deadline: None,
+        retries: 0,
+        only: Vec::new(),
+    };
+    let start = Instant::now();
+    let report = audit::run(&[file], &options, Arc::new(NginxOnly), Arc::new(|_| {}))
+        .await
+        .expect("audit runs");
+    (start.elapsed(), report.totals().passed)
+}
+
+/// VmHWM: the most resident memory this process has had, in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn main() -> ExitCode {
+    let quick = std::env::args().all(|a| a != "--bench");
+    let n: usize = std::env::var("WSPATH_BENCH_TARGETS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if quick { 200 } else { 10_000 });
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(CONCURRENCY.div_ceil(64).clamp(1, cores))
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let port = server().await;
+        // The audit first, so the peak RSS read after it is the audit's (plus the server's).
+        let (audit_time, passed) = audit_run(port, n).await;
+        let rss = peak_rss_kib();
+        let (bare_time, bare_ok) = bare_loop(port, n).await;
+        let ratio = bare_time.as_secs_f64() / audit_time.as_secs_f64();
+        println!(
+            "audit of {n} loopback targets at concurrency {CONCURRENCY}: {:.2}s ({passed} passed)",
+            audit_time.as_secs_f64()
+        );
+        println!(
+            "bare tokio-tungstenite loop, same handshakes:        {:.2}s ({bare_ok} upgraded)",
+            bare_time.as_secs_f64()
+        );
+        println!("throughput ratio audit/bare: {ratio:.2}x (target >= 0.8x)");
+        if let Some(kib) = rss {
+            println!(
+                "peak RSS after the audit: {:.1} MiB (target <= 64 MiB)",
+                kib as f64 / 1024.0
+            );
+        }
+        if passed != n || bare_ok != n {
+            eprintln!("not every handshake succeeded: audit {passed}/{n}, bare {bare_ok}/{n}");
+            return ExitCode::FAILURE;
+        }
+        ExitCode::SUCCESS
+    })
+}

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod config;
 pub mod error;
+pub mod exporter;
 pub mod finding;
 pub mod hop;
 pub mod nginx;

@@ -10,5 +10,6 @@ mod fuzz;
 mod nginx;
 mod paths;
 mod probe;
+mod serve;
 mod software;
 mod support;

@@ -311,7 +311,7 @@ pub(super) const SECRET_ENV: &[&str] = &[
 
 /// Every secret value this run knows: credential headers given with -H and credentials from the
 /// environment. Short values are left alone (masking "on" would mangle the report).
-fn secrets(probe: &ProbeOptions) -> Vec<String> {
+pub(super) fn secrets(probe: &ProbeOptions) -> Vec<String> {
     let from_headers = probe
         .headers
         .iter()

@@ -9,6 +9,7 @@ mod fix;
 mod lint;
 mod progress;
 mod runtime;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -47,6 +48,8 @@ pub enum Command {
     Completions(extras::CompletionsArgs),
     /// Print the man page (roff)
     Man,
+    /// Prometheus exporter: /probe?target=URL runs one check and answers with its metrics
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -100,6 +103,7 @@ pub fn main() -> ExitCode {
             Command::Fix(args) => fix::run(args).await,
             Command::Audit(args) => audit::run(args).await,
             Command::Completions(_) | Command::Man => Ok(wspath::exit::OK),
+            Command::Serve(args) => serve::run(args).await,
         }
     });
     match result {

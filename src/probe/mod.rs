@@ -105,6 +105,9 @@ pub struct Timings {
 pub struct TlsInfo {
     pub version: String,
     pub alpn: Option<String>,
+    /// When the certificate the hop presented expires (Unix seconds), when it could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<i64>,
 }
 
 /// What happened while the upgraded connection was held silent.

@@ -258,10 +258,27 @@ pub async fn handshake(
             let alpn = conn
                 .alpn_protocol()
                 .map(|p| String::from_utf8_lossy(p).into_owned());
-            Ok((stream, TlsInfo { version, alpn }))
+            let not_after = conn
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .and_then(|leaf| not_after(leaf));
+            Ok((
+                stream,
+                TlsInfo {
+                    version,
+                    alpn,
+                    not_after,
+                },
+            ))
         }
         Err((e, io)) => Err(describe(&e, sni, offered_alpn, &io.first)),
     }
+}
+
+/// The leaf certificate's `notAfter`, in Unix seconds (`None` when it does not parse).
+fn not_after(der: &[u8]) -> Option<i64> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some(cert.validity().not_after.timestamp())
 }
 
 /// The precise one-line reason for a failed handshake.

@@ -262,6 +262,7 @@ pub(crate) mod sample {
         lb.evidence.tls = Some(TlsInfo {
             version: "TLSv1.3".into(),
             alpn: Some("http/1.1".into()),
+            not_after: None,
         });
         lb.curl = "curl -i -N -H 'Authorization: Bearer s3cr3t-token' https://example.test/ws/chat"
             .into();

@@ -23,10 +23,12 @@ pub mod path;
 pub mod ports;
 pub mod prism;
 pub mod process;
+pub mod prometheus;
 pub mod proxy;
 pub mod raw;
 #[cfg(test)]
 mod selftest;
+pub mod serve;
 pub mod tls;
 
 pub use backend::Backend;

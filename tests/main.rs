@@ -12,4 +12,5 @@ mod nginx;
 mod paths;
 mod probe;
 mod serve;
+mod software;
 mod support;

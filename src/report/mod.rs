@@ -76,6 +76,10 @@ pub struct HopReport {
     /// What runs at this hop, identified from evidence (the hop's name is only a prior).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub software: Option<crate::software::Identified>,
+    /// The hop's answer to a request it answers itself, when its upgrade answer carried no
+    /// evidence of its own (recorded in `software.evidence` when it identifies the hop).
+    #[serde(skip)]
+    pub own_answer: Option<crate::software::identify::OwnAnswer>,
     /// With `--as all`: the same hop probed with each other browser's request.
     pub variants: Vec<VariantReport>,
     /// When this hop dropped the idle WebSocket on its own timer: the known idle setting of its
@@ -97,6 +101,7 @@ impl HopReport {
             findings: Vec::new(),
             facts: Vec::new(),
             software: None,
+            own_answer: None,
             variants: Vec::new(),
             idle_setting: None,
         }
@@ -295,6 +300,7 @@ pub(crate) mod sample {
             findings: Vec::new(),
             facts: Vec::new(),
             software: None,
+            own_answer: None,
             variants: Vec::new(),
             idle_setting: None,
         }

@@ -6,6 +6,7 @@
 pub mod culprit;
 pub mod http2;
 pub mod idle;
+pub mod own_answer;
 pub mod summary;
 pub mod variants;
 
@@ -68,6 +69,16 @@ trait ProbeHop {
     async fn probe_http2(&self, _: &Target, _: &Hop, _: &ProbeOptions) -> Option<Http2Outcome> {
         None
     }
+
+    /// The hop's answer to a request it answers itself (see [`own_answer`]).
+    async fn own_answer(
+        &self,
+        _target: &Target,
+        _hop: &Hop,
+        _options: &ProbeOptions,
+    ) -> Option<crate::software::identify::OwnAnswer> {
+        None
+    }
 }
 
 struct RealProbe;
@@ -88,6 +99,15 @@ impl ProbeHop for RealProbe {
             return None;
         }
         Some(crate::probe::http2::probe(target, hop, options).await)
+    }
+
+    async fn own_answer(
+        &self,
+        target: &Target,
+        hop: &Hop,
+        options: &ProbeOptions,
+    ) -> Option<crate::software::identify::OwnAnswer> {
+        own_answer::own_answer(target, hop, options.timeout).await
     }
 }
 
@@ -133,12 +153,21 @@ async fn walk(
                 ));
                 let (outcome, http2, variants) =
                     futures_util::future::join3(main, http2, variants).await;
+                // A hop in front whose answer carries no evidence of its own: ask it something
+                // it answers itself (the innermost hop is identified by its own answer).
+                let own = if index + 1 < config.hops.len()
+                    && !crate::software::identify::shows_intermediary(&outcome.evidence)
+                {
+                    prober.own_answer(&config.target, hop, &config.probe).await
+                } else {
+                    None
+                };
                 progress(Progress::HopDone {
                     index,
                     verdict: outcome.verdict,
                     total_ms: outcome.timings.total,
                 });
-                (outcome, http2, variants)
+                (outcome, http2, variants, own)
             }
         }))
         .await;
@@ -146,9 +175,10 @@ async fn walk(
         .hops
         .iter()
         .zip(outcomes)
-        .map(|(hop, (outcome, http2, variants))| HopReport {
+        .map(|(hop, (outcome, http2, variants, own_answer))| HopReport {
             http2,
             variants,
+            own_answer,
             ..HopReport::new(hop, &config.target, outcome)
         })
         .collect();

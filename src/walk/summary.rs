@@ -500,6 +500,7 @@ mod tests {
             findings: Vec::new(),
             facts: Vec::new(),
             software: None,
+            own_answer: None,
             variants: Vec::new(),
             idle_setting: None,
         }

@@ -110,6 +110,7 @@ mod tests {
             findings: Vec::new(),
             facts: Vec::new(),
             software: None,
+            own_answer: None,
             variants: vec![
                 VariantReport {
                     browser: Browser::Chrome,

@@ -55,6 +55,9 @@ pub struct CheckArgs {
     /// Skip the ping after the upgrade
     #[arg(long)]
     pub no_ping: bool,
+    /// Probe only the HTTP/1.1 Upgrade: skip the WebSocket over HTTP/2 (RFC 8441) at TLS hops
+    #[arg(long)]
+    pub http1_only: bool,
     /// Send this text frame after the upgrade and expect it echoed back
     #[arg(long, value_name = "TEXT")]
     pub echo: Option<String>,
@@ -292,6 +295,7 @@ pub fn config(args: &CheckArgs) -> Result<CheckConfig, Error> {
         .map(|h| header(h))
         .collect::<Result<_, _>>()?;
     probe.ping = !args.no_ping;
+    probe.http2 = !args.http1_only;
     probe.echo = args.echo.clone();
     // `all`: the plain request is the main probe (with echo and idle), the browsers' its variants.
     let compare = if args.as_browser == "all" {

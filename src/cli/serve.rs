@@ -285,6 +285,7 @@ fn adhoc_args(target: &str, hops: Vec<String>, timeout: &str) -> CheckArgs {
         protocols: Vec::new(),
         headers: Vec::new(),
         no_ping: false,
+        http1_only: false,
         echo: None,
         idle: None,
         as_browser: "plain".into(),

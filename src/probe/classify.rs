@@ -253,6 +253,24 @@ pub fn classify_other(head: &Head, body: &[u8], who: AnsweredBy) -> Classified {
         500..=599 => (Verdict::Rejected, "server error"),
         _ => (Verdict::Rejected, ""),
     };
+    // A proxy's or edge's gateway page says what failed toward the next hop, whatever status
+    // it carries (Apache answers a failed TLS handshake with its backend with 500).
+    let squid_error = head
+        .header("x-squid-error")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if let Some(page) = crate::software::gateway::gateway_page(status, &lower, &squid_error) {
+        let verdict = match verdict {
+            Verdict::BadGateway | Verdict::ServiceUnavailable | Verdict::GatewayTimeout => verdict,
+            _ => page.verdict,
+        };
+        let fragment = (!page.has.is_empty() && lower.contains(page.has)).then_some(page.has);
+        return classified(
+            verdict,
+            Stage::Response,
+            format!("{} — {}", quote(fragment), page.cause),
+        );
+    }
     let software = SOFTWARE_HINTS
         .iter()
         .find(|(w, s, b, _)| {

@@ -7,6 +7,7 @@
 //! snippet), [`classify`] (status and body to verdict, with the table of texts that prove an
 //! upgrade was stripped), [`fingerprint`] (`answered_by`, one table), [`frames`] (after the 101),
 //! [`curl`] (the command to reproduce) and [`redact`] (secret header values, everywhere).
+//! [`http2`] is the second probe of a TLS hop: the same WebSocket over HTTP/2 (RFC 8441).
 
 pub mod classify;
 pub mod connect;
@@ -14,6 +15,7 @@ pub mod curl;
 /// Who answered: the clues live in the software tables ([`crate::software`]).
 pub use crate::software::answered_by as fingerprint;
 pub mod frames;
+pub mod http2;
 pub mod redact;
 pub mod request;
 pub mod response;
@@ -50,6 +52,9 @@ pub struct ProbeOptions {
     pub idle: Option<Duration>,
     /// ALPN protocols offered; by default only `http/1.1`.
     pub alpn: Vec<String>,
+    /// At TLS hops, also try the WebSocket over HTTP/2 (RFC 8441) on a second connection
+    /// (`--http1-only` turns it off).
+    pub http2: bool,
     /// Whose upgrade request to send (`--as`): wspath's plain one or a browser's.
     pub browser: request::Browser,
 }
@@ -84,6 +89,7 @@ impl ProbeOptions {
             echo: None,
             idle: None,
             alpn: vec!["http/1.1".to_string()],
+            http2: true,
             browser: request::Browser::Plain,
         }
     }

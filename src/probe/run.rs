@@ -17,10 +17,10 @@ use tokio::time::Instant;
 const SNIPPET_BUDGET: Duration = Duration::from_secs(2);
 
 /// Anything the exchange can run over: plain TCP or TLS.
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+pub(super) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-type Stream = Box<dyn Io>;
+pub(super) type Stream = Box<dyn Io>;
 
 /// One probe in progress.
 pub(super) struct Run {
@@ -49,7 +49,7 @@ impl Run {
         self.frames(stream, rest, options).await;
     }
 
-    fn set(&mut self, verdict: Verdict, stage: Stage, detail: impl Into<String>) {
+    pub(super) fn set(&mut self, verdict: Verdict, stage: Stage, detail: impl Into<String>) {
         self.outcome.verdict = verdict;
         self.outcome.stage = stage;
         self.outcome.detail = detail.into();
@@ -279,7 +279,7 @@ impl Run {
     }
 
     /// Ping, echo and the silent hold over the upgraded connection, then a polite close.
-    async fn frames(&mut self, stream: Stream, rest: Vec<u8>, options: &ProbeOptions) {
+    pub(super) async fn frames(&mut self, stream: Stream, rest: Vec<u8>, options: &ProbeOptions) {
         self.phase = Stage::Frames;
         let timeout = options.timeout;
         let mut ws = frames::open(stream, rest).await;

@@ -11,8 +11,9 @@
 
 use super::redact;
 use super::sanitize;
-use super::{HopReport, Report};
+use super::{HopReport, Protocol, Report};
 use crate::finding::Severity;
+use crate::probe::http2::Http2Outcome;
 use crate::probe::ProbeOutcome;
 use crate::verdict::Verdict;
 use std::io::{self, Write};
@@ -62,6 +63,10 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
     let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
     let widths = [width(0), width(1), width(2), width(3), width(4)];
     let culprit = report.culprit.as_ref().map(|c| c.hop.as_str());
+    let h2_culprit = report
+        .culprit
+        .as_ref()
+        .is_some_and(|c| c.protocol == Protocol::H2);
     for (hop, row) in report.hops.iter().zip(&rows) {
         let is_culprit = culprit == Some(hop.name.as_str());
         // A hop can pass the main request and still be the culprit for a browser's (`--as all`).
@@ -87,7 +92,7 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
             style.paint(Paint::Dim, &cells[4]),
             outcome_text(hop),
         );
-        if is_culprit {
+        if is_culprit && !h2_culprit {
             line.push_str(&style.paint(Paint::Red, "  ← culprit"));
         } else if hop.consequence {
             line.push_str(&style.paint(Paint::Dim, "  (passes it on)"));
@@ -97,6 +102,10 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
             for l in wrap(&detail, "      ", "      ", WIDTH) {
                 writeln!(w, "{l}")?;
             }
+        }
+        if let Some(h2) = &hop.http2 {
+            let is_culprit = h2_culprit && culprit == Some(hop.name.as_str());
+            http2_lines(h2, is_culprit, &style, w)?;
         }
         for f in &hop.findings {
             let paint = match f.severity {
@@ -210,7 +219,13 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
             }
         )?,
     }
-    if let Some(c) = report.culprit.as_ref() {
+    // curl cannot open an RFC 8441 extended CONNECT: the HTTP/1.1 command would only show the
+    // path that works.
+    if let Some(c) = report
+        .culprit
+        .as_ref()
+        .filter(|c| c.protocol == Protocol::Http1)
+    {
         if let Some(hop) = report.hops.iter().find(|h| h.name == c.hop) {
             // A culprit found with a browser's request is reproduced with that request.
             let outcome = c
@@ -225,6 +240,54 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
                     style.paint(Paint::Dim, &format!("reproduce: {curl}"))
                 )?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// The hop's HTTP/2 path beneath its line: the WebSocket over h2 when it was tried (and why it
+/// failed), or a note when the hop speaks h2 without RFC 8441. Nothing for a hop that chose
+/// HTTP/1.1: its one line says all.
+fn http2_lines(
+    h2: &Http2Outcome,
+    culprit: bool,
+    style: &Style,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let Some(p) = &h2.probe else {
+        if h2.alpn.as_deref() == Some("h2") {
+            let note = "h2  no RFC 8441 (SETTINGS_ENABLE_CONNECT_PROTOCOL not advertised): WebSockets use HTTP/1.1 here";
+            writeln!(w, "    {}", style.paint(Paint::Dim, note))?;
+        }
+        return Ok(());
+    };
+    let failed = h2.failed();
+    let (mark, paint) = if failed {
+        ("✗", Paint::Red)
+    } else {
+        ("✓", Paint::Green)
+    };
+    let status = p
+        .evidence
+        .status
+        .map_or_else(|| "—".to_string(), |s| s.to_string());
+    let mut line = format!(
+        "    {} h2  {status}  {}  {}  {}",
+        style.paint(paint, mark),
+        match p.evidence.answered_by.to_string() {
+            s if s.is_empty() => "unknown".to_string(),
+            s => s,
+        },
+        style.paint(Paint::Dim, &format!("{:.1} ms", p.timings.total)),
+        outcome_of(p),
+    );
+    if culprit {
+        line.push_str(&style.paint(Paint::Red, "  ← culprit"));
+    }
+    writeln!(w, "{}", line.trim_end())?;
+    if failed && !p.detail.is_empty() {
+        for l in wrap(&redact::url(&p.detail), "      ", "      ", WIDTH) {
+            writeln!(w, "{l}")?;
         }
     }
     Ok(())
@@ -316,7 +379,8 @@ fn outcome_text(hop: &HopReport) -> String {
     outcome_of(&hop.outcome)
 }
 
-/// [`outcome_text`] of any one probe (a hop's, or one of its browser variants').
+/// [`outcome_text`] of any one probe (a hop's, its HTTP/2 path's, or one of its browser
+/// variants').
 fn outcome_of(o: &ProbeOutcome) -> String {
     // `bad_accept` covers every invalid 101 (accept key, Upgrade, Connection, a subprotocol or
     // extension); the detail line beneath says which, so the title must not name one.

@@ -7,6 +7,8 @@
 use super::redact;
 use super::{HopReport, Report};
 use crate::finding::{Fact, Finding};
+use crate::probe::http2::Http2Outcome;
+use crate::probe::{IdleOutcome, Timings};
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
@@ -46,11 +48,63 @@ pub fn to_value(report: &Report) -> Value {
             "verdict": c.verdict.as_str(),
             "summary": redact::url(&c.summary),
             "fix": c.fix.as_deref().map(redact::url),
+            "protocol": c.protocol.as_str(),
             "as": c.browser.map(|b| b.as_str()),
         })),
         "hops": report.hops.iter().map(hop).collect::<Vec<_>>(),
         "incomplete": report.incomplete,
         "warnings": report.warnings.iter().map(|w| redact::text(w)).collect::<Vec<_>>(),
+    })
+}
+
+fn timings(t: &Timings) -> Value {
+    json!({
+        "dns": t.dns,
+        "connect": t.connect,
+        "tls": t.tls,
+        "first_byte": t.first_byte,
+        "total": t.total,
+    })
+}
+
+/// `matches`: the known idle setting of the hop's software that its own drop matches.
+fn idle(i: &IdleOutcome, matches: Option<&str>) -> Value {
+    json!({
+        "held_ms": i.held_ms,
+        "dropped": i.dropped,
+        "dropped_after_ms": i.dropped_after_ms,
+        "close_code": i.close_code,
+        "close_reason": i.close_reason,
+        "matches": matches,
+    })
+}
+
+/// The hop's WebSocket over HTTP/2: what the server offered, and the probe's result when it
+/// was tried (its fields `null` when it was not; `detail` then says why).
+fn http2(h2: &Http2Outcome) -> Value {
+    let p = h2.probe.as_ref();
+    let detail = match (p, &h2.note) {
+        (Some(p), _) => redact::url(&p.detail).into_owned(),
+        (None, Some(note)) => note.clone(),
+        (None, None) => String::new(),
+    };
+    json!({
+        "alpn": h2.alpn,
+        "extended_connect": h2.extended_connect,
+        "verdict": p.map(|p| p.verdict.as_str()),
+        "stage": p.map(|p| p.stage),
+        "status": p.and_then(|p| p.evidence.status),
+        "answered_by": p.map(|p| p.evidence.answered_by),
+        "headers": p.map(|p| p.evidence.headers.iter().map(|(n, v)| json!({
+            "name": n,
+            "value": redact::value(n, v),
+        })).collect::<Vec<_>>()),
+        "body_snippet": p.and_then(|p| p.evidence.body_snippet.as_deref().map(redact::url)),
+        "timings_ms": p.map(|p| timings(&p.timings)),
+        "ping_rtt_ms": p.and_then(|p| p.ping_rtt_ms),
+        "echo_ok": p.and_then(|p| p.echo_ok),
+        "idle": p.and_then(|p| p.idle.as_ref().map(|i| idle(i, None))),
+        "detail": detail,
     })
 }
 
@@ -77,25 +131,13 @@ fn hop(h: &HopReport) -> Value {
         "body_snippet": e.body_snippet.as_deref().map(redact::url),
         "remote_addr": e.remote_addr.map(|a| a.to_string()),
         "tls": e.tls.as_ref().map(|t| json!({"version": t.version, "alpn": t.alpn})),
-        "timings_ms": {
-            "dns": o.timings.dns,
-            "connect": o.timings.connect,
-            "tls": o.timings.tls,
-            "first_byte": o.timings.first_byte,
-            "total": o.timings.total,
-        },
+        "timings_ms": timings(&o.timings),
         "extensions": e.extensions(),
         "ping_rtt_ms": o.ping_rtt_ms,
         "echo_ok": o.echo_ok,
-        "idle": o.idle.as_ref().map(|i| json!({
-            "held_ms": i.held_ms,
-            "dropped": i.dropped,
-            "dropped_after_ms": i.dropped_after_ms,
-            "close_code": i.close_code,
-            "close_reason": i.close_reason,
-            "matches": h.idle_setting,
-        })),
+        "idle": o.idle.as_ref().map(|i| idle(i, h.idle_setting.as_deref())),
         "curl": redact::curl(&o.curl),
+        "http2": h.http2.as_ref().map(http2),
         "findings": h.findings.iter().map(finding).collect::<Vec<_>>(),
         "facts": h.facts.iter().map(fact).collect::<Vec<_>>(),
         "variants": h.variants.iter().map(|v| {

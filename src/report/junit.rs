@@ -43,6 +43,7 @@ pub fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
 
 fn failed(hop: &HopReport) -> bool {
     !hop.outcome.verdict.passed()
+        || hop.http2.as_ref().is_some_and(|h2| h2.failed())
         || hop.outcome.idle.as_ref().is_some_and(|i| i.dropped)
         || hop
             .findings

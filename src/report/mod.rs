@@ -6,6 +6,7 @@
 
 use crate::finding::{Fact, Finding, Severity};
 use crate::hop::{Hop, HopKind};
+use crate::probe::http2::Http2Outcome;
 use crate::probe::{Browser, ProbeOutcome};
 use crate::target::Target;
 use crate::verdict::Verdict;
@@ -34,8 +35,29 @@ pub struct Culprit {
     pub verdict: Verdict,
     pub summary: String,
     pub fix: Option<String>,
+    /// The path that breaks at that hop.
+    pub protocol: Protocol,
     /// Set when only a browser variant (`--as all`) fails here: whose request it refuses.
     pub browser: Option<Browser>,
+}
+
+/// How a client opens the WebSocket: the HTTP/1.1 Upgrade, or an RFC 8441 extended CONNECT on
+/// an HTTP/2 stream (Firefox wherever a TLS hop advertises it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Protocol {
+    #[serde(rename = "http/1.1")]
+    Http1,
+    #[serde(rename = "h2")]
+    H2,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Http1 => "http/1.1",
+            Protocol::H2 => "h2",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,6 +68,9 @@ pub struct HopReport {
     /// The URL sent at this hop (its scheme, the target's Host, the path used there).
     pub url: String,
     pub outcome: ProbeOutcome,
+    /// The same WebSocket over HTTP/2 (RFC 8441): `None` for plain hops and with
+    /// `--http1-only`.
+    pub http2: Option<Http2Outcome>,
     /// Fails only because a hop further in fails.
     pub consequence: bool,
     pub findings: Vec<Finding>,
@@ -53,6 +78,10 @@ pub struct HopReport {
     /// What runs at this hop, identified from evidence (the hop's name is only a prior).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub software: Option<crate::software::Identified>,
+    /// The hop's answer to a request it answers itself, when its upgrade answer carried no
+    /// evidence of its own (recorded in `software.evidence` when it identifies the hop).
+    #[serde(skip)]
+    pub own_answer: Option<crate::software::identify::OwnAnswer>,
     /// With `--as all`: the same hop probed with each other browser's request.
     pub variants: Vec<VariantReport>,
     /// When this hop dropped the idle WebSocket on its own timer: the known idle setting of its
@@ -69,10 +98,12 @@ impl HopReport {
             address: hop.address(target),
             url: format!("{}://{}{}", hop.scheme, target.host_header(), hop.path),
             outcome,
+            http2: None,
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
             software: None,
+            own_answer: None,
             variants: Vec::new(),
             idle_setting: None,
         }
@@ -184,12 +215,40 @@ impl Report {
     fn rejudge(&mut self) {
         self.culprit = crate::walk::judge(&mut self.hops, &self.host)
             .or_else(|| crate::walk::variants::judge(&self.hops, self.browser, &self.host));
+        if self.browser == Browser::Firefox {
+            self.prefer_http2();
+        }
         let error_finding = self
             .hops
             .iter()
             .flat_map(|h| &h.findings)
             .any(|f| f.severity == Severity::Error);
         self.ok = self.culprit.is_none() && !error_finding && !self.incomplete;
+    }
+}
+
+impl Report {
+    /// `--as firefox`: Firefox opens the WebSocket over HTTP/2 wherever a TLS hop advertises
+    /// RFC 8441, so where that path breaks further out than the HTTP/1.1 culprit, the break
+    /// Firefox meets first is the HTTP/2 one.
+    fn prefer_http2(&mut self) {
+        let Some(h2) = crate::walk::http2::select(&self.hops) else {
+            return;
+        };
+        let http1 = self
+            .culprit
+            .as_ref()
+            .filter(|c| c.protocol == Protocol::Http1)
+            .and_then(|c| self.hops.iter().position(|h| h.name == c.hop));
+        if http1.is_some_and(|at| at <= h2) {
+            return;
+        }
+        if let Some(culprit) = crate::walk::http2::compose(&self.hops, h2) {
+            for hop in &mut self.hops {
+                hop.consequence = false;
+            }
+            self.culprit = Some(culprit);
+        }
     }
 }
 
@@ -257,10 +316,12 @@ pub(crate) mod sample {
             address: format!("127.0.0.1:{port}"),
             url: "wss://example.test/ws/chat".into(),
             outcome,
+            http2: None,
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
             software: None,
+            own_answer: None,
             variants: Vec::new(),
             idle_setting: None,
         }

@@ -10,6 +10,26 @@ use crate::hop::HopKind;
 use crate::report::HopReport;
 use serde::Serialize;
 
+/// A hop's answer to a request it answers itself (a plain GET without Host).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OwnAnswer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// Whether an upgrade answer names some proxy, edge or load balancer by itself.
+pub fn shows_intermediary(e: &crate::probe::Evidence) -> bool {
+    e.answered_by.is_intermediary()
+        || seen_in(
+            e.status,
+            &e.headers,
+            e.body_snippet.as_deref().unwrap_or(""),
+        )
+        .iter()
+        .any(|s| s.software != Software::BackendLibrary)
+}
+
 /// How sure the identification is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -165,6 +185,37 @@ pub fn identify_hops(hops: &mut [HopReport]) {
             .filter(|s| !behind.is_some_and(|b| b.iter().any(|x| x.software == s.software)))
             .collect();
         let mut own = own_evidence(&own);
+        // No evidence in the upgrade answer: the hop's answer to a request it answers itself,
+        // minus what the hop behind shows in its own.
+        if own.is_empty() {
+            if let Some(a) = &hops[i].own_answer {
+                let behind: Vec<Software> = hops
+                    .get(i + 1)
+                    .and_then(|b| b.own_answer.as_ref())
+                    .map(|b| {
+                        seen_in(Some(b.status), &b.headers, &b.body)
+                            .into_iter()
+                            .map(|s| s.software)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                own = seen_in(Some(a.status), &a.headers, &a.body)
+                    .into_iter()
+                    .filter(|s| s.software != Software::BackendLibrary)
+                    .filter(|s| !behind.contains(&s.software))
+                    .map(|s| {
+                        (
+                            s.software,
+                            s.tier,
+                            format!(
+                                "its own answer to a plain GET without Host ({}): {}",
+                                a.status, s.line
+                            ),
+                        )
+                    })
+                    .collect();
+            }
+        }
         // The probe's own verdict on who answered counts too, unless the hop behind gave the
         // same answer (it was passed on).
         let answered_by = hops[i].outcome.evidence.answered_by;
@@ -183,7 +234,13 @@ pub fn identify_hops(hops: &mut [HopReport]) {
             }
         }
         let hop = &hops[i];
-        hops[i].software = identify(&hop.name, &own, &hop.facts, answer(hop));
+        let mut identified = identify(&hop.name, &own, &hop.facts, answer(hop));
+        if let (Some(id), Some(a)) = (identified.as_mut(), &hop.own_answer) {
+            if id.version.is_none() {
+                id.version = version_of(id.name, &a.headers, &a.body);
+            }
+        }
+        hops[i].software = identified;
     }
 }
 

@@ -11,6 +11,7 @@
 
 pub mod advice;
 pub mod answered_by;
+pub mod gateway;
 pub mod identify;
 
 mod apache;

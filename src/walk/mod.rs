@@ -4,11 +4,14 @@
 //! which fix) is pure and lives in the submodules so it can be tested with built outcomes.
 
 pub mod culprit;
+pub mod http2;
 pub mod idle;
+pub mod own_answer;
 pub mod summary;
 pub mod variants;
 
 use crate::hop::Hop;
+use crate::probe::http2::Http2Outcome;
 use crate::probe::{Browser, ProbeOptions, ProbeOutcome};
 use crate::report::{HopReport, Report, VariantReport};
 use crate::target::Target;
@@ -61,6 +64,21 @@ pub async fn check_with_progress(
 /// One hop's probe; the real one, or a stand-in in unit tests.
 trait ProbeHop {
     async fn probe(&self, target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome;
+
+    /// The same WebSocket over HTTP/2, at TLS hops.
+    async fn probe_http2(&self, _: &Target, _: &Hop, _: &ProbeOptions) -> Option<Http2Outcome> {
+        None
+    }
+
+    /// The hop's answer to a request it answers itself (see [`own_answer`]).
+    async fn own_answer(
+        &self,
+        _target: &Target,
+        _hop: &Hop,
+        _options: &ProbeOptions,
+    ) -> Option<crate::software::identify::OwnAnswer> {
+        None
+    }
 }
 
 struct RealProbe;
@@ -68,6 +86,28 @@ struct RealProbe;
 impl ProbeHop for RealProbe {
     async fn probe(&self, target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome {
         crate::probe::probe(target, hop, options).await
+    }
+
+    async fn probe_http2(
+        &self,
+        target: &Target,
+        hop: &Hop,
+        options: &ProbeOptions,
+    ) -> Option<Http2Outcome> {
+        // Browsers never speak h2c: a plain hop has only its HTTP/1.1 path.
+        if !options.http2 || !hop.scheme.is_tls() {
+            return None;
+        }
+        Some(crate::probe::http2::probe(target, hop, options).await)
+    }
+
+    async fn own_answer(
+        &self,
+        target: &Target,
+        hop: &Hop,
+        options: &ProbeOptions,
+    ) -> Option<crate::software::identify::OwnAnswer> {
+        own_answer::own_answer(target, hop, options.timeout).await
     }
 }
 
@@ -95,12 +135,14 @@ async fn walk(
         })
         .collect();
     // All at once, so `--idle` holds every hop silent over the same stretch of time; a hop's
-    // variants go alongside its main probe.
+    // variants and its HTTP/2 path (each on its own connection: real clients use any of them)
+    // go alongside its main probe.
     let outcomes =
         futures_util::future::join_all(config.hops.iter().enumerate().map(|(index, hop)| {
             let variant_options = &variant_options;
             async move {
                 let main = prober.probe(&config.target, hop, &config.probe);
+                let http2 = prober.probe_http2(&config.target, hop, &config.probe);
                 let variants = futures_util::future::join_all(variant_options.iter().map(
                     |(browser, options)| async move {
                         VariantReport {
@@ -109,23 +151,33 @@ async fn walk(
                         }
                     },
                 ));
-                let both = futures_util::future::join(main, variants);
-                tokio::pin!(both);
+                let all = futures_util::future::join3(main, http2, variants);
+                tokio::pin!(all);
                 let done = tokio::select! {
-                    done = &mut both => Some(done),
+                    done = &mut all => Some(done),
                     // Interrupted: a hop in its idle hold ends it at once and reports what it
                     // held; one still mid-handshake has nothing to show and is left out.
                     () = crate::interrupt::wait() => {
-                        tokio::time::timeout(INTERRUPT_GRACE, both).await.ok()
+                        tokio::time::timeout(INTERRUPT_GRACE, all).await.ok()
                     }
                 };
-                let (outcome, variants) = done?;
+                let (outcome, http2, variants) = done?;
+                // A hop in front whose answer carries no evidence of its own: ask it something
+                // it answers itself (the innermost hop is identified by its own answer).
+                let own = if index + 1 < config.hops.len()
+                    && !crate::interrupt::requested()
+                    && !crate::software::identify::shows_intermediary(&outcome.evidence)
+                {
+                    prober.own_answer(&config.target, hop, &config.probe).await
+                } else {
+                    None
+                };
                 progress(Progress::HopDone {
                     index,
                     verdict: outcome.verdict,
                     total_ms: outcome.timings.total,
                 });
-                Some((outcome, variants))
+                Some((outcome, http2, variants, own))
             }
         }))
         .await;
@@ -134,9 +186,11 @@ async fn walk(
         .iter()
         .zip(outcomes)
         .filter_map(|(hop, done)| {
-            let (outcome, variants) = done?;
+            let (outcome, http2, variants, own_answer) = done?;
             Some(HopReport {
+                http2,
                 variants,
+                own_answer,
                 ..HopReport::new(hop, &config.target, outcome)
             })
         })

@@ -9,7 +9,7 @@ use super::idle::{self, IdleMatch};
 use crate::finding::{Finding, Severity};
 use crate::hop::HopKind;
 use crate::probe::ProbeOutcome;
-use crate::report::{Culprit, HopReport};
+use crate::report::{Culprit, HopReport, Protocol};
 use crate::software::advice::{self as hints, HintKey, Inner};
 use crate::software::Software;
 use crate::verdict::Verdict;
@@ -28,8 +28,11 @@ pub fn judge(hops: &mut [HopReport], host: &str) -> Option<Culprit> {
             .is_some_and(|s| s.consequences.contains(&i));
         hop.idle_setting = own_idle_setting(hop);
     }
-    let selection = selection?;
-    Some(compose(hops, &selection, host))
+    match selection {
+        Some(selection) => Some(compose(hops, &selection, host)),
+        // Every hop upgrades over HTTP/1.1: what remains is the path HTTP/2 clients take.
+        None => super::http2::compose(hops, super::http2::select(hops)?),
+    }
 }
 
 /// The known idle setting a hop's own drop matches: its identified software's, or the one
@@ -127,6 +130,7 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
         },
         summary,
         fix,
+        protocol: Protocol::Http1,
         browser: None,
     }
 }
@@ -491,10 +495,12 @@ mod tests {
                 idle: None,
                 curl: String::new(),
             },
+            http2: None,
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
             software: None,
+            own_answer: None,
             variants: Vec::new(),
             idle_setting: None,
         }

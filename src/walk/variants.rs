@@ -36,6 +36,8 @@ pub fn judge(hops: &[HopReport], primary: Browser, host: &str) -> Option<Culprit
                 Some(HopReport {
                     outcome: variant.outcome.clone(),
                     variants: Vec::new(),
+                    // The HTTP/2 path is judged once, with the main request.
+                    http2: None,
                     ..h.clone()
                 })
             })
@@ -103,10 +105,12 @@ mod tests {
             address: format!("{name}.test:80"),
             url: "ws://example.test/ws".into(),
             outcome: plain.clone(),
+            http2: None,
             consequence: false,
             findings: Vec::new(),
             facts: Vec::new(),
             software: None,
+            own_answer: None,
             variants: vec![
                 VariantReport {
                     browser: Browser::Chrome,

@@ -18,6 +18,7 @@ fn contract_example() -> Value {
             "timings_ms": {"dns": null, "connect": 0.2, "tls": null, "first_byte": 1.0, "total": 1.5},
             "extensions": null, "ping_rtt_ms": 0.3, "echo_ok": null, "idle": null,
             "curl": "curl -i -N --connect-to app.test:80:127.0.0.1:8080 http://app.test/ws",
+            "http2": null,
             "findings": [], "facts": [], "variants": []
         }]
     })
@@ -54,6 +55,20 @@ fn schema_accepts_the_contract_and_rejects_breaks() {
         validate(&bad_culprit).is_err(),
         "culprit without kind/summary/fix"
     );
+
+    // The HTTP/2 side of a TLS hop: a verdict from the same vocabulary, or null when not tried.
+    let mut h2 = good.clone();
+    h2["hops"][0]["http2"] = serde_json::json!({
+        "alpn": "h2", "extended_connect": false, "verdict": null, "stage": null, "status": null,
+        "answered_by": null, "headers": null, "body_snippet": null, "timings_ms": null,
+        "ping_rtt_ms": null, "echo_ok": null, "idle": null,
+        "detail": "speaks HTTP/2 without RFC 8441"
+    });
+    if let Err(e) = validate(&h2) {
+        panic!("an http2 note should validate:\n{e}");
+    }
+    h2["hops"][0]["http2"]["verdict"] = "exploded".into();
+    assert!(validate(&h2).is_err(), "http2 verdict outside the enum");
 
     let mut string_status = good;
     string_status["hops"][0]["status"] = "101".into();

@@ -5,6 +5,7 @@
 //! attackers' answers under time and memory bounds.
 
 mod hostile;
+mod http2;
 mod misbehaving;
 mod real;
 

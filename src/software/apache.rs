@@ -3,17 +3,7 @@
 //! `ProxyTimeout`, `SSLProxy*`.
 //! Sources: httpd.apache.org/docs/2.4/mod/mod_proxy.html, mod_proxy_wstunnel.html, mod_ssl.html;
 //! captures of Apache/2.4.71 (Debian) in front of a `websockets` backend (tests/software).
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::Apache,
@@ -21,6 +11,12 @@ pub const TABLE: Table = Table {
     display: "Apache httpd",
     kind: HopKind::Proxy,
     aliases: &["httpd", "apache2"],
+    // mod_http2 hands the extended CONNECT on as a WebSocket request when `H2WebSockets on`
+    // (2.4.58+); `H2WebSockets off` stops advertising it. Seen on 2.4.71: the request's
+    // SERVER_PROTOCOL is HTTP/2.0 (access log `GET /ws HTTP/2.0 101`) while `%{HTTP2}` is
+    // off, as it runs on an internal HTTP/1.1 connection.
+    // https://httpd.apache.org/docs/2.4/mod/mod_http2.html#h2websockets
+    http2: Some("set `H2WebSockets off` so Apache stops advertising RFC 8441 and these clients use HTTP/1.1, or make the route answer HTTP/2 requests too: Apache sees them as `GET … HTTP/2.0` with Upgrade, so the `ProxyPass … upgrade=websocket` (mod_proxy_wstunnel) must match them and no `<If>`, `Require` or `RewriteCond` on `%{SERVER_PROTOCOL}` / `%{THE_REQUEST}` may refuse them"),
     #[rustfmt::skip]
     recognise: &[
     // Tomcat's connector says `Server: Apache-Coyote/1.1`: not httpd (capture in

@@ -1,17 +1,7 @@
 //! Caddy: `reverse_proxy` carries upgrades by default; `header_up`, `transport http { tls }`.
 //! Sources: caddyserver.com/docs/caddyfile/directives/reverse_proxy; captures of Caddy 2.6.2
 //! (it adds its own `Server: Caddy` beside the backend's).
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::Caddy,
@@ -19,6 +9,7 @@ pub const TABLE: Table = Table {
     display: "Caddy",
     kind: HopKind::Proxy,
     aliases: &[],
+    http2: None,
     #[rustfmt::skip]
     recognise: &[
     (Server("caddy"), A::Caddy),

@@ -2,17 +2,7 @@
 //! `stream_idle_timeout`.
 //! Sources: envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/upgrades,
 //! …/faq/configuration/timeouts; recorded Envoy responses in src/software/fixtures/envoy_*.http.
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::Envoy,
@@ -20,6 +10,7 @@ pub const TABLE: Table = Table {
     display: "Envoy",
     kind: HopKind::Proxy,
     aliases: &[],
+    http2: None,
     #[rustfmt::skip]
     recognise: &[
     // Its local replies (recorded): "upstream connect error or disconnect/reset before headers.

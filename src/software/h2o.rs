@@ -2,17 +2,7 @@
 //! (off by default), `proxy.timeout.io`, `proxy.websocket.timeout`.
 //! Sources: h2o.examp1e.net/configure/proxy_directives.html; captures of h2o 2.2.5 (it writes
 //! its own `Server: h2o/2.2.5` over the backend's, even on a 101).
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::H2o,
@@ -20,6 +10,7 @@ pub const TABLE: Table = Table {
     display: "h2o",
     kind: HopKind::Proxy,
     aliases: &[],
+    http2: None,
     #[rustfmt::skip]
     recognise: &[
     (Server("h2o"), A::H2o),

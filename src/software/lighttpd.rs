@@ -1,17 +1,7 @@
 //! lighttpd: mod_proxy with `proxy.header = ("upgrade" => "enable")` (1.4.46+).
 //! Sources: redmine.lighttpd.net/projects/lighttpd/wiki/Docs_ModProxy, Docs_Performance
 //! (`server.max-read-idle`); captures of lighttpd/1.4.69 (its 501 page to an unknown method).
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::Lighttpd,
@@ -19,6 +9,7 @@ pub const TABLE: Table = Table {
     display: "lighttpd",
     kind: HopKind::Proxy,
     aliases: &["lighty"],
+    http2: None,
     #[rustfmt::skip]
     recognise: &[
     // It keeps its own Server header on its pages ("Server: lighttpd/1.4.69") and passes the

@@ -1,17 +1,7 @@
 //! Traefik: carries upgrades by default; middlewares can break them.
 //! Sources: doc.traefik.io/traefik/routing/services/ (`forwardingTimeouts`), recorded Traefik
 //! responses in src/software/fixtures/traefik_*.http.
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::Traefik,
@@ -19,6 +9,7 @@ pub const TABLE: Table = Table {
     display: "Traefik",
     kind: HopKind::Proxy,
     aliases: &[],
+    http2: None,
     #[rustfmt::skip]
     recognise: &[
     ],

@@ -2,17 +2,7 @@
 //! vcl_pipe; `pipe_timeout`.
 //! Sources: varnish-cache.org/docs/7.1/users-guide/vcl-example-websockets.html,
 //! docs/7.1/reference/varnishd.html (`pipe_timeout`, `first_byte_timeout`); captures of Varnish 7.1.
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::Varnish,
@@ -20,6 +10,7 @@ pub const TABLE: Table = Table {
     display: "Varnish",
     kind: HopKind::Proxy,
     aliases: &["varnishd"],
+    http2: None,
     #[rustfmt::skip]
     recognise: &[
     // Its 503 page: "Error 503 Backend fetch failed … Guru Meditation … Varnish cache server".

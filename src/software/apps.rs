@@ -12,6 +12,7 @@ pub const TABLE: Table = Table {
     kind: HopKind::Backend,
     aliases: &[],
     http2: None,
+    changes: &[],
     #[rustfmt::skip]
     recognise: &[
     // Bodies of backend libraries (checked: websockets 17.4 behind nginx keeps this body).

@@ -9,6 +9,7 @@ pub const TABLE: Table = Table {
     kind: HopKind::Lb,
     aliases: &["alb", "elb"],
     http2: None,
+    changes: &[],
     #[rustfmt::skip]
     recognise: &[
     (Server("awselb"), A::Awselb),

@@ -11,6 +11,16 @@ pub const TABLE: Table = Table {
     aliases: &[],
     http2: None,
     #[rustfmt::skip]
+    changes: &[
+    // caddyserver.com/docs/caddyfile/directives/handle_path ("strips the matched path prefix"),
+    // reverse_proxy `header_up` ("-Field" deletes it). Seen on Caddy 2.6 in
+    // tests/software/crosshop.rs. Caddy always speaks HTTP/1.1 or newer upstream: no row for
+    // the version.
+    (Change::Path, "`handle_path` (like `uri strip_prefix`, `uri replace` or `rewrite`) changes the path before `reverse_proxy` (`handle_path /ws* { reverse_proxy backend }` sends `/ws` as `/`): use `handle /ws*` to keep the path, or rewrite it to the path the backend serves"),
+    (Change::Origin, "look for `header_up -Origin` or `header_up Origin …` in the `reverse_proxy` block and remove it: Caddy passes Origin on unchanged otherwise"),
+    (Change::Header(""), "look for `header_up -{header}` or `header_up {header} …` in the `reverse_proxy` block and remove it"),
+    ],
+    #[rustfmt::skip]
     recognise: &[
     (Server("caddy"), A::Caddy),
     (Via("caddy"), A::Caddy),

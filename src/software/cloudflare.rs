@@ -9,6 +9,7 @@ pub const TABLE: Table = Table {
     kind: HopKind::Cdn,
     aliases: &["cf"],
     http2: None,
+    changes: &[],
     #[rustfmt::skip]
     recognise: &[
     (Body("cloudflare ray id"), A::Cloudflare),

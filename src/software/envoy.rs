@@ -12,6 +12,14 @@ pub const TABLE: Table = Table {
     aliases: &[],
     http2: None,
     #[rustfmt::skip]
+    changes: &[
+    // envoyproxy.io route_components.proto: RouteAction `prefix_rewrite`/`regex_rewrite`,
+    // Route `request_headers_to_remove`/`request_headers_to_add`.
+    (Change::Path, "the route's `prefix_rewrite` or `regex_rewrite` changes the path: leave the WebSocket route's path alone or map it to the path the backend serves"),
+    (Change::Origin, "look for `request_headers_to_remove: [origin]` or an Origin in `request_headers_to_add` on the route, virtual host or route configuration and remove it"),
+    (Change::Header(""), "look for {header} in `request_headers_to_remove` or `request_headers_to_add` on the route, virtual host or route configuration and remove it"),
+    ],
+    #[rustfmt::skip]
     recognise: &[
     // Its local replies (recorded): "upstream connect error or disconnect/reset before headers.
     // reset reason: connection failure", "no healthy upstream".

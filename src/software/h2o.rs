@@ -12,6 +12,14 @@ pub const TABLE: Table = Table {
     aliases: &[],
     http2: None,
     #[rustfmt::skip]
+    changes: &[
+    // h2o.examp1e.net/configure/proxy_directives.html: `proxy.reverse.url` (its path replaces
+    // the matched `paths:` prefix), `proxy.header.unset`/`proxy.header.set`.
+    (Change::Path, "the path of `proxy.reverse.url` replaces the `paths:` prefix it is under (`/ws:` with `proxy.reverse.url: http://backend/` sends `/ws` as `/`): end the URL with the path the backend serves; if the path is right, add `proxy.preserve-host: ON`"),
+    (Change::Origin, "look for `proxy.header.unset: Origin` or `proxy.header.set: \"Origin: …\"` for this path and remove it"),
+    (Change::Header(""), "look for `proxy.header.unset: {header}` or `proxy.header.set: \"{header}: …\"` for this path and remove it"),
+    ],
+    #[rustfmt::skip]
     recognise: &[
     (Server("h2o"), A::H2o),
     ],

@@ -11,6 +11,14 @@ pub const TABLE: Table = Table {
     aliases: &["lighty"],
     http2: None,
     #[rustfmt::skip]
+    changes: &[
+    // redmine.lighttpd.net/projects/lighttpd/wiki/Mod_proxy (`proxy.header` "map-urlpath"),
+    // Mod_setenv (`setenv.set-request-header`).
+    (Change::Path, "`proxy.header = ( \"map-urlpath\" => ( … ) )` (or a `url.rewrite`) changes the path it forwards: map the WebSocket path to the one the backend serves, or leave it out"),
+    (Change::Origin, "look for `setenv.set-request-header` or `setenv.add-request-header` touching Origin (mod_setenv) and remove it"),
+    (Change::Header(""), "look for `setenv.set-request-header` touching {header} (mod_setenv) and remove it"),
+    ],
+    #[rustfmt::skip]
     recognise: &[
     // It keeps its own Server header on its pages ("Server: lighttpd/1.4.69") and passes the
     // backend's on (capture).

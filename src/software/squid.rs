@@ -12,6 +12,13 @@ pub const TABLE: Table = Table {
     aliases: &[],
     http2: None,
     #[rustfmt::skip]
+    changes: &[
+    // squid-cache.org/Doc/config/request_header_access/ and url_rewrite_program.
+    (Change::Path, "a `url_rewrite_program` (or `cache_peer … originserver` with a path) changes the path: leave WebSocket requests out of the rewriter (`url_rewrite_access deny …`)"),
+    (Change::Origin, "look for `request_header_access Origin deny …` or `request_header_replace Origin …` and remove it"),
+    (Change::Header(""), "look for `request_header_access {header} deny …` (or `request_header_access Other deny all`, which drops every header not allowed by name) and allow {header}"),
+    ],
+    #[rustfmt::skip]
     recognise: &[
     // Its error pages end "Generated … by vm (squid/5.7)" (capture: ERR_CONNECT_FAIL).
     (Body("(squid/"), A::Squid),

@@ -11,6 +11,7 @@ pub const TABLE: Table = Table {
     kind: HopKind::Proxy,
     aliases: &[],
     http2: None,
+    changes: &[],
     #[rustfmt::skip]
     recognise: &[
     (Via("tinyproxy"), A::Tinyproxy),

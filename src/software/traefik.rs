@@ -11,6 +11,14 @@ pub const TABLE: Table = Table {
     aliases: &[],
     http2: None,
     #[rustfmt::skip]
+    changes: &[
+    // doc.traefik.io/traefik/middlewares/http/stripprefix/, replacepath/, headers/
+    // ("customRequestHeaders … set to an empty value removes the header").
+    (Change::Path, "a `StripPrefix`, `ReplacePath` or `ReplacePathRegex` middleware on the router changes the path: leave the WebSocket path alone or map it to the path the backend serves"),
+    (Change::Origin, "look for a `headers` middleware whose `customRequestHeaders` sets Origin (an empty value removes it) and take it off the WebSocket router"),
+    (Change::Header(""), "look for a `headers` middleware whose `customRequestHeaders` sets {header} (an empty value removes it) and take it off the WebSocket router"),
+    ],
+    #[rustfmt::skip]
     recognise: &[
     ],
     #[rustfmt::skip]

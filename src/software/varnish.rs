@@ -12,6 +12,14 @@ pub const TABLE: Table = Table {
     aliases: &["varnishd"],
     http2: None,
     #[rustfmt::skip]
+    changes: &[
+    // varnish-cache.org/docs/trunk/users-guide/vcl-variables.html: `req.url`, `req.http.*`
+    // set in vcl_recv travel into the pipe; `bereq.http.*` in vcl_pipe.
+    (Change::Path, "a `set req.url = …` (or `regsub(req.url, …)`) in `vcl_recv` changes the path before `return (pipe)`: leave WebSocket requests' URL alone or map it to the path the backend serves"),
+    (Change::Origin, "look for `unset req.http.origin` / `set req.http.origin = …` in `vcl_recv` (or `bereq.http.origin` in `vcl_pipe`) and remove it"),
+    (Change::Header(""), "look for `unset req.http.{header}` or `set req.http.{header} = …` in `vcl_recv` (or `bereq.http.…` in `vcl_pipe`) and remove it"),
+    ],
+    #[rustfmt::skip]
     recognise: &[
     // Its 503 page: "Error 503 Backend fetch failed … Guru Meditation … Varnish cache server".
     (Body("varnish cache server"), A::Varnish),

@@ -4,6 +4,8 @@
 //! `edge`, `cache`) as well as by software. Every case asserts the culprit hop, the verdict, the
 //! identified software and that the advice names that software's own directive.
 
+mod crosshop;
+
 use crate::paths::{check, Run};
 use crate::support::{Backend, Kind, Setup, WsPath};
 

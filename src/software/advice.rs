@@ -47,41 +47,56 @@ pub enum Inner {
     UpgradesSlowly,
 }
 
-pub(crate) const fn row(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
-    Hint {
-        verdict,
-        who,
-        status: None,
-        detail_has: &[],
-        inner: Inner::Other,
-        fix,
+impl Hint {
+    /// A row for `verdict` at the hops `who` names, with no further condition; the methods
+    /// below narrow it.
+    pub(crate) const fn new(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
+        Hint {
+            verdict,
+            who,
+            status: None,
+            detail_has: &[],
+            inner: Inner::Other,
+            fix,
+        }
     }
+
+    /// Only for this status code.
+    pub(crate) const fn on_status(mut self, status: u16) -> Hint {
+        self.status = Some(status);
+        self
+    }
+
+    /// Only when the probe's detail (which carries the body's words) contains one of `has`.
+    pub(crate) const fn on_detail(mut self, has: &'static [&'static str]) -> Hint {
+        self.detail_has = has;
+        self
+    }
+
+    /// Only when the hop right behind answers so when probed directly.
+    pub(crate) const fn on_inner(mut self, inner: Inner) -> Hint {
+        self.inner = inner;
+        self
+    }
+}
+
+// The short forms the tables are written in.
+
+pub(crate) const fn row(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
+    Hint::new(verdict, who, fix)
 }
 
 pub(crate) const fn status(verdict: Verdict, who: Who, status: u16, fix: &'static str) -> Hint {
-    Hint {
-        verdict,
-        who,
-        status: Some(status),
-        detail_has: &[],
-        inner: Inner::Other,
-        fix,
-    }
+    Hint::new(verdict, who, fix).on_status(status)
 }
 
+/// A row for any hop whose probe detail contains one of `has`.
 pub(crate) const fn detail(
     verdict: Verdict,
     has: &'static [&'static str],
     fix: &'static str,
 ) -> Hint {
-    Hint {
-        verdict,
-        who: Who::Any,
-        status: None,
-        detail_has: has,
-        inner: Inner::Other,
-        fix,
-    }
+    Hint::new(verdict, Who::Any, fix).on_detail(has)
 }
 
 pub(crate) const fn status_detail(
@@ -90,14 +105,9 @@ pub(crate) const fn status_detail(
     has: &'static [&'static str],
     fix: &'static str,
 ) -> Hint {
-    Hint {
-        verdict,
-        who: Who::Any,
-        status: Some(status),
-        detail_has: has,
-        inner: Inner::Other,
-        fix,
-    }
+    Hint::new(verdict, Who::Any, fix)
+        .on_status(status)
+        .on_detail(has)
 }
 
 /// A row for one software, only when the probe's detail (which carries the body's words)
@@ -108,45 +118,23 @@ pub(crate) const fn sw_detail(
     has: &'static [&'static str],
     fix: &'static str,
 ) -> Hint {
-    Hint {
-        verdict,
-        who,
-        status: None,
-        detail_has: has,
-        inner: Inner::Other,
-        fix,
-    }
+    Hint::new(verdict, who, fix).on_detail(has)
 }
 
 /// A row for a gateway error at a hop whose inner hop upgrades when probed directly: the hop's
 /// own upstream setting does not lead where the `--hop` list says the next hop is.
 pub(crate) const fn inner_ok(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
-    Hint {
-        verdict,
-        who,
-        status: None,
-        detail_has: &[],
-        inner: Inner::Upgrades,
-        fix,
-    }
+    Hint::new(verdict, who, fix).on_inner(Inner::Upgrades)
 }
 
 /// `hint`, only when the hop behind upgrades when probed directly.
-pub(crate) const fn when_inner_upgrades(mut hint: Hint) -> Hint {
-    hint.inner = Inner::Upgrades;
-    hint
+pub(crate) const fn when_inner_upgrades(hint: Hint) -> Hint {
+    hint.on_inner(Inner::Upgrades)
 }
 
 /// A row for a hop that gave up before the hop behind it, probed directly, answered.
 pub(crate) const fn inner_slow(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
-    Hint {
-        verdict,
-        who,
-        status: None,
-        detail_has: &[],
-        inner: Inner::UpgradesSlowly,
-        fix,
-    }
+    Hint::new(verdict, who, fix).on_inner(Inner::UpgradesSlowly)
 }
 
 use HopKind as K;

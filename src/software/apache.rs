@@ -3,17 +3,7 @@
 //! `ProxyTimeout`, `SSLProxy*`.
 //! Sources: httpd.apache.org/docs/2.4/mod/mod_proxy.html, mod_proxy_wstunnel.html, mod_ssl.html;
 //! captures of Apache/2.4.71 (Debian) in front of a `websockets` backend (tests/software).
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::Apache,
@@ -21,6 +11,23 @@ pub const TABLE: Table = Table {
     display: "Apache httpd",
     kind: HopKind::Proxy,
     aliases: &["httpd", "apache2"],
+    // mod_http2 hands the extended CONNECT on as a WebSocket request when `H2WebSockets on`
+    // (2.4.58+); `H2WebSockets off` stops advertising it. Seen on 2.4.71: the request's
+    // SERVER_PROTOCOL is HTTP/2.0 (access log `GET /ws HTTP/2.0 101`) while `%{HTTP2}` is
+    // off, as it runs on an internal HTTP/1.1 connection.
+    // https://httpd.apache.org/docs/2.4/mod/mod_http2.html#h2websockets
+    http2: Some("set `H2WebSockets off` so Apache stops advertising RFC 8441 and these clients use HTTP/1.1, or make the route answer HTTP/2 requests too: Apache sees them as `GET … HTTP/2.0` with Upgrade, so the `ProxyPass … upgrade=websocket` (mod_proxy_wstunnel) must match them and no `<If>`, `Require` or `RewriteCond` on `%{SERVER_PROTOCOL}` / `%{THE_REQUEST}` may refuse them"),
+    #[rustfmt::skip]
+    changes: &[
+    // mod_proxy.html ProxyPass: the URL's path replaces the matched prefix; mod_headers.html
+    // RequestHeader; mod_proxy_http.html env `force-proxy-request-1.0` ("forces the proxy to
+    // send requests to the backend as HTTP/1.0"). All three seen on 2.4.71 in
+    // tests/software/crosshop.rs.
+    (Change::Path, "the `ProxyPass` URL's path replaces the prefix it matched (`ProxyPass /ws http://backend/` sends `/ws` as `/`): map the prefix to the path the backend serves (`ProxyPass /ws http://backend/ws upgrade=websocket`), and check where any `RewriteRule … [P]` sends it; if the path is right, add `ProxyPreserveHost On` (Apache otherwise sends the `ProxyPass` URL's host as Host)"),
+    (Change::Origin, "look for `RequestHeader unset Origin` or `RequestHeader set Origin …` (mod_headers) in this virtual host, `<Location>` or `<Proxy>` block and remove it: Apache passes Origin on unchanged otherwise"),
+    (Change::Header(""), "look for `RequestHeader unset {header}` or `RequestHeader set {header} …` (mod_headers) in this virtual host, `<Location>` or `<Proxy>` block and remove it"),
+    (Change::HttpVersion, "Apache sends the request as HTTP/1.0 when the environment variable `force-proxy-request-1.0` is set: remove `SetEnv force-proxy-request-1.0 1` (or the `SetEnvIf`/`BrowserMatch` that sets it, an old workaround often paired with `proxy-nokeepalive`) for the WebSocket path"),
+    ],
     #[rustfmt::skip]
     recognise: &[
     // Tomcat's connector says `Server: Apache-Coyote/1.1`: not httpd (capture in

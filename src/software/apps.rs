@@ -3,17 +3,7 @@
 //! look, and the advice when the application itself is the culprit.
 //! Sources: captures in src/probe/fixtures (websockets 17.4, uvicorn, werkzeug, node ws 8.23,
 //! gorilla/websocket) and each library's handshake code.
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::BackendLibrary,
@@ -21,6 +11,8 @@ pub const TABLE: Table = Table {
     display: "the backend",
     kind: HopKind::Backend,
     aliases: &[],
+    http2: None,
+    changes: &[],
     #[rustfmt::skip]
     recognise: &[
     // Bodies of backend libraries (checked: websockets 17.4 behind nginx keeps this body).

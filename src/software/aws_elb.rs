@@ -1,16 +1,6 @@
 //! AWS Application/Classic Load Balancer. Sources: docs.aws.amazon.com/elasticloadbalancing/
 //! latest/application/ (load-balancer-target-groups, application-load-balancers#connection-idle-timeout).
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::AwsElb,
@@ -18,6 +8,8 @@ pub const TABLE: Table = Table {
     display: "AWS ALB",
     kind: HopKind::Lb,
     aliases: &["alb", "elb"],
+    http2: None,
+    changes: &[],
     #[rustfmt::skip]
     recognise: &[
     (Server("awselb"), A::Awselb),

@@ -1,17 +1,7 @@
 //! Caddy: `reverse_proxy` carries upgrades by default; `header_up`, `transport http { tls }`.
 //! Sources: caddyserver.com/docs/caddyfile/directives/reverse_proxy; captures of Caddy 2.6.2
 //! (it adds its own `Server: Caddy` beside the backend's).
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::Caddy,
@@ -19,6 +9,17 @@ pub const TABLE: Table = Table {
     display: "Caddy",
     kind: HopKind::Proxy,
     aliases: &[],
+    http2: None,
+    #[rustfmt::skip]
+    changes: &[
+    // caddyserver.com/docs/caddyfile/directives/handle_path ("strips the matched path prefix"),
+    // reverse_proxy `header_up` ("-Field" deletes it). Seen on Caddy 2.6 in
+    // tests/software/crosshop.rs. Caddy always speaks HTTP/1.1 or newer upstream: no row for
+    // the version.
+    (Change::Path, "`handle_path` (like `uri strip_prefix`, `uri replace` or `rewrite`) changes the path before `reverse_proxy` (`handle_path /ws* { reverse_proxy backend }` sends `/ws` as `/`): use `handle /ws*` to keep the path, or rewrite it to the path the backend serves"),
+    (Change::Origin, "look for `header_up -Origin` or `header_up Origin …` in the `reverse_proxy` block and remove it: Caddy passes Origin on unchanged otherwise"),
+    (Change::Header(""), "look for `header_up -{header}` or `header_up {header} …` in the `reverse_proxy` block and remove it"),
+    ],
     #[rustfmt::skip]
     recognise: &[
     (Server("caddy"), A::Caddy),

@@ -1,16 +1,6 @@
 //! Cloudflare's edge. Sources: developers.cloudflare.com/network/websockets/,
 //! …/support/troubleshooting/cloudflare-errors/ (52x pages); src/probe/fixtures.
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::Cloudflare,
@@ -18,6 +8,8 @@ pub const TABLE: Table = Table {
     display: "Cloudflare",
     kind: HopKind::Cdn,
     aliases: &["cf"],
+    http2: None,
+    changes: &[],
     #[rustfmt::skip]
     recognise: &[
     (Body("cloudflare ray id"), A::Cloudflare),

@@ -2,17 +2,7 @@
 //! `stream_idle_timeout`.
 //! Sources: envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/upgrades,
 //! …/faq/configuration/timeouts; recorded Envoy responses in src/software/fixtures/envoy_*.http.
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::Envoy,
@@ -20,6 +10,15 @@ pub const TABLE: Table = Table {
     display: "Envoy",
     kind: HopKind::Proxy,
     aliases: &[],
+    http2: None,
+    #[rustfmt::skip]
+    changes: &[
+    // envoyproxy.io route_components.proto: RouteAction `prefix_rewrite`/`regex_rewrite`,
+    // Route `request_headers_to_remove`/`request_headers_to_add`.
+    (Change::Path, "the route's `prefix_rewrite` or `regex_rewrite` changes the path: leave the WebSocket route's path alone or map it to the path the backend serves"),
+    (Change::Origin, "look for `request_headers_to_remove: [origin]` or an Origin in `request_headers_to_add` on the route, virtual host or route configuration and remove it"),
+    (Change::Header(""), "look for {header} in `request_headers_to_remove` or `request_headers_to_add` on the route, virtual host or route configuration and remove it"),
+    ],
     #[rustfmt::skip]
     recognise: &[
     // Its local replies (recorded): "upstream connect error or disconnect/reset before headers.

@@ -2,17 +2,7 @@
 //! (off by default), `proxy.timeout.io`, `proxy.websocket.timeout`.
 //! Sources: h2o.examp1e.net/configure/proxy_directives.html; captures of h2o 2.2.5 (it writes
 //! its own `Server: h2o/2.2.5` over the backend's, even on a 101).
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::H2o,
@@ -20,6 +10,15 @@ pub const TABLE: Table = Table {
     display: "h2o",
     kind: HopKind::Proxy,
     aliases: &[],
+    http2: None,
+    #[rustfmt::skip]
+    changes: &[
+    // h2o.examp1e.net/configure/proxy_directives.html: `proxy.reverse.url` (its path replaces
+    // the matched `paths:` prefix), `proxy.header.unset`/`proxy.header.set`.
+    (Change::Path, "the path of `proxy.reverse.url` replaces the `paths:` prefix it is under (`/ws:` with `proxy.reverse.url: http://backend/` sends `/ws` as `/`): end the URL with the path the backend serves; if the path is right, add `proxy.preserve-host: ON`"),
+    (Change::Origin, "look for `proxy.header.unset: Origin` or `proxy.header.set: \"Origin: …\"` for this path and remove it"),
+    (Change::Header(""), "look for `proxy.header.unset: {header}` or `proxy.header.set: \"{header}: …\"` for this path and remove it"),
+    ],
     #[rustfmt::skip]
     recognise: &[
     (Server("h2o"), A::H2o),

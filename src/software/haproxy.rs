@@ -2,17 +2,7 @@
 //! Sources: docs.haproxy.org/2.6/configuration.html (timeout tunnel, http-request rules);
 //! captures of HAProxy 2.6 default error pages in src/probe/fixtures/haproxy_*.http (they carry
 //! no Server header at all, so only their bodies identify it).
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::Haproxy,
@@ -20,6 +10,22 @@ pub const TABLE: Table = Table {
     display: "HAProxy",
     kind: HopKind::Lb,
     aliases: &[],
+    // HAProxy 2.6 turns the extended CONNECT into a GET with Upgrade for its rules and
+    // backends, so `req.ver` is 2.0 there; `h2-workaround-bogus-websocket-clients` (global)
+    // stops it from advertising SETTINGS_ENABLE_CONNECT_PROTOCOL.
+    // https://docs.haproxy.org/2.6/configuration.html#h2-workaround-bogus-websocket-clients
+    http2: Some("HAProxy sees this request as a GET with `req.ver` 2.0: find the rule keyed on the HTTP version (e.g. `http-request deny if { req.ver 2.0 } …`, or an ACL on `req.proto_http`, `req.ver` or `ssl_fc_alpn`) and let WebSocket requests through, or put `h2-workaround-bogus-websocket-clients` in the `global` section so HAProxy stops advertising RFC 8441 and these clients use HTTP/1.1"),
+    #[rustfmt::skip]
+    changes: &[
+    // docs.haproxy.org/2.6/configuration.html: `http-request set-path`/`replace-path`/
+    // `set-uri`/`replace-uri`, `http-request del-header`/`set-header`. Seen on 2.6.12 in
+    // tests/software/crosshop.rs: with the client's Sec-WebSocket-Key deleted HAProxy makes
+    // a key of its own for the backend, so the 101's accept does not match the client's key.
+    // HAProxy forwards HTTP/1.1: no row for the version.
+    (Change::Path, "an `http-request set-path`, `replace-path`, `set-uri` or `replace-uri` rule changes the path before the backend: keep it off the WebSocket path (`… unless { path_beg /ws }`) or map the path to the one the backend serves"),
+    (Change::Origin, "look for `http-request del-header Origin` or `http-request set-header Origin …` in the frontend or backend and remove it (or add `unless` for the WebSocket path)"),
+    (Change::Header(""), "look for `http-request del-header {header}` or `http-request set-header {header} …` in the frontend or backend and remove it (without the client's Sec-WebSocket-Key HAProxy sends a key of its own, so the client's check of Sec-WebSocket-Accept fails)"),
+    ],
     #[rustfmt::skip]
     recognise: &[
     // HAProxy 2.6 default pages: "<html><body><h1>502 Bad Gateway</h1>\nThe server returned…".

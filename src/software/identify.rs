@@ -13,19 +13,16 @@ use serde::Serialize;
 /// A hop's answer to a request it answers itself (a plain GET without Host).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OwnAnswer {
+    /// What was sent, in words for the evidence line.
+    pub request: &'static str,
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
-/// Whether an upgrade answer names some proxy, edge or load balancer by itself.
-pub fn shows_intermediary(e: &crate::probe::Evidence) -> bool {
-    e.answered_by.is_intermediary()
-        || seen_in(
-            e.status,
-            &e.headers,
-            e.body_snippet.as_deref().unwrap_or(""),
-        )
+/// Whether an own answer names some software other than an application library.
+pub fn names_software(a: &OwnAnswer) -> bool {
+    seen_in(Some(a.status), &a.headers, &a.body)
         .iter()
         .any(|s| s.software != Software::BackendLibrary)
 }
@@ -207,10 +204,7 @@ pub fn identify_hops(hops: &mut [HopReport]) {
                         (
                             s.software,
                             s.tier,
-                            format!(
-                                "its own answer to a plain GET without Host ({}): {}",
-                                a.status, s.line
-                            ),
+                            format!("its own answer to {} ({}): {}", a.request, a.status, s.line),
                         )
                     })
                     .collect();

@@ -1,17 +1,7 @@
 //! lighttpd: mod_proxy with `proxy.header = ("upgrade" => "enable")` (1.4.46+).
 //! Sources: redmine.lighttpd.net/projects/lighttpd/wiki/Docs_ModProxy, Docs_Performance
 //! (`server.max-read-idle`); captures of lighttpd/1.4.69 (its 501 page to an unknown method).
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::Lighttpd,
@@ -19,6 +9,15 @@ pub const TABLE: Table = Table {
     display: "lighttpd",
     kind: HopKind::Proxy,
     aliases: &["lighty"],
+    http2: None,
+    #[rustfmt::skip]
+    changes: &[
+    // redmine.lighttpd.net/projects/lighttpd/wiki/Mod_proxy (`proxy.header` "map-urlpath"),
+    // Mod_setenv (`setenv.set-request-header`).
+    (Change::Path, "`proxy.header = ( \"map-urlpath\" => ( … ) )` (or a `url.rewrite`) changes the path it forwards: map the WebSocket path to the one the backend serves, or leave it out"),
+    (Change::Origin, "look for `setenv.set-request-header` or `setenv.add-request-header` touching Origin (mod_setenv) and remove it"),
+    (Change::Header(""), "look for `setenv.set-request-header` touching {header} (mod_setenv) and remove it"),
+    ],
     #[rustfmt::skip]
     recognise: &[
     // It keeps its own Server header on its pages ("Server: lighttpd/1.4.69") and passes the

@@ -11,8 +11,21 @@
 
 pub mod advice;
 pub mod answered_by;
+pub mod change;
 pub mod gateway;
 pub mod identify;
+
+/// What every software table file needs: the table types, the row builders and the short names
+/// the rows use (`S::Apache`, `Sw(S::Apache)`, `V::Rejected`, `A::Apache`, `Server("…")`).
+mod prelude {
+    pub(super) use super::advice::Who::Software as Sw;
+    pub(super) use super::advice::*;
+    pub(super) use super::answered_by::{AnsweredBy as A, Clue::*};
+    pub(super) use super::change::Change;
+    pub(super) use super::{IdleDefault, Software as S, Table};
+    pub(super) use crate::hop::HopKind;
+    pub(super) use crate::verdict::Verdict as V;
+}
 
 mod apache;
 mod apps;
@@ -32,6 +45,7 @@ mod varnish;
 
 pub use advice::{Hint, Inner, Who};
 pub use answered_by::AnsweredBy;
+pub use change::Change;
 pub use identify::{identify, Confidence, Identified};
 
 use crate::hop::HopKind;
@@ -82,6 +96,12 @@ pub struct Table {
     pub kind: HopKind,
     /// Hop names (and their stems: `nginx-1`, `lb_eu`) that suggest it, besides `name`.
     pub aliases: &'static [&'static str],
+    /// The fix when its WebSocket over HTTP/2 (RFC 8441) fails while HTTP/1.1 upgrades work;
+    /// `None` when it has no setting of its own for that (or does not implement RFC 8441).
+    pub http2: Option<&'static str>,
+    /// What makes it change the request on the way in, per [`Change`], in its own directives
+    /// (`{header}` names the header); see [`change`].
+    pub changes: &'static [(Change, &'static str)],
     /// Clues in its answers, each with the `answered_by` value it implies.
     pub recognise: &'static [(Clue, AnsweredBy)],
     /// Idle timeouts that close silent WebSockets at this software.

@@ -2,12 +2,7 @@
 //! Sources: nginx.org/en/docs/http/websocket.html, ngx_http_proxy_module docs; captures of
 //! nginx 1.22.1 in src/probe/fixtures/nginx_*.http.
 
-use super::advice::Who::Software as Sw;
-use super::advice::*;
-use super::answered_by::{AnsweredBy as A, Clue::*};
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 /// nginx.org/en/docs/http/websocket.html: the upgrade is hop-by-hop and must be set by hand.
 pub(crate) const UPGRADE: &str = "add `proxy_http_version 1.1` and `proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;` in the location that proxies the WebSocket (with `map $http_upgrade $connection_upgrade { default upgrade; '' close; }` in the http block); a location with its own `proxy_set_header` lines does not inherit the server's";
@@ -18,6 +13,21 @@ pub const TABLE: Table = Table {
     display: "nginx",
     kind: HopKind::Proxy,
     aliases: &["openresty", "ingress", "ingress-nginx"],
+    // nginx's HTTP/2 module has no RFC 8441 extended CONNECT (seen on 1.22.1: its SETTINGS
+    // carry no ENABLE_CONNECT_PROTOCOL), so no client opens a WebSocket over h2 there.
+    // https://nginx.org/en/docs/http/ngx_http_v2_module.html
+    http2: None,
+    #[rustfmt::skip]
+    changes: &[
+    // ngx_http_proxy_module, proxy_pass: "If proxy_pass is specified with URI, … the part of a
+    // normalized request URI matching the location is replaced by a URI specified in the
+    // directive"; proxy_set_header: "If the value of a header field is an empty string then
+    // this field will not be passed". Seen on 1.22.1 in tests/software/crosshop.rs.
+    (Change::Path, "the URI part of `proxy_pass` replaces the part of the path its `location` matched (`location /ws { proxy_pass http://backend/; }` sends `/ws` as `/`): write `proxy_pass http://backend;` without a URI to pass the path unchanged, or a URI that maps it to the path the backend serves; look for `rewrite … break` in the location too; if the path is right, nginx sends another Host (`$proxy_host` unless `proxy_set_header Host $host;`)"),
+    (Change::Origin, "look for `proxy_set_header Origin …` in the location (or inherited from the `server`/`http` level, unless the location sets its own): an empty value drops the header, any other replaces the client's; remove it or set it to `$http_origin`"),
+    (Change::Header(""), "nginx passes {header} on unchanged unless told otherwise: look for `proxy_set_header {header} …` (an empty value drops it) or `proxy_pass_request_headers off` in the location, and remove it"),
+    (Change::HttpVersion, UPGRADE),
+    ],
     #[rustfmt::skip]
     recognise: &[
     // Its error pages end "<hr><center>nginx/1.22.1</center>" (capture: nginx_502_dead.http).

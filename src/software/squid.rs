@@ -2,17 +2,7 @@
 //! with `http_upgrade_request_protocols` (Squid 5.1+), `read_timeout`.
 //! Sources: squid-cache.org/Doc/config/http_upgrade_request_protocols/, /read_timeout/,
 //! /cache_peer/ (`forceddomain`), /http_port/ (`vhost`); captures of Squid 5.7.
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::Squid,
@@ -20,6 +10,14 @@ pub const TABLE: Table = Table {
     display: "Squid",
     kind: HopKind::Proxy,
     aliases: &[],
+    http2: None,
+    #[rustfmt::skip]
+    changes: &[
+    // squid-cache.org/Doc/config/request_header_access/ and url_rewrite_program.
+    (Change::Path, "a `url_rewrite_program` (or `cache_peer … originserver` with a path) changes the path: leave WebSocket requests out of the rewriter (`url_rewrite_access deny …`)"),
+    (Change::Origin, "look for `request_header_access Origin deny …` or `request_header_replace Origin …` and remove it"),
+    (Change::Header(""), "look for `request_header_access {header} deny …` (or `request_header_access Other deny all`, which drops every header not allowed by name) and allow {header}"),
+    ],
     #[rustfmt::skip]
     recognise: &[
     // Its error pages end "Generated … by vm (squid/5.7)" (capture: ERR_CONNECT_FAIL).

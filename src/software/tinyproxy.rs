@@ -2,17 +2,7 @@
 //! (it speaks HTTP/1.0 upstream and drops the upgrade).
 //! Sources: tinyproxy.github.io (tinyproxy.conf(5): `ReversePath`, `Timeout`); captures of
 //! tinyproxy 1.11.1 ("Via: 1.1 vm (tinyproxy/1.11.1)" on everything it relays).
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::Tinyproxy,
@@ -20,6 +10,8 @@ pub const TABLE: Table = Table {
     display: "tinyproxy",
     kind: HopKind::Proxy,
     aliases: &[],
+    http2: None,
+    changes: &[],
     #[rustfmt::skip]
     recognise: &[
     (Via("tinyproxy"), A::Tinyproxy),

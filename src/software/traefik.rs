@@ -1,17 +1,7 @@
 //! Traefik: carries upgrades by default; middlewares can break them.
 //! Sources: doc.traefik.io/traefik/routing/services/ (`forwardingTimeouts`), recorded Traefik
 //! responses in src/software/fixtures/traefik_*.http.
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::Traefik,
@@ -19,6 +9,15 @@ pub const TABLE: Table = Table {
     display: "Traefik",
     kind: HopKind::Proxy,
     aliases: &[],
+    http2: None,
+    #[rustfmt::skip]
+    changes: &[
+    // doc.traefik.io/traefik/middlewares/http/stripprefix/, replacepath/, headers/
+    // ("customRequestHeaders … set to an empty value removes the header").
+    (Change::Path, "a `StripPrefix`, `ReplacePath` or `ReplacePathRegex` middleware on the router changes the path: leave the WebSocket path alone or map it to the path the backend serves"),
+    (Change::Origin, "look for a `headers` middleware whose `customRequestHeaders` sets Origin (an empty value removes it) and take it off the WebSocket router"),
+    (Change::Header(""), "look for a `headers` middleware whose `customRequestHeaders` sets {header} (an empty value removes it) and take it off the WebSocket router"),
+    ],
     #[rustfmt::skip]
     recognise: &[
     ],

@@ -2,17 +2,7 @@
 //! vcl_pipe; `pipe_timeout`.
 //! Sources: varnish-cache.org/docs/7.1/users-guide/vcl-example-websockets.html,
 //! docs/7.1/reference/varnishd.html (`pipe_timeout`, `first_byte_timeout`); captures of Varnish 7.1.
-#[allow(unused_imports)]
-use super::advice::Who::Software as Sw;
-#[allow(unused_imports)]
-use super::advice::*;
-#[allow(unused_imports)]
-use super::answered_by::{AnsweredBy as A, Clue::*};
-#[allow(unused_imports)]
-use super::{IdleDefault, Software as S, Table};
-use crate::hop::HopKind;
-#[allow(unused_imports)]
-use crate::verdict::Verdict as V;
+use super::prelude::*;
 
 pub const TABLE: Table = Table {
     software: S::Varnish,
@@ -20,6 +10,15 @@ pub const TABLE: Table = Table {
     display: "Varnish",
     kind: HopKind::Proxy,
     aliases: &["varnishd"],
+    http2: None,
+    #[rustfmt::skip]
+    changes: &[
+    // varnish-cache.org/docs/trunk/users-guide/vcl-variables.html: `req.url`, `req.http.*`
+    // set in vcl_recv travel into the pipe; `bereq.http.*` in vcl_pipe.
+    (Change::Path, "a `set req.url = …` (or `regsub(req.url, …)`) in `vcl_recv` changes the path before `return (pipe)`: leave WebSocket requests' URL alone or map it to the path the backend serves"),
+    (Change::Origin, "look for `unset req.http.origin` / `set req.http.origin = …` in `vcl_recv` (or `bereq.http.origin` in `vcl_pipe`) and remove it"),
+    (Change::Header(""), "look for `unset req.http.{header}` or `set req.http.{header} = …` in `vcl_recv` (or `bereq.http.…` in `vcl_pipe`) and remove it"),
+    ],
     #[rustfmt::skip]
     recognise: &[
     // Its 503 page: "Error 503 Backend fetch failed … Guru Meditation … Varnish cache server".

@@ -90,29 +90,15 @@ pub fn compose(hops: &[HopReport], index: usize) -> Option<Culprit> {
     })
 }
 
-/// The fix in the words of the software that answered.
+/// The fix in the words of the software that answered: its table's, else the general one.
 fn fix_for(software: Option<Software>) -> &'static str {
-    match software {
-        // HAProxy 2.6 turns the extended CONNECT into a GET with Upgrade for its rules and
-        // backends, so `req.ver` is 2.0 there; `h2-workaround-bogus-websocket-clients` (global)
-        // stops it from advertising SETTINGS_ENABLE_CONNECT_PROTOCOL.
-        // https://docs.haproxy.org/2.6/configuration.html#h2-workaround-bogus-websocket-clients
-        Some(Software::Haproxy) => {
-            "HAProxy sees this request as a GET with `req.ver` 2.0: find the rule keyed on the HTTP version (e.g. `http-request deny if { req.ver 2.0 } …`, or an ACL on `req.proto_http`, `req.ver` or `ssl_fc_alpn`) and let WebSocket requests through, or put `h2-workaround-bogus-websocket-clients` in the `global` section so HAProxy stops advertising RFC 8441 and these clients use HTTP/1.1"
-        }
-        // mod_http2 hands the extended CONNECT on as a WebSocket request when `H2WebSockets on`
-        // (2.4.58+); `H2WebSockets off` stops advertising it. Seen on 2.4.71: the request's
-        // SERVER_PROTOCOL is HTTP/2.0 (access log `GET /ws HTTP/2.0 101`) while `%{HTTP2}` is
-        // off, as it runs on an internal HTTP/1.1 connection.
-        // https://httpd.apache.org/docs/2.4/mod/mod_http2.html#h2websockets
-        Some(Software::Apache) => {
-            "set `H2WebSockets off` so Apache stops advertising RFC 8441 and these clients use HTTP/1.1, or make the route answer HTTP/2 requests too: Apache sees them as `GET … HTTP/2.0` with Upgrade, so the `ProxyPass … upgrade=websocket` (mod_proxy_wstunnel) must match them and no `<If>`, `Require` or `RewriteCond` on `%{SERVER_PROTOCOL}` / `%{THE_REQUEST}` may refuse them"
-        }
-        _ => {
-            "find what treats HTTP/2 requests differently at this hop (a rule keyed on the HTTP version, a WAF rule against CONNECT, an h2 route or backend without WebSocket support) and let the WebSocket through, or stop advertising SETTINGS_ENABLE_CONNECT_PROTOCOL so these clients use HTTP/1.1"
-        }
-    }
+    software
+        .and_then(|s| s.table().http2)
+        .unwrap_or(H2_GENERAL_FIX)
 }
+
+/// For software without a fix of its own in its table.
+const H2_GENERAL_FIX: &str = "find what treats HTTP/2 requests differently at this hop (a rule keyed on the HTTP version, a WAF rule against CONNECT, an h2 route or backend without WebSocket support) and let the WebSocket through, or stop advertising SETTINGS_ENABLE_CONNECT_PROTOCOL so these clients use HTTP/1.1";
 
 #[cfg(test)]
 mod tests {

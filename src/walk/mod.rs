@@ -162,11 +162,14 @@ async fn walk(
                     }
                 };
                 let (outcome, http2, variants) = done?;
-                // A hop in front whose answer carries no evidence of its own: ask it something
-                // it answers itself (the innermost hop is identified by its own answer).
+                // Every hop in front is asked something it answers itself: whether its upgrade
+                // answer was its own shows only beside the hop behind (HAProxy passing nginx's
+                // 101 on carries nginx's Server header). The innermost hop is identified by its
+                // own answer. A hop that gave no HTTP answer at all is not asked again: it would
+                // only cost another timeout.
                 let own = if index + 1 < config.hops.len()
+                    && outcome.evidence.status.is_some()
                     && !crate::interrupt::requested()
-                    && !crate::software::identify::shows_intermediary(&outcome.evidence)
                 {
                     prober.own_answer(&config.target, hop, &config.probe).await
                 } else {

@@ -82,7 +82,21 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
                 inner_ms: inner_ms.as_deref(),
                 hop_ms: hop_ms.as_deref(),
             };
-            let fix = hints::lookup(&key).map(|h| hints::fill(h.fix, &with));
+            // What the backend said to the request this hop forwarded, against what it said to
+            // wspath's own: the change names the fix better than any row for the status.
+            let sent_path = url_path(&hop.url);
+            let changed = crate::software::change::infer(
+                o,
+                software,
+                key.inner >= Inner::Upgrades,
+                sent_path,
+            )
+            .map(|c| {
+                let text = crate::software::change::clause(&c, sent_path)
+                    + &crate::software::change::fix(c.change, software);
+                hints::fill(&text, &with)
+            });
+            let fix = changed.or_else(|| hints::lookup(&key).map(|h| hints::fill(h.fix, &with)));
             (handshake_sentence(hop, software), fix)
         }
     };
@@ -289,6 +303,12 @@ fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
         Verdict::IdleDropped => format!("drops the idle WebSocket{detail}"),
         Verdict::Upgraded => "upgrades".to_string(),
     }
+}
+
+/// The path (and query) of a hop's URL, `/` when it has none.
+fn url_path(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.find('/').map_or("/", |i| &rest[i..])
 }
 
 /// How the probe words a close frame that came instead of a pong or echo.
@@ -549,12 +569,16 @@ mod tests {
         assert_eq!(c.verdict, Verdict::UpgradeStripped);
         assert!(
             c.summary.starts_with(
-                "nginx (nginx.test:80) strips Upgrade: behind it the backend answered 505 'unsupported HTTP version: HTTP/1.0' — add `proxy_http_version 1.1` and `proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;`"
+                "nginx (nginx.test:80) strips Upgrade: behind it the backend answered 505 'unsupported HTTP version: HTTP/1.0' — backend (backend.test:80) upgrades when probed directly over HTTP/1.1, and its answer refuses the HTTP version (HTTP/1.0), so this hop forwards the request as HTTP/1.0: add `proxy_http_version 1.1` and `proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;`"
             ),
             "{}",
             c.summary
         );
-        assert_eq!(c.fix.as_deref(), Some(crate::software::nginx::UPGRADE));
+        // The evidence first, then nginx's own fix.
+        assert!(c
+            .fix
+            .as_deref()
+            .is_some_and(|f| f.ends_with(crate::software::nginx::UPGRADE)));
         assert!(
             c.summary.ends_with(
                 "; then check again: lb in front passes the same refusal on, so whether it strips Upgrade too shows only once this is fixed"
@@ -921,7 +945,7 @@ mod tests {
         ];
         let c = judge(&mut hops, "example.com").unwrap();
         assert!(c.summary.starts_with(
-            "nginx (nginx.test:80) strips Upgrade: behind it the backend answered 505 Unsupported HTTP Version: \"Failed to open a WebSocket connection: unsupported HTTP version: HTTP/1.0.\" — add `proxy_http_version 1.1`"
+            "nginx (nginx.test:80) strips Upgrade: behind it the backend answered 505 Unsupported HTTP Version: \"Failed to open a WebSocket connection: unsupported HTTP version: HTTP/1.0.\" — backend (backend.test:80) upgrades when probed directly over HTTP/1.1, and its answer refuses the HTTP version (HTTP/1.0), so this hop forwards the request as HTTP/1.0: add `proxy_http_version 1.1`"
         ), "{}", c.summary);
     }
 

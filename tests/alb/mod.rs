@@ -1,6 +1,7 @@
 //! `aws_alb`: wspath's ELBv2 provider, rules and `fix --alb` against a real moto server.
 //! Each test has its own moto (parallel-safe); scenarios are built through the AWS APIs.
 
+use crate::support::check::assert_fix_schema;
 use crate::support::moto::Moto;
 use crate::support::CliOutput;
 use serde_json::{json, Value};
@@ -50,21 +51,6 @@ async fn analyse(moto: &Moto, lb: &str, url: &str) -> (Vec<wspath::Finding>, Vec
         .map(|f| format!("{}: {}", f.name, f.value))
         .collect();
     (alb::findings(&facts, &exp), facts_text)
-}
-
-/// Fails unless `doc` follows schemas/fix.schema.json (`wspath.fix/v1`).
-fn assert_fix_schema(doc: &Value) {
-    let path = crate::support::repo_root().join("schemas/fix.schema.json");
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("fix schema"))
-        .expect("fix schema JSON");
-    let compiled = jsonschema::JSONSchema::compile(&schema).expect("fix schema compiles");
-    let result = compiled.validate(doc);
-    if let Err(errors) = result {
-        let errors: Vec<String> = errors
-            .map(|e| format!("at {}: {e}", e.instance_path))
-            .collect();
-        panic!("not wspath.fix/v1: {}\n{doc}", errors.join("; "));
-    }
 }
 
 fn ids(findings: &[wspath::Finding]) -> Vec<&str> {
@@ -756,7 +742,8 @@ fn alb_check_attaches_findings_to_the_lb_hop_and_probes_healthy_targets() {
     let out = run(&moto, &args);
     assert_eq!(out.code, Some(1), "{}", out.describe());
     let doc: Value = serde_json::from_str(&out.stdout).expect("check JSON");
-    crate::check::validate(&doc).unwrap_or_else(|e| panic!("not wspath.check/v1:\n{e}\n{doc}"));
+    crate::support::check::validate(&doc)
+        .unwrap_or_else(|e| panic!("not wspath.check/v1:\n{e}\n{doc}"));
     let hops = doc["hops"].as_array().expect("hops");
     let names: Vec<&str> = hops.iter().filter_map(|h| h["name"].as_str()).collect();
     assert_eq!(names, ["lb", "ws-1"], "{doc}");

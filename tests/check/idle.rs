@@ -2,6 +2,7 @@
 //! that drops while the hop inside it holds.
 
 use super::*;
+use serde_json::Value;
 
 /// Elapsed ms at which `hop` dropped, asserting that it did.
 fn dropped_after(run: &Run, hop: &str) -> f64 {
@@ -35,21 +36,16 @@ fn assert_held(run: &Run, hop: &str) {
 /// Case 7a: without `timeout tunnel`, HAProxy cuts an idle WebSocket at its client/server timeout.
 #[test]
 fn haproxy_without_timeout_tunnel_drops_idle_connections() {
-    let backend = backend();
-    let nginx = good_nginx(&backend.addr());
-    let lb = haproxy_to(
-        &nginx.addr(),
-        "timeout connect 2s\n    timeout client 2s\n    timeout server 2s",
-    );
-    let run = check(
-        TARGET,
-        &[
-            ("lb", &lb.addr()),
-            ("nginx", &nginx.addr()),
-            ("backend", &backend.addr()),
-        ],
-        &["--idle", "4s"],
-    );
+    let path = behind_nginx(&Setup::good())
+        .front_with("lb", Kind::Haproxy, |_, port, inner| {
+            crate::support::haproxy::http_proxy(
+                port,
+                inner,
+                "timeout connect 2s\n    timeout client 2s\n    timeout server 2s",
+            )
+        })
+        .expect("start haproxy");
+    let run = check_path(&path, &["--idle", "4s"]);
     run.assert_culprit("lb", "idle_dropped");
     let ms = dropped_after(&run, "lb");
     assert!(
@@ -66,45 +62,20 @@ fn haproxy_without_timeout_tunnel_drops_idle_connections() {
         run.describe()
     );
     // The verdict names the default it matches and the setting that fixes it.
-    let culprit = &run.doc["culprit"];
     assert!(
-        culprit["summary"]
-            .as_str()
-            .unwrap_or("")
-            .contains("timeout client"),
+        run.summary().contains("timeout client"),
         "{}",
         run.describe()
     );
-    assert!(
-        culprit["fix"]
-            .as_str()
-            .unwrap_or("")
-            .contains("timeout tunnel"),
-        "{}",
-        run.describe()
-    );
+    run.assert_fix_says(&["timeout tunnel"]);
 }
 
 /// Case 7b: nginx `proxy_read_timeout 2s` behind a long HAProxy tunnel: nginx is the culprit
 /// and HAProxy, which drops only because nginx did, a consequence.
 #[test]
 fn nginx_proxy_read_timeout_drops_idle_connections() {
-    let backend = backend();
-    let nginx = nginx_to(
-        &backend.addr(),
-        &format!("{UPGRADE_OK}\n        proxy_read_timeout 2s;"),
-        "",
-    );
-    let lb = haproxy_to(&nginx.addr(), LONG_TUNNEL);
-    let run = check(
-        TARGET,
-        &[
-            ("lb", &lb.addr()),
-            ("nginx", &nginx.addr()),
-            ("backend", &backend.addr()),
-        ],
-        &["--idle", "4s"],
-    );
+    let path = three_hops(&Setup::idle(2), &Setup::good());
+    let run = check_path(&path, &["--idle", "4s"]);
     run.assert_culprit("nginx", "idle_dropped");
     let ms = dropped_after(&run, "nginx");
     assert!(
@@ -136,26 +107,13 @@ fn nginx_proxy_read_timeout_drops_idle_connections() {
         "{}",
         run.describe()
     );
-    assert!(
-        run.doc["culprit"]["fix"]
-            .as_str()
-            .unwrap_or("")
-            .contains("proxy_read_timeout"),
-        "{}",
-        run.describe()
-    );
+    run.assert_fix_says(&["proxy_read_timeout"]);
 }
 
 /// A path whose every hop holds for the idle period is healthy.
 #[test]
 fn idle_path_that_holds_is_ok() {
-    let backend = backend();
-    let nginx = good_nginx(&backend.addr());
-    let run = check(
-        TARGET,
-        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
-        &["--idle", "4s"],
-    );
+    let run = check_path(&behind_nginx(&Setup::good()), &["--idle", "4s"]);
     run.assert_healthy();
     assert_held(&run, "nginx");
     assert_held(&run, "backend");

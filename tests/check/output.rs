@@ -2,6 +2,8 @@
 //! its schema in every case) and the human text.
 
 use super::*;
+use crate::support::check::human;
+use serde_json::Value;
 
 /// A document that follows the contract in the brief, field by field.
 fn contract_example() -> Value {
@@ -79,38 +81,16 @@ fn schema_accepts_the_contract_and_rejects_breaks() {
 /// no colour when NO_COLOR is set and stdout is not a terminal.
 #[test]
 fn human_output_names_hops_culprit_and_fix() {
-    let backend = backend();
-    let nginx = nginx_to(&backend.addr(), "", "");
-    let lb = haproxy_to(&nginx.addr(), LONG_TUNNEL);
-    let (lb_hop, nginx_hop, backend_hop) = (
-        format!("lb={}", lb.addr()),
-        format!("nginx={}", nginx.addr()),
-        format!("backend={}", backend.addr()),
-    );
-    let out = wspath(&[
-        "check",
-        TARGET,
-        "--hop",
-        &lb_hop,
-        "--hop",
-        &nginx_hop,
-        "--hop",
-        &backend_hop,
-        "--timeout",
-        "5s",
-    ]);
+    let path = three_hops(&Setup::no_websocket(), &Setup::good());
+    let out = human(TARGET, &path.pairs(), &[]);
     let why = out.describe();
     assert_eq!(out.code, Some(1), "{why}");
     assert!(!out.stdout.contains('\u{1b}'), "no escape codes\n{why}");
-    for (name, addr) in [
-        ("lb", lb.addr()),
-        ("nginx", nginx.addr()),
-        ("backend", backend.addr()),
-    ] {
+    for (name, addr) in path.pairs() {
         assert!(
             out.stdout
                 .lines()
-                .any(|l| l.contains(name) && l.contains(&addr)),
+                .any(|l| l.contains(name) && l.contains(addr)),
             "a line for hop {name} with its address\n{why}"
         );
     }
@@ -134,13 +114,8 @@ fn human_output_of_a_healthy_path_exits_0() {
 /// The JSON document carries the evidence a user needs without re-running anything.
 #[test]
 fn json_carries_the_evidence() {
-    let backend = backend();
-    let nginx = nginx_to(&backend.addr(), "", "");
-    let run = check(
-        TARGET,
-        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
-        &[],
-    );
+    let path = behind_nginx(&Setup::no_websocket());
+    let run = check_path(&path, &[]);
     let hop = run.hop("nginx");
     let why = run.describe();
     assert!(
@@ -164,7 +139,7 @@ fn json_carries_the_evidence() {
             .is_some_and(|b| b.contains("HTTP/1.0")),
         "the body says why\n{why}"
     );
-    assert_eq!(hop["remote_addr"], nginx.addr().as_str(), "{why}");
+    assert_eq!(hop["remote_addr"], path.addr(0), "{why}");
     for phase in ["connect", "first_byte", "total"] {
         assert!(
             hop["timings_ms"][phase].is_number(),

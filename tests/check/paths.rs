@@ -2,32 +2,23 @@
 //! where the break begins, and hops that only pass its answer along are consequences.
 
 use super::*;
+use crate::support::nginx::UPGRADE_DIRECTIVES;
+use crate::support::Proxy;
 
 /// Case 1: a path that carries WebSockets end to end.
 #[test]
 fn healthy_haproxy_nginx_backend_is_ok() {
-    let backend = backend();
-    let nginx = good_nginx(&backend.addr());
-    let lb = haproxy_to(&nginx.addr(), LONG_TUNNEL);
-    let run = check(
-        TARGET,
-        &[
-            ("lb", &lb.addr()),
-            ("nginx", &nginx.addr()),
-            ("backend", &backend.addr()),
-        ],
-        &["--echo", "hello"],
-    );
+    let path = three_hops(&Setup::good(), &Setup::good());
+    let run = check_path(&path, &["--echo", "hello"]);
     run.assert_healthy();
-    for (name, kind, addr) in [
-        ("lb", "lb", lb.addr()),
-        ("nginx", "proxy", nginx.addr()),
-        ("backend", "backend", backend.addr()),
-    ] {
+    for (i, (name, kind)) in [("lb", "lb"), ("nginx", "proxy"), ("backend", "backend")]
+        .into_iter()
+        .enumerate()
+    {
         run.assert_upgraded(name);
         let hop = run.hop(name);
         assert_eq!(hop["kind"], kind, "{}", run.describe());
-        assert_eq!(hop["address"], addr.as_str(), "{}", run.describe());
+        assert_eq!(hop["address"], path.addr(i), "{}", run.describe());
         assert_eq!(hop["echo_ok"], true, "{name} echo\n{}", run.describe());
         assert!(
             hop["ping_rtt_ms"].is_number(),
@@ -41,6 +32,7 @@ fn healthy_haproxy_nginx_backend_is_ok() {
         );
     }
     // Every hop is sent the target's Host; only the address is pinned.
+    let backend: &Backend = path.server(2).expect("backend");
     let hosts: Vec<String> = backend
         .requests()
         .iter()
@@ -61,34 +53,20 @@ fn healthy_haproxy_nginx_backend_is_ok() {
 /// the backend answers 505 and HAProxy passes it along.
 #[test]
 fn nginx_with_only_proxy_pass_strips_the_upgrade() {
-    let backend = backend();
-    let nginx = nginx_to(&backend.addr(), "", "");
-    let lb = haproxy_to(&nginx.addr(), LONG_TUNNEL);
-    let run = check(
-        TARGET,
-        &[
-            ("lb", &lb.addr()),
-            ("nginx", &nginx.addr()),
-            ("backend", &backend.addr()),
-        ],
-        &[],
-    );
+    let path = three_hops(&Setup::no_websocket(), &Setup::good());
+    let run = check_path(&path, &[]);
     run.assert_culprit("nginx", "upgrade_stripped");
     run.assert_consequence("lb");
     run.assert_upgraded("backend");
     assert_eq!(run.hop("nginx")["status"], 505, "{}", run.describe());
-    let culprit = &run.doc["culprit"];
-    assert_eq!(culprit["kind"], "proxy", "{}", run.describe());
+    assert_eq!(run.doc["culprit"]["kind"], "proxy", "{}", run.describe());
     assert!(
-        culprit["summary"].as_str().unwrap_or("").contains("505"),
+        run.summary().contains("505"),
         "the summary names the evidence\n{}",
         run.describe()
     );
     assert!(
-        culprit["fix"]
-            .as_str()
-            .unwrap_or("")
-            .contains("proxy_http_version 1.1"),
+        run.fix().contains("proxy_http_version 1.1"),
         "the fix names the directive\n{}",
         run.describe()
     );
@@ -97,19 +75,13 @@ fn nginx_with_only_proxy_pass_strips_the_upgrade() {
 /// Case 3: `Connection: close` forwarded with the Upgrade header; the backend refuses it.
 #[test]
 fn nginx_forwarding_connection_close_is_the_culprit() {
-    let backend = backend();
-    let nginx = nginx_to(
-        &backend.addr(),
-        "proxy_http_version 1.1;
-        proxy_set_header Upgrade $http_upgrade;
-        proxy_set_header Connection close;",
-        "",
+    let path = behind_nginx(
+        &Setup::no_websocket()
+            .directive("proxy_http_version 1.1;")
+            .directive("proxy_set_header Upgrade $http_upgrade;")
+            .directive("proxy_set_header Connection close;"),
     );
-    let run = check(
-        TARGET,
-        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
-        &[],
-    );
+    let run = check_path(&path, &[]);
     run.assert_culprit("nginx", "upgrade_stripped");
     run.assert_upgraded("backend");
 }
@@ -117,19 +89,13 @@ fn nginx_forwarding_connection_close_is_the_culprit() {
 /// Case 4: the Upgrade headers are set but the upstream speaks HTTP/1.0: 505 from the backend.
 #[test]
 fn nginx_with_upgrade_headers_but_http_1_0_is_the_culprit() {
-    let backend = backend();
-    let nginx = nginx_to(
-        &backend.addr(),
-        "proxy_http_version 1.0;
-        proxy_set_header Upgrade $http_upgrade;
-        proxy_set_header Connection $connection_upgrade;",
-        "",
+    let path = behind_nginx(
+        &Setup::no_websocket()
+            .directive("proxy_http_version 1.0;")
+            .directive("proxy_set_header Upgrade $http_upgrade;")
+            .directive("proxy_set_header Connection $connection_upgrade;"),
     );
-    let run = check(
-        TARGET,
-        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
-        &[],
-    );
+    let run = check_path(&path, &[]);
     run.assert_culprit("nginx", "upgrade_stripped");
     assert_eq!(run.hop("nginx")["status"], 505, "{}", run.describe());
     run.assert_upgraded("backend");
@@ -139,19 +105,12 @@ fn nginx_with_upgrade_headers_but_http_1_0_is_the_culprit() {
 /// the location (nginx inherits the array only when the location sets none).
 #[test]
 fn nginx_location_proxy_set_header_drops_inherited_upgrade_headers() {
-    let backend = backend();
-    let nginx = nginx_to(
-        &backend.addr(),
-        "proxy_set_header X-Real-IP $remote_addr;",
-        "proxy_http_version 1.1;
-    proxy_set_header Upgrade $http_upgrade;
-    proxy_set_header Connection $connection_upgrade;",
+    let path = behind_nginx(
+        &Setup::no_websocket()
+            .front_directive(UPGRADE_DIRECTIVES)
+            .directive("proxy_set_header X-Real-IP $remote_addr;"),
     );
-    let run = check(
-        TARGET,
-        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
-        &[],
-    );
+    let run = check_path(&path, &[]);
     run.assert_culprit("nginx", "upgrade_stripped");
     run.assert_upgraded("backend");
 }
@@ -159,56 +118,25 @@ fn nginx_location_proxy_set_header_drops_inherited_upgrade_headers() {
 /// Case 6: the backend is down; nginx answers 502 and HAProxy passes it along.
 #[test]
 fn backend_down_is_the_culprit_and_proxies_are_consequences() {
-    let mut backend = backend();
-    let backend_addr = backend.addr();
-    backend.stop();
-    let nginx = good_nginx(&backend_addr);
-    let lb = haproxy_to(&nginx.addr(), LONG_TUNNEL);
-    let run = check(
-        TARGET,
-        &[
-            ("lb", &lb.addr()),
-            ("nginx", &nginx.addr()),
-            ("backend", &backend_addr),
-        ],
-        &[],
-    );
+    let mut path = three_hops(&Setup::good(), &Setup::good());
+    path.server_mut::<Backend>(2).expect("backend").stop();
+    let run = check_path(&path, &[]);
     run.assert_culprit("backend", "connect_refused");
     run.assert_consequence("nginx");
     run.assert_consequence("lb");
-    assert_eq!(
-        run.hop("nginx")["verdict"],
-        "bad_gateway",
-        "{}",
-        run.describe()
-    );
-    assert_eq!(run.hop("nginx")["status"], 502, "{}", run.describe());
-    assert_eq!(
-        run.hop("nginx")["answered_by"],
-        "nginx",
-        "{}",
-        run.describe()
-    );
+    let nginx = run.hop("nginx");
+    assert_eq!(nginx["verdict"], "bad_gateway", "{}", run.describe());
+    assert_eq!(nginx["status"], 502, "{}", run.describe());
+    assert_eq!(nginx["answered_by"], "nginx", "{}", run.describe());
     assert_eq!(run.hop("backend")["stage"], "tcp", "{}", run.describe());
 }
 
 /// HAProxy in front of a down nginx answers its own 503; the culprit is nginx.
 #[test]
 fn haproxy_in_front_of_a_down_nginx() {
-    let backend = backend();
-    let mut nginx = good_nginx(&backend.addr());
-    let nginx_addr = nginx.addr();
-    let lb = haproxy_to(&nginx_addr, LONG_TUNNEL);
-    nginx.stop();
-    let run = check(
-        TARGET,
-        &[
-            ("lb", &lb.addr()),
-            ("nginx", &nginx_addr),
-            ("backend", &backend.addr()),
-        ],
-        &[],
-    );
+    let mut path = three_hops(&Setup::good(), &Setup::good());
+    path.server_mut::<Proxy>(1).expect("nginx").stop();
+    let run = check_path(&path, &[]);
     run.assert_culprit("nginx", "connect_refused");
     run.assert_consequence("lb");
     run.assert_upgraded("backend");
@@ -227,24 +155,13 @@ fn haproxy_in_front_of_a_down_nginx() {
 /// nginx has no location for the path and answers its own 404.
 #[test]
 fn nginx_404_for_the_path_is_rejected_at_nginx() {
-    let backend = backend();
-    let b = backend.addr();
-    let nginx = Nginx::start(move |port| {
+    let path = front_nginx(WsPath::backend(backend()), |b| {
         format!(
-            "{map}server {{
-    listen 127.0.0.1:{port};
-    location /ws {{ proxy_pass http://{b}; {UPGRADE_OK} }}
-    location / {{ return 404; }}
-}}",
-            map = nginx::CONNECTION_UPGRADE_MAP
+            "location /ws {{ proxy_pass http://{b}; {UPGRADE_DIRECTIVES} }}
+    location / {{ return 404; }}"
         )
-    })
-    .expect("start nginx");
-    let run = check(
-        "ws://app.test/chat",
-        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
-        &[],
-    );
+    });
+    let run = check("ws://app.test/chat", &path.pairs(), &[]);
     run.assert_culprit("nginx", "rejected");
     let hop = run.hop("nginx");
     assert_eq!(hop["status"], 404, "{}", run.describe());
@@ -262,12 +179,13 @@ fn nginx_404_for_the_path_is_rejected_at_nginx() {
 #[test]
 fn backend_refusing_the_path_is_the_culprit() {
     let backend = Backend::start_with(&[("/ws", 403)]).expect("start backend");
-    let nginx = good_nginx(&backend.addr());
-    let run = check(
-        TARGET,
-        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
-        &[],
+    let path = front(
+        WsPath::backend(backend),
+        "nginx",
+        Kind::Nginx,
+        &Setup::good(),
     );
+    let run = check_path(&path, &[]);
     run.assert_culprit("backend", "rejected");
     assert_eq!(run.hop("backend")["status"], 403, "{}", run.describe());
     run.assert_consequence("nginx");
@@ -279,24 +197,17 @@ fn backend_refusing_the_path_is_the_culprit() {
 #[test]
 fn hop_address_with_a_rewritten_path() {
     let backend = Backend::start_with(&[("/ws/chat", 404)]).expect("start backend");
-    let b = backend.addr();
-    let nginx = Nginx::start(move |port| {
-        format!(
-            "{map}server {{
-    listen 127.0.0.1:{port};
-    location /ws/ {{ proxy_pass http://{b}/; {UPGRADE_OK} }}
-}}",
-            map = nginx::CONNECTION_UPGRADE_MAP
-        )
-    })
-    .expect("start nginx");
-    let backend_url = format!("ws://{}/chat", backend.addr());
+    let path = front_nginx(WsPath::backend(backend), |b| {
+        format!("location /ws/ {{ proxy_pass http://{b}/; {UPGRADE_DIRECTIVES} }}")
+    });
+    let backend_url = format!("ws://{}/chat", path.addr(1));
     let run = check(
         "ws://app.test/ws/chat",
-        &[("nginx", &nginx.addr()), ("backend", &backend_url)],
+        &[("nginx", path.addr(0)), ("backend", &backend_url)],
         &[],
     );
     run.assert_healthy();
+    let backend: &Backend = path.server(1).expect("backend");
     let paths: Vec<String> = backend
         .requests()
         .iter()
@@ -331,19 +242,10 @@ fn one_hop_without_hop_flags() {
 /// nginx redirects to https (a common site-wide rule); WebSocket clients do not follow it.
 #[test]
 fn nginx_redirecting_to_https_is_a_redirect() {
-    let backend = backend();
-    let nginx = Nginx::start(|port| {
-        format!(
-            "server {{ listen 127.0.0.1:{port}; server_name app.test;
-    location / {{ return 301 https://$host$request_uri; }} }}"
-        )
-    })
-    .expect("start nginx");
-    let run = check(
-        TARGET,
-        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
-        &[],
-    );
+    let path = front_nginx(WsPath::backend(backend()), |_| {
+        "location / { return 301 https://$host$request_uri; }".into()
+    });
+    let run = check_path(&path, &[]);
     run.assert_culprit("nginx", "redirect");
     let hop = run.hop("nginx");
     assert_eq!(hop["status"], 301, "{}", run.describe());
@@ -372,14 +274,16 @@ fn nginx_redirecting_to_https_is_a_redirect() {
 #[test]
 fn plain_websocket_to_a_tls_port_is_rejected_by_nginx() {
     let cert = crate::support::SelfSigned::new("app.test").expect("make cert");
-    let (crt, key) = (
-        cert.cert.display().to_string(),
-        cert.key.display().to_string(),
-    );
-    let nginx = Nginx::start(move |port| {
-        format!(
-            "server {{ listen 127.0.0.1:{port} ssl; server_name app.test;
-    ssl_certificate {crt}; ssl_certificate_key {key}; return 204; }}"
+    let nginx = Proxy::start(Kind::Nginx, |dir, port| {
+        crate::support::nginx::site(
+            dir,
+            port,
+            "ssl",
+            &format!(
+                "ssl_certificate {}; ssl_certificate_key {}; return 204;",
+                cert.cert.display(),
+                cert.key.display()
+            ),
         )
     })
     .expect("start nginx");
@@ -402,25 +306,11 @@ fn plain_websocket_to_a_tls_port_is_rejected_by_nginx() {
 /// 403 page, while nginx and the backend behind it work.
 #[test]
 fn haproxy_denying_the_path_is_rejected_at_the_lb() {
-    let backend = backend();
-    let nginx = good_nginx(&backend.addr());
-    let upstream = nginx.addr();
-    let lb = Haproxy::start(|port| {
-        haproxy::http_proxy(port, &upstream, LONG_TUNNEL).replace(
-            "    default_backend be",
-            "    http-request deny if { path_beg /ws }\n    default_backend be",
-        )
-    })
-    .expect("start haproxy");
-    let run = check(
-        TARGET,
-        &[
-            ("lb", &lb.addr()),
-            ("nginx", &nginx.addr()),
-            ("backend", &backend.addr()),
-        ],
-        &[],
+    let path = three_hops(
+        &Setup::good(),
+        &Setup::good().front_directive("http-request deny if { path_beg /ws }"),
     );
+    let run = check_path(&path, &[]);
     run.assert_culprit("lb", "rejected");
     assert_eq!(run.hop("lb")["status"], 403, "{}", run.describe());
     assert_eq!(
@@ -441,24 +331,19 @@ fn hung_backend_is_the_culprit_behind_a_504() {
     // (backlog) and nothing ever answers.
     let hung = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let hung_addr = hung.local_addr().expect("addr").to_string();
-    let nginx = nginx_to(
-        &hung_addr,
-        &format!("{UPGRADE_OK}\n        proxy_read_timeout 1s;"),
-        "",
+    let path = front(
+        WsPath::to("backend", &hung_addr, hung),
+        "nginx",
+        Kind::Nginx,
+        &Setup::idle(1),
     );
-    let run = check(
-        TARGET,
-        &[("nginx", &nginx.addr()), ("backend", &hung_addr)],
-        &[],
-    );
+    let run = check_path(&path, &[]);
     run.assert_culprit("backend", "timeout");
     run.assert_consequence("nginx");
     let hop = run.hop("nginx");
     assert_eq!(hop["verdict"], "gateway_timeout", "{}", run.describe());
     assert_eq!(hop["status"], 504, "{}", run.describe());
-    drop(hung);
 }
-
 /// Hops are probed at the same time: three hops that never answer cost one timeout, not three
 /// (a sequential walk would need at least 6 s here).
 #[test]

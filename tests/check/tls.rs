@@ -4,41 +4,27 @@
 use super::*;
 use crate::support::SelfSigned;
 
-/// TLS-terminating nginx for `cert` in front of `backend`.
-fn tls_nginx(cert: &SelfSigned, backend: &str) -> Nginx {
-    let (crt, key, b) = (
-        cert.cert.display().to_string(),
-        cert.key.display().to_string(),
-        backend.to_string(),
-    );
-    Nginx::start(move |port| {
-        format!(
-            "{map}server {{
-    listen 127.0.0.1:{port} ssl;
-    server_name app.test;
-    ssl_certificate {crt};
-    ssl_certificate_key {key};
-    location / {{ proxy_pass http://{b}; {UPGRADE_OK} }}
-}}",
-            map = nginx::CONNECTION_UPGRADE_MAP
-        )
-    })
-    .expect("start nginx with TLS")
+/// TLS-terminating nginx for `cert` in front of a backend.
+fn tls_nginx(cert: &SelfSigned) -> WsPath {
+    behind_nginx(&Setup::good().serving_tls(cert))
 }
 
 const WSS_TARGET: &str = "wss://app.test/ws";
 
+/// `check WSS_TARGET` through the TLS nginx to its plain backend.
+fn check_both(path: &WsPath, extra: &[&str]) -> Run {
+    let backend_url = format!("ws://{}", path.addr(1));
+    check(
+        WSS_TARGET,
+        &[("nginx", path.addr(0)), ("backend", &backend_url)],
+        extra,
+    )
+}
+
 #[test]
 fn untrusted_certificate_is_tls_failed() {
     let cert = SelfSigned::new("app.test").expect("make cert");
-    let backend = backend();
-    let nginx = tls_nginx(&cert, &backend.addr());
-    let backend_url = format!("ws://{}", backend.addr());
-    let run = check(
-        WSS_TARGET,
-        &[("nginx", &nginx.addr()), ("backend", &backend_url)],
-        &[],
-    );
+    let run = check_both(&tls_nginx(&cert), &[]);
     run.assert_culprit("nginx", "tls_failed");
     let hop = run.hop("nginx");
     assert_eq!(hop["stage"], "tls", "{}", run.describe());
@@ -57,14 +43,7 @@ fn untrusted_certificate_is_tls_failed() {
 #[test]
 fn insecure_accepts_the_test_certificate() {
     let cert = SelfSigned::new("app.test").expect("make cert");
-    let backend = backend();
-    let nginx = tls_nginx(&cert, &backend.addr());
-    let backend_url = format!("ws://{}", backend.addr());
-    let run = check(
-        WSS_TARGET,
-        &[("nginx", &nginx.addr()), ("backend", &backend_url)],
-        &["--insecure"],
-    );
+    let run = check_both(&tls_nginx(&cert), &["--insecure"]);
     run.assert_healthy();
     let tls = &run.hop("nginx")["tls"];
     assert!(
@@ -79,10 +58,9 @@ fn insecure_accepts_the_test_certificate() {
 #[test]
 fn cacert_trusts_the_test_certificate() {
     let cert = SelfSigned::new("app.test").expect("make cert");
-    let backend = backend();
-    let nginx = tls_nginx(&cert, &backend.addr());
+    let nginx = tls_nginx(&cert);
     let ca = cert.ca.display().to_string();
-    let run = check(WSS_TARGET, &[("nginx", &nginx.addr())], &["--cacert", &ca]);
+    let run = check(WSS_TARGET, &[("nginx", nginx.addr(0))], &["--cacert", &ca]);
     run.assert_healthy();
 }
 
@@ -91,10 +69,9 @@ fn cacert_trusts_the_test_certificate() {
 #[test]
 fn certificate_for_another_name_is_tls_failed() {
     let cert = SelfSigned::new("other.test").expect("make cert");
-    let backend = backend();
-    let nginx = tls_nginx(&cert, &backend.addr());
+    let nginx = tls_nginx(&cert);
     let ca = cert.ca.display().to_string();
-    let run = check(WSS_TARGET, &[("nginx", &nginx.addr())], &["--cacert", &ca]);
+    let run = check(WSS_TARGET, &[("nginx", nginx.addr(0))], &["--cacert", &ca]);
     run.assert_culprit("nginx", "tls_failed");
     assert!(
         run.hop("nginx")["detail"]

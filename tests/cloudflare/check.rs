@@ -3,17 +3,27 @@
 //! Prism, says `websockets` is off: the culprit is the edge, with that setting as the cause.
 
 use super::{run, site, token_env, HOST, ZONE};
-use crate::check::{nginx_to, validate};
-use crate::support::{Backend, CliOutput, Nginx};
+use crate::support::check::validate;
+use crate::support::{Backend, CliOutput, Kind, Setup, WsPath};
 use serde_json::{json, Value};
 
 const TARGET: &str = "ws://chat.example.com/ws";
 
-/// edge (nginx with a bare `proxy_pass`: the upgrade never reaches the backend) → backend.
-fn path() -> (Backend, Nginx) {
+/// edge (nginx with a bare `proxy_pass`: the upgrade never reaches the backend) → origin.
+fn path() -> WsPath {
     let backend = Backend::start().expect("start backend");
-    let edge = nginx_to(&backend.addr(), "", "");
-    (backend, edge)
+    WsPath::to("origin", &backend.addr(), backend)
+        .front("edge", Kind::Nginx, &Setup::no_websocket())
+        .expect("start nginx")
+}
+
+/// `wspath check TARGET --hop edge=… --hop origin=… --timeout 5s EXTRA…` with `env`.
+fn check(env: &[(&'static str, String)], path: &WsPath, extra: &[&str]) -> CliOutput {
+    let hops = path.hop_args();
+    let mut args = vec!["check", TARGET, "--timeout", "5s"];
+    args.extend(hops.iter().map(String::as_str));
+    args.extend(extra);
+    run(env, &args)
 }
 
 fn doc(out: &CliOutput) -> Value {
@@ -34,24 +44,9 @@ fn hop<'a>(doc: &'a Value, name: &str) -> &'a Value {
 #[test]
 fn edge_culprit_is_explained_by_websockets_off() {
     let api = site("off");
-    let (backend, edge) = path();
+    let path = path();
     let env = token_env(&api, super::TOKEN);
-    let edge_hop = format!("edge={}", edge.addr());
-    let origin_hop = format!("origin={}", backend.addr());
-    let args = [
-        "check",
-        TARGET,
-        "--hop",
-        &edge_hop,
-        "--hop",
-        &origin_hop,
-        "--cloudflare",
-        "--format",
-        "json",
-        "--timeout",
-        "5s",
-    ];
-    let out = run(&env, &args);
+    let out = check(&env, &path, &["--cloudflare", "--format", "json"]);
     assert_eq!(out.code, Some(1), "{}", out.describe());
     let doc = doc(&out);
     let culprit = &doc["culprit"];
@@ -79,7 +74,7 @@ fn edge_culprit_is_explained_by_websockets_off() {
         .iter()
         .any(|f| f["id"] == "cloudflare/websockets-off" && f["severity"] == "error")));
     // Typed hops stay as typed: the origin is the user's, not one built from DNS.
-    assert_eq!(hop(&doc, "origin")["address"], backend.addr().as_str());
+    assert_eq!(hop(&doc, "origin")["address"], path.addr(1));
     assert_eq!(
         hop(&doc, "origin")["verdict"],
         "upgraded",
@@ -92,24 +87,11 @@ fn edge_culprit_is_explained_by_websockets_off() {
 #[test]
 fn check_fix_offers_the_plan_and_applies_it_with_yes() {
     let api = site("off");
-    let (backend, edge) = path();
+    let path = path();
     let env = token_env(&api, super::TOKEN);
-    let edge_hop = format!("edge={}", edge.addr());
-    let origin_hop = format!("origin={}", backend.addr());
-    let base = [
-        "check",
-        TARGET,
-        "--hop",
-        &edge_hop,
-        "--hop",
-        &origin_hop,
-        "--timeout",
-        "5s",
-        "--fix",
-    ];
 
     // Default: credentials in the environment are enough, no --cloudflare needed.
-    let dry = run(&env, &base);
+    let dry = check(&env, &path, &["--fix"]);
     assert_eq!(dry.code, Some(1), "{}", dry.describe());
     assert!(
         dry.stdout
@@ -121,15 +103,11 @@ fn check_fix_offers_the_plan_and_applies_it_with_yes() {
     );
     assert_eq!(api.setting(ZONE, "websockets"), Some(json!("off")));
     // Beside a JSON report the plan goes to stderr: stdout stays one document.
-    let mut as_json = base.to_vec();
-    as_json.extend(["--format", "json"]);
-    let out = run(&env, &as_json);
+    let out = check(&env, &path, &["--fix", "--format", "json"]);
     assert_eq!(doc(&out)["culprit"]["hop"], "edge", "{}", out.describe());
     assert!(out.stderr.contains("off -> on"), "{}", out.describe());
 
-    let mut apply = base.to_vec();
-    apply.push("--yes");
-    let applied = run(&env, &apply);
+    let applied = check(&env, &path, &["--fix", "--yes"]);
     assert!(
         applied
             .stdout
@@ -144,23 +122,10 @@ fn check_fix_offers_the_plan_and_applies_it_with_yes() {
 #[test]
 fn no_cloudflare_skips_the_api_and_dns_only_names_it() {
     let api = site("on");
-    let (backend, edge) = path();
+    let path = path();
     let env = token_env(&api, super::TOKEN);
-    let edge_hop = format!("edge={}", edge.addr());
-    let origin_hop = format!("origin={}", backend.addr());
-    let hops = ["--hop", &edge_hop, "--hop", &origin_hop];
 
-    let mut skip = vec![
-        "check",
-        TARGET,
-        "--format",
-        "json",
-        "--timeout",
-        "5s",
-        "--no-cloudflare",
-    ];
-    skip.extend(hops);
-    let out = run(&env, &skip);
+    let out = check(&env, &path, &["--format", "json", "--no-cloudflare"]);
     assert!(
         api.served().is_empty(),
         "--no-cloudflare still called the API"
@@ -171,9 +136,7 @@ fn no_cloudflare_skips_the_api_and_dns_only_names_it() {
 
     // A DNS-only record: the facts say Cloudflare is not in the path.
     api.state().zones[0].records[0].proxied = false;
-    let mut with = vec!["check", TARGET, "--format", "json", "--timeout", "5s"];
-    with.extend(hops);
-    let out = run(&env, &with);
+    let out = check(&env, &path, &["--format", "json"]);
     let doc = doc(&out);
     let findings = hop(&doc, "edge")["findings"]
         .as_array()

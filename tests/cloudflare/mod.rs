@@ -7,6 +7,7 @@
 
 mod check;
 
+use crate::support::check::assert_fix_schema;
 use crate::support::cli::{self, CliOutput};
 use crate::support::cloudflare_api::{response, serve, CloudflareApi, Perm, ALL_PERMS};
 use crate::support::prism::CheckedApi;
@@ -73,25 +74,6 @@ fn client(api: &CheckedApi, token: &str) -> Client {
     .expect("client")
 }
 
-fn validate_fix_json(doc: &Value) {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/fix.schema.json"),
-        )
-        .expect("read schema"),
-    )
-    .expect("schema is JSON");
-    let compiled = jsonschema::JSONSchema::compile(&schema).expect("compile schema");
-    let msgs: Vec<String> = match compiled.validate(doc) {
-        Ok(()) => Vec::new(),
-        Err(errors) => errors.map(|e| e.to_string()).collect(),
-    };
-    assert!(
-        msgs.is_empty(),
-        "wspath.fix/v1 output does not match its schema: {msgs:?}\n{doc}"
-    );
-}
-
 #[test]
 fn websockets_off_gives_a_plan_and_changes_nothing() {
     let api = site("off");
@@ -112,7 +94,7 @@ fn websockets_off_gives_a_plan_and_changes_nothing() {
     let json = run(&env, &["fix", "--cloudflare", HOST, "--format", "json"]);
     assert_eq!(json.code, Some(1), "{}", json.describe());
     let doc = json_of(&json);
-    validate_fix_json(&doc);
+    assert_fix_schema(&doc);
     assert_eq!(doc["dry_run"], json!(true));
     assert_eq!(
         doc["changes"],
@@ -145,7 +127,7 @@ fn yes_turns_websockets_on_then_a_second_run_changes_nothing() {
     );
     assert_eq!(first.code, Some(0), "{}", first.describe());
     let doc = json_of(&first);
-    validate_fix_json(&doc);
+    assert_fix_schema(&doc);
     assert_eq!(doc["dry_run"], json!(false));
     assert_eq!(doc["changes"][0]["applied"], json!(true));
     assert_eq!(api.setting(ZONE, "websockets"), Some(json!("on")));

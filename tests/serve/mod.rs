@@ -6,10 +6,10 @@
 
 mod prometheus;
 
-use crate::check::{backend, good_nginx, nginx_to, TARGET};
+use crate::check::{backend, TARGET};
 use crate::support::prometheus::promtool;
 use crate::support::serve::{encode, Serve};
-use crate::support::{Backend, Nginx};
+use crate::support::{Backend, Kind, Proxy, Setup};
 use std::io::Write;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
@@ -19,15 +19,17 @@ use std::time::{Duration, Instant};
 /// `proxy_pass`, which drops the Upgrade), both in front of one backend.
 pub struct Paths {
     pub backend: Backend,
-    pub good: Nginx,
-    pub broken: Nginx,
+    pub good: Proxy,
+    pub broken: Proxy,
 }
 
 impl Paths {
     pub fn start() -> Paths {
         let backend = backend();
-        let good = good_nginx(&backend.addr());
-        let broken = nginx_to(&backend.addr(), "", "");
+        let nginx =
+            |setup| Proxy::in_front_of(Kind::Nginx, &backend.addr(), &setup).expect("start nginx");
+        let good = nginx(Setup::good());
+        let broken = nginx(Setup::no_websocket());
         Paths {
             backend,
             good,
@@ -36,7 +38,7 @@ impl Paths {
     }
 
     /// The `/probe` query for the path through `nginx`.
-    pub fn query(&self, nginx: &Nginx) -> String {
+    pub fn query(&self, nginx: &Proxy) -> String {
         format!(
             "/probe?target={}&hop={}&hop={}",
             encode(TARGET),
@@ -347,7 +349,7 @@ fn modules_fill_hops_from_the_target_keep_secrets_and_reload_on_sighup() {
         &[("WSPATH_SERVE_TOKEN", TOKEN)],
     )
     .expect("start wspath serve");
-    let probe = |module: &str, nginx: &Nginx, debug: bool| {
+    let probe = |module: &str, nginx: &Proxy, debug: bool| {
         let target = format!("ws://{}/ws", nginx.addr());
         let q = format!(
             "/probe?module={module}&target={}{}",

@@ -70,7 +70,7 @@ fn the_examples_pass_promtool() {
 fn prometheus_scrapes_both_paths_and_the_alert_fires() {
     let paths = Paths::start();
     let serve = Serve::start(&["--allow", "127.0.0.1"]).expect("start wspath serve");
-    let target = |nginx: &crate::support::Nginx| {
+    let target = |nginx: &crate::support::Proxy| {
         // The blackbox-style target is the URL; the hops ride along as params of its own job.
         format!(
             "  - job_name: {name}

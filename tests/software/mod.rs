@@ -4,6 +4,8 @@
 //! `edge`, `cache`) as well as by software. Every case asserts the culprit hop, the verdict, the
 //! identified software and that the advice names that software's own directive.
 
+mod crosshop;
+
 use crate::paths::{check, Run};
 use crate::support::{Backend, Kind, Setup, WsPath};
 
@@ -192,5 +194,25 @@ fn healthy_proxies_upgrade_and_are_still_identified() {
         let r = run(&path);
         r.assert_healthy();
         assert_software(&r, "proxy", software);
+    }
+}
+
+#[test]
+fn a_proxy_passing_on_an_inner_proxys_answer_is_identified_as_itself() {
+    // The outer hop's answer to the upgrade is the inner proxy's (its Server header, its 101),
+    // so only a request it must answer itself can name it — whatever runs there.
+    for outer in Kind::ALL {
+        let inner = if outer == Kind::Nginx {
+            Kind::Apache
+        } else {
+            Kind::Nginx
+        };
+        let path = WsPath::backend(backend())
+            .front("proxy", inner, &Setup::good())
+            .and_then(|p| p.front("lb", outer, &Setup::good()))
+            .unwrap_or_else(|e| panic!("start {outer:?} in front of {inner:?}: {e}"));
+        let r = run(&path);
+        assert_software(&r, "lb", outer.name());
+        assert_software(&r, "proxy", inner.name());
     }
 }

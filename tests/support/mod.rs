@@ -13,6 +13,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod backend;
+pub mod check;
 pub mod cli;
 pub mod cloudflare_api;
 pub mod haproxy;
@@ -32,6 +33,7 @@ pub mod serve;
 pub mod tls;
 
 pub use backend::Backend;
+pub use check::Run;
 pub use cli::{wspath, CliOutput};
 pub use haproxy::Haproxy;
 pub use nginx::{nginx_t, Nginx};

@@ -141,6 +141,39 @@ pub const CONNECTION_UPGRADE_MAP: &str = "map $http_upgrade $connection_upgrade 
 }
 ";
 
+/// The location directives that make nginx carry WebSockets (HTTP/1.1 upstream, Upgrade and
+/// Connection passed on); they need [`CONNECTION_UPGRADE_MAP`] in the http body.
+pub const UPGRADE_DIRECTIVES: &str = "proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $connection_upgrade;";
+
+/// One `server` for `app.test` on 127.0.0.1:`port` (`listen` options such as `ssl` or
+/// `default_server` in `listen`) holding `body` (locations, TLS settings).
+pub fn server_block(port: u16, listen: &str, body: &str) -> String {
+    format!(
+        "server {{
+    listen 127.0.0.1:{port}{sp}{listen};
+    server_name app.test;
+    {body}
+}}
+",
+        sp = if listen.is_empty() { "" } else { " " },
+    )
+}
+
+/// A whole nginx.conf (see [`main_config`]) with [`CONNECTION_UPGRADE_MAP`] and one
+/// [`server_block`]: what a test needs for a layout of its own (`location /api/` only, a
+/// redirect, a TLS port), started with [`super::WsPath::front_with`] or [`Nginx::start_full`].
+pub fn site(dir: &Path, port: u16, listen: &str, body: &str) -> String {
+    main_config(
+        dir,
+        &format!(
+            "{CONNECTION_UPGRADE_MAP}{}",
+            server_block(port, listen, body)
+        ),
+    )
+}
+
 fn is_root(dir: &Path) -> bool {
     std::fs::metadata(dir)
         .map(|m| m.uid() == 0)

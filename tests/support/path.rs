@@ -58,10 +58,19 @@ impl WsPath {
 
     /// Starts `kind` in front of the current outermost hop, set up as `setup` says, and names
     /// it `name` (`lb`, `edge`, `apache`, `proxy:lb`, …).
+    /// A hop serving TLS (`setup.listen_tls`) is listed as `wss://ADDRESS`, so it is probed
+    /// with TLS whatever the target's scheme.
     pub fn front(self, name: &str, kind: Kind, setup: &Setup) -> io::Result<WsPath> {
         let proxy = Proxy::in_front_of(kind, self.outer_addr(), setup)?;
         let addr = proxy.addr();
-        Ok(self.inner(name, &addr, proxy))
+        let hop = match setup.listen_tls {
+            Some(_) => format!("wss://{addr}"),
+            None => addr.clone(),
+        };
+        let mut path = self.inner(name, &hop, proxy);
+        // The next proxy in front connects to the bare address.
+        *path.addrs.last_mut().expect("just pushed") = addr;
+        Ok(path)
     }
 
     /// Starts `kind` in front of the current outermost hop with a whole config
@@ -76,6 +85,20 @@ impl WsPath {
         let proxy = Proxy::start(kind, |dir, port| config(dir, port, &inner))?;
         let addr = proxy.addr();
         Ok(self.inner(name, &addr, proxy))
+    }
+
+    /// Starts nginx in front of the current outermost hop with a layout of the test's own:
+    /// `body(inner)` is the inside of its one `server` for app.test, listening with `listen`
+    /// options (see [`super::nginx::site`]).
+    pub fn front_nginx(
+        self,
+        name: &str,
+        listen: &str,
+        body: impl Fn(&str) -> String,
+    ) -> io::Result<WsPath> {
+        self.front_with(name, Kind::Nginx, |dir, port, inner| {
+            super::nginx::site(dir, port, listen, &body(inner))
+        })
     }
 
     /// Adds a hop the test started itself (a TLS nginx, a fake), listening on `addr`.
@@ -98,6 +121,15 @@ impl WsPath {
         self.hops.iter().rev().cloned().collect()
     }
 
+    /// `(NAME, ADDRESS)` for every hop, outermost first.
+    pub fn pairs(&self) -> Vec<(&str, &str)> {
+        self.hops
+            .iter()
+            .rev()
+            .map(|h| h.split_once('=').expect("NAME=ADDRESS"))
+            .collect()
+    }
+
     /// `--hop NAME=ADDRESS` for every hop, outermost first, ready to append to a command line.
     pub fn hop_args(&self) -> Vec<String> {
         self.hops()
@@ -108,6 +140,18 @@ impl WsPath {
 
     /// The running proxy of hop `i` (counted from the outermost), if the builder started it.
     pub fn proxy(&self, i: usize) -> Option<&Proxy> {
-        self.servers[self.servers.len() - 1 - i].downcast_ref::<Proxy>()
+        self.server(i)
+    }
+
+    /// What keeps hop `i` (counted from the outermost) running, if it is a `T` (a
+    /// [`Backend`], a [`Proxy`], the test's own server).
+    pub fn server<T: Any>(&self, i: usize) -> Option<&T> {
+        self.servers[self.servers.len() - 1 - i].downcast_ref::<T>()
+    }
+
+    /// Like [`WsPath::server`], to stop it or change it.
+    pub fn server_mut<T: Any>(&mut self, i: usize) -> Option<&mut T> {
+        let n = self.servers.len();
+        self.servers[n - 1 - i].downcast_mut::<T>()
     }
 }

@@ -8,9 +8,10 @@
 //! configuration language. Tests that need something else pass a whole config to
 //! [`Proxy::start`].
 
-use super::nginx::{find_in_path, CONNECTION_UPGRADE_MAP};
+use super::nginx::{find_in_path, CONNECTION_UPGRADE_MAP, UPGRADE_DIRECTIVES};
 use super::ports::{free_port, retry_on_addr_in_use};
 use super::process::ServerProcess;
+use super::tls::SelfSigned;
 use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -155,7 +156,8 @@ impl Kind {
     /// (`host:port`) as `setup` says, in the software's own configuration language.
     ///
     /// Fails for a setup the software cannot express (TLS toward the inner hop on Varnish,
-    /// lighttpd or tinyproxy).
+    /// lighttpd or tinyproxy; TLS on the listening port or front directives beyond nginx,
+    /// HAProxy and Apache).
     pub fn config(self, dir: &Path, port: u16, inner: &str, setup: &Setup) -> io::Result<String> {
         let d = dir.display();
         let root = is_root(dir);
@@ -168,37 +170,79 @@ impl Kind {
             ))
         };
         let on = |b: bool, text: &str| if b { text.to_string() } else { String::new() };
+        let listens_tls = setup.listen_tls.is_some();
+        if listens_tls && !matches!(self, Kind::Nginx | Kind::Haproxy | Kind::Apache) {
+            return unsupported("serve TLS");
+        }
+        if !setup.front_directives.is_empty() && !matches!(self, Kind::Nginx | Kind::Haproxy) {
+            return unsupported("take front directives");
+        }
+        if setup.named_only && self != Kind::Nginx {
+            return unsupported("serve app.test only");
+        }
+        // Where each kind's test-given lines go, indented to sit in their block.
+        let lines = |indent: &str| setup.directives.join(&format!("\n{indent}"));
         Ok(match self {
             Kind::Nginx => {
                 let idle = setup
                     .idle_timeout
                     .map(|s| format!("proxy_read_timeout {s}s;"))
                     .unwrap_or_default();
-                super::nginx::main_config(
-                    dir,
+                let (listen, tls) = match &setup.listen_tls {
+                    Some(t) => (
+                        if t.http2 { "ssl http2" } else { "ssl" },
+                        format!(
+                            "ssl_certificate {};\n    ssl_certificate_key {};",
+                            t.cert.display(),
+                            t.key.display()
+                        ),
+                    ),
+                    None => ("", String::new()),
+                };
+                // A default server in front of app.test's, as name-based hosting has.
+                let default_server = match (setup.named_only, listens_tls) {
+                    (false, _) => String::new(),
+                    (true, false) => format!(
+                        "server {{ listen 127.0.0.1:{port} default_server; return 404; }}\n"
+                    ),
+                    (true, true) => format!(
+                        "server {{ listen 127.0.0.1:{port} ssl default_server; ssl_reject_handshake on; }}\n"
+                    ),
+                };
+                let server = super::nginx::server_block(
+                    port,
+                    listen,
                     &format!(
-                        "{CONNECTION_UPGRADE_MAP}server {{
-    listen 127.0.0.1:{port};
-    server_name app.test;
+                        "{tls}
+    {front}
     location / {{
         proxy_pass {scheme}://{inner};
         {ws}
         {host}
         {idle}
-    }}
-}}",
-                        ws = on(
-                            setup.websocket,
-                            "proxy_http_version 1.1;
-        proxy_set_header Upgrade $http_upgrade;
-        proxy_set_header Connection $connection_upgrade;"
-                        ),
+        {directives}
+    }}",
+                        front = setup.front_directives.join("\n    "),
+                        ws = on(setup.websocket, UPGRADE_DIRECTIVES),
                         host = on(setup.preserve_host, "proxy_set_header Host $host;"),
+                        directives = lines("        "),
                     ),
+                );
+                super::nginx::main_config(
+                    dir,
+                    &format!("{CONNECTION_UPGRADE_MAP}{default_server}{server}"),
                 )
             }
             Kind::Haproxy => {
                 let tunnel = setup.idle_timeout.map_or("1h".into(), |s| format!("{s}s"));
+                let bind_tls = match &setup.listen_tls {
+                    Some(t) => format!(
+                        " ssl crt {}{}",
+                        t.combined.display(),
+                        on(t.http2, " alpn h2,http/1.1")
+                    ),
+                    None => String::new(),
+                };
                 format!(
                     "{global}
 defaults
@@ -211,21 +255,25 @@ defaults
     timeout tunnel {tunnel}
 
 frontend fe
-    bind 127.0.0.1:{port}
+    bind 127.0.0.1:{port}{bind_tls}
     {strip}
+    {front}
     default_backend be
 
 backend be
     {host}
+    {directives}
     server s1 {inner}{ssl}
 ",
                     global = super::haproxy::GLOBAL,
                     // HAProxy forwards upgrades by default; its users break them with a rule.
                     strip = on(!setup.websocket, "http-request del-header Upgrade"),
+                    front = setup.front_directives.join("\n    "),
                     host = on(
                         !setup.preserve_host,
                         &format!("http-request set-header Host {inner}")
                     ),
+                    directives = lines("    "),
                     ssl = on(setup.upstream_tls, " ssl verify none"),
                 )
             }
@@ -258,21 +306,47 @@ ServerName app.test
                 for name in modules {
                     conf.push_str(&format!("LoadModule {name}_module {m}/mod_{name}.so\n"));
                 }
-                if setup.upstream_tls {
+                if setup.upstream_tls || listens_tls {
                     conf.push_str(&format!(
                         "LoadModule socache_shmcb_module {m}/mod_socache_shmcb.so
 LoadModule ssl_module {m}/mod_ssl.so
-SSLProxyEngine On
+"
+                    ));
+                }
+                if let Some(t) = &setup.listen_tls {
+                    conf.push_str(&format!(
+                        "SSLEngine on
+SSLCertificateFile {}
+SSLCertificateKeyFile {}
+",
+                        t.cert.display(),
+                        t.key.display()
+                    ));
+                    if t.http2 {
+                        conf.push_str(&format!(
+                            "LoadModule http2_module {m}/mod_http2.so
+Protocols h2 http/1.1
+H2WebSockets on
+"
+                        ));
+                    }
+                }
+                if setup.upstream_tls {
+                    conf.push_str(
+                        "SSLProxyEngine On
 SSLProxyVerify none
 SSLProxyCheckPeerName off
 SSLProxyCheckPeerCN off
 SSLProxyCheckPeerExpire off
-"
-                    ));
+",
+                    );
                 }
                 conf.push_str(&on(setup.preserve_host, "ProxyPreserveHost On\n"));
                 if let Some(s) = setup.idle_timeout {
                     conf.push_str(&format!("ProxyTimeout {s}\n"));
+                }
+                for line in &setup.directives {
+                    conf.push_str(&format!("{line}\n"));
                 }
                 conf.push_str(&format!(
                     "ProxyPass / {scheme}://{inner}/{ws}\n",
@@ -301,12 +375,14 @@ server.modules = (\"mod_proxy\")
 {idle}
 proxy.server = (\"\" => ((\"host\" => \"{inner_host}\", \"port\" => {inner_port})))
 proxy.header = ({header})
+{directives}
 ",
                     idle = setup
                         .idle_timeout
                         .map(|s| format!("server.max-read-idle = {s}"))
                         .unwrap_or_default(),
                     header = header.join(", "),
+                    directives = lines(""),
                 )
             }
             Kind::Varnish => {
@@ -325,6 +401,7 @@ sub vcl_recv {{
 sub vcl_pipe {{
     {pipe}
 }}
+{directives}
 ",
                     recv = on(
                         setup.websocket,
@@ -337,6 +414,7 @@ sub vcl_pipe {{
         set bereq.http.connection = req.http.connection;
     }"
                     ),
+                    directives = lines(""),
                 )
             }
             Kind::Squid => {
@@ -364,6 +442,7 @@ coredump_dir {d}
 cache deny all
 pinger_enable off
 shutdown_lifetime 0 seconds
+{directives}
 ",
                     tls = on(setup.upstream_tls, " tls tls-flags=DONT_VERIFY_PEER"),
                     // Protocol names are compared case-sensitively: browsers send `websocket`.
@@ -375,6 +454,7 @@ shutdown_lifetime 0 seconds
                         .idle_timeout
                         .map(|s| format!("read_timeout {s} seconds"))
                         .unwrap_or_default(),
+                    directives = lines(""),
                 )
             }
             Kind::Caddy => {
@@ -395,6 +475,7 @@ shutdown_lifetime 0 seconds
                         "transport http {\n\t\t\ttls\n\t\t\ttls_insecure_skip_verify\n\t\t}".into(),
                     );
                 }
+                inside.extend(setup.directives.iter().cloned());
                 format!(
                     "{{
 \tadmin off
@@ -436,12 +517,14 @@ error-log: {d}/error.log
         proxy.websocket: {ws}
         proxy.preserve-host: {host}
         {idle}{tls}
+        {directives}
 ",
                     // As root h2o would switch to `nobody`, which cannot write into the temp dir.
                     user = on(root, "user: root\n"),
                     ws = onoff(setup.websocket),
                     host = onoff(setup.preserve_host),
                     tls = on(setup.upstream_tls, "proxy.ssl.verify-peer: OFF"),
+                    directives = lines("        "),
                 )
             }
             Kind::Tinyproxy => {
@@ -458,8 +541,10 @@ MaxClients 50
 ReversePath \"/\" \"http://{inner}/\"
 ReverseOnly Yes
 ReverseMagic No
+{directives}
 ",
                     timeout = setup.idle_timeout.unwrap_or(600),
+                    directives = lines(""),
                 )
             }
         })
@@ -484,6 +569,30 @@ pub struct Setup {
     pub idle_timeout: Option<u32>,
     /// The proxy speaks TLS to the inner hop.
     pub upstream_tls: bool,
+    /// Lines in the software's own language added where it proxies: nginx's `location /`,
+    /// HAProxy's `backend`, Caddy's `reverse_proxy` block, h2o's path, the top level of the
+    /// others' configs.
+    pub directives: Vec<String>,
+    /// Lines added where the proxy accepts: nginx's `server`, HAProxy's `frontend` (the other
+    /// kinds refuse them).
+    pub front_directives: Vec<String>,
+    /// TLS on the listening port (nginx, HAProxy and Apache).
+    pub listen_tls: Option<ListenTls>,
+    /// Serves only Host (with TLS: SNI) `app.test`, as name-based hosting does: nginx's
+    /// default server answers other names 404 (with TLS: `ssl_reject_handshake on`).
+    pub named_only: bool,
+}
+
+/// The certificate a proxy serves TLS with, and whether it offers HTTP/2 with RFC 8441
+/// WebSockets beside HTTP/1.1 (nginx `listen … ssl http2` — h2 without RFC 8441 —, HAProxy
+/// `alpn h2,http/1.1`, Apache mod_http2 with `H2WebSockets on`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Cert and key in one file (HAProxy `crt`).
+    pub combined: PathBuf,
+    pub http2: bool,
 }
 
 impl Setup {
@@ -494,6 +603,10 @@ impl Setup {
             preserve_host: true,
             idle_timeout: None,
             upstream_tls: false,
+            directives: Vec::new(),
+            front_directives: Vec::new(),
+            listen_tls: None,
+            named_only: false,
         }
     }
 
@@ -527,6 +640,44 @@ impl Setup {
             upstream_tls: true,
             ..Setup::good()
         }
+    }
+
+    /// With `line` added where the proxy proxies (see [`Setup::directives`]).
+    pub fn directive(mut self, line: &str) -> Setup {
+        self.directives.push(line.to_string());
+        self
+    }
+
+    /// With `line` added where the proxy accepts (see [`Setup::front_directives`]).
+    pub fn front_directive(mut self, line: &str) -> Setup {
+        self.front_directives.push(line.to_string());
+        self
+    }
+
+    /// Serving only the name `app.test` (see [`Setup::named_only`]).
+    pub fn named_only(mut self) -> Setup {
+        self.named_only = true;
+        self
+    }
+
+    /// Serving TLS with `cert` on its port, HTTP/1.1 only.
+    pub fn serving_tls(self, cert: &SelfSigned) -> Setup {
+        self.listen_tls(cert, false)
+    }
+
+    /// Serving TLS with `cert` and offering HTTP/2 beside HTTP/1.1.
+    pub fn serving_h2(self, cert: &SelfSigned) -> Setup {
+        self.listen_tls(cert, true)
+    }
+
+    fn listen_tls(mut self, cert: &SelfSigned, http2: bool) -> Setup {
+        self.listen_tls = Some(ListenTls {
+            cert: cert.cert.clone(),
+            key: cert.key.clone(),
+            combined: cert.combined.clone(),
+            http2,
+        });
+        self
     }
 }
 

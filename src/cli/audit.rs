@@ -63,6 +63,60 @@ impl AuditArgs {
 }
 
 pub async fn run(args: AuditArgs) -> anyhow::Result<u8> {
+    let result = audit(&args).await;
+    if let Err(e) = &result {
+        error_reports(&args, e);
+    }
+    result
+}
+
+/// An audit that could not run still leaves each report file asked for as a parseable document
+/// saying why (a CI step uploading an empty or stale file would hide the failure), and a GitHub
+/// annotation beside human output. stdout's document is printed with the error line by the
+/// caller, as for every command.
+fn error_reports(args: &AuditArgs, e: &anyhow::Error) {
+    use wspath::report::error;
+    if e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(super::output::is_broken_pipe)
+    }) {
+        return;
+    }
+    let message = super::one_line(e);
+    let info = super::error_info(e, &message);
+    type Renderer = fn(&error::ErrorInfo, &mut dyn Write) -> io::Result<()>;
+    let junit: Renderer = |i, w| error::render_junit("wspath audit", i, w);
+    let json: Renderer = |i, w| error::render_json(render::json::SCHEMA, i, w);
+    let sarif: Renderer = |i, w| error::render_sarif(i, w);
+    for (path, renderer) in [
+        (&args.report_junit, junit),
+        (&args.report_json, json),
+        (&args.report_sarif, sarif),
+    ] {
+        let Some(path) = path else { continue };
+        let mut buf = Vec::new();
+        if renderer(&info, &mut buf).is_ok() {
+            let text = super::output::scrub(&String::from_utf8_lossy(&buf));
+            // The error itself is already being reported; a file that cannot be written
+            // either adds nothing a CI step could act on.
+            let _ = std::fs::write(path, text);
+        }
+    }
+    let github = !args.no_github
+        && (args.github || std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"));
+    if github && args.format == Format::Human {
+        // Workflow-command data escapes (%, CR, LF) as GitHub documents them.
+        let text = info
+            .message
+            .replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A");
+        let line = format!("::error title=wspath audit could not run::{text}\n");
+        let _ = super::output::stdout(line.as_bytes(), super::output::Doc::Human);
+    }
+}
+
+async fn audit(args: &AuditArgs) -> anyhow::Result<u8> {
     let mut files: Vec<ConfigFile> = Vec::with_capacity(args.files.len());
     for f in &args.files {
         files.push(config::load(f)?);
@@ -93,7 +147,7 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<u8> {
     let root = repo_root();
     let secrets = secrets(&files);
     super::output::add_secrets(secrets.iter().cloned());
-    write_reports(&args, &report, &root, &secrets)?;
+    write_reports(args, &report, &root, &secrets)?;
     let github = !args.no_github
         && (args.github || std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"));
     let mut out = Vec::new();

@@ -148,8 +148,9 @@ impl Command {
                     fix::PlanFormat::Json => Format::Json,
                 },
             ),
-            // wspath.audit/v1 has no error form yet: its errors stay on stderr.
-            Command::Audit(_) | Command::Serve(_) | Command::Completions(_) | Command::Man => {
+            Command::Audit(a) => (wspath::report::audit::json::SCHEMA, a.format),
+            // serve has no --format: its startup errors are the one line on stderr.
+            Command::Serve(_) | Command::Completions(_) | Command::Man => {
                 (wspath::report::json::SCHEMA, Format::Human)
             }
         }
@@ -248,6 +249,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
     let schema = match args.get(1).map(String::as_str) {
         Some("lint") => wspath::report::lint_json::SCHEMA,
         Some("fix") => wspath::report::fix::SCHEMA,
+        Some("audit") => wspath::report::audit::json::SCHEMA,
         _ => wspath::report::json::SCHEMA,
     };
     let first = text.lines().next().unwrap_or("invalid command line");
@@ -258,7 +260,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
 }
 
 /// The error and its causes on one line, so scripts and CI logs keep it whole.
-fn one_line(e: &anyhow::Error) -> String {
+pub(crate) fn one_line(e: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in e.chain() {
         let s = cause.to_string();

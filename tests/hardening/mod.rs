@@ -291,3 +291,72 @@ fn deep_nginx_nesting_is_exit_2_with_file_and_line() {
     );
     assert!(out.stderr.contains("nested deeper than 100"), "{why}");
 }
+
+#[test]
+fn an_audit_that_cannot_run_still_writes_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit.toml");
+    std::fs::write(
+        &file,
+        "[[check]]\nname = \"a\"\ntarget = \"ws://app.test/\"\nbogus_key = 1\n",
+    )
+    .unwrap();
+    let report = |ext: &str| dir.path().join(format!("report.{ext}"));
+    let (json, junit, sarif) = (report("json"), report("xml"), report("sarif"));
+    for format in ["json", "junit", "sarif", "human"] {
+        for p in [&json, &junit, &sarif] {
+            let _ = std::fs::remove_file(p);
+        }
+        let out = wspath(&[
+            "audit",
+            file.to_str().unwrap(),
+            "--format",
+            format,
+            "--report-json",
+            json.to_str().unwrap(),
+            "--report-junit",
+            junit.to_str().unwrap(),
+            "--report-sarif",
+            sarif.to_str().unwrap(),
+            "--github",
+        ]);
+        let why = out.describe();
+        assert_eq!(out.code, Some(2), "{why}");
+        assert_eq!(out.stderr.trim().lines().count(), 1, "{why}");
+        match format {
+            "json" => {
+                let doc = out.json().unwrap();
+                assert_eq!(doc["schema"], "wspath.audit/v1", "{why}");
+                assert_eq!(doc["error"]["where"]["line"], 4, "{why}");
+            }
+            "junit" => assert!(out.stdout.contains("<error message="), "{why}"),
+            "sarif" => {
+                let doc = out.json().unwrap();
+                assert_eq!(
+                    doc["runs"][0]["invocations"][0]["executionSuccessful"],
+                    false
+                );
+            }
+            _ => assert!(
+                out.stdout
+                    .starts_with("::error title=wspath audit could not run::"),
+                "{why}"
+            ),
+        }
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(doc["ok"], false);
+        assert_eq!(doc["error"]["kind"], "config");
+        assert!(std::fs::read_to_string(&junit)
+            .unwrap()
+            .contains("errors=\"1\""));
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+        assert!(
+            doc["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("bogus_key")
+        );
+    }
+}

@@ -1,20 +1,15 @@
 //! Refusals by an access rule or a route: which software refused, and the setting to look at.
 
 use super::*;
-use crate::support::Backend;
+use crate::support::nginx::UPGRADE_DIRECTIVES;
 
 /// HAProxy `http-request deny` on the WebSocket path: its 403 page says "Request forbidden by
 /// administrative rules", so the fix is the deny rule, not Origin allow-lists.
 #[test]
 fn haproxy_deny_rule_on_the_websocket_path() {
-    let backend = Backend::start().expect("backend");
-    let lb = haproxy_with(
-        "http-request deny if { path_beg /ws }",
-        "",
-        &backend.addr(),
-        "",
-    );
-    let run = check(&[("lb", &lb.addr()), ("backend", &backend.addr())], &[]);
+    let setup = Setup::good().front_directive("http-request deny if { path_beg /ws }");
+    let path = front(backend_path(), "lb", Kind::Haproxy, &setup);
+    let run = check_path(&path, &[]);
     run.assert_culprit("lb", "rejected");
     assert_eq!(run.hop("lb")["status"], 403, "{}", run.describe());
     run.assert_fix_says(&["http-request deny"]);
@@ -30,26 +25,13 @@ fn haproxy_deny_rule_on_the_websocket_path() {
 /// nginx whose WebSocket path falls into a location that does not proxy (its own 404 page).
 #[test]
 fn nginx_location_that_does_not_proxy_the_websocket_path() {
-    let backend = Backend::start().expect("backend");
-    let upstream = backend.addr();
-    let nginx = Nginx::start(move |port| {
+    let path = crate::check::front_nginx(backend_path(), |b| {
         format!(
-            "{map}server {{
-    listen 127.0.0.1:{port};
-    location /api/ {{
-        proxy_pass http://{upstream};
-        {UPGRADE_OK}
-    }}
-    location / {{ return 404; }}
-}}",
-            map = nginx::CONNECTION_UPGRADE_MAP
+            "location /api/ {{ proxy_pass http://{b}; {UPGRADE_DIRECTIVES} }}
+    location / {{ return 404; }}"
         )
-    })
-    .expect("start nginx");
-    let run = check(
-        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
-        &[],
-    );
+    });
+    let run = check_path(&path, &[]);
     run.assert_culprit("nginx", "rejected");
     assert_eq!(
         run.hop("nginx")["answered_by"],
@@ -64,27 +46,22 @@ fn nginx_location_that_does_not_proxy_the_websocket_path() {
 /// is the culprit, and the fix is its allow-list (or the Origin the real clients send).
 #[test]
 fn application_refusing_the_origin_behind_nginx() {
-    let app = App::start(&["--origin", "https://chat.example"]);
-    let nginx = good_nginx(&app.addr());
-    let hops = [("nginx", nginx.addr()), ("app", app.addr())];
-    let hops: Vec<(&str, &str)> = hops.iter().map(|(n, a)| (*n, a.as_str())).collect();
-    let run = check(&hops, &[]);
+    let app = App::path(&["--origin", "https://chat.example"]);
+    let path = front(app, "nginx", Kind::Nginx, &Setup::good());
+    let run = check_path(&path, &[]);
     run.assert_culprit("app", "rejected");
     assert_eq!(run.hop("nginx")["consequence"], true, "{}", run.describe());
     run.assert_fix_says(&["refuses the request's Origin", "--origin"]);
-    check(&hops, &["--origin", "https://chat.example"]).assert_healthy();
+    check_path(&path, &["--origin", "https://chat.example"]).assert_healthy();
 }
 
 /// nginx `deny all` on the WebSocket location: its own 403 page. The fix is nginx's access
 /// rules, not an Origin allow-list (nothing in the answer names the Origin).
 #[test]
 fn nginx_deny_on_the_websocket_location() {
-    let backend = Backend::start().expect("backend");
-    let nginx = nginx_with(&format!(
-        "deny all;\n        proxy_pass http://{};\n        {UPGRADE_OK}",
-        backend.addr()
-    ));
-    let run = check(&[("nginx", &nginx.addr())], &[]);
+    let setup = Setup::good().directive("deny all;");
+    let path = front(backend_path(), "nginx", Kind::Nginx, &setup);
+    let run = check(&path.pairs()[..1], &[]);
     run.assert_culprit("nginx", "rejected");
     assert_eq!(run.hop("nginx")["status"], 403, "{}", run.describe());
     run.assert_fix_says(&["`deny`/`allow`"]);
@@ -100,24 +77,16 @@ fn nginx_deny_on_the_websocket_location() {
 /// `option httpclose`, often blamed, does not break the upgrade on HAProxy 2.x: healthy.
 #[test]
 fn haproxy_rewriting_connection_close_and_httpclose_that_does_not_matter() {
-    let backend = Backend::start().expect("backend");
-    let lb = haproxy_with(
-        "",
-        "http-request set-header Connection close",
-        &backend.addr(),
-        "",
-    );
-    let run = check(
-        &[("haproxy", &lb.addr()), ("backend", &backend.addr())],
-        &[],
-    );
+    let setup = Setup::good().directive("http-request set-header Connection close");
+    let path = front(backend_path(), "haproxy", Kind::Haproxy, &setup);
+    let run = check_path(&path, &[]);
     run.assert_culprit("haproxy", "upgrade_stripped");
     run.assert_fix_says(&["`set-header`", "Connection"]);
     assert!(!run.fix().contains("ALB"), "{}", run.describe());
 
-    let lb = haproxy_with("", "option httpclose", &backend.addr(), "");
-    check(
-        &[("haproxy", &lb.addr()), ("backend", &backend.addr())],
+    let setup = Setup::good().directive("option httpclose");
+    check_path(
+        &front(backend_path(), "haproxy", Kind::Haproxy, &setup),
         &[],
     )
     .assert_healthy();
@@ -127,15 +96,9 @@ fn haproxy_rewriting_connection_close_and_httpclose_that_does_not_matter() {
 /// while the backend's, probed directly, is valid; the fix is nginx's response-header rule.
 #[test]
 fn nginx_hiding_the_accept_header_of_a_valid_101() {
-    let backend = Backend::start().expect("backend");
-    let nginx = nginx_with(&format!(
-        "proxy_pass http://{};\n        {UPGRADE_OK}\n        proxy_hide_header Sec-WebSocket-Accept;",
-        backend.addr()
-    ));
-    let run = check(
-        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
-        &[],
-    );
+    let setup = Setup::good().directive("proxy_hide_header Sec-WebSocket-Accept;");
+    let path = front(backend_path(), "nginx", Kind::Nginx, &setup);
+    let run = check_path(&path, &[]);
     run.assert_culprit("nginx", "bad_accept");
     run.assert_fix_says(&["`proxy_hide_header`", "answers a valid 101"]);
 }

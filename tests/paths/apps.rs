@@ -3,29 +3,28 @@
 
 use super::*;
 
-fn behind_nginx(app: &App, extra: &[&str]) -> Run {
-    let nginx = good_nginx(&app.addr());
-    check(&[("nginx", &nginx.addr()), ("app", &app.addr())], extra)
+/// apps.py with `flags` behind a working nginx.
+fn behind_nginx(flags: &[&str]) -> WsPath {
+    front(App::path(flags), "nginx", Kind::Nginx, &Setup::good())
 }
 
 /// `websockets` with `subprotocols=[…]` answers 400 "missing subprotocol" to a client that
 /// offers none: the fix is `--protocol`, not "check that it accepts an HTTP/1.1 GET".
 #[test]
 fn application_requiring_a_subprotocol() {
-    let app = App::start(&["--subprotocol", "graphql-transport-ws"]);
-    let run = behind_nginx(&app, &[]);
+    let path = behind_nginx(&["--subprotocol", "graphql-transport-ws"]);
+    let run = check_path(&path, &[]);
     run.assert_culprit("app", "rejected");
     assert_eq!(run.hop("app")["status"], 400, "{}", run.describe());
     run.assert_fix_says(&["--protocol"]);
-    behind_nginx(&app, &["--protocol", "graphql-transport-ws"]).assert_healthy();
+    check_path(&path, &["--protocol", "graphql-transport-ws"]).assert_healthy();
 }
 
 /// The application accepts the upgrade and closes at once with 1008: that is its decision (a
 /// missing token), not a proxy that loses frames.
 #[test]
 fn application_closing_with_policy_violation_after_the_upgrade() {
-    let app = App::start(&["--close", "1008:missing token"]);
-    let run = behind_nginx(&app, &[]);
+    let run = check_path(&behind_nginx(&["--close", "1008:missing token"]), &[]);
     run.assert_culprit("app", "frames_failed");
     assert_eq!(run.hop("nginx")["consequence"], true, "{}", run.describe());
     let summary = run.summary();
@@ -45,8 +44,7 @@ fn application_closing_with_policy_violation_after_the_upgrade() {
 /// 1011 right after the upgrade: the application crashed on connect.
 #[test]
 fn application_failing_with_internal_error_after_the_upgrade() {
-    let app = App::start(&["--close", "1011:boom"]);
-    let run = check(&[("app", &app.addr())], &[]);
+    let run = check_path(&App::path(&["--close", "1011:boom"]), &[]);
     run.assert_culprit("app", "frames_failed");
     run.assert_fix_says(&["1011 internal error", "log"]);
 }
@@ -55,9 +53,8 @@ fn application_failing_with_internal_error_after_the_upgrade() {
 /// on): the path is served as plain HTTP.
 #[test]
 fn a_health_page_on_the_websocket_path_behind_haproxy() {
-    let app = App::start(&["--page"]);
-    let lb = haproxy_with("", "", &app.addr(), "");
-    let run = check(&[("lb", &lb.addr()), ("app", &app.addr())], &[]);
+    let path = front(App::path(&["--page"]), "lb", Kind::Haproxy, &Setup::good());
+    let run = check_path(&path, &[]);
     run.assert_culprit("app", "rejected");
     assert_eq!(run.hop("lb")["consequence"], true, "{}", run.describe());
     assert_eq!(run.hop("app")["status"], 200, "{}", run.describe());
@@ -69,12 +66,7 @@ fn a_health_page_on_the_websocket_path_behind_haproxy() {
 /// "a proxy, WAF or the application".
 #[test]
 fn application_that_never_answers_a_ping() {
-    let app = App::start(&["--no-pong"]);
-    let nginx = good_nginx(&app.addr());
-    let run = check(
-        &[("nginx", &nginx.addr()), ("app", &app.addr())],
-        &["--timeout", "2s"],
-    );
+    let run = check_path(&behind_nginx(&["--no-pong"]), &["--timeout", "2s"]);
     run.assert_culprit("app", "frames_failed");
     assert_eq!(run.hop("nginx")["consequence"], true, "{}", run.describe());
     assert!(
@@ -91,12 +83,7 @@ fn application_that_never_answers_a_ping() {
 /// rewrites Sec-WebSocket-Accept".
 #[test]
 fn a_subprotocol_the_application_does_not_take() {
-    let app = App::start(&[]);
-    let nginx = good_nginx(&app.addr());
-    let run = check(
-        &[("nginx", &nginx.addr()), ("app", &app.addr())],
-        &["--protocol", "chat"],
-    );
+    let run = check_path(&behind_nginx(&[]), &["--protocol", "chat"]);
     run.assert_culprit("app", "bad_accept");
     assert_eq!(run.hop("nginx")["consequence"], true, "{}", run.describe());
     run.assert_fix_says(&["does not take the subprotocol", "`--protocol`"]);

@@ -2,25 +2,24 @@
 //! own upstream setting is what is wrong, and the fix must say which setting of THAT software.
 
 use super::*;
-use crate::support::{raw, Backend, SelfSigned};
+use crate::support::nginx::UPGRADE_DIRECTIVES;
+use crate::support::{raw, Proxy, SelfSigned};
 
 /// HAProxy `option httpchk` against a WebSocket-only server: `websockets` answers the plain
 /// health-check GET with 426, HAProxy marks the server down and answers 503 "No server is
 /// available", although the backend upgrades fine.
 #[test]
 fn haproxy_health_check_failing_against_a_websocket_only_backend() {
-    let backend = Backend::start().expect("backend");
-    let lb = haproxy_with(
-        "",
-        "option httpchk GET /health",
-        &backend.addr(),
-        "check inter 100ms fall 1 rise 1",
-    );
+    let setup = Setup::good()
+        .directive("option httpchk GET /health")
+        .directive("default-server check inter 100ms fall 1 rise 1");
+    let path = front(backend_path(), "lb", Kind::Haproxy, &setup);
+    let lb_port = path.proxy(0).expect("lb").port;
     wait_for("HAProxy marks the server down", || {
-        raw::handshake(lb.port, "app.test", "/ws", Duration::from_secs(2))
+        raw::handshake(lb_port, "app.test", "/ws", Duration::from_secs(2))
             .is_ok_and(|r| r.status == 503)
     });
-    let run = check(&[("lb", &lb.addr()), ("backend", &backend.addr())], &[]);
+    let run = check_path(&path, &[]);
     run.assert_culprit("lb", "service_unavailable");
     assert_eq!(
         run.hop("lb")["answered_by"],
@@ -28,28 +27,23 @@ fn haproxy_health_check_failing_against_a_websocket_only_backend() {
         "{}",
         run.describe()
     );
-    assert_eq!(
-        run.hop("backend")["verdict"],
-        "upgraded",
-        "{}",
-        run.describe()
-    );
-    run.assert_fix_says(&["upgrades when probed directly", "httpchk", &backend.addr()]);
+    run.assert_upgraded("backend");
+    run.assert_fix_says(&["upgrades when probed directly", "httpchk", path.addr(1)]);
 }
 
 /// nginx `proxy_pass` to a port where nothing listens while the real backend is up: nginx's
 /// 502 is its own upstream setting, not a dead backend.
 #[test]
 fn nginx_proxy_pass_to_the_wrong_port_while_the_backend_works() {
-    let backend = Backend::start().expect("backend");
+    let backend = backend_path();
     let wrong = closed_port().expect("port");
-    let nginx = good_nginx(&format!("127.0.0.1:{wrong}"));
+    let nginx = proxy(Kind::Nginx, &format!("127.0.0.1:{wrong}"), &Setup::good());
     let run = check(
-        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
+        &[("nginx", &nginx.addr()), ("backend", backend.addr(0))],
         &[],
     );
     run.assert_culprit("nginx", "bad_gateway");
-    run.assert_fix_says(&["proxy_pass", &backend.addr(), "error.log"]);
+    run.assert_fix_says(&["proxy_pass", backend.addr(0), "error.log"]);
 }
 
 /// nginx proxies over plain HTTP to a TLS port (`proxy_pass http://` where `https://` was
@@ -58,40 +52,16 @@ fn nginx_proxy_pass_to_the_wrong_port_while_the_backend_works() {
 /// for this hop" (the hop IS probed the right way).
 #[test]
 fn nginx_proxy_pass_plain_http_to_a_tls_upstream() {
-    let backend = Backend::start().expect("backend");
     let cert = SelfSigned::new("app.test").expect("certificate");
-    let (crt, key, upstream) = (
-        cert.cert.display().to_string(),
-        cert.key.display().to_string(),
-        backend.addr(),
+    let path = front(
+        backend_path(),
+        "tls",
+        Kind::Nginx,
+        &Setup::good().serving_tls(&cert),
     );
-    let tls = Nginx::start(move |port| {
-        format!(
-            "{map}server {{
-    listen 127.0.0.1:{port} ssl;
-    server_name app.test;
-    ssl_certificate {crt};
-    ssl_certificate_key {key};
-    location / {{
-        proxy_pass http://{upstream};
-        {UPGRADE_OK}
-    }}
-}}",
-            map = nginx::CONNECTION_UPGRADE_MAP
-        )
-    })
-    .expect("start TLS nginx");
-    let front = good_nginx(&tls.addr());
-    let tls_hop = format!("wss://{}", tls.addr());
+    let path = front(path, "nginx", Kind::Nginx, &Setup::good());
     let ca = cert.ca.display().to_string();
-    let run = check(
-        &[
-            ("nginx", &front.addr()),
-            ("tls", &tls_hop),
-            ("backend", &backend.addr()),
-        ],
-        &["--cacert", &ca],
-    );
+    let run = check_path(&path, &["--cacert", &ca]);
     run.assert_culprit("nginx", "rejected");
     assert_eq!(run.hop("nginx")["status"], 400, "{}", run.describe());
     assert_eq!(run.hop("tls")["verdict"], "upgraded", "{}", run.describe());
@@ -103,9 +73,9 @@ fn nginx_proxy_pass_plain_http_to_a_tls_upstream() {
 /// that timeout (`timeout tunnel` only applies after the 101), not "check the service".
 #[test]
 fn haproxy_timeout_server_shorter_than_a_slow_handshake() {
-    let app = App::start(&["--delay", "2"]);
-    let lb = haproxy_with("", "timeout server 1s", &app.addr(), "");
-    let run = check(&[("lb", &lb.addr()), ("app", &app.addr())], &[]);
+    let setup = Setup::good().directive("timeout server 1s");
+    let path = front(App::path(&["--delay", "2"]), "lb", Kind::Haproxy, &setup);
+    let run = check_path(&path, &[]);
     run.assert_culprit("lb", "gateway_timeout");
     assert_eq!(run.hop("app")["verdict"], "upgraded", "{}", run.describe());
     run.assert_fix_says(&[
@@ -122,20 +92,20 @@ fn haproxy_timeout_server_shorter_than_a_slow_handshake() {
 /// all).
 #[test]
 fn a_broken_standby_behind_a_working_load_balancer() {
-    let backend = Backend::start().expect("backend");
-    let good = good_nginx(&backend.addr());
-    let standby = nginx_with(&format!("proxy_pass http://{};", backend.addr()));
-    let lb = haproxy_with(
-        "",
-        "",
+    let backend = backend_path();
+    let good = proxy(Kind::Nginx, backend.addr(0), &Setup::good());
+    let standby = proxy(Kind::Nginx, backend.addr(0), &Setup::no_websocket());
+    let backup = format!("server s2 {} backup", standby.addr());
+    let lb = proxy(
+        Kind::Haproxy,
         &good.addr(),
-        &format!("\n    server s2 {} backup", standby.addr()),
+        &Setup::good().directive(&backup),
     );
     let run = check(
         &[
             ("lb", &lb.addr()),
             ("standby", &standby.addr()),
-            ("backend", &backend.addr()),
+            ("backend", backend.addr(0)),
         ],
         &[],
     );
@@ -158,24 +128,10 @@ fn a_broken_standby_behind_a_working_load_balancer() {
 #[test]
 fn a_path_rewritten_by_nginx_is_not_a_missing_route() {
     let backend = Backend::start_with(&[("/ws", 404)]).expect("backend");
-    let upstream = backend.addr();
-    let nginx = Nginx::start(move |port| {
-        format!(
-            "{map}server {{
-    listen 127.0.0.1:{port};
-    location /ws {{
-        proxy_pass http://{upstream}/;
-        {UPGRADE_OK}
-    }}
-}}",
-            map = nginx::CONNECTION_UPGRADE_MAP
-        )
-    })
-    .expect("start nginx");
-    let run = check(
-        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
-        &[],
-    );
+    let path = crate::check::front_nginx(WsPath::backend(backend), |b| {
+        format!("location /ws {{ proxy_pass http://{b}/; {UPGRADE_DIRECTIVES} }}")
+    });
+    let run = check_path(&path, &[]);
     run.assert_culprit("backend", "rejected");
     assert_eq!(
         run.hop("nginx")["verdict"],
@@ -189,11 +145,11 @@ fn a_path_rewritten_by_nginx_is_not_a_missing_route() {
         "{}",
         run.describe()
     );
-    let suggested = format!("--hop backend=ws://{}/PATH", backend.addr());
+    let suggested = format!("--hop backend=ws://{}/PATH", path.addr(1));
     let sent = "(this probe sent ws://app.test/ws)";
     run.assert_fix_says(&["path nginx really sends it", &suggested, sent]);
-    let rewritten = format!("ws://{}/", backend.addr());
-    check(&[("nginx", &nginx.addr()), ("backend", &rewritten)], &[]).assert_healthy();
+    let rewritten = format!("ws://{}/", path.addr(1));
+    check(&[("nginx", path.addr(0)), ("backend", &rewritten)], &[]).assert_healthy();
 }
 
 /// nginx proxies to a TLS nginx that serves only named hosts (`ssl_reject_handshake on` in the
@@ -202,80 +158,41 @@ fn a_path_rewritten_by_nginx_is_not_a_missing_route() {
 /// front nginx's SNI setting; with it the path works.
 #[test]
 fn nginx_to_a_tls_upstream_without_sni() {
-    let backend = Backend::start().expect("backend");
     let cert = SelfSigned::new("app.test").expect("certificate");
-    let (crt, key, upstream) = (
-        cert.cert.display().to_string(),
-        cert.key.display().to_string(),
-        backend.addr(),
-    );
-    let tls = Nginx::start(move |port| {
-        format!(
-            "{map}server {{ listen 127.0.0.1:{port} ssl default_server; ssl_reject_handshake on; }}
-server {{
-    listen 127.0.0.1:{port} ssl;
-    server_name app.test;
-    ssl_certificate {crt};
-    ssl_certificate_key {key};
-    location / {{
-        proxy_pass http://{upstream};
-        {UPGRADE_OK}
-    }}
-}}",
-            map = nginx::CONNECTION_UPGRADE_MAP
-        )
-    })
-    .expect("start TLS nginx");
-    let front = nginx_with(&format!(
-        "proxy_pass https://{};\n        {UPGRADE_OK}",
-        tls.addr()
-    ));
-    let tls_hop = format!("wss://{}", tls.addr());
+    let named = Setup::good().serving_tls(&cert).named_only();
+    let tls = front(backend_path(), "tls", Kind::Nginx, &named);
+    let path = front(tls, "nginx", Kind::Nginx, &Setup::tls_upstream());
     let ca = cert.ca.display().to_string();
-    let hops = [("nginx", front.addr()), ("tls", tls_hop)];
-    let hops: Vec<(&str, &str)> = hops.iter().map(|(n, a)| (*n, a.as_str())).collect();
-    let run = check(&hops, &["--cacert", &ca]);
+    let run = check(&path.pairs()[..2], &["--cacert", &ca]);
     run.assert_culprit("nginx", "bad_gateway");
     assert_eq!(run.hop("tls")["verdict"], "upgraded", "{}", run.describe());
     run.assert_fix_says(&["proxy_ssl_server_name on", "proxy_ssl_name $host"]);
 
-    let fixed = nginx_with(&format!(
-        "proxy_pass https://{};\n        proxy_ssl_server_name on;\n        proxy_ssl_name $host;\n        proxy_set_header Host $host;\n        {UPGRADE_OK}",
-        tls.addr()
-    ));
-    let hops = [
-        ("nginx", fixed.addr()),
-        ("tls", format!("wss://{}", tls.addr())),
-    ];
-    let hops: Vec<(&str, &str)> = hops.iter().map(|(n, a)| (*n, a.as_str())).collect();
-    check(&hops, &["--cacert", &ca]).assert_healthy();
+    let sni = Setup::tls_upstream()
+        .directive("proxy_ssl_server_name on;")
+        .directive("proxy_ssl_name $host;");
+    let fixed = proxy(Kind::Nginx, path.addr(1), &sni);
+    check(
+        &[("nginx", &fixed.addr()), path.pairs()[1]],
+        &["--cacert", &ca],
+    )
+    .assert_healthy();
 }
 
-/// The same TLS upstream, reached with SNI but with nginx's default `Host: $proxy_host`
+/// The same kind of name-based upstream, reached with nginx's default `Host: $proxy_host`
 /// (`127.0.0.1:PORT`): the upstream routes by Host to its default server and answers 404,
-/// which the front nginx passes on. The TLS hop probed with the target's Host upgrades, so the
-/// fix names the Host nginx sends.
+/// which the front nginx passes on. The upstream probed with the target's Host upgrades, so
+/// the fix names the Host nginx sends.
 #[test]
 fn nginx_sending_its_proxy_host_to_a_name_based_upstream() {
-    let backend = Backend::start().expect("backend");
-    let upstream = backend.addr();
-    let named = Nginx::start(move |port| {
-        format!(
-            "{map}server {{ listen 127.0.0.1:{port} default_server; return 404; }}
-server {{
-    listen 127.0.0.1:{port};
-    server_name app.test;
-    location / {{
-        proxy_pass http://{upstream};
-        {UPGRADE_OK}
-    }}
-}}",
-            map = nginx::CONNECTION_UPGRADE_MAP
-        )
-    })
-    .expect("start name-based nginx");
-    let front = good_nginx(&named.addr());
-    let run = check(&[("nginx", &front.addr()), ("vhost", &named.addr())], &[]);
+    let named = front(
+        backend_path(),
+        "vhost",
+        Kind::Nginx,
+        &Setup::good().named_only(),
+    );
+    let path = front(named, "nginx", Kind::Nginx, &Setup::no_preserve_host());
+    let run = check(&path.pairs()[..2], &[]);
     run.assert_culprit("nginx", "rejected");
     assert_eq!(
         run.hop("vhost")["verdict"],
@@ -292,16 +209,16 @@ server {{
 #[test]
 fn nginx_waiting_on_a_hung_upstream_while_the_backend_answers() {
     let hung = App::start(&["--delay", "60"]);
-    let backend = Backend::start().expect("backend");
-    let nginx = good_nginx(&hung.addr());
+    let backend = backend_path();
+    let nginx = proxy(Kind::Nginx, &hung.addr(), &Setup::good());
     let run = check(
-        &[("nginx", &nginx.addr()), ("backend", &backend.addr())],
+        &[("nginx", &nginx.addr()), ("backend", backend.addr(0))],
         &["--timeout", "2s"],
     );
     run.assert_culprit("nginx", "timeout");
     run.assert_fix_says(&[
         "`proxy_pass` leads somewhere that does not answer",
-        &backend.addr(),
+        backend.addr(0),
     ]);
 }
 
@@ -309,10 +226,9 @@ fn nginx_waiting_on_a_hung_upstream_while_the_backend_answers() {
 /// the nginx it should reach works: the fix is its server line, not "does it speak HTTP".
 #[test]
 fn haproxy_in_tcp_mode_with_its_server_elsewhere() {
-    let backend = Backend::start().expect("backend");
-    let nginx = good_nginx(&backend.addr());
+    let nginx = front(backend_path(), "nginx", Kind::Nginx, &Setup::good());
     let wrong = closed_port().expect("port");
-    let lb = Haproxy::start(move |port| {
+    let lb = Proxy::start(Kind::Haproxy, |_, port| {
         format!(
             "{global}
 defaults
@@ -332,9 +248,9 @@ backend be
         )
     })
     .expect("start haproxy");
-    let run = check(&[("lb", &lb.addr()), ("nginx", &nginx.addr())], &[]);
+    let run = check(&[("lb", &lb.addr()), ("nginx", nginx.addr(0))], &[]);
     run.assert_culprit("lb", "no_response");
-    run.assert_fix_says(&["`mode tcp`", &nginx.addr()]);
+    run.assert_fix_says(&["`mode tcp`", nginx.addr(0)]);
     assert_eq!(
         run.summary().matches("without answering").count(),
         1,

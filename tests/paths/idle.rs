@@ -1,18 +1,15 @@
 //! `--idle` on real paths: which hop cuts a silent WebSocket, and which setting of it.
 
 use super::*;
-use crate::support::Backend;
+use crate::support::{Proxy, Setup};
 
 /// HAProxy with `timeout tunnel 2s` set (too short), not unset: the sentence must not claim it
 /// is unset, and the fix is to raise it.
 #[test]
 fn haproxy_with_a_short_tunnel_timeout() {
-    let backend = Backend::start().expect("backend");
-    let lb = haproxy_with("", "timeout tunnel 2s", &backend.addr(), "");
-    let run = check(
-        &[("haproxy", &lb.addr()), ("backend", &backend.addr())],
-        &["--idle", "3s"],
-    );
+    let setup = Setup::good().directive("timeout tunnel 2s");
+    let path = front(backend_path(), "haproxy", Kind::Haproxy, &setup);
+    let run = check_path(&path, &["--idle", "3s"]);
     run.assert_culprit("haproxy", "idle_dropped");
     assert!(
         run.summary().contains("HAProxy `timeout tunnel`"),
@@ -32,18 +29,18 @@ fn haproxy_with_a_short_tunnel_timeout() {
 /// software's setting. Three independent proxies in front of one backend, held at once.
 #[test]
 fn each_drop_is_timed_within_100_ms_of_the_configured_timeout() {
-    let backend = Backend::start().expect("backend");
-    let nginx = nginx_with(&format!(
-        "proxy_pass http://{};\n        {UPGRADE_OK}\n        proxy_read_timeout 1500ms;",
-        backend.addr()
-    ));
+    let path = backend_path();
+    let backend = path.addr(0);
+    let setup = Setup::good().directive("proxy_read_timeout 1500ms;");
+    let nginx = proxy(Kind::Nginx, backend, &setup);
     // `timeout tunnel` set in the backend section, as HAProxy's manual suggests.
-    let tunnel = haproxy_with("", "timeout tunnel 2s", &backend.addr(), "");
+    let setup = Setup::good().directive("timeout tunnel 2s");
+    let tunnel = proxy(Kind::Haproxy, backend, &setup);
     // No `timeout tunnel`: the client/server timeouts govern the upgraded connection.
-    let server = Haproxy::start(|port| {
+    let server = Proxy::start(Kind::Haproxy, |_, port| {
         crate::support::haproxy::http_proxy(
             port,
-            &backend.addr(),
+            backend,
             "timeout connect 2s\n    timeout client 30s\n    timeout server 2500ms",
         )
     })
@@ -77,8 +74,7 @@ fn each_drop_is_timed_within_100_ms_of_the_configured_timeout() {
 /// measurement is still the moment the connection ended: 3005 ms reads 3.0 s, not 3 or 4).
 #[test]
 fn other_proxies_idle_drops_are_timed_to_their_configured_timeout() {
-    use crate::support::proxy::{Kind, Proxy, Setup};
-    let backend = Backend::start().expect("backend");
+    let backend = backend_path();
     // (kind, how much later than configured its own timer may fire)
     let kinds = [
         (Kind::Varnish, 0.0),
@@ -88,15 +84,11 @@ fn other_proxies_idle_drops_are_timed_to_their_configured_timeout() {
     ];
     let proxies: Vec<(Proxy, f64)> = kinds
         .iter()
-        .map(|&(k, late)| {
-            let p = Proxy::in_front_of(k, &backend.addr(), &Setup::idle(2))
-                .unwrap_or_else(|e| panic!("start {}: {e}", k.name()));
-            (p, late)
-        })
+        .map(|&(k, late)| (proxy(k, backend.addr(0), &Setup::idle(2)), late))
         .collect();
     let addrs: Vec<(String, String)> = proxies
         .iter()
-        .map(|(p, _)| (p.kind.name().to_string(), format!("127.0.0.1:{}", p.port)))
+        .map(|(p, _)| (p.kind.name().to_string(), p.addr()))
         .collect();
     let hops: Vec<(&str, &str)> = addrs
         .iter()

@@ -2,33 +2,22 @@
 //! 80-column terminal.
 
 use super::*;
-use crate::support::Backend;
 
 #[test]
 fn human_output_fits_80_columns_and_keeps_secrets() {
-    let backend = Backend::start().expect("backend");
+    let backend = backend_path();
     let wrong = closed_port().expect("port");
-    let nginx = good_nginx(&format!("127.0.0.1:{wrong}"));
-    let lb = haproxy_with("", "", &nginx.addr(), "");
-    let (lb_hop, nginx_hop, backend_hop) = (
-        format!("lb={}", lb.addr()),
-        format!("nginx={}", nginx.addr()),
-        format!("backend={}", backend.addr()),
-    );
-    let out = wspath(&[
-        "check",
+    let nginx = proxy(Kind::Nginx, &format!("127.0.0.1:{wrong}"), &Setup::good());
+    let lb = proxy(Kind::Haproxy, &nginx.addr(), &Setup::good());
+    let out = human(
         TARGET,
-        "--hop",
-        &lb_hop,
-        "--hop",
-        &nginx_hop,
-        "--hop",
-        &backend_hop,
-        "--timeout",
-        "5s",
-        "-H",
-        "Authorization: Bearer s3cr3t-token",
-    ]);
+        &[
+            ("lb", &lb.addr()),
+            ("nginx", &nginx.addr()),
+            ("backend", backend.addr(0)),
+        ],
+        &["-H", "Authorization: Bearer s3cr3t-token"],
+    );
     let why = out.describe();
     assert_eq!(out.code, Some(1), "{why}");
     assert!(!out.stdout.contains("s3cr3t-token"), "{why}");
@@ -62,5 +51,5 @@ fn human_output_fits_80_columns_and_keeps_secrets() {
         .collect::<Vec<_>>()
         .join(" ");
     assert!(culprit.contains("proxy_pass"), "{why}");
-    assert!(culprit.contains(&backend.addr()), "{why}");
+    assert!(culprit.contains(backend.addr(0)), "{why}");
 }

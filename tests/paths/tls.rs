@@ -1,7 +1,7 @@
 //! TLS refusals named by what the server did, with the fix for that server.
 
 use super::*;
-use crate::support::SelfSigned;
+use crate::support::{Proxy, SelfSigned};
 
 /// nginx's default TLS server rejects names it has no `server_name` for
 /// (`ssl_reject_handshake on`), and the WebSocket host is not among them: the fix is a
@@ -9,12 +9,9 @@ use crate::support::SelfSigned;
 #[test]
 fn nginx_without_a_server_for_the_target_name() {
     let cert = SelfSigned::new("other.test").expect("certificate");
-    let (crt, key) = (
-        cert.cert.display().to_string(),
-        cert.key.display().to_string(),
-    );
-    let nginx = Nginx::start(move |port| {
-        format!(
+    let (crt, key) = (cert.cert.display(), cert.key.display());
+    let nginx = Proxy::start(Kind::Nginx, |dir, port| {
+        let other = format!(
             "server {{ listen 127.0.0.1:{port} ssl default_server; ssl_reject_handshake on; }}
 server {{
     listen 127.0.0.1:{port} ssl;
@@ -23,7 +20,8 @@ server {{
     ssl_certificate_key {key};
     location / {{ return 204; }}
 }}"
-        )
+        );
+        crate::support::nginx::main_config(dir, &other)
     })
     .expect("start nginx");
     let hop = format!("wss://{}", nginx.addr());

@@ -3,29 +3,30 @@
 //! upgrades wspath's plain request but refuses Firefox's `Connection: keep-alive, Upgrade`.
 
 use super::*;
-use crate::support::Backend;
+use serde_json::Value;
 
-/// nginx whose WebSocket location only lets `Connection: Upgrade` through, compared as one
-/// string: the rule copied from answers that assume every client sends exactly that.
-fn nginx_matching_connection_exactly(backend: &str) -> Nginx {
-    nginx_with(&format!(
-        "if ($http_connection != \"Upgrade\") {{ return 400; }}
-        proxy_pass http://{backend};
-        {UPGRADE_OK}"
-    ))
+/// nginx named `edge` whose WebSocket location only lets `Connection: Upgrade` through,
+/// compared as one string: the rule copied from answers that assume every client sends exactly
+/// that; the backend behind it is named `app`.
+fn nginx_matching_connection_exactly() -> WsPath {
+    let backend = Backend::start().expect("backend");
+    let setup = Setup::good().directive("if ($http_connection != \"Upgrade\") { return 400; }");
+    front(
+        WsPath::to("app", &backend.addr(), backend),
+        "edge",
+        Kind::Nginx,
+        &setup,
+    )
 }
 
 #[test]
 fn as_all_catches_a_proxy_that_refuses_firefoxs_connection_header() {
-    let backend = Backend::start().expect("backend");
-    let nginx = nginx_matching_connection_exactly(&backend.addr());
-    let hops = [("edge", nginx.addr()), ("app", backend.addr())];
-    let hops: Vec<(&str, &str)> = hops.iter().map(|(n, a)| (*n, a.as_str())).collect();
+    let path = nginx_matching_connection_exactly();
 
     // wspath's own request gets through: the outage is invisible without --as.
-    check(&hops, &[]).assert_healthy();
+    check_path(&path, &[]).assert_healthy();
 
-    let run = check(&hops, &["--as", "all"]);
+    let run = check_path(&path, &["--as", "all"]);
     let why = run.describe();
     assert_eq!(run.out.code, Some(1), "{why}");
     assert_eq!(run.doc["as"], "plain", "{why}");
@@ -67,17 +68,7 @@ fn as_all_catches_a_proxy_that_refuses_firefoxs_connection_header() {
     );
 
     // The human report says the same, with the Firefox request to reproduce it.
-    let args = [
-        "check",
-        TARGET,
-        "--hop",
-        &format!("edge={}", nginx.addr()),
-        "--hop",
-        &format!("app={}", backend.addr()),
-        "--as",
-        "all",
-    ];
-    let out = wspath(&args);
+    let out = human(TARGET, &path.pairs(), &["--as", "all"]);
     assert_eq!(out.code, Some(1), "{}", out.describe());
     assert!(
         out.stdout.contains("✗ as firefox 400"),
@@ -165,11 +156,9 @@ fn firefox_headers_reach_the_backend_in_firefoxs_order_and_extensions_are_shown(
 #[test]
 fn chromes_extension_offer_is_negotiated_through_nginx() {
     let backend = Backend::start().expect("backend");
-    let nginx = good_nginx(&backend.addr());
-    let run = check(
-        &[("proxy", &nginx.addr()), ("app", &backend.addr())],
-        &["--as", "chrome"],
-    );
+    let app = WsPath::to("app", &backend.addr(), backend);
+    let path = front(app, "proxy", Kind::Nginx, &Setup::good());
+    let run = check_path(&path, &["--as", "chrome"]);
     let why = run.describe();
     run.assert_healthy();
     for hop in ["proxy", "app"] {
@@ -180,7 +169,7 @@ fn chromes_extension_offer_is_negotiated_through_nginx() {
         );
     }
     // The plain request offers no extension, so none is enabled.
-    let plain = check(&[("app", &backend.addr())], &[]);
+    let plain = check(&path.pairs()[1..], &[]);
     assert_eq!(
         plain.hop("app")["extensions"],
         Value::Null,

@@ -52,6 +52,9 @@ pub struct Attachment {
     pub hop: String,
     pub findings: Vec<Finding>,
     pub facts: Vec<Fact>,
+    /// A provider enabled only implicitly that could not be read: the check report's
+    /// `warnings`, as `check` shows them.
+    pub warnings: Vec<String>,
 }
 
 /// What runs before a check's walk: providers and the nginx model may add hops and return
@@ -92,6 +95,7 @@ pub fn nginx_attachment(
         hop: a.hop,
         findings: a.findings,
         facts: a.facts,
+        warnings: Vec::new(),
     }])
 }
 
@@ -397,6 +401,10 @@ impl Job {
                 Some(mut report) => {
                     let mut attach_error = None;
                     for a in &attachments {
+                        report.warnings.extend(a.warnings.iter().cloned());
+                        if a.findings.is_empty() && a.facts.is_empty() {
+                            continue;
+                        }
                         if let Err(e) = report.attach(&a.hop, a.findings.clone(), a.facts.clone()) {
                             attach_error = Some(e.to_string());
                         }

@@ -65,6 +65,12 @@ const STRIPPED: &[(&str, &str)] = &[
 #[rustfmt::skip]
 const REJECTION_HINTS: &[(&str, &str)] = &[
     ("the plain http request was sent to https port", "a TLS port got plain HTTP: if it is this hop's own port, use wss:// for this hop; if not, the hop forwards plain HTTP to a TLS upstream"),
+    // Go's net/http TLS server (Caddy, Traefik, Go applications): server.go, "Client sent an
+    // HTTP request to an HTTPS server." (seen on Caddy 2.6 in tests/software/scheme.rs).
+    ("client sent an http request to an https server", "a TLS port got plain HTTP: if it is this hop's own port, use wss:// for this hop; if not, the hop forwards plain HTTP to a TLS upstream"),
+    // Apache httpd mod_ssl: "You're speaking plain HTTP to an SSL-enabled server port."
+    // (seen on 2.4.71 in tests/software/scheme.rs).
+    ("speaking plain http to an ssl-enabled server port", "a TLS port got plain HTTP: if it is this hop's own port, use wss:// for this hop; if not, the hop forwards plain HTTP to a TLS upstream"),
     ("missing sec-websocket-key header", "the server behind did not get Sec-WebSocket-Key: a proxy dropped the handshake headers"),
     ("missing or invalid sec-websocket-key header", "the server behind did not get Sec-WebSocket-Key: a proxy dropped the handshake headers"),
     ("missing sec-websocket-version header", "the server behind did not get Sec-WebSocket-Version: a proxy dropped the handshake headers"),

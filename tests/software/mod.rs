@@ -5,6 +5,7 @@
 //! identified software and that the advice names that software's own directive.
 
 mod crosshop;
+mod scheme;
 
 use crate::paths::{check, Run};
 use crate::support::{Backend, Kind, Setup, WsPath};

@@ -297,15 +297,25 @@ impl Discover for Providers {
             let found = super::discover::discover(&args, config)
                 .await
                 .map_err(|e| format!("{e:#}"))?;
-            Ok(found
+            let mut out: Vec<Attachment> = found
                 .attachments
                 .into_iter()
                 .map(|a| Attachment {
                     hop: a.hop,
                     findings: a.findings,
                     facts: a.facts,
+                    warnings: Vec::new(),
                 })
-                .collect())
+                .collect();
+            if !found.warnings.is_empty() {
+                out.push(Attachment {
+                    hop: String::new(),
+                    findings: Vec::new(),
+                    facts: Vec::new(),
+                    warnings: found.warnings,
+                });
+            }
+            Ok(out)
         })
     }
 }

@@ -59,7 +59,17 @@ pub async fn discover(args: &CheckArgs, config: &mut CheckConfig) -> anyhow::Res
         region: args.region.clone(),
         ..ClientOptions::default()
     };
-    if let Some(a) = alb::prepare(aws, args.alb.as_deref(), &[], aws_options, None, config).await? {
+    if let Some(a) = alb::prepare(
+        aws,
+        args.alb.as_deref(),
+        &[],
+        aws_options,
+        None,
+        config,
+        &mut warnings,
+    )
+    .await?
+    {
         attachments.push(Attachment {
             hop: a.hop,
             findings: a.findings,

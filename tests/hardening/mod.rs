@@ -3,6 +3,7 @@
 //! that keep their format, and input errors that say what is wrong.
 
 mod canary;
+mod providers;
 mod signals;
 
 use crate::support::{cli, repo_root};

@@ -43,15 +43,20 @@ pub fn path_addresses<'a>(hops: &'a [Hop], target: &'a Target) -> Vec<&'a str> {
     out
 }
 
-/// Reads the ALB for `check`, or says why not (`Ok(None)` in `Auto` mode when nothing on the
-/// path is an ELB or there are no credentials). `addresses`: where to look for an ELB name
+/// Reads the ALB for `check`, or says why not. `addresses`: where to look for an ELB name
 /// when `alb` is not given (hop addresses, the target's host, the Cloudflare CNAME target).
+///
+/// `On` (`--aws`, `--alb`): every failure is the error. `Auto`: nothing on the path is an ELB,
+/// or there are no credentials, is `Ok(None)` quietly; any other failure (credentials found but
+/// the API unreachable, refused or slow) is one entry in `warnings` and `Ok(None)`, so a check
+/// never fails, nor turns green silently, for a provider the user did not name.
 pub async fn discover_for_check(
     mode: AwsMode,
     alb: Option<&str>,
     addresses: &[&str],
     client_options: &ClientOptions,
     exp: &Expectation,
+    warnings: &mut Vec<String>,
 ) -> Result<Option<Discovery>, Error> {
     if mode == AwsMode::Off {
         return Ok(None);
@@ -71,15 +76,34 @@ pub async fn discover_for_check(
     if let (LbRef::DnsName(dns), None) = (&lb, &client_options.region) {
         client_options.region = aws_alb::region_of_dns_name(dns);
     }
+    let mut skipped = |e: &dyn std::fmt::Display| {
+        let w = format!(
+            "AWS load balancer facts skipped: {e} (--aws makes this an error, --no-aws turns it off)"
+        );
+        tracing::warn!("{w}");
+        warnings.push(w);
+    };
     let client = match aws_alb::connect(&client_options).await {
         Ok(c) => c,
-        Err(e) if mode == AwsMode::Auto => {
+        // `connect` says Auth only when it finds no credentials at all: AWS is not in use here.
+        Err(e @ wspath_providers::Error::Auth(_)) if mode == AwsMode::Auto => {
             tracing::info!("not reading AWS ({e}); pass --aws to make this an error");
+            return Ok(None);
+        }
+        Err(e) if mode == AwsMode::Auto => {
+            skipped(&e);
             return Ok(None);
         }
         Err(e) => return Err(e.into()),
     };
-    discover(&client, &lb, exp).await.map(Some)
+    match discover(&client, &lb, exp).await {
+        Ok(d) => Ok(Some(d)),
+        Err(e) if mode == AwsMode::Auto => {
+            skipped(&e);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The hop the ALB facts belong to: the one of kind lb, else the one that connects to an ELB
@@ -141,6 +165,7 @@ pub async fn prepare(
     mut client_options: ClientOptions,
     exp: Option<Expectation>,
     config: &mut CheckConfig,
+    warnings: &mut Vec<String>,
 ) -> Result<Option<AlbAttachment>, Error> {
     let mut addresses = path_addresses(&config.hops, &config.target);
     addresses.extend_from_slice(extra_addresses);
@@ -154,7 +179,9 @@ pub async fn prepare(
         exp.idle = config.probe.idle;
     }
     client_options.timeout = config.probe.timeout;
-    let Some(d) = discover_for_check(mode, alb, &addresses, &client_options, &exp).await? else {
+    let Some(d) =
+        discover_for_check(mode, alb, &addresses, &client_options, &exp, warnings).await?
+    else {
         return Ok(None);
     };
     let found = lb_hop(&config.hops, &config.target).map(|h| h.name.clone());

@@ -143,6 +143,32 @@ pub struct CheckRun {
     pub report: Option<Report>,
     /// Why it could not run (or the last failed attempt's reason when the deadline cut it).
     pub error: Option<String>,
+    /// How the first attempt failed, kept when a retry passed (a flaky check says what it did).
+    pub first_failure: Option<Failure>,
+}
+
+/// How one attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The culprit's verdict (`upgrade_stripped`, …), `deadline`, or `error`.
+    pub kind: String,
+    /// The sentence the reports show for a failed check.
+    pub sentence: String,
+}
+
+impl CheckRun {
+    /// How this run failed, as the reports word it.
+    pub fn failure(&self) -> Failure {
+        let kind = match (&self.report, &self.error) {
+            (None, Some(_)) if self.attempts > 0 => "deadline",
+            (None, _) => "error",
+            (Some(r), _) => r.culprit.as_ref().map_or("check", |c| c.verdict.as_str()),
+        };
+        Failure {
+            kind: kind.to_string(),
+            sentence: crate::report::audit::failure_sentence(self),
+        }
+    }
 }
 
 /// One lint's result.
@@ -336,6 +362,7 @@ pub async fn run(
                 seconds: 0.0,
                 report: None,
                 error: Some("internal error: the check's task did not finish".into()),
+                first_failure: None,
             })
         })
         .collect();
@@ -370,6 +397,7 @@ impl Job {
             seconds: 0.0,
             report: None,
             error: None,
+            first_failure: None,
         };
         let mut config = check.config();
         let attachments = match self.discover.discover(check, &mut config).await {
@@ -430,6 +458,9 @@ impl Job {
                         humantime::format_duration(self.deadline.unwrap_or_default())
                     ));
                 }
+            }
+            if !failed_before {
+                run.first_failure = Some(run.failure());
             }
             failed_before = true;
         }

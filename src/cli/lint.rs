@@ -85,6 +85,7 @@ fn lint(args: &LintNginxArgs) -> anyhow::Result<u8> {
     let version = nginx::version::resolve(args.nginx_version.as_deref())?;
     let mut reports = Vec::with_capacity(args.files.len());
     for f in &args.files {
+        let started = std::time::Instant::now();
         let file = nginx::main_file(f, args.prefix.as_deref());
         let config = nginx::load(&file)?;
         let model = nginx::Model::build(&config, version.version)?;
@@ -101,17 +102,17 @@ fn lint(args: &LintNginxArgs) -> anyhow::Result<u8> {
             let level = model.error_log_level();
             report.general.extend(nginx::errorlog::read(log, level)?);
         }
-        reports.push((file, report));
+        reports.push((file, report, started.elapsed()));
     }
     let mut out = Vec::new();
     match args.format {
         // One file: the wspath.lint/v1 document as before; several: an array of them.
         Format::Json => match reports.as_slice() {
-            [(file, report)] => wspath::report::lint_json::render(report, file, &mut out)?,
+            [(file, report, _)] => wspath::report::lint_json::render(report, file, &mut out)?,
             all => {
                 let docs: Vec<_> = all
                     .iter()
-                    .map(|(f, r)| wspath::report::lint_json::to_value(r, f))
+                    .map(|(f, r, _)| wspath::report::lint_json::to_value(r, f))
                     .collect();
                 serde_json::to_writer_pretty(&mut out, &docs)?;
                 writeln!(out)?;
@@ -121,14 +122,14 @@ fn lint(args: &LintNginxArgs) -> anyhow::Result<u8> {
             use wspath::report::sarif::{self, SarifResult, Tool};
             let results: Vec<SarifResult> = reports
                 .iter()
-                .flat_map(|(_, r)| r.findings())
+                .flat_map(|(_, r, _)| r.findings())
                 .map(|f| SarifResult::from(&f))
                 .collect();
             sarif::render(Tool::wspath(), &results, &mut out)?
         }
         Format::Junit => wspath::report::lint_junit::render(&reports, &mut out)?,
         Format::Human => {
-            for (i, (file, report)) in reports.iter().enumerate() {
+            for (i, (file, report, _)) in reports.iter().enumerate() {
                 if reports.len() > 1 {
                     if i > 0 {
                         writeln!(out)?;
@@ -140,7 +141,7 @@ fn lint(args: &LintNginxArgs) -> anyhow::Result<u8> {
         }
     }
     super::output::stdout(&out, super::output::Doc::of(args.format))?;
-    Ok(if reports.iter().any(|(_, r)| r.has_error()) {
+    Ok(if reports.iter().any(|(_, r, _)| r.has_error()) {
         wspath::exit::PROBLEMS
     } else {
         wspath::exit::OK

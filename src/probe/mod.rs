@@ -6,7 +6,8 @@
 //! request bytes, pure: the benchmark sends the same), [`response`] (bounded head and body
 //! snippet), [`classify`] (status and body to verdict, with the table of texts that prove an
 //! upgrade was stripped), [`fingerprint`] (`answered_by`, one table), [`frames`] (after the 101),
-//! [`curl`] (the command to reproduce) and [`redact`] (secret header values, everywhere).
+//! [`curl`] (the command to reproduce), [`redact`] (secret header values, everywhere) and
+//! [`tap`] (the bytes a library read, kept as evidence).
 //! [`http2`] is the second probe of a TLS hop: the same WebSocket over HTTP/2 (RFC 8441).
 
 pub mod classify;
@@ -20,6 +21,7 @@ pub mod redact;
 pub mod request;
 pub mod response;
 mod run;
+pub mod tap;
 pub mod tls;
 
 pub use fingerprint::AnsweredBy;

@@ -2,6 +2,7 @@
 //! verifier that accepts anything for `--insecure`), the handshake with the TARGET's SNI whatever
 //! address the hop connects to, and precise reasons when it fails.
 
+use crate::probe::tap::{Observe, ReadTap};
 use crate::probe::{ProbeOptions, TlsInfo};
 use crate::Error;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -11,11 +12,10 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
-use std::path::Path;
-use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
@@ -57,10 +57,51 @@ pub fn check_cacert(path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// What a client configuration depends on. The CA file is known by its path and its length
+/// and modification time, so a file replaced while `wspath serve` runs is read again.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ConfigKey {
+    insecure: bool,
+    cacert: Option<(PathBuf, Option<(u64, SystemTime)>)>,
+    alpn: Vec<String>,
+}
+
 impl ProbeOptions {
-    /// The rustls configuration these options ask for. `Err` only for a bad `--cacert` file (the
-    /// CLI calls this first so that it can exit 2 before probing anything).
+    /// The rustls configuration these options ask for, built once per process and shared by
+    /// every probe that asks for the same one: building it copies the whole root store and sets
+    /// up rustls, which an audit of thousands of wss hops would otherwise pay per hop. Nothing
+    /// is built (and the system's roots are not read) until a wss hop asks. `Err` only for a bad
+    /// `--cacert` file.
     pub fn tls_config(&self) -> Result<Arc<ClientConfig>, Error> {
+        static BUILT: OnceLock<Mutex<HashMap<ConfigKey, Arc<ClientConfig>>>> = OnceLock::new();
+        let key = ConfigKey {
+            insecure: self.insecure,
+            cacert: self.cacert.as_ref().filter(|_| !self.insecure).map(|p| {
+                let stamp = std::fs::metadata(p)
+                    .ok()
+                    .and_then(|m| Some((m.len(), m.modified().ok()?)));
+                (p.clone(), stamp)
+            }),
+            alpn: self.alpn.clone(),
+        };
+        let built = BUILT.get_or_init(Mutex::default);
+        // A poisoned lock only means another probe panicked while inserting; the map is fine.
+        if let Some(config) = built.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(config.clone());
+        }
+        // Built outside the lock: the first build reads the system's roots (milliseconds), and
+        // two probes racing here only build it twice.
+        let config = self.build_tls_config()?;
+        built
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, config.clone());
+        Ok(config)
+    }
+
+    /// A new rustls configuration for these options, not shared (what [`Self::tls_config`]
+    /// builds on its first call; the benchmark compares the two).
+    pub fn build_tls_config(&self) -> Result<Arc<ClientConfig>, Error> {
         let builder = ClientConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| Error::TlsSetup(e.to_string()))?;
@@ -167,69 +208,21 @@ impl ServerCertVerifier for AcceptAnyCertificate {
     }
 }
 
-/// A TCP stream that remembers the first bytes it read, so a failed handshake can say what the
-/// server sent instead of TLS (typically an HTTP answer: plain HTTP on this port).
-pub struct Recording<S> {
-    inner: S,
-    first: Vec<u8>,
-}
+/// The first bytes a server sent, so a failed handshake can say what it sent instead of TLS
+/// (typically an HTTP answer: plain HTTP on this port).
+#[derive(Debug, Default)]
+pub struct FirstBytes(Vec<u8>);
 
 const RECORDED: usize = 64;
 
-impl<S> Recording<S> {
-    pub fn new(inner: S) -> Self {
-        Recording {
-            inner,
-            first: Vec::new(),
-        }
+impl Observe for FirstBytes {
+    fn observe(&mut self, bytes: &[u8]) {
+        let take = bytes.len().min(RECORDED.saturating_sub(self.0.len()));
+        self.0.extend_from_slice(&bytes[..take]);
     }
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for Recording<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if self.first.len() < RECORDED {
-            let new = &buf.filled()[before..];
-            let take = new.len().min(RECORDED - self.first.len());
-            let copied = new[..take].to_vec();
-            self.first.extend_from_slice(&copied);
-        }
-        poll
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for Recording<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-}
-
-pub type Stream = TlsStream<Recording<TcpStream>>;
+pub type Stream = TlsStream<ReadTap<TcpStream, FirstBytes>>;
 
 /// Runs the handshake; on failure returns the one-line reason.
 pub async fn handshake(
@@ -243,7 +236,7 @@ pub async fn handshake(
     let connector = TlsConnector::from(config);
     // The fallible form hands the stream back on failure, with what it recorded.
     match connector
-        .connect(name, Recording::new(tcp))
+        .connect(name, ReadTap::new(tcp, FirstBytes::default()))
         .into_fallible()
         .await
     {
@@ -271,7 +264,7 @@ pub async fn handshake(
                 },
             ))
         }
-        Err((e, io)) => Err(describe(&e, sni, offered_alpn, &io.first)),
+        Err((e, io)) => Err(describe(&e, sni, offered_alpn, &io.observer().0)),
     }
 }
 
@@ -402,6 +395,34 @@ mod tests {
         options.cacert = Some(file.path().to_path_buf());
         let config = options.tls_config().unwrap();
         assert_eq!(config.alpn_protocols, vec![b"http/1.1".to_vec()]);
+    }
+
+    #[test]
+    fn the_config_is_built_once_and_shared() {
+        let target = Target::parse("wss://localhost/").unwrap();
+        let mut options = ProbeOptions::new(&target);
+        options.insecure = true;
+        let a = options.tls_config().unwrap();
+        let b = options.clone().tls_config().unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "the same options share one config");
+        options.alpn = vec!["h2".into(), "http/1.1".into()];
+        let h2 = options.tls_config().unwrap();
+        assert!(!Arc::ptr_eq(&a, &h2), "other ALPN, other config");
+        assert_eq!(
+            h2.alpn_protocols,
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
+        // A CA file replaced on disk is read again.
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        let one = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        file.write_all(one.cert.pem().as_bytes()).unwrap();
+        options.insecure = false;
+        options.cacert = Some(file.path().to_path_buf());
+        let first = options.tls_config().unwrap();
+        assert!(Arc::ptr_eq(&first, &options.tls_config().unwrap()));
+        let two = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        file.write_all(two.cert.pem().as_bytes()).unwrap();
+        assert!(!Arc::ptr_eq(&first, &options.tls_config().unwrap()));
     }
 
     #[test]

@@ -219,11 +219,30 @@ fn hundreds_of_checks_counted_the_same_in_every_format() {
     // Each check is a wspath.check/v1 report plus the audit's fields.
     let mut bare = stripped.clone();
     for k in [
-        "name", "file", "line", "status", "flaky", "attempts", "seconds", "error",
+        "name",
+        "file",
+        "line",
+        "status",
+        "flaky",
+        "attempts",
+        "seconds",
+        "error",
+        "first_failure",
     ] {
         bare.as_object_mut().unwrap().remove(k);
     }
     crate::check::validate(&bare).unwrap_or_else(|e| panic!("{e}"));
+    validate_audit(&json).unwrap_or_else(|e| panic!("audit.json: {e}"));
+    let flaky = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["status"] == "flaky")
+        .unwrap();
+    assert_eq!(
+        flaky["first_failure"]["kind"], "service_unavailable",
+        "{flaky}"
+    );
 
     // JUnit.
     let xml = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
@@ -237,6 +256,7 @@ fn hundreds_of_checks_counted_the_same_in_every_format() {
     );
     assert_eq!(xml.matches("<flakyFailure").count(), FLAKY);
     assert_eq!(xml.matches("<failure ").count(), failed + 1);
+    assert_junit_xsd(&xml);
 
     // SARIF: every failed or flaky check at its TOML line.
     let sarif: Value =
@@ -273,6 +293,52 @@ fn hundreds_of_checks_counted_the_same_in_every_format() {
         assert!(!text.contains(secret), "{f} leaks the token");
     }
     assert!(!out.stdout.contains(secret));
+}
+
+/// Validates `doc` against schemas/audit-report.schema.json (`wspath.audit/v1`), whose check
+/// and lint parts refer to schemas/check.schema.json and schemas/lint.schema.json; the error
+/// lists every violation with its path.
+pub fn validate_audit(doc: &Value) -> Result<(), String> {
+    let load = |name: &str| -> Value {
+        let path = repo_root().join("schemas").join(name);
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let (check, lint) = (load("check.schema.json"), load("lint.schema.json"));
+    let id = |s: &Value| s["$id"].as_str().unwrap().to_string();
+    let schema = load("audit-report.schema.json");
+    let compiled = jsonschema::JSONSchema::options()
+        .with_document(id(&check), check.clone())
+        .with_document(id(&lint), lint.clone())
+        .compile(&schema)
+        .unwrap_or_else(|e| panic!("schemas/audit-report.schema.json does not compile: {e}"));
+    compiled.validate(doc).map_err(|errors| {
+        errors
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+/// Fails unless `xml` follows Maven Surefire's JUnit schema (tests/fixtures/schemas/junit,
+/// which defines `flakyFailure`), checked by `xmllint` (libxml2-utils, from .ci/setup).
+pub fn assert_junit_xsd(xml: &str) {
+    let mut file = tempfile::Builder::new().suffix(".xml").tempfile().unwrap();
+    file.write_all(xml.as_bytes()).unwrap();
+    let xsd = repo_root().join("tests/fixtures/schemas/junit/testsuites.xsd");
+    let out = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&xsd)
+        .arg(file.path())
+        .output()
+        .expect("xmllint runs (package libxml2-utils, installed by .ci/setup)");
+    assert!(
+        out.status.success(),
+        "JUnit output does not follow the Surefire XSD:\n{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        &xml[..xml.len().min(4000)]
+    );
 }
 
 /// Fails unless `doc` follows the SARIF 2.1.0 schema (OASIS, vendored under tests/fixtures).
@@ -320,6 +386,7 @@ fn lint_nginx_takes_several_files_and_prints_junit() {
         "{}",
         out.stdout
     );
+    assert_junit_xsd(&out.stdout);
     let out = audit(
         dir.path(),
         &["lint", "nginx", good, bad, "--format", "json"],
@@ -335,6 +402,16 @@ fn lint_nginx_takes_several_files_and_prints_junit() {
         &[],
     );
     assert_eq!(out.code, Some(0), "{}", out.describe());
+    assert_junit_xsd(&out.stdout);
+    // Could not run (exit 2): the error document is JUnit a CI reader accepts too.
+    let out = audit(
+        dir.path(),
+        &["lint", "nginx", "missing.conf", "--format", "junit"],
+        &[],
+    );
+    assert_eq!(out.code, Some(2), "{}", out.describe());
+    assert!(out.stdout.contains("<error "), "{}", out.describe());
+    assert_junit_xsd(&out.stdout);
     let out = audit(
         dir.path(),
         &["lint", "nginx", good, bad, "--format", "sarif"],
@@ -472,4 +549,101 @@ fn github_annotations_and_step_summary() {
         table.contains("| down | failed | a.toml:1 | 2 |"),
         "{table}"
     );
+}
+
+/// Checks that could not run (discovery failed on an invalid nginx file) or ran out of their
+/// deadline still make valid reports: the JSON follows wspath.audit/v1 and the JUnit the
+/// Surefire XSD, with the errors counted where they belong.
+#[test]
+fn error_and_deadline_runs_follow_the_report_schemas() {
+    let backend = CountingBackend::start("3").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("broken.conf"),
+        "events {}\nhttp {\n  server {\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("a.toml"),
+        format!(
+            "[[check]]\nname = \"unreadable\"\ntarget = \"ws://app.test/ws\"\nhops = [\"nginx=ws://127.0.0.1:{p}\", \"backend=ws://127.0.0.1:{p}\"]\nnginx_conf = \"broken.conf\"\n\n[[check]]\nname = \"slow\"\ntarget = \"ws://app.test/ws\"\nhops = [\"backend=ws://127.0.0.1:{p}\"]\n\n[[lint]]\nnginx = \"broken.conf\"\n",
+            p = backend.port
+        ),
+    )
+    .unwrap();
+    let out = audit(
+        dir.path(),
+        &[
+            "audit",
+            "a.toml",
+            "--deadline",
+            "300ms",
+            "--retries",
+            "0",
+            "--report-junit",
+            "junit.xml",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    let json = out.json().unwrap();
+    validate_audit(&json).unwrap_or_else(|e| panic!("{e}\n{json}"));
+    assert_eq!(json["checks"][0]["status"], "error", "{json}");
+    assert_eq!(json["checks"][1]["status"], "failed", "{json}");
+    assert!(
+        json["checks"][1]["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("deadline exceeded")),
+        "{json}"
+    );
+    assert_eq!(json["totals"]["errors"], 1);
+    assert_eq!(json["lints"][0]["ok"], false);
+    let xml = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    assert_eq!(xml.matches("<error ").count(), 2, "{xml}");
+    assert!(xml.contains(r#"type="deadline""#), "{xml}");
+    assert_junit_xsd(&xml);
+}
+
+/// The schema is strict enough to catch a wrong document.
+#[test]
+fn audit_schema_rejects_broken_documents() {
+    let doc = serde_json::json!({
+        "schema": "wspath.audit/v1", "ok": true, "seconds": 0.5, "files": ["a.toml"],
+        "totals": {"checks": 1, "passed": 0, "flaky": 1, "failed": 0, "errors": 0, "lints": 0, "lints_failed": 0},
+        "checks": [{
+            "name": "c", "file": "a.toml", "line": 1, "status": "flaky", "flaky": true,
+            "attempts": 2, "seconds": 0.1, "error": null,
+            "first_failure": {"kind": "service_unavailable", "sentence": "backend answers 503"},
+            "schema": "wspath.check/v1", "target": "ws://app.test/ws", "ok": true, "as": "plain",
+            "culprit": null, "hops": []
+        }],
+        "lints": []
+    });
+    validate_audit(&doc).unwrap_or_else(|e| panic!("{e}"));
+    let mut no_first = doc.clone();
+    no_first["checks"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("first_failure");
+    assert!(
+        validate_audit(&no_first).is_err(),
+        "flaky without its first failure"
+    );
+    let mut not_flagged = doc.clone();
+    not_flagged["checks"][0]["flaky"] = false.into();
+    assert!(
+        validate_audit(&not_flagged).is_err(),
+        "status and flag disagree"
+    );
+    let mut bad_hop = doc.clone();
+    bad_hop["checks"][0]["hops"] = serde_json::json!([{"name": 1}]);
+    assert!(
+        validate_audit(&bad_hop).is_err(),
+        "hops follow check.schema.json"
+    );
+    let mut extra = doc;
+    extra["checks"][0]["surprise"] = 1.into();
+    assert!(validate_audit(&extra).is_err(), "unknown key");
 }

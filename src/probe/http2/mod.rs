@@ -224,7 +224,7 @@ async fn exchange(
 ) {
     let timeout = options.timeout;
     let in_time = humantime::format_duration(timeout);
-    let (stream, counts) = tally::Tally::new(stream);
+    let (stream, counts) = tally::tally(stream);
     let handshake = builder().handshake::<_, Bytes>(stream);
     let (send, mut connection) = match tokio::time::timeout(timeout, handshake).await {
         Err(_) => {

@@ -2,10 +2,8 @@
 //! a hostile or broken peer did (a flood of SETTINGS, a GOAWAY and its error code) when h2 only
 //! reports that the connection ended or the budget ran out.
 
-use std::pin::Pin;
+use crate::probe::tap::{Observe, ReadTap};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 const SETTINGS: u8 = 0x4;
 const GOAWAY: u8 = 0x7;
@@ -77,64 +75,21 @@ impl Counts {
     }
 }
 
-/// The connection, with the server's frames counted as they are read.
-pub struct Tally<S> {
-    inner: S,
-    counts: Counts,
-}
-
-impl<S> Tally<S> {
-    pub fn new(inner: S) -> (Tally<S>, Counts) {
-        let counts = Counts::default();
-        (
-            Tally {
-                inner,
-                counts: counts.clone(),
-            },
-            counts,
-        )
-    }
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for Tally<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Ok(mut p) = self.counts.0.lock() {
-            p.feed(&buf.filled()[before..]);
+impl Observe for Counts {
+    fn observe(&mut self, bytes: &[u8]) {
+        if let Ok(mut p) = self.0.lock() {
+            p.feed(bytes);
         }
-        poll
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for Tally<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
+/// The connection, with the server's frames counted as they are read.
+pub type Tally<S> = ReadTap<S, Counts>;
+
+/// `inner` with a tally, and the handle the probe keeps on the counts.
+pub fn tally<S>(inner: S) -> (Tally<S>, Counts) {
+    let counts = Counts::default();
+    (ReadTap::new(inner, counts.clone()), counts)
 }
 
 #[cfg(test)]

@@ -45,6 +45,12 @@ fn check(c: &CheckRun, files: &[String]) -> Value {
         json!(c.status == crate::audit::Status::Flaky),
     );
     head.insert("attempts".into(), json!(c.attempts));
+    if let Some(first) = &c.first_failure {
+        head.insert(
+            "first_failure".into(),
+            json!({"kind": first.kind, "sentence": redact::url(&first.sentence)}),
+        );
+    }
     head.insert("seconds".into(), json!(round3(c.seconds)));
     head.insert(
         "error".into(),

@@ -47,11 +47,16 @@ fn check_case(audit: &AuditReport, c: &CheckRun, file: &str) -> TestCase {
         Status::Passed => TestCaseStatus::success(),
         Status::Flaky => {
             let mut s = TestCaseStatus::success();
+            // Surefire's schema requires the type and a stackTrace: the first failure's
+            // verdict and sentence.
+            let first = c.first_failure.clone().unwrap_or_else(|| c.failure());
             let mut rerun = TestRerun::new(NonSuccessKind::Failure);
             rerun.set_message(format!(
                 "passed after retry: failed on attempt 1 of {}",
                 c.attempts
             ));
+            rerun.set_type(first.kind.as_str());
+            rerun.set_stack_trace(xml_text(&first.sentence));
             s.add_rerun(rerun);
             s
         }
@@ -63,12 +68,7 @@ fn check_case(audit: &AuditReport, c: &CheckRun, file: &str) -> TestCase {
             };
             let mut s = TestCaseStatus::non_success(kind);
             s.set_message(sentence.as_str());
-            let verdict = c
-                .report
-                .as_ref()
-                .and_then(|r| r.culprit.as_ref())
-                .map_or("check", |k| k.verdict.as_str());
-            s.set_type(verdict);
+            s.set_type(c.failure().kind);
             s.set_description(format!("{sentence}\nreproduce: {reproduce}"));
             s
         }
@@ -92,6 +92,7 @@ fn lint_case(l: &LintRun, file: &str, root: &Path) -> TestCase {
     } else if let Some(e) = &l.error {
         let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
         s.set_message(xml_text(e));
+        s.set_type("error");
         s
     } else {
         let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);

@@ -131,6 +131,10 @@ pub(crate) mod sample {
             seconds: 0.25,
             report,
             error: None,
+            first_failure: (status == Status::Flaky).then(|| crate::audit::Failure {
+                kind: "upgrade_stripped".into(),
+                sentence: "nginx strips the upgrade".into(),
+            }),
         };
         AuditReport {
             files: vec![PathBuf::from("ci/wspath.toml")],

@@ -194,6 +194,9 @@ pub enum Clue {
     Via(&'static str),
     /// Header `name` has exactly this value (ignoring case and surrounding space).
     HeaderIs(&'static str, &'static str),
+    /// The issuer of the certificate the hop presents contains this text (a CA or default
+    /// certificate only this software makes); read by the own-answer request at TLS hops.
+    Issuer(&'static str),
 }
 
 impl Clue {
@@ -201,7 +204,7 @@ impl Clue {
     pub fn tier(&self) -> u8 {
         match self {
             Clue::AppBody(_) | Clue::AppBodyIs(_) => 0,
-            Clue::Body(_) => 1,
+            Clue::Body(_) | Clue::Issuer(_) => 1,
             Clue::PassedThrough(..) => 2,
             Clue::Server(_) => 3,
             Clue::Header(..) | Clue::HeaderPrefix(_) => 4,
@@ -235,6 +238,8 @@ impl Clue {
             Clue::HeaderIs(name, text) => headers
                 .iter()
                 .any(|(n, v)| n.eq_ignore_ascii_case(name) && v.trim().eq_ignore_ascii_case(text)),
+            // Not in an HTTP answer: see `identify::issuer_names`.
+            Clue::Issuer(_) => false,
         }
     }
 
@@ -252,6 +257,7 @@ impl Clue {
             Clue::HeaderPrefix(p) => format!("a {p}* header"),
             Clue::Via(t) => format!("Via header names {t}"),
             Clue::HeaderIs(n, t) => format!("{n}: {t}"),
+            Clue::Issuer(t) => format!("certificate issuer contains \"{t}\""),
         }
     }
 }

@@ -31,6 +31,20 @@ fn site(websockets: &str) -> CheckedApi {
     CheckedApi::start(api).expect("start prism in front of the fake")
 }
 
+/// The fake with zone ZONE (TOKEN may do everything) holding one record for HOST, `(type,
+/// content, proxied)`, and these zone `settings` (editable), behind Prism.
+fn one_record(record: (&str, &str, bool), settings: &[(&str, Value)]) -> CheckedApi {
+    let fake = CloudflareApi::start().expect("fake");
+    fake.add_token(TOKEN, ALL_PERMS);
+    fake.add_zone(ZONE);
+    let (kind, content, proxied) = record;
+    fake.add_record(ZONE, kind, HOST, content, proxied);
+    for (name, value) in settings {
+        fake.set_setting(ZONE, name, value.clone(), true);
+    }
+    CheckedApi::start(fake).expect("prism")
+}
+
 /// Runs `wspath ARGS` with only the given Cloudflare variables, under a hard timeout.
 fn wspath(env: &[(&str, &str)], args: &[&str]) -> CliOutput {
     let mut cmd = Command::new(cli::wspath_bin());
@@ -328,12 +342,7 @@ async fn zone_found_from_the_longest_suffix_and_records_paged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dns_only_record_means_cloudflare_is_not_in_the_path() {
-    let fake = CloudflareApi::start().expect("fake");
-    fake.add_token(TOKEN, ALL_PERMS);
-    fake.add_zone(ZONE);
-    fake.add_record(ZONE, "A", HOST, "203.0.113.7", false);
-    fake.set_setting(ZONE, "websockets", json!("off"), true);
-    let api = CheckedApi::start(fake).expect("prism");
+    let api = one_record(("A", "203.0.113.7", false), &[("websockets", json!("off"))]);
 
     let facts = client(&api, TOKEN).edge_facts(HOST).await.expect("facts");
     let record = facts.origin_record().expect("record");
@@ -360,13 +369,11 @@ async fn dns_only_record_means_cloudflare_is_not_in_the_path() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flexible_ssl_makes_the_origin_hop_plain_http_on_80() {
-    let fake = CloudflareApi::start().expect("fake");
-    fake.add_token(TOKEN, ALL_PERMS);
-    fake.add_zone(ZONE);
-    fake.add_record(ZONE, "CNAME", HOST, "origin.example.net", true);
-    fake.set_setting(ZONE, "ssl", json!("flexible"), true);
-    fake.set_setting(ZONE, "always_use_https", json!("on"), true);
-    let api = CheckedApi::start(fake).expect("prism");
+    let settings = [
+        ("ssl", json!("flexible")),
+        ("always_use_https", json!("on")),
+    ];
+    let api = one_record(("CNAME", "origin.example.net", true), &settings);
 
     let facts = client(&api, TOKEN).edge_facts(HOST).await.expect("facts");
     assert_eq!(facts.ssl.value(), Some(SslMode::Flexible));

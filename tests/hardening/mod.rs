@@ -291,6 +291,19 @@ fn deep_nginx_nesting_is_exit_2_with_file_and_line() {
         "{why}"
     );
     assert!(out.stderr.contains("nested deeper than 100"), "{why}");
+
+    // Wildcards nested through directories: an include pattern of 20,000 `*/` components
+    // (found by the fuzzer) is expanded level by level, not by a recursion per component.
+    let wild = dir.path().join("wild.conf");
+    let text = format!(
+        "events {{}}\nhttp {{\n  include conf.d/{}*.conf;\n}}\n",
+        "*/".repeat(20_000)
+    );
+    std::fs::write(&wild, text).unwrap();
+    let out = wspath(&["lint", "nginx", wild.to_str().unwrap()]);
+    let why = out.describe();
+    assert!(matches!(out.code, Some(0..=2)), "{why}");
+    assert!(!out.stderr.contains("overflow"), "{why}");
 }
 
 #[test]

@@ -232,7 +232,10 @@ fn usage_error(e: clap::Error) -> ExitCode {
         .join("\n")
         .replace("\n\n\n", "\n\n");
     use clap::error::ErrorKind;
-    if matches!(e.kind(), ErrorKind::ValueValidation | ErrorKind::InvalidValue) {
+    if matches!(
+        e.kind(),
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue
+    ) {
         // A bad value is one line naming the flag, like wspath's own input errors (the
         // possible values, when clap lists them, stay on it).
         let line: Vec<&str> = text

@@ -209,6 +209,13 @@ fn input_errors_name_the_flag_and_the_form() {
     let conf = dir.path().join("nginx.conf");
     std::fs::write(&conf, "events {}\nhttp {}\n").unwrap();
     let conf = conf.to_str().unwrap();
+    let audit = dir.path().join("audit.toml");
+    std::fs::write(
+        &audit,
+        "[[check]]\nname = \"a\"\ntarget = \"ws://app.test/\"\n",
+    )
+    .unwrap();
+    let audit = audit.to_str().unwrap();
     let cases: &[(&[&str], &[&str])] = &[
         (
             &["check", "ws://app.test/", "--timeout", "-5s"],
@@ -239,6 +246,21 @@ fn input_errors_name_the_flag_and_the_form() {
             &["fix", "--nginx", conf, "--idle-timeout", "5"],
             &["--idle-timeout", "fix --nginx"],
         ),
+        // Every command's durations and counts take a leading '-' as the (bad) value.
+        (
+            &["fix", "--nginx", conf, "--validate-timeout", "-5s"],
+            &["--validate-timeout", "-5s", "10s"],
+        ),
+        (&["serve", "--timeout", "-3s"], &["--timeout", "-3s", "10s"]),
+        (
+            &["serve", "--max-concurrent", "-1"],
+            &["--max-concurrent", "-1"],
+        ),
+        (
+            &["audit", audit, "--deadline", "-5s"],
+            &["--deadline", "-5s"],
+        ),
+        (&["audit", audit, "--retries", "-1"], &["--retries", "-1"]),
     ];
     for (args, needles) in cases {
         let out = wspath(args);

@@ -9,6 +9,8 @@
 //!
 //! `cargo bench --bench http2` (full run); `cargo test --benches` runs a quick smoke pass.
 
+#[path = "lab/mod.rs"]
+mod lab;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -19,11 +21,6 @@ use wspath::probe::{http2, probe, ProbeOptions};
 use wspath::{Target, Verdict};
 
 const TARGET: &str = "wss://app.test/ws";
-
-fn median(mut ms: Vec<f64>) -> f64 {
-    ms.sort_by(|a, b| a.total_cmp(b));
-    ms[ms.len() / 2]
-}
 
 async fn bench(port: u16, ca: std::path::PathBuf, iterations: usize) -> Result<(f64, f64), String> {
     let target = Target::parse(TARGET).map_err(|e| e.to_string())?;
@@ -54,50 +51,20 @@ async fn bench(port: u16, ca: std::path::PathBuf, iterations: usize) -> Result<(
         }
     };
 
-    for _ in 0..iterations.min(10) {
-        h1_once().await?;
-        h2_once().await?;
-    }
-    let (mut h1, mut h2) = (Vec::new(), Vec::new());
-    for i in 0..iterations {
-        if i % 2 == 0 {
-            h1.push(h1_once().await?);
-            h2.push(h2_once().await?);
-        } else {
-            h2.push(h2_once().await?);
-            h1.push(h1_once().await?);
-        }
-    }
-    Ok((median(h1), median(h2)))
+    let (h1, h2) = lab::interleaved(iterations, iterations.min(10), h1_once, h2_once).await?;
+    Ok((lab::stats(h1).median, lab::stats(h2).median))
 }
 
 fn main() -> ExitCode {
-    let full = std::env::args().any(|a| a == "--bench");
-    let iterations = if full { 200 } else { 10 };
+    let iterations = if lab::full_run() { 200 } else { 10 };
     let started = (|| {
         let backend = support::Backend::start()?;
         let cert = support::SelfSigned::new("app.test")?;
-        let (crt, upstream) = (cert.combined.display().to_string(), backend.addr());
-        let lb = support::Haproxy::start(move |port| {
-            format!(
-                "{global}
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-    timeout tunnel 1h
-
-frontend fe
-    bind 127.0.0.1:{port} ssl crt {crt} alpn h2,http/1.1
-    default_backend be
-
-backend be
-    server s1 {upstream}
-",
-                global = support::haproxy::GLOBAL
-            )
-        })?;
+        // No per-request log lines while measuring.
+        let setup = support::Setup::good()
+            .serving_h2(&cert)
+            .front_directive("no log");
+        let lb = support::Proxy::in_front_of(support::Kind::Haproxy, &backend.addr(), &setup)?;
         Ok::<_, std::io::Error>((backend, cert, lb))
     })();
     let (_backend, cert, lb) = match started {
@@ -107,15 +74,9 @@ backend be
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match lab::runtime("http2") {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("http2 bench: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(bench(lb.port, cert.ca.clone(), iterations)) {
         Ok((h1, h2)) => {

@@ -8,6 +8,8 @@
 //!
 //! `cargo bench --bench probe` (full run); `cargo test --benches` runs a quick smoke pass.
 
+#[path = "lab/mod.rs"]
+mod lab;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -45,23 +47,7 @@ async fn raw_handshake(port: u16, request: &[u8]) -> Result<(), String> {
     }
 }
 
-struct Stats {
-    median: f64,
-    mean: f64,
-    p90: f64,
-}
-
-fn stats(mut ms: Vec<f64>) -> Stats {
-    ms.sort_by(|a, b| a.total_cmp(b));
-    let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
-    Stats {
-        median: at(0.5),
-        mean: ms.iter().sum::<f64>() / ms.len() as f64,
-        p90: at(0.9),
-    }
-}
-
-async fn bench(port: u16, iterations: usize) -> Result<(Stats, Stats), String> {
+async fn bench(port: u16, iterations: usize) -> Result<(lab::Stats, lab::Stats), String> {
     let target = Target::parse(TARGET).map_err(|e| e.to_string())?;
     let hop: Hop = HopSpec::parse(&format!("backend=127.0.0.1:{port}"))
         .map_err(|e| e.to_string())?
@@ -93,28 +79,13 @@ async fn bench(port: u16, iterations: usize) -> Result<(Stats, Stats), String> {
         Ok::<f64, String>(start.elapsed().as_secs_f64() * 1e3)
     };
 
-    for _ in 0..iterations.min(20) {
-        probe_once().await?;
-        raw_once().await?;
-    }
-    let (mut probe_ms, mut raw_ms) = (Vec::new(), Vec::new());
-    for i in 0..iterations {
-        // Alternate which goes first so neither always meets a warmer backend.
-        if i % 2 == 0 {
-            probe_ms.push(probe_once().await?);
-            raw_ms.push(raw_once().await?);
-        } else {
-            raw_ms.push(raw_once().await?);
-            probe_ms.push(probe_once().await?);
-        }
-    }
-    Ok((stats(probe_ms), stats(raw_ms)))
+    let (probe_ms, raw_ms) =
+        lab::interleaved(iterations, iterations.min(20), probe_once, raw_once).await?;
+    Ok((lab::stats(probe_ms), lab::stats(raw_ms)))
 }
 
 fn main() -> ExitCode {
-    // `cargo bench` passes --bench; anything else (cargo test --benches) is a quick smoke pass.
-    let full = std::env::args().any(|a| a == "--bench");
-    let iterations = if full { 500 } else { 20 };
+    let iterations = if lab::full_run() { 500 } else { 20 };
     let backend = match support::Backend::start() {
         Ok(b) => b,
         Err(e) => {
@@ -122,15 +93,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match lab::runtime("probe") {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("probe bench: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(bench(backend.port, iterations)) {
         Ok((p, r)) => {

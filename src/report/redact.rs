@@ -59,12 +59,20 @@ pub fn url(text: &str) -> Cow<'_, str> {
     }
     if let Cow::Owned(s) = param.replace_all(&out, |c: &Captures<'_>| {
         let name = &c["name"];
+        let value = &c["value"];
+        // A matrix parameter's value ends at the next path segment or the query; what follows
+        // is redacted on its own, so `;jsessionid=…?token=…&room=1` keeps its shape.
+        let (value, rest) = match value.find(['?', '/']) {
+            Some(i) if name.starts_with(';') => (&value[..i], &value[i..]),
+            _ => (value, ""),
+        };
         // An empty value hides nothing (and is what an already masked value looks like here).
-        if is_secret_param(&name[1..name.len() - 1]) && !c["value"].is_empty() {
+        let head = if is_secret_param(&name[1..name.len() - 1]) && !value.is_empty() {
             format!("{name}{MASK}")
         } else {
-            c[0].to_string()
-        }
+            format!("{name}{value}")
+        };
+        format!("{head}{}", url(rest))
     }) {
         out = Cow::Owned(s);
     }
@@ -226,6 +234,19 @@ mod tests {
             url("https://s3/x?X-Amz-Signature=f00&X-Amz-Credential=AKIA"),
             "https://s3/x?X-Amz-Signature=<redacted>&X-Amz-Credential=<redacted>"
         );
+    }
+
+    #[test]
+    fn a_matrix_parameter_ends_at_the_query() {
+        assert_eq!(
+            url("/ws;jsessionid=ABC?token=XYZ&room=1"),
+            "/ws;jsessionid=<redacted>?token=<redacted>&room=1"
+        );
+        assert_eq!(
+            url("/a;jsessionid=ABC/b;v=1?x=1"),
+            "/a;jsessionid=<redacted>/b;v=1?x=1"
+        );
+        assert_eq!(url("/a?token=a?b&x=1"), "/a?token=<redacted>&x=1");
     }
 
     #[test]

@@ -194,6 +194,12 @@ pub enum Clue {
     Via(&'static str),
     /// Header `name` has exactly this value (ignoring case and surrounding space).
     HeaderIs(&'static str, &'static str),
+    /// The whole body is this text (ignoring case and surrounding space) and the answer has no
+    /// `Server` header: a proxy whose own answers are bare (Traefik's Go net/http pages).
+    BareBodyIs(&'static str),
+    /// The issuer of the certificate the hop presents contains this text (a CA or default
+    /// certificate only this software makes); read by the own-answer request at TLS hops.
+    Issuer(&'static str),
 }
 
 impl Clue {
@@ -201,10 +207,10 @@ impl Clue {
     pub fn tier(&self) -> u8 {
         match self {
             Clue::AppBody(_) | Clue::AppBodyIs(_) => 0,
-            Clue::Body(_) => 1,
+            Clue::Body(_) | Clue::Issuer(_) => 1,
             Clue::PassedThrough(..) => 2,
             Clue::Server(_) => 3,
-            Clue::Header(..) | Clue::HeaderPrefix(_) => 4,
+            Clue::Header(..) | Clue::HeaderPrefix(_) | Clue::BareBodyIs(_) => 4,
             Clue::Via(_) => 5,
             Clue::HeaderIs(..) => 6,
         }
@@ -235,6 +241,14 @@ impl Clue {
             Clue::HeaderIs(name, text) => headers
                 .iter()
                 .any(|(n, v)| n.eq_ignore_ascii_case(name) && v.trim().eq_ignore_ascii_case(text)),
+            Clue::BareBodyIs(text) => {
+                body.trim() == text
+                    && !headers
+                        .iter()
+                        .any(|(n, _)| n.eq_ignore_ascii_case("server"))
+            }
+            // Not in an HTTP answer: see `identify::issuer_names`.
+            Clue::Issuer(_) => false,
         }
     }
 
@@ -252,6 +266,8 @@ impl Clue {
             Clue::HeaderPrefix(p) => format!("a {p}* header"),
             Clue::Via(t) => format!("Via header names {t}"),
             Clue::HeaderIs(n, t) => format!("{n}: {t}"),
+            Clue::BareBodyIs(t) => format!("body is \"{t}\" without a Server header"),
+            Clue::Issuer(t) => format!("certificate issuer contains \"{t}\""),
         }
     }
 }
@@ -288,6 +304,49 @@ pub fn recognise(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A recorded answer (src/software/fixtures): status, headers and body.
+    fn recorded(bytes: &[u8]) -> AnsweredBy {
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut r = httparse::Response::new(&mut headers);
+        let Ok(httparse::Status::Complete(n)) = r.parse(bytes) else {
+            panic!("not a complete head");
+        };
+        let headers: Vec<(String, String)> = r
+            .headers
+            .iter()
+            .map(|h| {
+                (
+                    h.name.to_string(),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
+            .collect();
+        answered_by(r.code.unwrap_or(0), &headers, &bytes[n..])
+    }
+
+    #[test]
+    fn recorded_traefik_and_envoy_answers() {
+        assert_eq!(
+            recorded(include_bytes!("fixtures/traefik_404.http")),
+            AnsweredBy::Traefik
+        );
+        assert_eq!(
+            recorded(include_bytes!("fixtures/traefik_502.http")),
+            AnsweredBy::Traefik
+        );
+        for f in [
+            &include_bytes!("fixtures/envoy_403_no_upgrade_configs.http")[..],
+            &include_bytes!("fixtures/envoy_503_upstream_connect_error.http")[..],
+            &include_bytes!("fixtures/envoy_101.http")[..],
+        ] {
+            assert_eq!(recorded(f), AnsweredBy::Envoy);
+        }
+        // A bare Go page only counts without a Server header (here nginx stamped its name on
+        // an answer from behind it).
+        let nginx = b"HTTP/1.1 502 Bad Gateway\r\nServer: nginx/1.22.1\r\nContent-Length: 11\r\n\r\nBad Gateway";
+        assert_ne!(recorded(nginx), AnsweredBy::Traefik);
+    }
     use crate::probe::response::parse_fixture;
     use AnsweredBy as A;
 

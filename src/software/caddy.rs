@@ -22,6 +22,11 @@ pub const TABLE: Table = Table {
     ],
     #[rustfmt::skip]
     recognise: &[
+    // `tls internal` (and any site without a public name) gets a certificate from Caddy's own
+    // CA, "Caddy Local Authority - ECC Intermediate" under "Caddy Local Authority - 20xx ECC
+    // Root" (caddyserver.com/docs/automatic-https#local-https; seen on 2.6.2 in
+    // tests/software/scheme.rs).
+    (Issuer("caddy local authority"), A::Caddy),
     (Server("caddy"), A::Caddy),
     (Via("caddy"), A::Caddy),
     ],
@@ -29,6 +34,8 @@ pub const TABLE: Table = Table {
     idle: &[    ],
     #[rustfmt::skip]
     advice: &[
+    // The same source: browsers do not trust that CA unless its root is installed.
+    sw_detail(V::TlsFailed, Sw(S::Caddy), &["unknown issuer", "unknownissuer"], "Caddy serves a certificate from its own local CA (`tls internal`, or a site address without a public domain name), which clients do not trust: give the site its public name so Caddy gets a publicly trusted certificate (and remove `tls internal`), or install Caddy's root (`caddy trust`, or pass `--cacert` with its `pki/authorities/local/root.crt`)"),
     row(V::UpgradeStripped, Sw(S::Caddy), "Caddy passes upgrades by default: remove `header_up` rules that drop Connection or Upgrade and do not force an HTTP/2-only transport"),
     when_inner_upgrades(status(V::Rejected, Sw(S::Caddy), 403, "{inner} ({inner_address}) upgrades when probed directly with Host {host}, so the 403 answers what Caddy sends it: look for `header_up Host …` in the `reverse_proxy` block (Caddy passes the client's Host by default) and for `header_up` rules on Origin")),
     inner_ok(V::BadGateway, Sw(S::Caddy), "{inner} ({inner_address}) upgrades when probed directly, so Caddy does not reach it as configured: compare the `reverse_proxy` upstream with {inner_address}; for a TLS upstream write `reverse_proxy https://…` (or `transport http { tls }`), for a plain one leave both out"),

@@ -122,7 +122,8 @@ pub fn infer(
 }
 
 /// Whether the answer is not the hop's own error page: it carries a body, and none of the
-/// page marks of the software at the hop.
+/// page marks of the software at the hop (its error-page words, or its bare page: Traefik's
+/// `404 page not found`).
 fn from_further_in(o: &ProbeOutcome, software: Option<Software>, body: &str) -> bool {
     if Software::from_answered_by(&o.evidence.answered_by.to_string())
         == Some(Software::BackendLibrary)
@@ -130,10 +131,11 @@ fn from_further_in(o: &ProbeOutcome, software: Option<Software>, body: &str) -> 
         return true;
     }
     let lower = body.to_ascii_lowercase();
+    let status = o.evidence.status.unwrap_or(0);
     let own_page = software.is_some_and(|s| {
-        s.table().recognise.iter().any(|(clue, _)| match clue {
-            Clue::Body(mark) => lower.contains(mark),
-            _ => false,
+        s.table().recognise.iter().any(|(clue, _)| {
+            matches!(clue, Clue::Body(_) | Clue::BareBodyIs(_))
+                && clue.matches(status, &o.evidence.headers, &lower)
         })
     });
     !body.trim().is_empty() && !own_page

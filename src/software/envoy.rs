@@ -36,11 +36,15 @@ pub const TABLE: Table = Table {
         software: S::Envoy,
         seconds: Some(300),
         setting: "Envoy `stream_idle_timeout` (default 5 min)",
-        fix: "raise `stream_idle_timeout` on the HTTP connection manager (or `idle_timeout` on the route) or ping more often than that",
+        fix: "raise `stream_idle_timeout` on the HTTP connection manager, or `idle_timeout` on the route (which overrides it for that route: set it for the WebSocket route, `0s` turns it off), or ping more often than that",
     },
     ],
     #[rustfmt::skip]
     advice: &[
+    // The empty 403 (`response_code_details: upgrade_failed`) is Envoy refusing an upgrade its
+    // route does not allow (envoyproxy/envoy#4740, projectcontour/contour#5675,
+    // envoyproxy/gateway#9452); the probe's detail names it.
+    sw_detail(V::Rejected, Sw(S::Envoy), &["upgrade_configs"], "Envoy refuses WebSocket upgrades on this route (an empty 403, `upgrade_failed` in its access log): add `upgrade_configs: [{upgrade_type: websocket}]` to the HTTP connection manager or to the route (`route.upgrade_configs`); on Contour set `enableWebsockets: true` on the route, on Envoy Gateway check that the route has a backend with ready endpoints (a route without any is a direct response with no upgrade config)"),
     row(V::UpgradeStripped, Sw(S::Envoy), "add `upgrade_configs: [{upgrade_type: websocket}]` to the HTTP connection manager or the route"),
     sw_detail(V::ServiceUnavailable, Sw(S::Envoy), &["upstream connect error", "connection failure", "no healthy upstream"], "Envoy could not connect to the route's cluster (\"upstream connect error\" / \"no healthy upstream\"): check the cluster's endpoints (address, port) and health checks; for a TLS upstream the cluster needs a `transport_socket` with `envoy.transport_sockets.tls`"),
     sw_detail(V::ServiceUnavailable, Sw(S::Envoy), &["tls", "ssl", "certificate"], "Envoy's TLS handshake with the upstream failed: give the cluster a `transport_socket` (`envoy.transport_sockets.tls`) matching the upstream, or remove it for a plain one"),

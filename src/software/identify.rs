@@ -18,6 +18,8 @@ pub struct OwnAnswer {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// At a TLS hop: the issuer of the certificate it presented.
+    pub issuer: Option<String>,
 }
 
 /// Whether an own answer names some software other than an application library.
@@ -210,6 +212,20 @@ pub fn identify_hops(hops: &mut [HopReport]) {
                     .collect();
             }
         }
+        // The certificate's issuer, read at a TLS hop: a CA or default certificate only one
+        // software makes. It names the hop when nothing else does, and backs up the same name.
+        if let Some((software, line)) = hops[i]
+            .own_answer
+            .as_ref()
+            .and_then(|a| a.issuer.as_deref())
+            .and_then(issuer_names)
+        {
+            match own.first() {
+                None => own.push((software, 1, line)),
+                Some((first, ..)) if *first == software => own.push((software, 1, line)),
+                Some(_) => {}
+            }
+        }
         // The probe's own verdict on who answered counts too, unless the hop behind gave the
         // same answer (it was passed on).
         let answered_by = hops[i].outcome.evidence.answered_by;
@@ -236,6 +252,20 @@ pub fn identify_hops(hops: &mut [HopReport]) {
         }
         hops[i].software = identified;
     }
+}
+
+/// The software a certificate issuer names, by the tables' [`Clue::Issuer`] entries, with the
+/// evidence line.
+pub fn issuer_names(issuer: &str) -> Option<(Software, String)> {
+    let lower = issuer.to_ascii_lowercase();
+    TABLES.iter().find_map(|t| {
+        t.recognise.iter().find_map(|(clue, _)| match clue {
+            Clue::Issuer(mark) if lower.contains(mark) => {
+                Some((t.software, format!("certificate issuer: {issuer}")))
+            }
+            _ => None,
+        })
+    })
 }
 
 fn own_evidence(own: &[&Seen]) -> Vec<(Software, u8, String)> {
@@ -297,6 +327,16 @@ pub fn identify(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_issuers_that_name_software() {
+        let (s, line) = issuer_names("CN=TRAEFIK DEFAULT CERT").unwrap();
+        assert_eq!(s, Software::Traefik);
+        assert_eq!(line, "certificate issuer: CN=TRAEFIK DEFAULT CERT");
+        let (s, _) = issuer_names("CN=Caddy Local Authority - ECC Intermediate").unwrap();
+        assert_eq!(s, Software::Caddy);
+        assert_eq!(issuer_names("C=US, O=Let's Encrypt, CN=R3"), None);
+    }
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

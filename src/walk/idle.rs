@@ -100,6 +100,9 @@ mod tests {
             vec![
                 Software::Nginx,
                 Software::Apache,
+                // Its entrypoint's idleTimeout and (v3) readTimeout.
+                Software::Traefik,
+                Software::Traefik,
                 Software::Envoy,
                 Software::Varnish,
                 Software::Squid,

@@ -107,7 +107,7 @@ impl ProbeHop for RealProbe {
         hop: &Hop,
         options: &ProbeOptions,
     ) -> Option<crate::software::identify::OwnAnswer> {
-        own_answer::own_answer(target, hop, options.timeout).await
+        own_answer::own_answer(target, hop, options).await
     }
 }
 
@@ -166,9 +166,12 @@ async fn walk(
                 // answer was its own shows only beside the hop behind (HAProxy passing nginx's
                 // 101 on carries nginx's Server header). The innermost hop is identified by its
                 // own answer. A hop that gave no HTTP answer at all is not asked again: it would
-                // only cost another timeout.
-                let own = if index + 1 < config.hops.len()
-                    && outcome.evidence.status.is_some()
+                // only cost another timeout. A TLS hop is asked whenever its handshake got as far
+                // as a certificate: the issuer may name it (most of all when it is not trusted).
+                let answered = outcome.evidence.status.is_some();
+                let tls_hop = hop.scheme.is_tls()
+                    && (answered || outcome.verdict == crate::verdict::Verdict::TlsFailed);
+                let own = if ((index + 1 < config.hops.len() && answered) || tls_hop)
                     && !crate::interrupt::requested()
                 {
                     prober.own_answer(&config.target, hop, &config.probe).await

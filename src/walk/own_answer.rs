@@ -8,16 +8,25 @@
 //! lighttpd, Varnish, Caddy) or mark what they pass on (Squid's and tinyproxy's `Via`, h2o's
 //! `Server`) — checked on each of them in tests/software.
 //!
-//! Plain-HTTP hops only: a TLS hop's identification rests on its upgrade answer.
+//! At a TLS hop the same requests go over TLS, and the certificate the hop presents is read as
+//! well: its issuer names the software when it is a CA or default certificate only that
+//! software makes (Caddy's "Caddy Local Authority", Traefik's "TRAEFIK DEFAULT CERT"). The
+//! certificate is read whether or not it would be trusted — a hop whose TLS fails for an
+//! unknown issuer is the one whose issuer says most.
 
 use crate::hop::Hop;
+use crate::probe::{tls, ProbeOptions};
 use crate::software::identify::OwnAnswer;
-use crate::target::{Scheme, Target};
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use crate::target::Target;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 /// At most this much of the answer is read.
 const LIMIT: usize = 16 * 1024;
+
+/// At most this much of an issuer name is kept.
+const ISSUER_LIMIT: usize = 200;
 
 /// The requests tried in order, each with the words the evidence line uses for it.
 const REQUESTS: [(&str, &[u8]); 2] = [
@@ -32,49 +41,94 @@ const REQUESTS: [(&str, &[u8]); 2] = [
 ];
 
 /// The hop's own answer: the first of [`REQUESTS`] whose answer names some software other
-/// than an application library, else the last answer it gave; `None` when it gave none. All of
-/// it within one `timeout`.
-pub async fn own_answer(target: &Target, hop: &Hop, timeout: Duration) -> Option<OwnAnswer> {
-    if hop.scheme != Scheme::Ws {
-        return None;
-    }
+/// than an application library, else the last answer it gave; at a TLS hop with the issuer of
+/// its certificate (alone, with status 0, when no request got an HTTP answer). `None` when it
+/// gave nothing. All of it within one `options.timeout`.
+pub async fn own_answer(target: &Target, hop: &Hop, options: &ProbeOptions) -> Option<OwnAnswer> {
     let address = hop.address(target);
-    let deadline = tokio::time::Instant::now() + timeout;
+    let deadline = Instant::now() + options.timeout;
+    let tls = if hop.scheme.is_tls() {
+        // Read the certificate whatever it is: trust is the upgrade probe's question.
+        let any = ProbeOptions {
+            insecure: true,
+            ..options.clone()
+        };
+        Some(any.tls_config().ok()?)
+    } else {
+        None
+    };
+    let mut issuer = None;
     let mut last = None;
     for (request, bytes) in REQUESTS {
-        let timeout = deadline.saturating_duration_since(tokio::time::Instant::now());
-        if let Some(answer) = ask(&address, request, bytes, timeout).await {
+        let answer = tokio::time::timeout_at(deadline, async {
+            let tcp = TcpStream::connect(&address).await.ok()?;
+            match &tls {
+                None => parse(request, &exchange(tcp, bytes).await),
+                Some(config) => {
+                    let http11 = ["http/1.1".to_string()];
+                    let (stream, _) = tls::handshake(tcp, &target.host, config.clone(), &http11)
+                        .await
+                        .ok()?;
+                    if issuer.is_none() {
+                        issuer = stream
+                            .get_ref()
+                            .1
+                            .peer_certificates()
+                            .and_then(|chain| chain.first())
+                            .and_then(|leaf| issuer_of(leaf));
+                    }
+                    parse(request, &exchange(stream, bytes).await)
+                }
+            }
+        })
+        .await
+        .ok()
+        .flatten();
+        if let Some(mut answer) = answer {
+            answer.issuer.clone_from(&issuer);
             if crate::software::identify::names_software(&answer) {
                 return Some(answer);
             }
             last = Some(answer);
         }
     }
-    last
+    last.or_else(|| {
+        issuer.map(|issuer| OwnAnswer {
+            request: "a TLS handshake",
+            issuer: Some(issuer),
+            ..OwnAnswer::default()
+        })
+    })
 }
 
-async fn ask(
-    address: &str,
-    request: &'static str,
-    bytes: &[u8],
-    timeout: Duration,
-) -> Option<OwnAnswer> {
-    tokio::time::timeout(timeout, async {
-        let mut stream = tokio::net::TcpStream::connect(address).await.ok()?;
-        stream.write_all(bytes).await.ok()?;
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        while buf.len() < LIMIT {
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
+/// Sends `bytes` and reads the answer until the peer closes or [`LIMIT`].
+async fn exchange(mut stream: impl AsyncRead + AsyncWrite + Unpin, bytes: &[u8]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    if stream.write_all(bytes).await.is_err() {
+        return buf;
+    }
+    let mut chunk = [0u8; 4096];
+    while buf.len() < LIMIT {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
-        parse(request, &buf)
-    })
-    .await
-    .ok()
-    .flatten()
+    }
+    buf
+}
+
+/// The certificate's issuer as one line ("CN=Caddy Local Authority - ECC Intermediate"), only
+/// printable ASCII kept, at most [`ISSUER_LIMIT`] characters.
+fn issuer_of(der: &[u8]) -> Option<String> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let line: String = cert
+        .issuer()
+        .to_string()
+        .chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .take(ISSUER_LIMIT)
+        .collect();
+    (!line.trim().is_empty()).then_some(line)
 }
 
 fn parse(request: &'static str, bytes: &[u8]) -> Option<OwnAnswer> {
@@ -98,6 +152,7 @@ fn parse(request: &'static str, bytes: &[u8]) -> Option<OwnAnswer> {
             })
             .collect(),
         body: String::from_utf8_lossy(&bytes[head_len..]).into_owned(),
+        issuer: None,
     })
 }
 

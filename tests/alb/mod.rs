@@ -9,26 +9,111 @@ use wspath::rules::alb::{self, Expectation};
 use wspath::{Severity, Target};
 use wspath_providers::aws_alb::{self, LbRef};
 
-fn moto() -> Moto {
-    Moto::start().unwrap_or_else(|e| panic!("moto: {e}"))
-}
-fn build(moto: &Moto, spec: Value) -> Value {
-    moto.build(spec).unwrap_or_else(|e| panic!("{e}"))
-}
-fn dump(moto: &Moto, lb_arn: &str) -> Value {
-    moto.dump(lb_arn).unwrap_or_else(|e| panic!("{e}"))
-}
-fn run(moto: &Moto, args: &[&str]) -> CliOutput {
-    moto.wspath(args).unwrap_or_else(|e| panic!("wspath: {e}"))
-}
-fn run_as(moto: &Moto, args: &[&str], id: &str, secret: &str) -> CliOutput {
-    moto.wspath_as(args, id, secret)
-        .unwrap_or_else(|e| panic!("wspath: {e}"))
+/// A moto of its own holding one load balancer built from a spec (see
+/// tests/support/alb_fixture.py): what every test here starts from.
+struct Lab {
+    moto: Moto,
+    /// The load balancer's name.
+    name: String,
+    /// What the build returned: ARNs by name, the DNS name, an IAM access key.
+    built: Value,
 }
 
-/// An ALB with an HTTP:80 listener whose default forwards to `web`, a WebSocket target group
-/// `ws` (protocol version as given) and `rules` on the listener.
-fn scenario(name: &str, ws_version: &str, rules: Value, attributes: Value) -> Value {
+impl Lab {
+    /// A moto with no load balancer at all.
+    fn empty() -> Lab {
+        Lab {
+            moto: Moto::start().unwrap_or_else(|e| panic!("moto: {e}")),
+            name: String::new(),
+            built: Value::Null,
+        }
+    }
+
+    /// Builds `spec` (its `lb` names the load balancer) in a fresh moto.
+    fn build(spec: Value) -> Lab {
+        let mut lab = Lab::empty();
+        lab.name = spec["lb"].as_str().expect("spec names its lb").to_string();
+        lab.built = lab.add(spec);
+        lab
+    }
+
+    /// See [`alb_spec`].
+    fn alb(name: &str, ws_version: &str, rules: Value, attributes: Value) -> Lab {
+        Lab::build(alb_spec(name, ws_version, rules, attributes))
+    }
+
+    /// [`Lab::alb`] with an HTTP/1.1 `ws` group and no attributes set: the listener and its
+    /// rules are what the test is about.
+    fn listener(name: &str, rules: Value) -> Lab {
+        Lab::alb(name, "HTTP1", rules, json!({}))
+    }
+
+    /// Builds another load balancer from `spec` in the same moto.
+    fn add(&self, spec: Value) -> Value {
+        self.moto.build(spec).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn arn(&self) -> &str {
+        self.built["lb_arn"].as_str().expect("arn")
+    }
+
+    /// Everything moto holds for the load balancer (rules, attributes), to compare.
+    fn dump(&self) -> Value {
+        self.moto.dump(self.arn()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn run(&self, args: &[&str]) -> CliOutput {
+        self.moto
+            .wspath(args)
+            .unwrap_or_else(|e| panic!("wspath: {e}"))
+    }
+
+    fn run_as(&self, args: &[&str], id: &str, secret: &str) -> CliOutput {
+        self.moto
+            .wspath_as(args, id, secret)
+            .unwrap_or_else(|e| panic!("wspath: {e}"))
+    }
+
+    /// `fix --alb NAME --path /ws/* --target-group ws EXTRA…`
+    fn fix_args<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec![
+            "fix",
+            "--alb",
+            &self.name,
+            "--path",
+            "/ws/*",
+            "--target-group",
+            "ws",
+        ];
+        args.extend(extra);
+        args
+    }
+
+    fn fix(&self, extra: &[&str]) -> CliOutput {
+        self.run(&self.fix_args(extra))
+    }
+
+    /// The provider's findings and facts for `url` through this load balancer.
+    async fn analyse(&self, url: &str) -> (Vec<wspath::Finding>, Vec<String>) {
+        let facts = self.facts().await;
+        let exp = Expectation::for_target(&Target::parse(url).expect("target"));
+        let facts_text = alb::facts(&facts, &exp)
+            .into_iter()
+            .map(|f| format!("{}: {}", f.name, f.value))
+            .collect();
+        (alb::findings(&facts, &exp), facts_text)
+    }
+
+    async fn facts(&self) -> aws_alb::AlbFacts {
+        aws_alb::read(&self.moto.client(), &LbRef::parse(&self.name))
+            .await
+            .expect("read ALB")
+    }
+}
+
+/// An ALB `name` whose HTTP:80 listener forwards to `web` by default and has `rules`, with a
+/// WebSocket target group `ws` speaking `ws_version` and these load balancer attributes.
+fn alb_spec(name: &str, ws_version: &str, rules: Value, attributes: Value) -> Value {
     json!({
         "lb": name,
         "attributes": attributes,
@@ -40,17 +125,12 @@ fn scenario(name: &str, ws_version: &str, rules: Value, attributes: Value) -> Va
     })
 }
 
-async fn analyse(moto: &Moto, lb: &str, url: &str) -> (Vec<wspath::Finding>, Vec<String>) {
-    let client = moto.client();
-    let facts = aws_alb::read(&client, &LbRef::parse(lb))
-        .await
-        .expect("read ALB");
-    let exp = Expectation::for_target(&Target::parse(url).expect("target"));
-    let facts_text = alb::facts(&facts, &exp)
-        .into_iter()
-        .map(|f| format!("{}: {}", f.name, f.value))
-        .collect();
-    (alb::findings(&facts, &exp), facts_text)
+/// `n` rules at priorities 1..=n for paths narrower than `/ws/*` (`/ws/roomN/*`), each
+/// answering 403: the rules a new WebSocket rule must stay behind.
+fn narrower_rules(n: usize) -> Vec<Value> {
+    (1..=n)
+        .map(|i| json!({"priority": i, "path": [format!("/ws/room{i}/*")], "fixed": 403}))
+        .collect()
 }
 
 fn ids(findings: &[wspath::Finding]) -> Vec<&str> {
@@ -59,18 +139,14 @@ fn ids(findings: &[wspath::Finding]) -> Vec<&str> {
 
 #[tokio::test]
 async fn alb_http2_target_group_on_ws_path_is_an_error() {
-    let moto = moto();
     // The config form (PathPatternConfig) of the condition, as the console writes it.
-    build(
-        &moto,
-        scenario(
-            "h2",
-            "HTTP2",
-            json!([{"priority": 5, "path": ["/ws/*"], "forward": "ws", "config_form": true}]),
-            json!({"idle_timeout.timeout_seconds": 3600}),
-        ),
+    let lab = Lab::alb(
+        "h2",
+        "HTTP2",
+        json!([{"priority": 5, "path": ["/ws/*"], "forward": "ws", "config_form": true}]),
+        json!({"idle_timeout.timeout_seconds": 3600}),
     );
-    let (findings, facts) = analyse(&moto, "h2", "ws://app.example.com/ws/chat?x=1").await;
+    let (findings, facts) = lab.analyse("ws://app.example.com/ws/chat?x=1").await;
     let f = findings
         .iter()
         .find(|f| f.id == "aws_alb/target-group-http2")
@@ -88,23 +164,19 @@ async fn alb_http2_target_group_on_ws_path_is_an_error() {
         "{facts:?}"
     );
     // Same ALB, a path the rule does not match (paths are case-sensitive): default → web, HTTP1.
-    let (findings, _) = analyse(&moto, "h2", "ws://app.example.com/WS/chat").await;
+    let (findings, _) = lab.analyse("ws://app.example.com/WS/chat").await;
     assert!(findings.is_empty(), "{findings:?}");
 }
 
 #[tokio::test]
 async fn alb_idle_timeout_60_is_a_warning_with_its_value() {
-    let moto = moto();
-    build(
-        &moto,
-        scenario(
-            "idle",
-            "HTTP1",
-            json!([{"priority": 1, "path": ["/ws/*"], "forward": "ws"}]),
-            json!({"idle_timeout.timeout_seconds": 60}),
-        ),
+    let lab = Lab::alb(
+        "idle",
+        "HTTP1",
+        json!([{"priority": 1, "path": ["/ws/*"], "forward": "ws"}]),
+        json!({"idle_timeout.timeout_seconds": 60}),
     );
-    let (findings, facts) = analyse(&moto, "idle", "ws://app.example.com/ws/").await;
+    let (findings, facts) = lab.analyse("ws://app.example.com/ws/").await;
     assert_eq!(ids(&findings), ["aws_alb/idle-timeout"], "{findings:?}");
     assert_eq!(findings[0].severity, Severity::Warning);
     assert!(
@@ -120,9 +192,8 @@ async fn alb_idle_timeout_60_is_a_warning_with_its_value() {
 
 #[tokio::test]
 async fn alb_attributes_absent_mean_aws_defaults() {
-    let moto = moto();
-    build(&moto, scenario("dflt", "HTTP1", json!([]), json!({})));
-    let (findings, facts) = analyse(&moto, "dflt", "ws://app.example.com/ws/").await;
+    let lab = Lab::listener("dflt", json!([]));
+    let (findings, facts) = lab.analyse("ws://app.example.com/ws/").await;
     assert_eq!(ids(&findings), ["aws_alb/idle-timeout"], "{findings:?}");
     assert!(
         findings[0].evidence.contains("not set"),
@@ -137,11 +208,8 @@ async fn alb_attributes_absent_mean_aws_defaults() {
 
 #[tokio::test]
 async fn alb_no_rule_no_listener_no_healthy_target_and_socketio() {
-    let moto = moto();
-    build(
-        &moto,
-        json!({
-            "lb": "many",
+    let lab = Lab::build(json!({
+        "lb": "many",
             "attributes": {"idle_timeout.timeout_seconds": 3600},
             "target_groups": [
                 {"name": "empty"},
@@ -151,29 +219,25 @@ async fn alb_no_rule_no_listener_no_healthy_target_and_socketio() {
                 {"priority": 1, "path": ["/ws/*"], "host": ["ws.example.com"], "forward": "empty"},
                 {"priority": 2, "path": ["/socket.io/*"], "forward": "sio"}
             ]}]
-        }),
-    );
+    }));
     // Host matching is case-insensitive: this reaches the empty group.
-    let (f, _) = analyse(&moto, "many", "ws://WS.Example.com/ws/x").await;
+    let (f, _) = lab.analyse("ws://WS.Example.com/ws/x").await;
     assert_eq!(ids(&f), ["aws_alb/no-healthy-target"], "{f:?}");
     // Another host falls to the default fixed-response 404.
-    let (f, _) = analyse(&moto, "many", "ws://other.example.com/ws/x").await;
+    let (f, _) = lab.analyse("ws://other.example.com/ws/x").await;
     assert_eq!(ids(&f), ["aws_alb/no-rule-for-path"], "{f:?}");
     assert!(
         f[0].evidence.contains("fixed-response 404"),
         "{}",
         f[0].evidence
     );
-    let (f, _) = analyse(&moto, "many", "ws://other.example.com/socket.io/?EIO=4").await;
+    let (f, _) = lab.analyse("ws://other.example.com/socket.io/?EIO=4").await;
     assert_eq!(ids(&f), ["aws_alb/socketio-no-stickiness"], "{f:?}");
     // wss:// means HTTPS:443, which this ALB does not have.
-    let (f, _) = analyse(&moto, "many", "wss://ws.example.com/ws/x").await;
+    let (f, _) = lab.analyse("wss://ws.example.com/ws/x").await;
     assert_eq!(ids(&f), ["aws_alb/no-listener"], "{f:?}");
     // Behind Cloudflare with SSL flexible the origin is reached on HTTP:80, which exists.
-    let client = moto.client();
-    let facts = aws_alb::read(&client, &LbRef::parse("many"))
-        .await
-        .expect("read");
+    let facts = lab.facts().await;
     let target = Target::parse("wss://ws.example.com/ws/x").expect("target");
     let exp = Expectation::behind_cloudflare(&target, "flexible");
     assert_eq!(
@@ -186,23 +250,19 @@ async fn alb_no_rule_no_listener_no_healthy_target_and_socketio() {
 
 #[tokio::test]
 async fn alb_found_by_dns_name_and_next_hops_from_healthy_targets() {
-    let moto = moto();
-    let other = build(&moto, scenario("other", "HTTP1", json!([]), json!({})));
-    let built = build(
-        &moto,
-        json!({
-            "lb": "dns",
-            "target_groups": [{"name": "tls", "protocol": "HTTPS", "port": 8443,
-                               "targets": [{"id": "10.0.1.20", "port": 8443}, {"id": "10.0.1.21", "port": 9443}]}],
-            "listeners": [{"protocol": "HTTP", "port": 80, "default": {"forward": "tls"}}]
-        }),
-    );
+    // Two load balancers in one account: the DNS name must pick the right one.
+    let lab = Lab::listener("other", json!([]));
+    let built = lab.add(json!({
+        "lb": "dns",
+        "target_groups": [{"name": "tls", "protocol": "HTTPS", "port": 8443,
+                           "targets": [{"id": "10.0.1.20", "port": 8443}, {"id": "10.0.1.21", "port": 9443}]}],
+        "listeners": [{"protocol": "HTTP", "port": 80, "default": {"forward": "tls"}}]
+    }));
     let dns = built["dns_name"].as_str().expect("dns name");
-    assert_ne!(dns, other["dns_name"].as_str().expect("dns"));
+    assert_ne!(dns, lab.built["dns_name"].as_str().expect("dns"));
     let name = format!("dualstack.{}.", dns.to_ascii_uppercase());
     assert!(aws_alb::is_elb_dns_name(&name));
-    let client = moto.client();
-    let facts = aws_alb::read(&client, &LbRef::parse(&name))
+    let facts = aws_alb::read(&lab.moto.client(), &LbRef::parse(&name))
         .await
         .expect("read by DNS name");
     assert_eq!(facts.load_balancer.name, "dns");
@@ -216,35 +276,15 @@ async fn alb_found_by_dns_name_and_next_hops_from_healthy_targets() {
 
 #[test]
 fn alb_fix_plan_changes_nothing_then_yes_applies_then_nothing_to_do() {
-    let moto = moto();
-    let built = build(
-        &moto,
-        scenario(
-            "fixme",
-            "HTTP1",
-            json!([{"priority": 1, "path": ["/api/*"], "forward": "web"},
+    let lab = Lab::listener(
+        "fixme",
+        json!([{"priority": 1, "path": ["/api/*"], "forward": "web"},
                {"priority": 2, "path": ["/static/*"], "forward": "web"},
                {"priority": 4, "path": ["/admin/*"], "forward": "web"}]),
-            json!({}),
-        ),
     );
-    let lb_arn = built["lb_arn"].as_str().expect("arn");
-    let args = [
-        "fix",
-        "--alb",
-        "fixme",
-        "--path",
-        "/ws/*",
-        "--target-group",
-        "ws",
-        "--idle-timeout",
-        "3600",
-        "--stickiness",
-        "--format",
-        "json",
-    ];
-    let before = dump(&moto, lb_arn);
-    let out = run(&moto, &args);
+    let args = ["--idle-timeout", "3600", "--stickiness", "--format", "json"];
+    let before = lab.dump();
+    let out = lab.fix(&args);
     assert_eq!(out.code, Some(1), "{}", out.describe());
     let plan: Value = serde_json::from_str(&out.stdout).expect("json plan");
     assert_fix_schema(&plan);
@@ -262,11 +302,9 @@ fn alb_fix_plan_changes_nothing_then_yes_applies_then_nothing_to_do() {
             .starts_with("priority 3 ("),
         "{plan}"
     );
-    assert_eq!(dump(&moto, lb_arn), before, "a dry run changed the ALB");
+    assert_eq!(lab.dump(), before, "a dry run changed the ALB");
 
-    let mut yes = args.to_vec();
-    yes.push("--yes");
-    let out = run(&moto, &yes);
+    let out = lab.fix(&[&args[..], &["--yes"]].concat());
     assert_eq!(out.code, Some(0), "{}", out.describe());
     let plan: Value = serde_json::from_str(&out.stdout).expect("json outcome");
     assert_fix_schema(&plan);
@@ -275,13 +313,8 @@ fn alb_fix_plan_changes_nothing_then_yes_applies_then_nothing_to_do() {
         .expect("changes")
         .iter()
         .all(|c| c["applied"] == true));
-    let after = dump(&moto, lb_arn);
-    let rule = after["rules"]["HTTP:80"]
-        .as_array()
-        .expect("rules")
-        .iter()
-        .find(|r| r["priority"] == "3")
-        .unwrap_or_else(|| panic!("no rule at priority 3: {after}"));
+    let after = lab.dump();
+    let rule = rule(&after, "3");
     assert_eq!(rule["conditions"][0]["Field"], "path-pattern");
     assert!(rule["conditions"].to_string().contains("/ws/*"), "{rule}");
     assert!(rule["actions"][0]["TargetGroupArn"]
@@ -309,24 +342,13 @@ fn alb_fix_plan_changes_nothing_then_yes_applies_then_nothing_to_do() {
             .any(|r| r["priority"] == p));
     }
 
-    let out = run(&moto, &yes[..yes.len() - 1]);
+    let out = lab.fix(&args);
     assert_eq!(out.code, Some(0), "{}", out.describe());
     let plan: Value = serde_json::from_str(&out.stdout).expect("json plan");
     assert_eq!(plan["changes"], json!([]), "{plan}");
     assert_eq!(plan["notes"].as_array().map(Vec::len), Some(3), "{plan}");
-    assert_eq!(dump(&moto, lb_arn), after);
-    let human = run(
-        &moto,
-        &[
-            "fix",
-            "--alb",
-            "fixme",
-            "--path",
-            "/ws/*",
-            "--target-group",
-            "ws",
-        ],
-    );
+    assert_eq!(lab.dump(), after);
+    let human = lab.fix(&[]);
     assert_eq!(human.code, Some(0));
     assert!(
         human.stdout.contains("Nothing to change."),
@@ -337,21 +359,17 @@ fn alb_fix_plan_changes_nothing_then_yes_applies_then_nothing_to_do() {
 
 #[tokio::test]
 async fn alb_priority_taken_in_a_race_goes_to_the_next_free_one() {
-    let moto = moto();
-    let built = build(
-        &moto,
-        scenario(
-            "race",
-            "HTTP1",
-            json!([{"priority": 1, "path": ["/a/*"], "forward": "web"},
+    let lab = Lab::listener(
+        "race",
+        json!([{"priority": 1, "path": ["/a/*"], "forward": "web"},
                {"priority": 2, "path": ["/b/*"], "forward": "web"}]),
-            json!({}),
-        ),
     );
-    let listener = built["listeners"]["HTTP:80"].as_str().expect("listener");
-    let tg = built["target_groups"]["ws"].as_str().expect("tg");
+    let listener = lab.built["listeners"]["HTTP:80"]
+        .as_str()
+        .expect("listener");
+    let tg = lab.built["target_groups"]["ws"].as_str().expect("tg");
     // Planned when 1 looked free; meanwhile 1 and 2 were taken.
-    let done = aws_alb::write::create_rule(&moto.client(), listener, 1, "/ws/*", None, tg)
+    let done = aws_alb::write::create_rule(&lab.moto.client(), listener, 1, "/ws/*", None, tg)
         .await
         .expect("create rule");
     match done {
@@ -362,8 +380,8 @@ async fn alb_priority_taken_in_a_race_goes_to_the_next_free_one() {
 
 #[test]
 fn alb_unknown_load_balancer_is_a_clear_error_exit_2() {
-    let moto = moto();
-    let out = run(&moto, &["fix", "--alb", "nope", "--idle-timeout", "100"]);
+    let lab = Lab::empty();
+    let out = lab.run(&["fix", "--alb", "nope", "--idle-timeout", "100"]);
     assert_eq!(out.code, Some(2));
     let err = out.stderr.clone();
     assert!(
@@ -375,56 +393,32 @@ fn alb_unknown_load_balancer_is_a_clear_error_exit_2() {
 
 #[test]
 fn alb_fix_refuses_http2_target_group() {
-    let moto = moto();
-    let built = build(&moto, scenario("refuse", "HTTP2", json!([]), json!({})));
-    let before = dump(&moto, built["lb_arn"].as_str().expect("arn"));
-    let out = run(
-        &moto,
-        &[
-            "fix",
-            "--alb",
-            "refuse",
-            "--path",
-            "/ws/*",
-            "--target-group",
-            "ws",
-            "--yes",
-        ],
-    );
+    let lab = Lab::alb("refuse", "HTTP2", json!([]), json!({}));
+    let before = lab.dump();
+    let out = lab.fix(&["--yes"]);
     assert_eq!(out.code, Some(2));
     assert!(out.stderr.contains("speaks HTTP2"), "{}", out.describe());
-    assert_eq!(dump(&moto, built["lb_arn"].as_str().expect("arn")), before);
+    assert_eq!(lab.dump(), before);
 }
 
 #[test]
 fn alb_access_denied_names_the_iam_action_and_no_secret() {
-    let moto = moto();
-    let mut spec = scenario("denied", "HTTP1", json!([]), json!({}));
+    let mut spec = alb_spec("denied", "HTTP1", json!([]), json!({}));
     spec["iam_user"] = json!({"allow": ["elasticloadbalancing:Describe*"]});
-    let built = build(&moto, spec);
-    let id = built["access_key"]["id"].as_str().expect("key id");
-    let secret = built["access_key"]["secret"].as_str().expect("secret");
-    let args = [
-        "fix",
-        "--alb",
-        "denied",
-        "--path",
-        "/ws/*",
-        "--target-group",
-        "ws",
-    ];
+    let lab = Lab::build(spec);
+    let id = lab.built["access_key"]["id"].as_str().expect("key id");
+    let secret = lab.built["access_key"]["secret"].as_str().expect("secret");
+    let args = lab.fix_args(&[]);
     // Reading is allowed: the plan is printed.
-    let out = run_as(&moto, &args, id, secret);
+    let out = lab.run_as(&args, id, secret);
     assert_eq!(out.code, Some(1), "{}", out.describe());
-    let mut yes = args.to_vec();
-    yes.push("--yes");
-    let out = run_as(&moto, &yes, id, secret);
+    let out = lab.run_as(&lab.fix_args(&["--yes"]), id, secret);
     assert_eq!(out.code, Some(2));
     let err = out.stderr.clone();
     assert!(err.contains("elasticloadbalancing:CreateRule"), "{err}");
     assert!(!err.contains(secret) && !err.contains(id), "{err}");
     // With a wrong secret even reading is refused, and the error says which action.
-    let out = run_as(&moto, &args, id, "wrong-secret");
+    let out = lab.run_as(&args, id, "wrong-secret");
     assert_eq!(out.code, Some(2));
     assert!(
         out.stderr
@@ -436,13 +430,8 @@ fn alb_access_denied_names_the_iam_action_and_no_secret() {
 
 #[test]
 fn alb_without_credentials_is_a_clear_error_exit_2() {
-    let moto = moto();
-    let out = run_as(
-        &moto,
-        &["fix", "--alb", "x", "--idle-timeout", "100"],
-        "",
-        "",
-    );
+    let lab = Lab::empty();
+    let out = lab.run_as(&["fix", "--alb", "x", "--idle-timeout", "100"], "", "");
     assert_eq!(out.code, Some(2));
     let err = out.stderr.clone();
     assert!(err.contains("no AWS credentials"), "{err}");
@@ -452,47 +441,26 @@ fn alb_without_credentials_is_a_clear_error_exit_2() {
     );
 }
 
+/// Host rules at priorities 1 and `second` for a.example.com and b.example.com, both
+/// forwarding to `web`: a listener that serves several hosts.
+fn host_rules(second: u32) -> Lab {
+    Lab::listener(
+        "hosts",
+        json!([{"priority": 1, "host": ["a.example.com"], "forward": "web"},
+               {"priority": second, "host": ["b.example.com"], "forward": "web"}]),
+    )
+}
+
 #[test]
 fn alb_fix_on_a_listener_serving_several_hosts_needs_and_adds_host_header() {
-    let moto = moto();
-    let built = build(
-        &moto,
-        scenario(
-            "hosts",
-            "HTTP1",
-            json!([{"priority": 1, "host": ["a.example.com"], "forward": "web"},
-               {"priority": 2, "host": ["b.example.com"], "forward": "web"}]),
-            json!({}),
-        ),
-    );
-    let lb_arn = built["lb_arn"].as_str().expect("arn");
-    let args = [
-        "fix",
-        "--alb",
-        "hosts",
-        "--path",
-        "/ws/*",
-        "--target-group",
-        "ws",
-        "--yes",
-    ];
-    let out = run(&moto, &args);
+    let lab = host_rules(2);
+    let out = lab.fix(&["--yes"]);
     assert_eq!(out.code, Some(2));
     assert!(out.stderr.contains("--host"), "{}", out.describe());
     // A host no rule names yet: the new rule lands at 3 with both conditions.
-    let mut new_host = args.to_vec();
-    new_host.extend(["--host", "c.example.com"]);
-    let out = run(&moto, &new_host);
+    let out = lab.fix(&["--yes", "--host", "c.example.com"]);
     assert_eq!(out.code, Some(0), "{}", out.describe());
-    let dump_c = dump(&moto, lb_arn);
-    let rule = dump_c["rules"]["HTTP:80"]
-        .as_array()
-        .expect("rules")
-        .iter()
-        .find(|r| r["priority"] == "3")
-        .unwrap_or_else(|| panic!("no rule 3: {dump_c}"))
-        .clone();
-    let conds = rule["conditions"].to_string();
+    let conds = rule(&lab.dump(), "3")["conditions"].to_string();
     assert!(
         conds.contains("host-header") && conds.contains("c.example.com"),
         "{conds}"
@@ -505,35 +473,10 @@ fn alb_host_rule_serving_the_path_at_priority_1_is_moved_up_for_the_new_rule() {
     // Host rule 1 serves a.example.com's WebSocket path today and 1 is the first priority: the
     // new rule can only go before it by moving it up by one (SetRulePriorities). (Moving a run
     // of several rules up at once is what AWS accepts but moto refuses, so the run here is one.)
-    let moto = moto();
-    let built = build(
-        &moto,
-        scenario(
-            "hosts",
-            "HTTP1",
-            json!([{"priority": 1, "host": ["a.example.com"], "forward": "web"},
-               {"priority": 5, "host": ["b.example.com"], "forward": "web"}]),
-            json!({}),
-        ),
-    );
-    let lb_arn = built["lb_arn"].as_str().expect("arn");
-    let out = run(
-        &moto,
-        &[
-            "fix",
-            "--alb",
-            "hosts",
-            "--path",
-            "/ws/*",
-            "--target-group",
-            "ws",
-            "--host",
-            "A.example.com",
-            "--yes",
-        ],
-    );
+    let lab = host_rules(5);
+    let out = lab.fix(&["--host", "A.example.com", "--yes"]);
     assert_eq!(out.code, Some(0), "{}", out.describe());
-    let after = dump(&moto, lb_arn);
+    let after = lab.dump();
     let a1 = rule_at(&after, "1");
     let a2 = rule_at(&after, "2");
     assert!(
@@ -559,46 +502,57 @@ fn old_rules(dump: &Value) -> Vec<Value> {
         .collect()
 }
 
-fn rule_at(dump: &Value, p: &str) -> String {
+/// The rule of HTTP:80 at priority `p` (`"default"` for the default action).
+fn rule<'a>(dump: &'a Value, p: &str) -> &'a Value {
     dump["rules"]["HTTP:80"]
         .as_array()
         .expect("rules")
         .iter()
         .find(|r| r["priority"] == p)
         .unwrap_or_else(|| panic!("no rule {p}: {dump}"))
-        .to_string()
 }
 
-const WS_FIX: [&str; 9] = [
-    "fix",
-    "--alb",
-    "order",
-    "--path",
-    "/ws/*",
-    "--target-group",
-    "ws",
-    "--format",
-    "json",
-];
+fn rule_at(dump: &Value, p: &str) -> String {
+    rule(dump, p).to_string()
+}
 
-#[test]
-fn alb_new_rule_goes_after_a_narrower_rule_that_wins_today() {
-    let moto = moto();
-    let built = build(
-        &moto,
-        scenario(
-            "order",
-            "HTTP1",
-            json!([{"priority": 10, "path": ["/ws/admin/*"], "fixed": 403}]),
-            json!({}),
-        ),
+/// `fix --alb order … --format json --yes` applied: every old rule kept in the same relative
+/// order, and the new rule at priority `expected`. Returns the state after.
+fn assert_applied_at(lab: &Lab, before: &Value, expected: &str) -> Value {
+    let out = lab.fix(&["--format", "json", "--yes"]);
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    let after = lab.dump();
+    assert!(
+        rule_at(&after, expected).contains(":targetgroup/ws/"),
+        "{after}"
     );
-    let lb_arn = built["lb_arn"].as_str().expect("arn");
-    let before = dump(&moto, lb_arn);
-    let out = run(&moto, &WS_FIX);
+    assert_eq!(
+        old_rules(&after),
+        old_rules(before),
+        "every old rule kept, in the same relative order"
+    );
+    after
+}
+
+/// The dry-run plan of `fix --alb order … --format json`, checked against the schema, after
+/// which nothing has changed.
+fn dry_run_plan(lab: &Lab, before: &Value) -> Value {
+    let out = lab.fix(&["--format", "json"]);
     assert_eq!(out.code, Some(1), "{}", out.describe());
     let plan = out.json().unwrap();
     assert_fix_schema(&plan);
+    assert_eq!(&lab.dump(), before, "a dry run changes nothing");
+    plan
+}
+
+#[test]
+fn alb_new_rule_goes_after_a_narrower_rule_that_wins_today() {
+    let lab = Lab::listener(
+        "order",
+        json!([{"priority": 10, "path": ["/ws/admin/*"], "fixed": 403}]),
+    );
+    let before = lab.dump();
+    let plan = dry_run_plan(&lab, &before);
     assert!(
         plan["changes"][0]["after"]
             .as_str()
@@ -612,59 +566,28 @@ fn alb_new_rule_goes_after_a_narrower_rule_that_wins_today() {
         "the plan says which rule stays ahead: {notes}"
     );
     assert!(notes.contains("outranks priority default"), "{notes}");
-    assert_eq!(dump(&moto, lb_arn), before);
 
-    let mut yes = WS_FIX.to_vec();
-    yes.push("--yes");
-    let out = run(&moto, &yes);
-    assert_eq!(out.code, Some(0), "{}", out.describe());
-    let after = dump(&moto, lb_arn);
+    let after = assert_applied_at(&lab, &before, "11");
     assert!(rule_at(&after, "10").contains("/ws/admin/*"), "{after}");
-    assert!(
-        rule_at(&after, "11").contains(":targetgroup/ws/"),
-        "{after}"
-    );
-    assert_eq!(old_rules(&after), old_rules(&before));
 }
 
 #[test]
 fn alb_new_rule_goes_after_ten_narrower_rules() {
-    let moto = moto();
-    let rules: Vec<Value> = (1..=10)
-        .map(|i| json!({"priority": i, "path": [format!("/ws/room{i}/*")], "fixed": 403}))
-        .collect();
-    let built = build(&moto, scenario("order", "HTTP1", json!(rules), json!({})));
-    let lb_arn = built["lb_arn"].as_str().expect("arn");
-    let before = dump(&moto, lb_arn);
-    let mut yes = WS_FIX.to_vec();
-    yes.push("--yes");
-    let out = run(&moto, &yes);
-    assert_eq!(out.code, Some(0), "{}", out.describe());
-    let after = dump(&moto, lb_arn);
-    assert!(
-        rule_at(&after, "11").contains(":targetgroup/ws/"),
-        "{after}"
-    );
-    assert_eq!(old_rules(&after), old_rules(&before));
+    let lab = Lab::listener("order", json!(narrower_rules(10)));
+    let before = lab.dump();
+    assert_applied_at(&lab, &before, "11");
 }
 
 #[test]
 fn alb_full_window_is_a_renumbering_plan_applied_only_with_yes() {
-    let moto = moto();
-    let mut rules: Vec<Value> = (1..=10)
-        .map(|i| json!({"priority": i, "path": [format!("/ws/room{i}/*")], "fixed": 403}))
-        .collect();
+    let mut rules = narrower_rules(10);
     // What serves the WebSocket path today, right behind them.
     rules.push(json!({"priority": 11, "path": ["/ws*"], "forward": "web"}));
     rules.push(json!({"priority": 13, "path": ["/api/*"], "forward": "web"}));
-    let built = build(&moto, scenario("order", "HTTP1", json!(rules), json!({})));
-    let lb_arn = built["lb_arn"].as_str().expect("arn");
-    let before = dump(&moto, lb_arn);
+    let lab = Lab::listener("order", json!(rules));
+    let before = lab.dump();
 
-    let out = run(&moto, &WS_FIX);
-    assert_eq!(out.code, Some(1), "{}", out.describe());
-    let plan = out.json().unwrap();
-    assert_fix_schema(&plan);
+    let plan = dry_run_plan(&lab, &before);
     let changes = plan["changes"].as_array().unwrap();
     assert_eq!(changes.len(), 2, "{plan}");
     let renumber = changes[0]["after"].as_str().unwrap();
@@ -684,25 +607,11 @@ fn alb_full_window_is_a_renumbering_plan_applied_only_with_yes() {
             .starts_with("priority 11 ("),
         "{plan}"
     );
-    assert_eq!(dump(&moto, lb_arn), before, "a dry run changes nothing");
 
-    let mut yes = WS_FIX.to_vec();
-    yes.push("--yes");
-    let out = run(&moto, &yes);
-    assert_eq!(out.code, Some(0), "{}", out.describe());
-    let after = dump(&moto, lb_arn);
-    assert!(
-        rule_at(&after, "11").contains(":targetgroup/ws/"),
-        "{after}"
-    );
+    let after = assert_applied_at(&lab, &before, "11");
     assert!(rule_at(&after, "12").contains("/ws*"), "{after}");
     assert!(rule_at(&after, "13").contains("/api/*"), "{after}");
-    assert_eq!(
-        old_rules(&after),
-        old_rules(&before),
-        "every old rule kept, in the same relative order"
-    );
-    let again = run(&moto, &WS_FIX);
+    let again = lab.fix(&["--format", "json"]);
     assert_eq!(again.code, Some(0), "{}", again.describe());
 }
 
@@ -711,11 +620,8 @@ fn alb_full_window_is_a_renumbering_plan_applied_only_with_yes() {
 /// for the load balancer's address (nothing leaves loopback); moto holds the configuration.
 #[test]
 fn alb_check_attaches_findings_to_the_lb_hop_and_probes_healthy_targets() {
-    let moto = moto();
     let backend = crate::support::Backend::start().unwrap_or_else(|e| panic!("backend: {e}"));
-    let built = build(
-        &moto,
-        json!({
+    let lab = Lab::build(json!({
             "lb": "chk",
             "target_groups": [
                 {"name": "ws", "protocol_version": "HTTP2", "port": backend.port,
@@ -723,8 +629,7 @@ fn alb_check_attaches_findings_to_the_lb_hop_and_probes_healthy_targets() {
             ],
             "listeners": [{"protocol": "HTTP", "port": 80, "default": {"fixed": 404},
                            "rules": [{"priority": 1, "path": ["/ws/*"], "forward": "ws"}]}]
-        }),
-    );
+    }));
     let lb = format!("lb={}", backend.addr());
     let args = [
         "check",
@@ -739,7 +644,7 @@ fn alb_check_attaches_findings_to_the_lb_hop_and_probes_healthy_targets() {
         "--timeout",
         "5s",
     ];
-    let out = run(&moto, &args);
+    let out = lab.run(&args);
     assert_eq!(out.code, Some(1), "{}", out.describe());
     let doc: Value = serde_json::from_str(&out.stdout).expect("check JSON");
     crate::support::check::validate(&doc)
@@ -770,14 +675,14 @@ fn alb_check_attaches_findings_to_the_lb_hop_and_probes_healthy_targets() {
         .filter(|a| *a != "--alb" && *a != "chk")
         .collect();
     no_aws.push("--no-aws");
-    let out = run(&moto, &no_aws);
+    let out = lab.run(&no_aws);
     let doc: Value = serde_json::from_str(&out.stdout).expect("check JSON");
     assert_eq!(doc["hops"].as_array().map(Vec::len), Some(1), "{doc}");
     assert_eq!(doc["hops"][0]["facts"], json!([]), "{doc}");
 
     // No flag at all: the target is an ELB name, so AWS is read by default (region from the
     // name), and without credentials it is skipped, not an error.
-    let dns = built["dns_name"].as_str().expect("dns name");
+    let dns = lab.built["dns_name"].as_str().expect("dns name");
     let url = format!("ws://{dns}/ws/chat");
     let auto = [
         "check",
@@ -790,7 +695,7 @@ fn alb_check_attaches_findings_to_the_lb_hop_and_probes_healthy_targets() {
         "--timeout",
         "5s",
     ];
-    let out = run(&moto, &auto);
+    let out = lab.run(&auto);
     let doc: Value = serde_json::from_str(&out.stdout).expect("check JSON");
     assert!(
         doc["hops"][0]["facts"]
@@ -798,7 +703,7 @@ fn alb_check_attaches_findings_to_the_lb_hop_and_probes_healthy_targets() {
             .contains("chk (application"),
         "{doc}"
     );
-    let out = run_as(&moto, &auto, "", "");
+    let out = lab.run_as(&auto, "", "");
     assert_eq!(out.code, Some(0), "{}", out.describe());
     let doc: Value = serde_json::from_str(&out.stdout).expect("check JSON");
     assert_eq!(doc["hops"][0]["facts"], json!([]), "{doc}");
@@ -806,28 +711,13 @@ fn alb_check_attaches_findings_to_the_lb_hop_and_probes_healthy_targets() {
 
 #[test]
 fn alb_fix_when_the_default_already_forwards_there_changes_nothing() {
-    let moto = moto();
-    let built = build(
-        &moto,
-        json!({
-            "lb": "already",
-            "target_groups": [{"name": "ws", "targets": [{"id": "10.0.1.10", "port": 8080}]}],
-            "listeners": [{"protocol": "HTTP", "port": 80, "default": {"forward": "ws"}}]
-        }),
-    );
-    let lb_arn = built["lb_arn"].as_str().expect("arn");
-    let before = dump(&moto, lb_arn);
-    let args = [
-        "fix",
-        "--alb",
-        "already",
-        "--path",
-        "/ws/*",
-        "--target-group",
-        "ws",
-        "--yes",
-    ];
-    let out = run(&moto, &args);
+    let lab = Lab::build(json!({
+        "lb": "already",
+        "target_groups": [{"name": "ws", "targets": [{"id": "10.0.1.10", "port": 8080}]}],
+        "listeners": [{"protocol": "HTTP", "port": 80, "default": {"forward": "ws"}}]
+    }));
+    let before = lab.dump();
+    let out = lab.fix(&["--yes"]);
     assert_eq!(out.code, Some(0), "{}", out.describe());
     assert!(
         out.stdout.contains("already reaches ws"),
@@ -839,7 +729,7 @@ fn alb_fix_when_the_default_already_forwards_there_changes_nothing() {
         "{}",
         out.describe()
     );
-    assert_eq!(dump(&moto, lb_arn), before);
+    assert_eq!(lab.dump(), before);
 }
 
 #[test]

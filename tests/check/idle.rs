@@ -62,11 +62,7 @@ fn haproxy_without_timeout_tunnel_drops_idle_connections() {
         run.describe()
     );
     // The verdict names the default it matches and the setting that fixes it.
-    assert!(
-        run.summary().contains("timeout client"),
-        "{}",
-        run.describe()
-    );
+    run.assert_summary_says(&["timeout client"]);
     run.assert_fix_says(&["timeout tunnel"]);
 }
 
@@ -84,7 +80,7 @@ fn nginx_proxy_read_timeout_drops_idle_connections() {
         run.describe()
     );
     dropped_after(&run, "lb");
-    assert_eq!(run.hop("lb")["consequence"], true, "{}", run.describe());
+    run.assert_hop("lb", "consequence", true);
     assert_held(&run, "backend");
     // nginx's own drop is matched against its setting; HAProxy only passed it on.
     assert!(

@@ -58,7 +58,7 @@ fn nginx_with_only_proxy_pass_strips_the_upgrade() {
     run.assert_culprit("nginx", "upgrade_stripped");
     run.assert_consequence("lb");
     run.assert_upgraded("backend");
-    assert_eq!(run.hop("nginx")["status"], 505, "{}", run.describe());
+    run.assert_hop("nginx", "status", 505);
     assert_eq!(run.doc["culprit"]["kind"], "proxy", "{}", run.describe());
     assert!(
         run.summary().contains("505"),
@@ -97,7 +97,7 @@ fn nginx_with_upgrade_headers_but_http_1_0_is_the_culprit() {
     );
     let run = check_path(&path, &[]);
     run.assert_culprit("nginx", "upgrade_stripped");
-    assert_eq!(run.hop("nginx")["status"], 505, "{}", run.describe());
+    run.assert_hop("nginx", "status", 505);
     run.assert_upgraded("backend");
 }
 
@@ -128,7 +128,7 @@ fn backend_down_is_the_culprit_and_proxies_are_consequences() {
     assert_eq!(nginx["verdict"], "bad_gateway", "{}", run.describe());
     assert_eq!(nginx["status"], 502, "{}", run.describe());
     assert_eq!(nginx["answered_by"], "nginx", "{}", run.describe());
-    assert_eq!(run.hop("backend")["stage"], "tcp", "{}", run.describe());
+    run.assert_hop("backend", "stage", "tcp");
 }
 
 /// HAProxy in front of a down nginx answers its own 503; the culprit is nginx.
@@ -187,9 +187,9 @@ fn backend_refusing_the_path_is_the_culprit() {
     );
     let run = check_path(&path, &[]);
     run.assert_culprit("backend", "rejected");
-    assert_eq!(run.hop("backend")["status"], 403, "{}", run.describe());
+    run.assert_hop("backend", "status", 403);
     run.assert_consequence("nginx");
-    assert_eq!(run.hop("nginx")["status"], 403, "{}", run.describe());
+    run.assert_hop("nginx", "status", 403);
 }
 
 /// nginx rewrites `/ws/chat` to `/chat`; a hop address URL with a path probes the backend
@@ -312,13 +312,8 @@ fn haproxy_denying_the_path_is_rejected_at_the_lb() {
     );
     let run = check_path(&path, &[]);
     run.assert_culprit("lb", "rejected");
-    assert_eq!(run.hop("lb")["status"], 403, "{}", run.describe());
-    assert_eq!(
-        run.hop("lb")["answered_by"],
-        "haproxy",
-        "{}",
-        run.describe()
-    );
+    run.assert_hop("lb", "status", 403);
+    run.assert_hop("lb", "answered_by", "haproxy");
     run.assert_upgraded("nginx");
     run.assert_upgraded("backend");
 }

@@ -31,6 +31,20 @@ fn site(websockets: &str) -> CheckedApi {
     CheckedApi::start(api).expect("start prism in front of the fake")
 }
 
+/// The fake with zone ZONE (TOKEN may do everything) holding one record for HOST, `(type,
+/// content, proxied)`, and these zone `settings` (editable), behind Prism.
+fn one_record(record: (&str, &str, bool), settings: &[(&str, Value)]) -> CheckedApi {
+    let fake = CloudflareApi::start().expect("fake");
+    fake.add_token(TOKEN, ALL_PERMS);
+    fake.add_zone(ZONE);
+    let (kind, content, proxied) = record;
+    fake.add_record(ZONE, kind, HOST, content, proxied);
+    for (name, value) in settings {
+        fake.set_setting(ZONE, name, value.clone(), true);
+    }
+    CheckedApi::start(fake).expect("prism")
+}
+
 /// Runs `wspath ARGS` with only the given Cloudflare variables, under a hard timeout.
 fn wspath(env: &[(&str, &str)], args: &[&str]) -> CliOutput {
     let mut cmd = Command::new(cli::wspath_bin());
@@ -65,11 +79,16 @@ fn run(env: &[(&'static str, String)], args: &[&str]) -> CliOutput {
 }
 
 fn client(api: &CheckedApi, token: &str) -> Client {
+    client_at(&api.url(), token, ClientOptions::default())
+}
+
+/// A provider client for the API at `url` (the fake itself, or a broken server) with `token`.
+fn client_at(url: &str, token: &str, options: ClientOptions) -> Client {
     Client::new(
         reqwest::Client::new(),
-        &api.url(),
+        url,
         Credentials::Token(Secret::new(token)),
-        ClientOptions::default(),
+        options,
     )
     .expect("client")
 }
@@ -328,12 +347,7 @@ async fn zone_found_from_the_longest_suffix_and_records_paged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dns_only_record_means_cloudflare_is_not_in_the_path() {
-    let fake = CloudflareApi::start().expect("fake");
-    fake.add_token(TOKEN, ALL_PERMS);
-    fake.add_zone(ZONE);
-    fake.add_record(ZONE, "A", HOST, "203.0.113.7", false);
-    fake.set_setting(ZONE, "websockets", json!("off"), true);
-    let api = CheckedApi::start(fake).expect("prism");
+    let api = one_record(("A", "203.0.113.7", false), &[("websockets", json!("off"))]);
 
     let facts = client(&api, TOKEN).edge_facts(HOST).await.expect("facts");
     let record = facts.origin_record().expect("record");
@@ -360,13 +374,11 @@ async fn dns_only_record_means_cloudflare_is_not_in_the_path() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flexible_ssl_makes_the_origin_hop_plain_http_on_80() {
-    let fake = CloudflareApi::start().expect("fake");
-    fake.add_token(TOKEN, ALL_PERMS);
-    fake.add_zone(ZONE);
-    fake.add_record(ZONE, "CNAME", HOST, "origin.example.net", true);
-    fake.set_setting(ZONE, "ssl", json!("flexible"), true);
-    fake.set_setting(ZONE, "always_use_https", json!("on"), true);
-    let api = CheckedApi::start(fake).expect("prism");
+    let settings = [
+        ("ssl", json!("flexible")),
+        ("always_use_https", json!("on")),
+    ];
+    let api = one_record(("CNAME", "origin.example.net", true), &settings);
 
     let facts = client(&api, TOKEN).edge_facts(HOST).await.expect("facts");
     assert_eq!(facts.ssl.value(), Some(SslMode::Flexible));
@@ -572,13 +584,7 @@ fn broken_server(body: &'static str) -> (String, std::sync::Arc<std::sync::atomi
 #[tokio::test]
 async fn a_malformed_body_is_a_clear_error() {
     let (url, stop) = broken_server("<html>upstream connect error</html>");
-    let c = Client::new(
-        reqwest::Client::new(),
-        &url,
-        Credentials::Token(Secret::new(TOKEN)),
-        ClientOptions::default(),
-    )
-    .expect("client");
+    let c = client_at(&url, TOKEN, ClientOptions::default());
     let e = c.zone_for_host(HOST).await.unwrap_err().to_string();
     assert!(
         e.contains("malformed response")
@@ -597,13 +603,7 @@ async fn a_silent_server_times_out_after_the_retries() {
         initial_backoff: Duration::from_millis(10),
         ..ClientOptions::default()
     };
-    let c = Client::new(
-        reqwest::Client::new(),
-        &url,
-        Credentials::Token(Secret::new(TOKEN)),
-        options,
-    )
-    .expect("client");
+    let c = client_at(&url, TOKEN, options);
     let start = Instant::now();
     let e = c.zone_for_host(HOST).await.unwrap_err().to_string();
     assert!(e.contains("no answer within 0.3s"), "{e}");
@@ -623,13 +623,7 @@ async fn a_silent_server_times_out_after_the_retries() {
 async fn token_without_dns_read_is_named_when_reading_the_edge() {
     let fake = CloudflareApi::with_site(TOKEN, ZONE, HOST, "on").expect("fake");
     fake.add_token("no-dns", &[Perm::ZoneRead, Perm::ZoneSettingsRead]);
-    let c = Client::new(
-        reqwest::Client::new(),
-        &fake.url(),
-        Credentials::Token(Secret::new("no-dns")),
-        ClientOptions::default(),
-    )
-    .expect("client");
+    let c = client_at(&fake.url(), "no-dns", ClientOptions::default());
     let e = c.edge_facts(HOST).await.unwrap_err().to_string();
     assert!(e.contains("lack the DNS Read permission"), "{e}");
     assert!(!e.contains("no-dns"), "the token leaked into: {e}");
@@ -703,13 +697,7 @@ async fn prism_catches_a_fake_or_a_request_that_breaks_the_contract() {
 async fn an_account_token_is_not_refused_by_the_user_token_verify() {
     let fake = CloudflareApi::with_site(TOKEN, ZONE, HOST, "off").expect("fake");
     fake.state().account_tokens.insert(TOKEN.to_string());
-    let c = Client::new(
-        reqwest::Client::new(),
-        &fake.url(),
-        Credentials::Token(Secret::new(TOKEN)),
-        ClientOptions::default(),
-    )
-    .expect("client");
+    let c = client_at(&fake.url(), TOKEN, ClientOptions::default());
     let facts = c
         .edge_facts(HOST)
         .await
@@ -718,13 +706,7 @@ async fn an_account_token_is_not_refused_by_the_user_token_verify() {
     assert_eq!(fake.count("GET", "/user/tokens/verify"), 1);
 
     // A token Cloudflare does not know at all still ends in one clear error.
-    let bad = Client::new(
-        reqwest::Client::new(),
-        &fake.url(),
-        Credentials::Token(Secret::new("nobody")),
-        ClientOptions::default(),
-    )
-    .expect("client");
+    let bad = client_at(&fake.url(), "nobody", ClientOptions::default());
     let e = bad.edge_facts(HOST).await.unwrap_err().to_string();
     assert!(
         e.contains("rejected the credentials in CLOUDFLARE_API_TOKEN") && e.contains("6003"),
@@ -741,13 +723,7 @@ async fn server_errors_are_retried_twice_then_reported() {
         initial_backoff: Duration::from_millis(10),
         ..ClientOptions::default()
     };
-    let c = Client::new(
-        reqwest::Client::new(),
-        &fake.url(),
-        Credentials::Token(Secret::new(TOKEN)),
-        options,
-    )
-    .expect("client");
+    let c = client_at(&fake.url(), TOKEN, options);
     fake.fail_next("/zones", 2, 502);
     let zone = c.zone_for_host(HOST).await.expect("third attempt succeeds");
     assert_eq!(zone.name, ZONE);

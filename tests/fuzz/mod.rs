@@ -22,9 +22,10 @@ use targets::Fuzz;
 const CASE_LIMIT: Duration = Duration::from_secs(3);
 /// Fuzz time per target in `cargo test`.
 const DEFAULT_BUDGET_MS: u64 = 3000;
-/// Stack of the threads the cases run on: the nginx parser recurses per nested block, and
-/// inputs reach a few thousand levels (deeper nesting is the parser's own limit to enforce).
-const STACK: usize = 64 << 20;
+/// Stack of the threads the cases run on: the 2 MiB every spawned Rust thread gets by default
+/// (and tokio's workers), not more. The nginx parser recurses per nested block; inputs nest
+/// thousands of levels deep, and its depth limit must refuse them before that stack runs out.
+const STACK: usize = 2 << 20;
 
 fn target(name: &str) -> Fuzz {
     targets::TARGETS
@@ -106,7 +107,7 @@ fn seeds(name: &str) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 /// Runs `f` on a thread with a [`STACK`]-sized stack.
-fn on_big_stack(f: impl FnOnce() + Send + 'static) {
+fn on_stack(f: impl FnOnce() + Send + 'static) {
     let handle = std::thread::Builder::new()
         .stack_size(STACK)
         .spawn(f)
@@ -118,7 +119,7 @@ fn on_big_stack(f: impl FnOnce() + Send + 'static) {
 
 /// Every seed once, unchanged.
 fn replay(name: &'static str) {
-    on_big_stack(move || {
+    on_stack(move || {
         let fuzz = target(name);
         for (path, bytes) in seeds(name) {
             let result = catch_unwind(AssertUnwindSafe(|| run_case(name, fuzz, &bytes)));
@@ -136,7 +137,7 @@ fn fuzz(name: &'static str) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(DEFAULT_BUDGET_MS);
-    on_big_stack(move || {
+    on_stack(move || {
         let fuzz = target(name);
         let seeds: Vec<Vec<u8>> = seeds(name).into_iter().map(|(_, b)| b).collect();
         let dictionary = mutate::dictionary(name);

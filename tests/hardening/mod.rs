@@ -209,6 +209,13 @@ fn input_errors_name_the_flag_and_the_form() {
     let conf = dir.path().join("nginx.conf");
     std::fs::write(&conf, "events {}\nhttp {}\n").unwrap();
     let conf = conf.to_str().unwrap();
+    let audit = dir.path().join("audit.toml");
+    std::fs::write(
+        &audit,
+        "[[check]]\nname = \"a\"\ntarget = \"ws://app.test/\"\n",
+    )
+    .unwrap();
+    let audit = audit.to_str().unwrap();
     let cases: &[(&[&str], &[&str])] = &[
         (
             &["check", "ws://app.test/", "--timeout", "-5s"],
@@ -239,6 +246,21 @@ fn input_errors_name_the_flag_and_the_form() {
             &["fix", "--nginx", conf, "--idle-timeout", "5"],
             &["--idle-timeout", "fix --nginx"],
         ),
+        // Every command's durations and counts take a leading '-' as the (bad) value.
+        (
+            &["fix", "--nginx", conf, "--validate-timeout", "-5s"],
+            &["--validate-timeout", "-5s", "10s"],
+        ),
+        (&["serve", "--timeout", "-3s"], &["--timeout", "-3s", "10s"]),
+        (
+            &["serve", "--max-concurrent", "-1"],
+            &["--max-concurrent", "-1"],
+        ),
+        (
+            &["audit", audit, "--deadline", "-5s"],
+            &["--deadline", "-5s"],
+        ),
+        (&["audit", audit, "--retries", "-1"], &["--retries", "-1"]),
     ];
     for (args, needles) in cases {
         let out = wspath(args);
@@ -291,6 +313,19 @@ fn deep_nginx_nesting_is_exit_2_with_file_and_line() {
         "{why}"
     );
     assert!(out.stderr.contains("nested deeper than 100"), "{why}");
+
+    // Wildcards nested through directories: an include pattern of 20,000 `*/` components
+    // (found by the fuzzer) is expanded level by level, not by a recursion per component.
+    let wild = dir.path().join("wild.conf");
+    let text = format!(
+        "events {{}}\nhttp {{\n  include conf.d/{}*.conf;\n}}\n",
+        "*/".repeat(20_000)
+    );
+    std::fs::write(&wild, text).unwrap();
+    let out = wspath(&["lint", "nginx", wild.to_str().unwrap()]);
+    let why = out.describe();
+    assert!(matches!(out.code, Some(0..=2)), "{why}");
+    assert!(!out.stderr.contains("overflow"), "{why}");
 }
 
 #[test]
@@ -360,4 +395,87 @@ fn an_audit_that_cannot_run_still_writes_every_report() {
                 .contains("bogus_key")
         );
     }
+}
+
+/// Peak resident memory of `wspath ARGS…` in KiB, from the kernel's accounting of the reaped
+/// child (`ru_maxrss`): exact however short the run, unlike sampling /proc while it runs.
+fn peak_kib(args: &[&str]) -> u64 {
+    const MEASURE: &str = "import resource, subprocess, sys\n\
+        r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)\n\
+        print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n";
+    let mut cmd = std::process::Command::new(crate::support::backend::python());
+    cmd.args(["-c", MEASURE])
+        .arg(cli::wspath_bin())
+        .args(args)
+        .env("NO_COLOR", "1");
+    let out = cli::run(cmd, Duration::from_secs(150)).expect("run the measuring python");
+    let mut fields = out.stdout.split_whitespace();
+    let code: i32 = fields
+        .next()
+        .and_then(|c| c.parse().ok())
+        .expect("exit code");
+    assert!(
+        (0..=2).contains(&code),
+        "{args:?} ended with {code}\n{}",
+        out.describe()
+    );
+    fields
+        .next()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or_else(|| panic!("no ru_maxrss\n{}", out.describe()))
+}
+
+/// The nginx parser's memory follows the input, never its square: 10x the nesting (refused at
+/// the depth limit) costs about what the smaller file does, and 4x the blocks of a wide,
+/// clean config about 4x the memory above an empty run. Ratios, not absolute sizes, so a
+/// debug build or a different allocator does not change the verdict.
+#[test]
+fn nginx_memory_grows_linearly_with_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let deep = |n: usize| format!("http {{\n{}", "a {\n".repeat(n));
+    let (d1, d2) = (
+        write("d1.conf", deep(10_000)),
+        write("d2.conf", deep(100_000)),
+    );
+    let (p1, p2) = (
+        peak_kib(&["lint", "nginx", &d1]),
+        peak_kib(&["lint", "nginx", &d2]),
+    );
+    // Squared, 10x the depth would be 100x; before the limit, 10,000 levels took 801 MB.
+    assert!(
+        p2 * 10 <= p1 * 15,
+        "10x deeper: {p1} KiB -> {p2} KiB, more than 1.5x"
+    );
+    let block = |i: usize| {
+        format!(
+            "  server {{\n    listen 80;\n    server_name s{i}.test;\n    location /ws/ {{\n      proxy_pass http://127.0.0.1:9{:03};\n      proxy_http_version 1.1;\n      proxy_set_header Upgrade $http_upgrade;\n      proxy_set_header Connection $connection_upgrade;\n      proxy_read_timeout 1h;\n    }}\n  }}\n",
+            i % 1000
+        )
+    };
+    let wide = |k: usize| {
+        let blocks: String = (0..k).map(block).collect();
+        format!("events {{}}\nhttp {{\n  map $http_upgrade $connection_upgrade {{\n    default upgrade;\n    '' close;\n  }}\n{blocks}}}\n")
+    };
+    let (w0, w1, w2) = (
+        write("w0.conf", wide(1)),
+        write("w1.conf", wide(5_000)),
+        write("w2.conf", wide(20_000)),
+    );
+    let base = peak_kib(&["lint", "nginx", &w0, "--format", "json"]);
+    let m1 = peak_kib(&["lint", "nginx", &w1, "--format", "json"]).saturating_sub(base);
+    let m2 = peak_kib(&["lint", "nginx", &w2, "--format", "json"]).saturating_sub(base);
+    assert!(
+        m1 > 1024,
+        "5,000 server blocks should cost something: {m1} KiB"
+    );
+    // Linear is 4x; squared would be 16x.
+    assert!(
+        m2 <= m1 * 6,
+        "4x the blocks: {m1} KiB -> {m2} KiB above an empty run, more than 6x"
+    );
 }

@@ -11,7 +11,7 @@ fn haproxy_deny_rule_on_the_websocket_path() {
     let path = front(backend_path(), "lb", Kind::Haproxy, &setup);
     let run = check_path(&path, &[]);
     run.assert_culprit("lb", "rejected");
-    assert_eq!(run.hop("lb")["status"], 403, "{}", run.describe());
+    run.assert_hop("lb", "status", 403);
     run.assert_fix_says(&["http-request deny"]);
     assert!(
         run.hop("lb")["detail"]
@@ -33,12 +33,7 @@ fn nginx_location_that_does_not_proxy_the_websocket_path() {
     });
     let run = check_path(&path, &[]);
     run.assert_culprit("nginx", "rejected");
-    assert_eq!(
-        run.hop("nginx")["answered_by"],
-        "nginx",
-        "{}",
-        run.describe()
-    );
+    run.assert_hop("nginx", "answered_by", "nginx");
     run.assert_fix_says(&["no `location` that proxies this path"]);
 }
 
@@ -50,7 +45,7 @@ fn application_refusing_the_origin_behind_nginx() {
     let path = front(app, "nginx", Kind::Nginx, &Setup::good());
     let run = check_path(&path, &[]);
     run.assert_culprit("app", "rejected");
-    assert_eq!(run.hop("nginx")["consequence"], true, "{}", run.describe());
+    run.assert_hop("nginx", "consequence", true);
     run.assert_fix_says(&["refuses the request's Origin", "--origin"]);
     check_path(&path, &["--origin", "https://chat.example"]).assert_healthy();
 }
@@ -63,7 +58,7 @@ fn nginx_deny_on_the_websocket_location() {
     let path = front(backend_path(), "nginx", Kind::Nginx, &setup);
     let run = check(&path.pairs()[..1], &[]);
     run.assert_culprit("nginx", "rejected");
-    assert_eq!(run.hop("nginx")["status"], 403, "{}", run.describe());
+    run.assert_hop("nginx", "status", 403);
     run.assert_fix_says(&["`deny`/`allow`"]);
     assert!(
         !run.fix().contains("refuses the request's Origin"),

@@ -15,7 +15,7 @@ fn application_requiring_a_subprotocol() {
     let path = behind_nginx(&["--subprotocol", "graphql-transport-ws"]);
     let run = check_path(&path, &[]);
     run.assert_culprit("app", "rejected");
-    assert_eq!(run.hop("app")["status"], 400, "{}", run.describe());
+    run.assert_hop("app", "status", 400);
     run.assert_fix_says(&["--protocol"]);
     check_path(&path, &["--protocol", "graphql-transport-ws"]).assert_healthy();
 }
@@ -26,7 +26,7 @@ fn application_requiring_a_subprotocol() {
 fn application_closing_with_policy_violation_after_the_upgrade() {
     let run = check_path(&behind_nginx(&["--close", "1008:missing token"]), &[]);
     run.assert_culprit("app", "frames_failed");
-    assert_eq!(run.hop("nginx")["consequence"], true, "{}", run.describe());
+    run.assert_hop("nginx", "consequence", true);
     let summary = run.summary();
     assert!(
         summary.contains("accepts the upgrade") && summary.contains("1008 \"missing token\""),
@@ -56,8 +56,8 @@ fn a_health_page_on_the_websocket_path_behind_haproxy() {
     let path = front(App::path(&["--page"]), "lb", Kind::Haproxy, &Setup::good());
     let run = check_path(&path, &[]);
     run.assert_culprit("app", "rejected");
-    assert_eq!(run.hop("lb")["consequence"], true, "{}", run.describe());
-    assert_eq!(run.hop("app")["status"], 200, "{}", run.describe());
+    run.assert_hop("lb", "consequence", true);
+    run.assert_hop("app", "status", 200);
     run.assert_fix_says(&["ordinary page (200)", "--hop NAME=ws://HOST:PORT/PATH"]);
 }
 
@@ -68,13 +68,8 @@ fn a_health_page_on_the_websocket_path_behind_haproxy() {
 fn application_that_never_answers_a_ping() {
     let run = check_path(&behind_nginx(&["--no-pong"]), &["--timeout", "2s"]);
     run.assert_culprit("app", "frames_failed");
-    assert_eq!(run.hop("nginx")["consequence"], true, "{}", run.describe());
-    assert!(
-        run.summary()
-            .contains("accepts the upgrade but does not answer"),
-        "{}",
-        run.describe()
-    );
+    run.assert_hop("nginx", "consequence", true);
+    run.assert_summary_says(&["accepts the upgrade but does not answer"]);
     run.assert_fix_says(&["pong for every ping", "event loop"]);
 }
 
@@ -85,6 +80,6 @@ fn application_that_never_answers_a_ping() {
 fn a_subprotocol_the_application_does_not_take() {
     let run = check_path(&behind_nginx(&[]), &["--protocol", "chat"]);
     run.assert_culprit("app", "bad_accept");
-    assert_eq!(run.hop("nginx")["consequence"], true, "{}", run.describe());
+    run.assert_hop("nginx", "consequence", true);
     run.assert_fix_says(&["does not take the subprotocol", "`--protocol`"]);
 }

@@ -21,12 +21,7 @@ fn haproxy_health_check_failing_against_a_websocket_only_backend() {
     });
     let run = check_path(&path, &[]);
     run.assert_culprit("lb", "service_unavailable");
-    assert_eq!(
-        run.hop("lb")["answered_by"],
-        "haproxy",
-        "{}",
-        run.describe()
-    );
+    run.assert_hop("lb", "answered_by", "haproxy");
     run.assert_upgraded("backend");
     run.assert_fix_says(&["upgrades when probed directly", "httpchk", path.addr(1)]);
 }
@@ -63,8 +58,8 @@ fn nginx_proxy_pass_plain_http_to_a_tls_upstream() {
     let ca = cert.ca.display().to_string();
     let run = check_path(&path, &["--cacert", &ca]);
     run.assert_culprit("nginx", "rejected");
-    assert_eq!(run.hop("nginx")["status"], 400, "{}", run.describe());
-    assert_eq!(run.hop("tls")["verdict"], "upgraded", "{}", run.describe());
+    run.assert_hop("nginx", "status", 400);
+    run.assert_hop("tls", "verdict", "upgraded");
     run.assert_fix_says(&["proxy_pass https://"]);
 }
 
@@ -77,7 +72,7 @@ fn haproxy_timeout_server_shorter_than_a_slow_handshake() {
     let path = front(App::path(&["--delay", "2"]), "lb", Kind::Haproxy, &setup);
     let run = check_path(&path, &[]);
     run.assert_culprit("lb", "gateway_timeout");
-    assert_eq!(run.hop("app")["verdict"], "upgraded", "{}", run.describe());
+    run.assert_hop("app", "verdict", "upgraded");
     run.assert_fix_says(&[
         "only after 2.",
         "gave up after 1.",
@@ -110,15 +105,11 @@ fn a_broken_standby_behind_a_working_load_balancer() {
         &[],
     );
     run.assert_culprit("standby", "upgrade_stripped");
-    assert_eq!(run.hop("lb")["verdict"], "upgraded", "{}", run.describe());
-    assert!(
-        run.summary().contains(&format!(
-            "yet lb in front upgrades, so traffic through it does not always reach standby at {}",
-            standby.addr()
-        )),
-        "{}",
-        run.describe()
-    );
+    run.assert_hop("lb", "verdict", "upgraded");
+    run.assert_summary_says(&[&format!(
+        "yet lb in front upgrades, so traffic through it does not always reach standby at {}",
+        standby.addr()
+    )]);
 }
 
 /// nginx rewrites `/ws` to `/` (`proxy_pass http://backend/;`), and the backend serves its
@@ -133,18 +124,10 @@ fn a_path_rewritten_by_nginx_is_not_a_missing_route() {
     });
     let run = check_path(&path, &[]);
     run.assert_culprit("backend", "rejected");
-    assert_eq!(
-        run.hop("nginx")["verdict"],
-        "upgraded",
-        "{}",
-        run.describe()
-    );
-    assert!(
-        run.summary()
-            .contains("yet nginx in front upgrades, so what reaches backend through it differs"),
-        "{}",
-        run.describe()
-    );
+    run.assert_hop("nginx", "verdict", "upgraded");
+    run.assert_summary_says(&[
+        "yet nginx in front upgrades, so what reaches backend through it differs",
+    ]);
     let suggested = format!("--hop backend=ws://{}/PATH", path.addr(1));
     let sent = "(this probe sent ws://app.test/ws)";
     run.assert_fix_says(&["path nginx really sends it", &suggested, sent]);
@@ -165,7 +148,7 @@ fn nginx_to_a_tls_upstream_without_sni() {
     let ca = cert.ca.display().to_string();
     let run = check(&path.pairs()[..2], &["--cacert", &ca]);
     run.assert_culprit("nginx", "bad_gateway");
-    assert_eq!(run.hop("tls")["verdict"], "upgraded", "{}", run.describe());
+    run.assert_hop("tls", "verdict", "upgraded");
     run.assert_fix_says(&["proxy_ssl_server_name on", "proxy_ssl_name $host"]);
 
     let sni = Setup::tls_upstream()
@@ -194,12 +177,7 @@ fn nginx_sending_its_proxy_host_to_a_name_based_upstream() {
     let path = front(named, "nginx", Kind::Nginx, &Setup::no_preserve_host());
     let run = check(&path.pairs()[..2], &[]);
     run.assert_culprit("nginx", "rejected");
-    assert_eq!(
-        run.hop("vhost")["verdict"],
-        "upgraded",
-        "{}",
-        run.describe()
-    );
+    run.assert_hop("vhost", "verdict", "upgraded");
     run.assert_fix_says(&["proxy_set_header Host $host;"]);
 }
 

@@ -11,11 +11,7 @@ fn haproxy_with_a_short_tunnel_timeout() {
     let path = front(backend_path(), "haproxy", Kind::Haproxy, &setup);
     let run = check_path(&path, &["--idle", "3s"]);
     run.assert_culprit("haproxy", "idle_dropped");
-    assert!(
-        run.summary().contains("HAProxy `timeout tunnel`"),
-        "{}",
-        run.describe()
-    );
+    run.assert_summary_says(&["HAProxy `timeout tunnel`"]);
     assert!(
         !run.summary().contains("which govern tunnels when"),
         "{}",

@@ -2,7 +2,7 @@
 //! a TLS port must suggest `wss://`, a TLS hello sent to a plain port `ws://` — whatever
 //! software answers (nginx, Caddy, Apache httpd word it differently).
 
-use super::run;
+use super::{assert_software, run};
 use crate::paths::check;
 use crate::support::{Backend, Kind, SelfSigned, Setup, WsPath};
 use std::path::Path;
@@ -72,4 +72,36 @@ fn a_tls_hello_to_a_plain_port_suggests_ws() {
         r.assert_culprit("edge", "tls_failed");
         r.assert_fix_says(&["this port speaks plain HTTP", "ws://"]);
     }
+}
+
+#[test]
+fn a_caddy_hop_is_named_by_its_local_ca_even_when_its_tls_fails() {
+    let cert = SelfSigned::new("app.test").expect("certificate");
+    let path = WsPath::backend(Backend::start().expect("backend"))
+        .front_with("edge", Kind::Caddy, tls_config(Kind::Caddy, &cert))
+        .expect("start caddy");
+    let edge = format!("wss://{}", path.addr(0));
+    let hops = [("edge", edge.as_str()), ("backend", path.addr(1))];
+    let issuer_line = |r: &crate::paths::Run| {
+        r.hop("edge")["software"]["evidence"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.as_str())
+            .any(|e| e.starts_with("certificate issuer: ") && e.contains("Caddy Local Authority"))
+    };
+    // Untrusted: the TLS failure is Caddy's own CA, and the advice says so.
+    let r = check(&hops, &[]);
+    r.assert_culprit("edge", "tls_failed");
+    assert_software(&r, "edge", "caddy");
+    assert!(issuer_line(&r), "{}", r.describe());
+    r.assert_fix_says(&[
+        "Caddy serves a certificate from its own local CA",
+        "`tls internal`",
+    ]);
+    // Looked past (-k): healthy, and the issuer still backs the identification up.
+    let r = check(&hops, &["-k"]);
+    r.assert_healthy();
+    assert_software(&r, "edge", "caddy");
+    assert!(issuer_line(&r), "{}", r.describe());
 }

@@ -67,6 +67,24 @@ impl Run {
         );
     }
 
+    /// Hop `hop`'s `field` in the report is `expected`.
+    pub fn assert_hop(&self, hop: &str, field: &str, expected: impl Into<Value>) {
+        let expected = expected.into();
+        let why = self.describe();
+        assert_eq!(self.hop(hop)[field], expected, "{hop} {field}\n{why}");
+    }
+
+    /// The culprit's summary says each of `needles`.
+    pub fn assert_summary_says(&self, needles: &[&str]) {
+        for n in needles {
+            assert!(
+                self.summary().contains(n),
+                "the summary should say {n:?}\n{}",
+                self.describe()
+            );
+        }
+    }
+
     /// The fix says each of `needles`.
     pub fn assert_fix_says(&self, needles: &[&str]) {
         for n in needles {

@@ -3,7 +3,6 @@
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Duration;
 use wspath::audit::AuditProgress;
@@ -17,7 +16,7 @@ pub struct Bars {
 impl Bars {
     pub fn for_stderr() -> Bars {
         Bars {
-            multi: std::io::stderr().is_terminal().then(MultiProgress::new),
+            multi: super::output::stderr_animates().then(MultiProgress::new),
             total: Mutex::new(None),
             running: Mutex::new(HashMap::new()),
         }

@@ -39,7 +39,7 @@ pub struct FixArgs {
     #[arg(long, value_name = "NAME|ARN")]
     pub target_group: Option<String>,
     /// ALB: set idle_timeout.timeout_seconds
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
     pub idle_timeout: Option<u32>,
     /// ALB: enable lb_cookie stickiness on the target group
     #[arg(long)]
@@ -62,7 +62,12 @@ pub struct FixArgs {
     #[arg(long)]
     pub no_validate: bool,
     /// nginx: time limit of each `nginx -t` run; past it, nothing is changed
-    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "60s",
+        allow_hyphen_values = true
+    )]
     pub validate_timeout: String,
     /// Plan output: human, or json (wspath.fix/v1)
     #[arg(long, value_enum, default_value = "human")]

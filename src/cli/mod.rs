@@ -231,7 +231,23 @@ fn usage_error(e: clap::Error) -> ExitCode {
         .collect::<Vec<_>>()
         .join("\n")
         .replace("\n\n\n", "\n\n");
-    output::stderr(&format!("{}\n", text.trim_end()));
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue
+    ) {
+        // A bad value is one line naming the flag, like wspath's own input errors (the
+        // possible values, when clap lists them, stay on it).
+        let line: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+            .collect();
+        let line = line.join(" ");
+        output::error_line(line.strip_prefix("error: ").unwrap_or(&line));
+    } else {
+        output::stderr(&format!("{}\n", text.trim_end()));
+    }
     let args: Vec<String> = std::env::args().collect();
     let format = args
         .windows(2)

@@ -47,6 +47,12 @@ pub fn stderr_color() -> bool {
     color(io::stderr().is_terminal())
 }
 
+/// Whether spinners and bars may redraw stderr: a terminal that moves the cursor. `TERM=dumb`
+/// (Emacs shells, some CI consoles) shows `\r\x1b[2K` as garbage, whatever `--color` says.
+pub fn stderr_animates() -> bool {
+    io::stderr().is_terminal() && std::env::var_os("TERM").map_or(true, |t| t != "dumb")
+}
+
 /// Environment variables whose values are credentials wspath may read.
 pub const SECRET_ENV: &[&str] = &[
     "CLOUDFLARE_API_TOKEN",

@@ -4,7 +4,6 @@
 //! and only when stderr is a terminal (results go to stdout, so a pipe never sees these).
 
 use indicatif::{MultiProgress, ProgressBar, ProgressState, ProgressStyle};
-use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use wspath::walk::Progress;
@@ -19,7 +18,7 @@ pub struct Spinners {
 impl Spinners {
     pub fn for_stderr() -> Spinners {
         Spinners {
-            multi: std::io::stderr().is_terminal().then(MultiProgress::new),
+            multi: super::output::stderr_animates().then(MultiProgress::new),
             bars: Mutex::new(Vec::new()),
         }
     }

@@ -41,10 +41,20 @@ pub struct ServeArgs {
     #[arg(long = "allow", value_name = "PATTERN")]
     pub allow: Vec<String>,
     /// Probes allowed to run at once; more are refused with 429
-    #[arg(long, default_value_t = 64, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 64,
+        value_name = "N",
+        allow_hyphen_values = true
+    )]
     pub max_concurrent: usize,
     /// Per-hop budget for each network phase (cut to fit the scrape timeout Prometheus sends)
-    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    #[arg(
+        long,
+        default_value = "10s",
+        value_name = "DURATION",
+        allow_hyphen_values = true
+    )]
     pub timeout: String,
     /// Serve HTTPS with this certificate chain (PEM)
     #[arg(long, requires = "tls_key", value_name = "FILE")]

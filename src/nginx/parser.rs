@@ -528,7 +528,33 @@ fn open_failure(e: &std::io::Error, path: &str) -> OpenFailure {
 
 /// Python's `glob.glob` (which matches nginx's glob(3) for include patterns): only the
 /// components with wildcards are expanded, `*` does not match a leading dot.
+///
+/// Python recurses once per directory component with a wildcard; here the chain of those
+/// directories is walked from the top down in a loop, because a pattern from a config file
+/// may have thousands of them (`*/*/*/…`), which would overflow the stack.
 fn python_glob(pattern: &str) -> Vec<String> {
+    let mut chain = vec![pattern];
+    loop {
+        let p = chain[chain.len() - 1];
+        let (dir, _) = split(p);
+        if dir.is_empty() || dir == p || !has_magic(dir) {
+            break;
+        }
+        chain.push(dir);
+    }
+    let mut expanded: Option<Vec<String>> = None;
+    for p in chain.into_iter().rev() {
+        let parents =
+            expanded.map(|dirs| dirs.into_iter().filter(|d| Path::new(d).is_dir()).collect());
+        expanded = Some(glob_level(p, parents));
+    }
+    expanded.unwrap_or_default()
+}
+
+/// One level of [`python_glob`]: `pattern`'s last component matched in each of `parents` (its
+/// directory part already expanded), or in its directory part as written when that has no
+/// wildcard (`parents` is then `None`).
+fn glob_level(pattern: &str, parents: Option<Vec<String>>) -> Vec<String> {
     let (dir, base) = split(pattern);
     if !has_magic(pattern) {
         let exists = std::fs::symlink_metadata(if pattern.is_empty() { "." } else { pattern });
@@ -538,15 +564,10 @@ fn python_glob(pattern: &str) -> Vec<String> {
             Vec::new()
         };
     }
-    let dirs = if dir.is_empty() {
-        vec![String::new()]
-    } else if dir != pattern && has_magic(dir) {
-        python_glob(dir)
-            .into_iter()
-            .filter(|d| Path::new(d).is_dir())
-            .collect()
-    } else {
-        vec![dir.to_string()]
+    let dirs = match parents {
+        Some(dirs) => dirs,
+        None if dir.is_empty() => vec![String::new()],
+        None => vec![dir.to_string()],
     };
     let mut out = Vec::new();
     for d in dirs {

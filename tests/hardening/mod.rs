@@ -209,6 +209,13 @@ fn input_errors_name_the_flag_and_the_form() {
     let conf = dir.path().join("nginx.conf");
     std::fs::write(&conf, "events {}\nhttp {}\n").unwrap();
     let conf = conf.to_str().unwrap();
+    let audit = dir.path().join("audit.toml");
+    std::fs::write(
+        &audit,
+        "[[check]]\nname = \"a\"\ntarget = \"ws://app.test/\"\n",
+    )
+    .unwrap();
+    let audit = audit.to_str().unwrap();
     let cases: &[(&[&str], &[&str])] = &[
         (
             &["check", "ws://app.test/", "--timeout", "-5s"],
@@ -239,6 +246,21 @@ fn input_errors_name_the_flag_and_the_form() {
             &["fix", "--nginx", conf, "--idle-timeout", "5"],
             &["--idle-timeout", "fix --nginx"],
         ),
+        // Every command's durations and counts take a leading '-' as the (bad) value.
+        (
+            &["fix", "--nginx", conf, "--validate-timeout", "-5s"],
+            &["--validate-timeout", "-5s", "10s"],
+        ),
+        (&["serve", "--timeout", "-3s"], &["--timeout", "-3s", "10s"]),
+        (
+            &["serve", "--max-concurrent", "-1"],
+            &["--max-concurrent", "-1"],
+        ),
+        (
+            &["audit", audit, "--deadline", "-5s"],
+            &["--deadline", "-5s"],
+        ),
+        (&["audit", audit, "--retries", "-1"], &["--retries", "-1"]),
     ];
     for (args, needles) in cases {
         let out = wspath(args);
@@ -291,6 +313,19 @@ fn deep_nginx_nesting_is_exit_2_with_file_and_line() {
         "{why}"
     );
     assert!(out.stderr.contains("nested deeper than 100"), "{why}");
+
+    // Wildcards nested through directories: an include pattern of 20,000 `*/` components
+    // (found by the fuzzer) is expanded level by level, not by a recursion per component.
+    let wild = dir.path().join("wild.conf");
+    let text = format!(
+        "events {{}}\nhttp {{\n  include conf.d/{}*.conf;\n}}\n",
+        "*/".repeat(20_000)
+    );
+    std::fs::write(&wild, text).unwrap();
+    let out = wspath(&["lint", "nginx", wild.to_str().unwrap()]);
+    let why = out.describe();
+    assert!(matches!(out.code, Some(0..=2)), "{why}");
+    assert!(!out.stderr.contains("overflow"), "{why}");
 }
 
 #[test]

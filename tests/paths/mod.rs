@@ -13,8 +13,7 @@ mod variants;
 
 pub use crate::check::front;
 pub use crate::support::check::{human, Run, TARGET};
-use crate::support::ports::retry_on_addr_in_use;
-use crate::support::process::ServerProcess;
+use crate::support::process::{start_server, Started};
 use crate::support::{backend, free_port, repo_root, Backend, Kind, Setup, WsPath};
 use std::io;
 use std::process::Command;
@@ -24,29 +23,30 @@ use std::time::Duration;
 #[derive(Debug)]
 pub struct App {
     pub port: u16,
-    _dir: tempfile::TempDir,
-    _process: ServerProcess,
+    _server: Started,
 }
 
 impl App {
     /// Starts apps.py with `flags` (see its docstring) on a free port.
     pub fn start(flags: &[&str]) -> App {
-        retry_on_addr_in_use(|| {
-            let dir = tempfile::Builder::new().prefix("wspath-app-").tempdir()?;
-            let port = free_port()?;
-            let mut cmd = Command::new(backend::python());
-            cmd.arg(repo_root().join("tests/paths/apps.py"))
-                .arg(port.to_string())
-                .args(flags);
-            let mut process = ServerProcess::spawn("apps.py", cmd, &dir.path().join("app.log"))?;
-            process.wait_ready(port, || true)?;
-            Ok(App {
-                port,
-                _dir: dir,
-                _process: process,
-            })
-        })
-        .expect("start tests/paths/apps.py")
+        let started = start_server(
+            "app",
+            "app.log",
+            false,
+            |_, port| {
+                let mut cmd = Command::new(backend::python());
+                cmd.arg(repo_root().join("tests/paths/apps.py"))
+                    .arg(port.to_string())
+                    .args(flags);
+                Ok(cmd)
+            },
+            |_| true,
+        )
+        .expect("start tests/paths/apps.py");
+        App {
+            port: started.port,
+            _server: started,
+        }
     }
 
     pub fn addr(&self) -> String {

@@ -420,3 +420,80 @@ fn modules_fill_hops_from_the_target_keep_secrets_and_reload_on_sighup() {
     );
     assert!(!own.body.contains(TOKEN));
 }
+
+#[test]
+fn tls_listener_serves_probes_over_https_only_and_a_bad_key_is_one_line() {
+    let tls = crate::support::tls::SelfSigned::new("127.0.0.1").expect("certificates");
+    let paths = Paths::start();
+    let cert = tls.cert.to_string_lossy().into_owned();
+    let key = tls.key.to_string_lossy().into_owned();
+    let serve = Serve::start(&[
+        "--allow",
+        "127.0.0.1",
+        "--tls-cert",
+        &cert,
+        "--tls-key",
+        &key,
+    ])
+    .expect("start serve");
+    assert!(
+        serve.log().contains("listening on https://"),
+        "{}",
+        serve.log()
+    );
+
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(&tls.ca).unwrap()).unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let get = |path: String| {
+        runtime.block_on(async {
+            let r = client
+                .get(format!("https://{}{path}", serve.addr()))
+                .send()
+                .await
+                .expect("https request");
+            (r.status().as_u16(), r.text().await.unwrap_or_default())
+        })
+    };
+    let (status, body) = get(paths.query(&paths.good));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(sample(&body, "wspath_probe_success"), Some(1.0), "{body}");
+    let (status, body) = get(paths.query(&paths.broken));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(sample(&body, "wspath_probe_success"), Some(0.0), "{body}");
+    // Plain HTTP to the TLS listener gets no metrics.
+    let plain = serve.get("/metrics", &[]);
+    assert!(
+        plain.as_ref().map_or(true, |r| !r.body.contains("wspath_")),
+        "{plain:?}"
+    );
+
+    // A key that is not a key: exit 2, one line naming the flag.
+    let bad = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(bad.path(), "not a key\n").unwrap();
+    let out = Command::new(crate::support::cli::wspath_bin())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+        ])
+        .arg(bad.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--tls-"), "{stderr}");
+}

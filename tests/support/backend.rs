@@ -4,8 +4,7 @@
 //! Known answers of `websockets` that tests rely on: a request without `Upgrade` gets 426 with
 //! a body saying which header is missing; an HTTP/1.0 request gets 505.
 
-use super::ports::{free_port, retry_on_addr_in_use};
-use super::process::ServerProcess;
+use super::process::{start_server, ServerProcess, Started};
 use super::repo_root;
 use std::io;
 use std::path::PathBuf;
@@ -46,25 +45,26 @@ impl Backend {
     }
 
     fn start_args(rejects: &[(&str, u16)], require_host: Option<&str>) -> io::Result<Backend> {
-        retry_on_addr_in_use(|| {
-            let dir = tempfile::Builder::new()
-                .prefix("wspath-backend-")
-                .tempdir()?;
-            let port = free_port()?;
-            let mut cmd = Command::new(python());
-            cmd.arg(repo_root().join("tests/support/backend.py"))
-                .arg(port.to_string());
-            for (path, status) in rejects {
-                cmd.arg("--reject").arg(format!("{path}={status}"));
-            }
-            if let Some(host) = require_host {
-                cmd.arg("--require-host").arg(host);
-            }
-            let mut process =
-                ServerProcess::spawn("websockets backend", cmd, &dir.path().join("backend.log"))?;
-            process.wait_ready(port, || true)?;
-            Ok(Backend { port, dir, process })
-        })
+        let started = start_server(
+            "backend",
+            "backend.log",
+            false,
+            |_, port| {
+                let mut cmd = Command::new(python());
+                cmd.arg(repo_root().join("tests/support/backend.py"))
+                    .arg(port.to_string());
+                for (path, status) in rejects {
+                    cmd.arg("--reject").arg(format!("{path}={status}"));
+                }
+                if let Some(host) = require_host {
+                    cmd.arg("--require-host").arg(host);
+                }
+                Ok(cmd)
+            },
+            |_| true,
+        )?;
+        let Started { process, port, dir } = started;
+        Ok(Backend { port, dir, process })
     }
 
     /// `127.0.0.1:PORT`.

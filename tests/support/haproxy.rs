@@ -2,8 +2,7 @@
 //! in DIR/haproxy.log, stopped by pid on Drop.
 
 use super::nginx::find_in_path;
-use super::ports::{free_port, retry_on_addr_in_use};
-use super::process::ServerProcess;
+use super::process::{start_server, ServerProcess, Started};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -34,20 +33,21 @@ impl Haproxy {
 
     /// Like [`Haproxy::start`], with the temp dir too (for certificates or maps kept there).
     pub fn start_full(config: impl Fn(&Path, u16) -> String) -> io::Result<Haproxy> {
-        retry_on_addr_in_use(|| {
-            let dir = tempfile::Builder::new()
-                .prefix("wspath-haproxy-")
-                .tempdir()?;
-            let port = free_port()?;
-            let cfg = dir.path().join("haproxy.cfg");
-            std::fs::write(&cfg, config(dir.path(), port))?;
-            let mut cmd = Command::new(binary());
-            cmd.arg("-db").arg("-f").arg(&cfg);
-            let mut process =
-                ServerProcess::spawn("haproxy", cmd, &dir.path().join("haproxy.log"))?;
-            process.wait_ready(port, || true)?;
-            Ok(Haproxy { port, dir, process })
-        })
+        let started = start_server(
+            "haproxy",
+            "haproxy.log",
+            false,
+            |dir, port| {
+                let cfg = dir.join("haproxy.cfg");
+                std::fs::write(&cfg, config(dir, port))?;
+                let mut cmd = Command::new(binary());
+                cmd.arg("-db").arg("-f").arg(&cfg);
+                Ok(cmd)
+            },
+            |_| true,
+        )?;
+        let Started { process, port, dir } = started;
+        Ok(Haproxy { port, dir, process })
     }
 
     /// `127.0.0.1:PORT`.

@@ -4,8 +4,7 @@
 //! The error log is at level `info` because nginx reports idle cuts ("upstream timed out")
 //! and client closes only at that level.
 
-use super::ports::{free_port, retry_on_addr_in_use};
-use super::process::ServerProcess;
+use super::process::{start_server, ServerProcess, Started};
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -49,30 +48,20 @@ impl Nginx {
     /// Starts nginx with a full configuration `config(dir, port)`; it must contain
     /// `daemon off;` and `pid DIR/nginx.pid;` (as [`main_config`] does).
     pub fn start_full(config: impl Fn(&Path, u16) -> String) -> io::Result<Nginx> {
-        retry_on_addr_in_use(|| {
-            let dir = tempfile::Builder::new().prefix("wspath-nginx-").tempdir()?;
-            let port = free_port()?;
-            let conf = dir.path().join("nginx.conf");
-            std::fs::write(&conf, config(dir.path(), port))?;
-            let mut cmd = Command::new(binary());
-            cmd.arg("-p")
-                .arg(dir.path())
-                .arg("-e")
-                .arg(dir.path().join("error.log"))
-                .arg("-c")
-                .arg(&conf);
-            let mut process = ServerProcess::spawn("nginx", cmd, &dir.path().join("stderr.log"))?;
-            let pid_file = dir.path().join("nginx.pid");
+        let started = start_server(
+            "nginx",
+            "stderr.log",
+            false,
+            |dir, port| {
+                let conf = dir.join("nginx.conf");
+                std::fs::write(&conf, config(dir, port))?;
+                Ok(command(dir, &conf))
+            },
             // The master writes its pid only after it bound every listen socket.
-            process
-                .wait_ready(port, || pid_file.exists())
-                .map_err(|e| {
-                    let log =
-                        std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
-                    io::Error::new(e.kind(), format!("{e}\nerror.log:\n{log}"))
-                })?;
-            Ok(Nginx { port, dir, process })
-        })
+            |dir| dir.join("nginx.pid").exists(),
+        )?;
+        let Started { process, port, dir } = started;
+        Ok(Nginx { port, dir, process })
     }
 
     /// `127.0.0.1:PORT`.
@@ -107,6 +96,18 @@ impl Nginx {
     pub fn stop(&mut self) {
         self.process.stop();
     }
+}
+
+/// `nginx -p DIR -e DIR/error.log -c CONF`, in the foreground when CONF says `daemon off;`.
+pub(crate) fn command(dir: &Path, conf: &Path) -> Command {
+    let mut cmd = Command::new(binary());
+    cmd.arg("-p")
+        .arg(dir)
+        .arg("-e")
+        .arg(dir.join("error.log"))
+        .arg("-c")
+        .arg(conf);
+    cmd
 }
 
 /// A complete nginx.conf that keeps everything inside `dir` and wraps `http_body`.
@@ -183,13 +184,5 @@ fn is_root(dir: &Path) -> bool {
 /// Runs `nginx -t -p PREFIX -c CONF` (error log inside PREFIX) and returns its output:
 /// `status.success()` says whether nginx accepts the configuration, stderr says why not.
 pub fn nginx_t(conf: &Path, prefix: &Path) -> io::Result<Output> {
-    Command::new(binary())
-        .arg("-t")
-        .arg("-p")
-        .arg(prefix)
-        .arg("-e")
-        .arg(prefix.join("error.log"))
-        .arg("-c")
-        .arg(conf)
-        .output()
+    command(prefix, conf).arg("-t").output()
 }

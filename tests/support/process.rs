@@ -1,7 +1,7 @@
 //! One child server process: started with its output in a log file, ready when its port
 //! accepts connections, stopped by pid on Drop (SIGTERM, then SIGKILL if it lingers).
 
-use super::ports::{port_open, wait_until};
+use super::ports::{free_port, port_open, retry_on_addr_in_use, wait_until};
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -159,4 +159,54 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A server started by [`start_server`]: its process, the port it listens on and its temp dir.
+#[derive(Debug)]
+pub struct Started {
+    pub process: ServerProcess,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+/// Starts the server `name` on a free 127.0.0.1 port in a temp dir of its own
+/// (`wspath-NAME-…`): `command(dir, port)` writes what the server needs into the dir (config,
+/// certificates) and returns its command line; stdout and stderr go to `dir/log`. `group` runs
+/// it in a process group of its own (see [`ServerProcess::spawn_group`]). Ready when the port
+/// accepts and `ready(dir)` holds. A lost bind race is retried with a new port and dir; any
+/// other failure says what the server wrote, its `error.log` and `cache.log` included.
+pub fn start_server(
+    name: &str,
+    log: &str,
+    group: bool,
+    mut command: impl FnMut(&Path, u16) -> io::Result<Command>,
+    ready: impl Fn(&Path) -> bool,
+) -> io::Result<Started> {
+    retry_on_addr_in_use(|| {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("wspath-{name}-"))
+            .tempdir()?;
+        let port = free_port()?;
+        let cmd = command(dir.path(), port)?;
+        let log = dir.path().join(log);
+        let mut process = if group {
+            ServerProcess::spawn_group(name, cmd, &log)?
+        } else {
+            ServerProcess::spawn(name, cmd, &log)?
+        };
+        process
+            .wait_ready(port, || ready(dir.path()))
+            .map_err(|e| {
+                let logs = ["error.log", "cache.log"]
+                    .iter()
+                    .filter_map(|f| {
+                        let text = std::fs::read_to_string(dir.path().join(f)).ok()?;
+                        Some(format!("{f}:\n{text}"))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                io::Error::new(e.kind(), format!("{e}\n{logs}"))
+            })?;
+        Ok(Started { process, port, dir })
+    })
 }

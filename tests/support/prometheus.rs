@@ -1,8 +1,7 @@
 //! A real Prometheus server (Debian's `prometheus`) on a free port with a generated config and
 //! its storage in a temp dir, and its HTTP API for queries; stopped by pid on Drop.
 
-use super::ports::{free_port, retry_on_addr_in_use};
-use super::process::ServerProcess;
+use super::process::{start_server, ServerProcess, Started};
 use super::raw;
 use std::io;
 use std::path::PathBuf;
@@ -34,29 +33,30 @@ impl Prometheus {
     /// Starts Prometheus with `config` (prometheus.yml text) written beside `files` (name,
     /// text), e.g. rule files it names.
     pub fn start(config: &str, files: &[(&str, String)]) -> io::Result<Prometheus> {
-        retry_on_addr_in_use(|| {
-            let dir = tempfile::Builder::new()
-                .prefix("wspath-prometheus-")
-                .tempdir()?;
-            for (name, text) in files {
-                std::fs::write(dir.path().join(name), text)?;
-            }
-            let conf = dir.path().join("prometheus.yml");
-            std::fs::write(&conf, config)?;
-            let port = free_port()?;
-            let mut cmd = Command::new(binary());
-            cmd.arg(format!("--config.file={}", conf.display()))
-                .arg(format!(
-                    "--storage.tsdb.path={}",
-                    dir.path().join("data").display()
-                ))
-                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-                .arg("--log.level=warn");
-            let mut process =
-                ServerProcess::spawn("prometheus", cmd, &dir.path().join("prometheus.log"))?;
-            process.wait_ready(port, || true)?;
-            Ok(Prometheus { port, dir, process })
-        })
+        let started = start_server(
+            "prometheus",
+            "prometheus.log",
+            false,
+            |dir, port| {
+                for (name, text) in files {
+                    std::fs::write(dir.join(name), text)?;
+                }
+                let conf = dir.join("prometheus.yml");
+                std::fs::write(&conf, config)?;
+                let mut cmd = Command::new(binary());
+                cmd.arg(format!("--config.file={}", conf.display()))
+                    .arg(format!(
+                        "--storage.tsdb.path={}",
+                        dir.join("data").display()
+                    ))
+                    .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                    .arg("--log.level=warn");
+                Ok(cmd)
+            },
+            |_| true,
+        )?;
+        let Started { process, port, dir } = started;
+        Ok(Prometheus { port, dir, process })
     }
 
     /// The `data.result` array of an instant query.

@@ -9,8 +9,7 @@
 //! [`Proxy::start`].
 
 use super::nginx::{find_in_path, CONNECTION_UPGRADE_MAP, UPGRADE_DIRECTIVES};
-use super::ports::{free_port, retry_on_addr_in_use};
-use super::process::ServerProcess;
+use super::process::{start_server, ServerProcess, Started};
 use super::tls::SelfSigned;
 use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -90,16 +89,12 @@ impl Kind {
 
     /// The foreground command line for `conf` in `dir`, listening on `port`.
     fn command(self, dir: &Path, conf: &Path, port: u16, extra: &[String]) -> Command {
-        let mut cmd = Command::new(self.binary());
+        let mut cmd = match self {
+            Kind::Nginx => super::nginx::command(dir, conf),
+            _ => Command::new(self.binary()),
+        };
         match self {
-            Kind::Nginx => {
-                cmd.arg("-p")
-                    .arg(dir)
-                    .arg("-e")
-                    .arg(dir.join("error.log"))
-                    .arg("-c")
-                    .arg(conf);
-            }
+            Kind::Nginx => {}
             Kind::Haproxy => {
                 cmd.arg("-db").arg("-f").arg(conf);
             }
@@ -711,41 +706,29 @@ impl Proxy {
         args: &[String],
         config: impl Fn(&Path, u16) -> io::Result<String>,
     ) -> io::Result<Proxy> {
-        retry_on_addr_in_use(|| {
-            let dir = tempfile::Builder::new()
-                .prefix(&format!("wspath-{}-", kind.name()))
-                .tempdir()?;
-            if is_root(dir.path()) && matches!(kind, Kind::Squid | Kind::Tinyproxy | Kind::Varnish)
-            {
-                // These drop root for an unprivileged user that must write its pid and logs
-                // (Varnish: read its working dir) here.
-                std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))?;
-            }
-            let port = free_port()?;
-            let conf = dir.path().join(kind.config_file());
-            std::fs::write(&conf, config(dir.path(), port)?)?;
-            let cmd = kind.command(dir.path(), &conf, port, args);
-            let log = dir.path().join("output.log");
+        let started = start_server(
+            kind.name(),
+            "output.log",
             // varnishd forks a child that serves the port: stop them as one process group.
-            let mut process = if kind == Kind::Varnish {
-                ServerProcess::spawn_group(kind.name(), cmd, &log)?
-            } else {
-                ServerProcess::spawn(kind.name(), cmd, &log)?
-            };
-            process.wait_ready(port, || true).map_err(|e| {
-                let logs = ["error.log", "cache.log"]
-                    .iter()
-                    .filter_map(|f| std::fs::read_to_string(dir.path().join(f)).ok())
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                io::Error::new(e.kind(), format!("{e}\n{logs}"))
-            })?;
-            Ok(Proxy {
-                kind,
-                port,
-                dir,
-                process,
-            })
+            kind == Kind::Varnish,
+            |dir, port| {
+                if is_root(dir) && matches!(kind, Kind::Squid | Kind::Tinyproxy | Kind::Varnish) {
+                    // These drop root for an unprivileged user that must write its pid and
+                    // logs (Varnish: read its working dir) here.
+                    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777))?;
+                }
+                let conf = dir.join(kind.config_file());
+                std::fs::write(&conf, config(dir, port)?)?;
+                Ok(kind.command(dir, &conf, port, args))
+            },
+            |_| true,
+        )?;
+        let Started { process, port, dir } = started;
+        Ok(Proxy {
+            kind,
+            port,
+            dir,
+            process,
         })
     }
 

@@ -79,11 +79,16 @@ fn run(env: &[(&'static str, String)], args: &[&str]) -> CliOutput {
 }
 
 fn client(api: &CheckedApi, token: &str) -> Client {
+    client_at(&api.url(), token, ClientOptions::default())
+}
+
+/// A provider client for the API at `url` (the fake itself, or a broken server) with `token`.
+fn client_at(url: &str, token: &str, options: ClientOptions) -> Client {
     Client::new(
         reqwest::Client::new(),
-        &api.url(),
+        url,
         Credentials::Token(Secret::new(token)),
-        ClientOptions::default(),
+        options,
     )
     .expect("client")
 }
@@ -579,13 +584,7 @@ fn broken_server(body: &'static str) -> (String, std::sync::Arc<std::sync::atomi
 #[tokio::test]
 async fn a_malformed_body_is_a_clear_error() {
     let (url, stop) = broken_server("<html>upstream connect error</html>");
-    let c = Client::new(
-        reqwest::Client::new(),
-        &url,
-        Credentials::Token(Secret::new(TOKEN)),
-        ClientOptions::default(),
-    )
-    .expect("client");
+    let c = client_at(&url, TOKEN, ClientOptions::default());
     let e = c.zone_for_host(HOST).await.unwrap_err().to_string();
     assert!(
         e.contains("malformed response")
@@ -604,13 +603,7 @@ async fn a_silent_server_times_out_after_the_retries() {
         initial_backoff: Duration::from_millis(10),
         ..ClientOptions::default()
     };
-    let c = Client::new(
-        reqwest::Client::new(),
-        &url,
-        Credentials::Token(Secret::new(TOKEN)),
-        options,
-    )
-    .expect("client");
+    let c = client_at(&url, TOKEN, options);
     let start = Instant::now();
     let e = c.zone_for_host(HOST).await.unwrap_err().to_string();
     assert!(e.contains("no answer within 0.3s"), "{e}");
@@ -630,13 +623,7 @@ async fn a_silent_server_times_out_after_the_retries() {
 async fn token_without_dns_read_is_named_when_reading_the_edge() {
     let fake = CloudflareApi::with_site(TOKEN, ZONE, HOST, "on").expect("fake");
     fake.add_token("no-dns", &[Perm::ZoneRead, Perm::ZoneSettingsRead]);
-    let c = Client::new(
-        reqwest::Client::new(),
-        &fake.url(),
-        Credentials::Token(Secret::new("no-dns")),
-        ClientOptions::default(),
-    )
-    .expect("client");
+    let c = client_at(&fake.url(), "no-dns", ClientOptions::default());
     let e = c.edge_facts(HOST).await.unwrap_err().to_string();
     assert!(e.contains("lack the DNS Read permission"), "{e}");
     assert!(!e.contains("no-dns"), "the token leaked into: {e}");
@@ -710,13 +697,7 @@ async fn prism_catches_a_fake_or_a_request_that_breaks_the_contract() {
 async fn an_account_token_is_not_refused_by_the_user_token_verify() {
     let fake = CloudflareApi::with_site(TOKEN, ZONE, HOST, "off").expect("fake");
     fake.state().account_tokens.insert(TOKEN.to_string());
-    let c = Client::new(
-        reqwest::Client::new(),
-        &fake.url(),
-        Credentials::Token(Secret::new(TOKEN)),
-        ClientOptions::default(),
-    )
-    .expect("client");
+    let c = client_at(&fake.url(), TOKEN, ClientOptions::default());
     let facts = c
         .edge_facts(HOST)
         .await
@@ -725,13 +706,7 @@ async fn an_account_token_is_not_refused_by_the_user_token_verify() {
     assert_eq!(fake.count("GET", "/user/tokens/verify"), 1);
 
     // A token Cloudflare does not know at all still ends in one clear error.
-    let bad = Client::new(
-        reqwest::Client::new(),
-        &fake.url(),
-        Credentials::Token(Secret::new("nobody")),
-        ClientOptions::default(),
-    )
-    .expect("client");
+    let bad = client_at(&fake.url(), "nobody", ClientOptions::default());
     let e = bad.edge_facts(HOST).await.unwrap_err().to_string();
     assert!(
         e.contains("rejected the credentials in CLOUDFLARE_API_TOKEN") && e.contains("6003"),
@@ -748,13 +723,7 @@ async fn server_errors_are_retried_twice_then_reported() {
         initial_backoff: Duration::from_millis(10),
         ..ClientOptions::default()
     };
-    let c = Client::new(
-        reqwest::Client::new(),
-        &fake.url(),
-        Credentials::Token(Secret::new(TOKEN)),
-        options,
-    )
-    .expect("client");
+    let c = client_at(&fake.url(), TOKEN, options);
     fake.fail_next("/zones", 2, 502);
     let zone = c.zone_for_host(HOST).await.expect("third attempt succeeds");
     assert_eq!(zone.name, ZONE);

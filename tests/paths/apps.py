@@ -23,8 +23,11 @@ import http
 import socket
 import sys
 import threading
+from pathlib import Path
 
-from websockets.asyncio.server import serve
+# The echo loop and server settings are the support backend's.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
+from backend import echo, run, serve_until_killed  # noqa: E402
 
 
 def parse_args():
@@ -90,31 +93,13 @@ async def main():
             code, _, reason = args.close.partition(":")
             await ws.close(int(code), reason)
             return
-        try:
-            async for message in ws:
-                await ws.send(message)
-        except Exception:
-            pass
+        await echo(ws)
 
     options = {}
     if args.subprotocol:
         options["subprotocols"] = [args.subprotocol]
-    async with serve(
-        handler,
-        "127.0.0.1",
-        args.port,
-        process_request=process_request,
-        ping_interval=None,
-        ping_timeout=None,
-        close_timeout=1,
-        **options,
-    ):
-        print(f"listening on 127.0.0.1:{args.port}", flush=True)
-        await asyncio.Future()
+    await serve_until_killed(handler, "127.0.0.1", args.port, process_request, **options)
 
 
 if __name__ == "__main__":
-    try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        sys.exit(0)
+    run(main)

@@ -48,28 +48,41 @@ async def main():
             return connection.respond(http.HTTPStatus(status), f"rejected {request.path}\n")
         return None
 
-    async def echo(ws):
-        try:
-            async for message in ws:
-                await ws.send(message)
-        except Exception:
-            pass
+    await serve_until_killed(echo, args.host, args.port, process_request)
 
+
+async def echo(ws):
+    """Sends every message back until the client goes."""
+    try:
+        async for message in ws:
+            await ws.send(message)
+    except Exception:
+        pass
+
+
+async def serve_until_killed(handler, host, port, process_request, **options):
+    """Serves `handler` on host:port until the test stops this process; keepalive pings off."""
     async with serve(
-        echo,
-        args.host,
-        args.port,
+        handler,
+        host,
+        port,
         process_request=process_request,
         ping_interval=None,
         ping_timeout=None,
         close_timeout=1,
+        **options,
     ):
-        print(f"listening on {args.host}:{args.port}", flush=True)
+        print(f"listening on {host}:{port}", flush=True)
         await asyncio.Future()
 
 
-if __name__ == "__main__":
+def run(main):
+    """Runs the server's `main` coroutine; a test's SIGINT is a clean exit."""
     try:
         asyncio.run(main())
     except KeyboardInterrupt:
         sys.exit(0)
+
+
+if __name__ == "__main__":
+    run(main)

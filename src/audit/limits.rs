@@ -4,7 +4,9 @@
 //! A check takes, before it starts, one global permit per hop and one permit per hop on the
 //! semaphore of the address that hop connects to, and holds them to its end (every connection
 //! the walk opens, idle hold included, is inside them). Permits are taken in one global order
-//! (global first, then addresses sorted), so two checks can never wait on each other.
+//! (addresses sorted, then global), so two checks can never wait on each other; and a check
+//! waiting for a busy address holds no global permit, so it never idles capacity that checks
+//! bound elsewhere could use.
 
 use crate::walk::CheckConfig;
 use std::collections::{BTreeMap, HashMap};
@@ -60,16 +62,16 @@ impl Limits {
                 .or_default() += 1;
         }
         let mut held = Vec::with_capacity(per_address.len() + 1);
-        let n = config.hops.len().clamp(1, self.global_max) as u32;
         // The semaphores are never closed, so acquiring cannot fail.
-        if let Ok(p) = self.global.clone().acquire_many_owned(n).await {
-            held.push(p);
-        }
         for (key, count) in per_address {
             let n = count.min(self.per_host as u32);
             if let Ok(p) = self.host(&key).acquire_many_owned(n).await {
                 held.push(p);
             }
+        }
+        let n = config.hops.len().clamp(1, self.global_max) as u32;
+        if let Ok(p) = self.global.clone().acquire_many_owned(n).await {
+            held.push(p);
         }
         Permits { _held: held }
     }
@@ -134,6 +136,23 @@ mod tests {
             t.await.unwrap();
         }
         assert_eq!(peak.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_check_waiting_for_a_busy_address_leaves_global_room_for_others() {
+        let limits = Arc::new(Limits::new(2, 1));
+        let busy = config(&["backend=127.0.0.1:9"]);
+        let _running = limits.acquire(&busy).await;
+        let waiting = {
+            let (limits, busy) = (limits.clone(), busy.clone());
+            tokio::spawn(async move { limits.acquire(&busy).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let elsewhere = config(&["backend=127.0.0.2:9"]);
+        tokio::time::timeout(Duration::from_secs(2), limits.acquire(&elsewhere))
+            .await
+            .expect("a check bound elsewhere starts while another waits for its address");
+        waiting.abort();
     }
 
     #[tokio::test]

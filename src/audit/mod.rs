@@ -327,21 +327,32 @@ pub async fn run(
         .collect();
 
     let limits = Arc::new(Limits::new(options.concurrency, options.per_host));
+    // Checks are started as others end, never all at once: a waiting task costs memory, and
+    // an audit of 10,000 checks would hold 10,000 of them. The window is wide enough that
+    // checks bound for a busy address do not keep the others from starting.
+    let window = options.concurrency.saturating_mul(8).max(64);
+    let mut pending = selected.iter().enumerate();
     let mut tasks = tokio::task::JoinSet::new();
-    for (order, (file, check)) in selected.iter().enumerate() {
-        let job = Job {
-            file: *file,
-            check: Arc::new((*check).clone()),
-            limits: limits.clone(),
-            discover: discover.clone(),
-            progress: progress.clone(),
-            deadline: options.deadline,
-            retries: options.retries,
-        };
-        tasks.spawn(async move { (order, job.run().await) });
-    }
     let mut checks: Vec<Option<CheckRun>> = vec![None; selected.len()];
-    while let Some(done) = tasks.join_next().await {
+    loop {
+        while tasks.len() < window {
+            let Some((order, (file, check))) = pending.next() else {
+                break;
+            };
+            let job = Job {
+                file: *file,
+                check: Arc::new((*check).clone()),
+                limits: limits.clone(),
+                discover: discover.clone(),
+                progress: progress.clone(),
+                deadline: options.deadline,
+                retries: options.retries,
+            };
+            tasks.spawn(async move { (order, job.run().await) });
+        }
+        let Some(done) = tasks.join_next().await else {
+            break;
+        };
         match done {
             Ok((order, run)) => checks[order] = Some(run),
             // A task that panicked is a bug; the others still finish and report.

@@ -104,12 +104,13 @@ pub fn secret_values(headers: &[(String, String)]) -> Vec<&str> {
         .filter(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-protocol"))
         .flat_map(|(_, v)| v.split(',').map(str::trim))
         .filter(|e| is_token_protocol(e))
-        .flat_map(|e| {
-            // The server echoes the entry it picked; the bare token may leak on its own.
-            let token = e
-                .get(K8S_BEARER.len()..)
-                .filter(|_| e.to_ascii_lowercase().starts_with(K8S_BEARER));
-            std::iter::once(e).chain(token)
+        .map(|e| {
+            // The bare token is what leaks (a server echoes the entry it picked, or the token
+            // alone); masking only it keeps the Kubernetes prefix readable where the entry is
+            // shown: `base64url.bearer.authorization.k8s.io.<redacted>`.
+            e.get(K8S_BEARER.len()..)
+                .filter(|_| e.to_ascii_lowercase().starts_with(K8S_BEARER))
+                .unwrap_or(e)
         });
     headers
         .iter()
@@ -224,8 +225,12 @@ mod tests {
             "Sec-WebSocket-Protocol".to_string(),
             format!("v4.channel.k8s.io, {k8s}"),
         )];
+        // The token alone: masking it masks the whole entry too, and keeps its prefix shown.
         let secrets = secret_values(&headers);
-        assert!(secrets.contains(&k8s));
-        assert!(secrets.contains(&"ZXlKaGJHY2lPaUpTVXpJMU5pSXNJbXRwWkNJNklpSjk"));
+        assert_eq!(secrets, ["ZXlKaGJHY2lPaUpTVXpJMU5pSXNJbXRwWkNJNklpSjk"]);
+        assert_eq!(
+            scrub(&format!("offered {k8s}"), &secrets),
+            "offered base64url.bearer.authorization.k8s.io.<redacted>"
+        );
     }
 }

@@ -184,6 +184,15 @@ pub fn identify_hops(hops: &mut [HopReport]) {
             .filter(|s| !behind.is_some_and(|b| b.iter().any(|x| x.software == s.software)))
             .collect();
         let mut own = own_evidence(&own);
+        // The innermost hop listed may be a proxy in front of an application nobody listed:
+        // its upgrade answer carries the application's words, while its own answer names
+        // the proxy (Apache passes the backend's `Server` on with the 101). The proxy it is.
+        let only_the_app = !own.is_empty()
+            && own.iter().all(|(s, ..)| *s == Software::BackendLibrary)
+            && hops[i].own_answer.as_ref().is_some_and(names_software);
+        if innermost && only_the_app {
+            own.clear();
+        }
         // No evidence in the upgrade answer: the hop's answer to a request it answers itself,
         // minus what the hop behind shows in its own.
         if own.is_empty() {
@@ -415,6 +424,38 @@ mod tests {
         )
         .unwrap();
         assert_eq!(id.name, Software::Lighttpd);
+    }
+
+    #[test]
+    fn an_innermost_proxy_passing_the_apps_answer_on_is_named_by_its_own_answer() {
+        use crate::hop::HopSpec;
+        use crate::target::Target;
+        let t = Target::parse("wss://app.test/ws").unwrap();
+        let spec = HopSpec::parse("edge=127.0.0.1:443").unwrap().resolve(&t);
+        let mut o = crate::report::sample::outcome(
+            crate::verdict::Verdict::Upgraded,
+            Some(101),
+            "python-websockets",
+        );
+        o.evidence.headers = h(&[("Server", "Python/3.11 websockets/17.4")]);
+        let mut hops = [HopReport::new(&spec, &t, o)];
+        identify_hops(&mut hops);
+        assert_eq!(
+            hops[0].software.as_ref().map(|s| s.name),
+            Some(Software::BackendLibrary)
+        );
+        // Apache TLS in front of an unlisted app passes the app's Server header on with the
+        // 101; its own answer is Apache's.
+        hops[0].own_answer = Some(OwnAnswer {
+            request: "a test",
+            status: 400,
+            headers: h(&[("Server", "Apache/2.4.71 (Debian)")]),
+            ..OwnAnswer::default()
+        });
+        identify_hops(&mut hops);
+        let id = hops[0].software.as_ref().unwrap();
+        assert_eq!(id.name, Software::Apache);
+        assert_eq!(id.version.as_deref(), Some("2.4.71"));
     }
 
     #[test]

@@ -164,16 +164,17 @@ async fn walk(
                 let (outcome, http2, variants) = done?;
                 // Every hop in front is asked something it answers itself: whether its upgrade
                 // answer was its own shows only beside the hop behind (HAProxy passing nginx's
-                // 101 on carries nginx's Server header). The innermost hop is identified by its
-                // own answer. A hop that gave no HTTP answer at all is not asked again: it would
+                // 101 on carries nginx's Server header). The innermost hop too when it speaks
+                // TLS: that is mostly a proxy in front of an application nobody listed, passing
+                // the application's answer on (a plain innermost hop is mostly the application,
+                // which is left alone). A hop that gave no HTTP answer at all is not asked: it would
                 // only cost another timeout. A TLS hop is asked whenever its handshake got as far
                 // as a certificate: the issuer may name it (most of all when it is not trusted).
                 let answered = outcome.evidence.status.is_some();
-                let tls_hop = hop.scheme.is_tls()
-                    && (answered || outcome.verdict == crate::verdict::Verdict::TlsFailed);
-                let own = if ((index + 1 < config.hops.len() && answered) || tls_hop)
-                    && !crate::interrupt::requested()
-                {
+                let ask = (answered && index + 1 < config.hops.len())
+                    || (hop.scheme.is_tls()
+                        && (answered || outcome.verdict == crate::verdict::Verdict::TlsFailed));
+                let own = if ask && !crate::interrupt::requested() {
                     prober.own_answer(&config.target, hop, &config.probe).await
                 } else {
                     None

@@ -514,9 +514,10 @@ fn on_a_terminal(args: &[&str], env: &[(&str, Option<&str>)]) -> String {
 /// SGR colour sequences (`ESC [ … m`), as opposed to the spinner's line clearing.
 fn has_colour(text: &str) -> bool {
     text.split('\x1b').skip(1).any(|s| {
-        s.strip_prefix('[')
-            .and_then(|r| r.find(|c: char| !(c.is_ascii_digit() || c == ';')))
-            .is_some_and(|i| s[1..].as_bytes()[i] == b'm')
+        s.strip_prefix('[').is_some_and(|r| {
+            r.trim_start_matches(|c: char| c.is_ascii_digit() || c == ';')
+                .starts_with('m')
+        })
     })
 }
 

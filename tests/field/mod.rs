@@ -5,7 +5,7 @@
 //! The whole field log is /work/qa-findings.md in the session that wrote these.
 
 use crate::support::check::{check, Run, TARGET};
-use crate::support::nginx::{main_config, server_block, CONNECTION_UPGRADE_MAP};
+use crate::support::nginx::{main_config, server_block};
 use crate::support::{Backend, Kind, SelfSigned, Setup, WsPath};
 use std::path::Path;
 

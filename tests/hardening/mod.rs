@@ -326,6 +326,41 @@ fn deep_nginx_nesting_is_exit_2_with_file_and_line() {
     let why = out.describe();
     assert!(matches!(out.code, Some(0..=2)), "{why}");
     assert!(!out.stderr.contains("overflow"), "{why}");
+
+    // Includes that fan out (each file includes the next twice: 2^40 copies of one server
+    // from 41 small files) are refused at the include that passes the limit, at once.
+    let bomb = dir.path().join("bomb");
+    std::fs::create_dir(&bomb).unwrap();
+    for i in 0..40 {
+        let next = format!("include f{}.conf;\n", i + 1);
+        std::fs::write(bomb.join(format!("f{i}.conf")), next.repeat(2)).unwrap();
+    }
+    std::fs::write(
+        bomb.join("f40.conf"),
+        "server { listen 80; location /ws { proxy_pass http://b; } }\n",
+    )
+    .unwrap();
+    let main = bomb.join("nginx.conf");
+    std::fs::write(&main, "events {}\nhttp {\n  include f0.conf;\n}\n").unwrap();
+    let out = wspath(&["lint", "nginx", main.to_str().unwrap(), "--format", "json"]);
+    let why = out.describe();
+    assert_eq!(out.code, Some(2), "{why}");
+    assert!(out.elapsed < std::time::Duration::from_secs(10), "{why}");
+    let doc = out.json().unwrap();
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("includes expand to more than"),
+        "{why}"
+    );
+    assert!(
+        doc["error"]["where"]["file"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with(".conf"),
+        "{why}"
+    );
 }
 
 #[test]

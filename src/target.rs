@@ -49,15 +49,18 @@ pub struct Target {
 impl Target {
     /// Parses `ws://…`, `wss://…`, or `host[:port][/path]` (then `wss://`).
     pub fn parse(input: &str) -> Result<Target, Error> {
-        // The message echoes the input: never with a password or token in it.
-        let shown = if input.contains("://") {
-            crate::report::redact::url(input).into_owned()
-        } else {
-            let r = crate::report::redact::url(&format!("x://{input}")).into_owned();
-            r.strip_prefix("x://").unwrap_or(&r).to_string()
+        // The message echoes the input: never with a password or token in it. Redacted only
+        // when there is an error to show (a valid target would pay for it on every run).
+        let shown = || {
+            if input.contains("://") {
+                crate::report::redact::url(input).into_owned()
+            } else {
+                let r = crate::report::redact::url(&format!("x://{input}")).into_owned();
+                r.strip_prefix("x://").unwrap_or(&r).to_string()
+            }
         };
         let bad = |reason: &str| Error::InvalidTarget {
-            input: shown.clone(),
+            input: shown(),
             reason: reason.to_string(),
         };
         let not_a_url = |reason: &str| {

@@ -533,37 +533,43 @@ fn open_failure(e: &std::io::Error, path: &str) -> OpenFailure {
 /// directories is walked from the top down in a loop, because a pattern from a config file
 /// may have thousands of them (`*/*/*/…`), which would overflow the stack.
 fn python_glob(pattern: &str) -> Vec<String> {
-    let mut chain = vec![pattern];
-    loop {
-        let p = chain[chain.len() - 1];
-        let (dir, _) = split(p);
-        if dir.is_empty() || dir == p || !has_magic(dir) {
-            break;
-        }
-        chain.push(dir);
-    }
-    let mut expanded: Option<Vec<String>> = None;
-    for p in chain.into_iter().rev() {
-        let parents =
-            expanded.map(|dirs| dirs.into_iter().filter(|d| Path::new(d).is_dir()).collect());
-        expanded = Some(glob_level(p, parents));
-    }
-    expanded.unwrap_or_default()
-}
-
-/// One level of [`python_glob`]: `pattern`'s last component matched in each of `parents` (its
-/// directory part already expanded), or in its directory part as written when that has no
-/// wildcard (`parents` is then `None`).
-fn glob_level(pattern: &str, parents: Option<Vec<String>>) -> Vec<String> {
-    let (dir, base) = split(pattern);
-    if !has_magic(pattern) {
+    let Some(first_magic) = pattern.find(['*', '?', '[']) else {
+        let (_, base) = split(pattern);
         let exists = std::fs::symlink_metadata(if pattern.is_empty() { "." } else { pattern });
         return if exists.is_ok() && !base.is_empty() {
             vec![pattern.to_string()]
         } else {
             Vec::new()
         };
+    };
+    // Every directory part is a prefix of the pattern: it has a wildcard when it reaches past
+    // the first one (checked by length, so the chain costs time linear in the pattern).
+    let mut chain = vec![pattern];
+    loop {
+        let p = chain[chain.len() - 1];
+        let (dir, _) = split(p);
+        if dir.is_empty() || dir == p || dir.len() <= first_magic {
+            break;
+        }
+        chain.push(dir);
     }
+    let mut expanded: Option<Vec<String>> = None;
+    for p in chain.into_iter().rev() {
+        let parents: Option<Vec<String>> =
+            expanded.map(|dirs| dirs.into_iter().filter(|d| Path::new(d).is_dir()).collect());
+        if parents.as_ref().is_some_and(Vec::is_empty) {
+            return Vec::new();
+        }
+        expanded = Some(glob_level(p, parents));
+    }
+    expanded.unwrap_or_default()
+}
+
+/// One level of [`python_glob`] for a `pattern` with a wildcard: its last component matched in
+/// each of `parents` (its directory part already expanded), or in its directory part as
+/// written when that has no wildcard (`parents` is then `None`).
+fn glob_level(pattern: &str, parents: Option<Vec<String>>) -> Vec<String> {
+    let (dir, base) = split(pattern);
     let dirs = match parents {
         Some(dirs) => dirs,
         None if dir.is_empty() => vec![String::new()],

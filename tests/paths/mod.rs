@@ -40,7 +40,7 @@ impl App {
                     .args(flags);
                 Ok(cmd)
             },
-            |_| true,
+            |_, _| true,
         )
         .expect("start tests/paths/apps.py");
         App {

@@ -61,7 +61,7 @@ impl Backend {
                 }
                 Ok(cmd)
             },
-            |_| true,
+            |_, _| true,
         )?;
         let Started { process, port, dir } = started;
         Ok(Backend { port, dir, process })

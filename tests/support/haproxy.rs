@@ -44,7 +44,7 @@ impl Haproxy {
                 cmd.arg("-db").arg("-f").arg(&cfg);
                 Ok(cmd)
             },
-            |_| true,
+            |_, _| true,
         )?;
         let Started { process, port, dir } = started;
         Ok(Haproxy { port, dir, process })

@@ -4,8 +4,7 @@
 
 use super::backend::python;
 use super::cli::{run, CliOutput};
-use super::ports::{free_port, retry_on_addr_in_use};
-use super::process::ServerProcess;
+use super::process::{start_server, ServerProcess, Started};
 use super::repo_root;
 use serde_json::Value;
 use std::io::{self, Read, Write};
@@ -39,24 +38,28 @@ fn answers_http(port: u16) -> bool {
 impl Moto {
     /// Starts `python -m moto.server` (what `moto_server` runs) on a free 127.0.0.1 port.
     pub fn start() -> io::Result<Moto> {
-        let dir = tempfile::tempdir()?;
-        let (server, port) = retry_on_addr_in_use(|| {
-            let port = free_port()?;
-            let mut cmd = Command::new(python());
-            cmd.args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ]);
-            let mut server = ServerProcess::spawn("moto", cmd, &dir.path().join("moto.log"))?;
-            server.wait_ready(port, || answers_http(port))?;
-            Ok((server, port))
-        })?;
+        let started = start_server(
+            "moto",
+            "moto.log",
+            false,
+            |_, port| {
+                let mut cmd = Command::new(python());
+                cmd.args([
+                    "-m",
+                    "moto.server",
+                    "-H",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                ]);
+                Ok(cmd)
+            },
+            // Listening is not yet serving.
+            |_, port| answers_http(port),
+        )?;
+        let Started { process, port, dir } = started;
         Ok(Moto {
-            server,
+            server: process,
             endpoint: format!("http://127.0.0.1:{port}"),
             dir,
         })

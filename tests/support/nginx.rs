@@ -58,7 +58,7 @@ impl Nginx {
                 Ok(command(dir, &conf))
             },
             // The master writes its pid only after it bound every listen socket.
-            |dir| dir.join("nginx.pid").exists(),
+            |dir, _| dir.join("nginx.pid").exists(),
         )?;
         let Started { process, port, dir } = started;
         Ok(Nginx { port, dir, process })

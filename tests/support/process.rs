@@ -173,14 +173,14 @@ pub struct Started {
 /// (`wspath-NAME-…`): `command(dir, port)` writes what the server needs into the dir (config,
 /// certificates) and returns its command line; stdout and stderr go to `dir/log`. `group` runs
 /// it in a process group of its own (see [`ServerProcess::spawn_group`]). Ready when the port
-/// accepts and `ready(dir)` holds. A lost bind race is retried with a new port and dir; any
+/// accepts and `ready(dir, port)` holds. A lost bind race is retried with a new port and dir; any
 /// other failure says what the server wrote, its `error.log` and `cache.log` included.
 pub fn start_server(
     name: &str,
     log: &str,
     group: bool,
     mut command: impl FnMut(&Path, u16) -> io::Result<Command>,
-    ready: impl Fn(&Path) -> bool,
+    ready: impl Fn(&Path, u16) -> bool,
 ) -> io::Result<Started> {
     retry_on_addr_in_use(|| {
         let dir = tempfile::Builder::new()
@@ -195,7 +195,7 @@ pub fn start_server(
             ServerProcess::spawn(name, cmd, &log)?
         };
         process
-            .wait_ready(port, || ready(dir.path()))
+            .wait_ready(port, || ready(dir.path(), port))
             .map_err(|e| {
                 let logs = ["error.log", "cache.log"]
                     .iter()

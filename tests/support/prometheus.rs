@@ -53,7 +53,7 @@ impl Prometheus {
                     .arg("--log.level=warn");
                 Ok(cmd)
             },
-            |_| true,
+            |_, _| true,
         )?;
         let Started { process, port, dir } = started;
         Ok(Prometheus { port, dir, process })

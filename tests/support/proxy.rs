@@ -721,7 +721,7 @@ impl Proxy {
                 std::fs::write(&conf, config(dir, port)?)?;
                 Ok(kind.command(dir, &conf, port, args))
             },
-            |_| true,
+            |_, _| true,
         )?;
         let Started { process, port, dir } = started;
         Ok(Proxy {

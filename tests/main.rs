@@ -6,6 +6,7 @@ mod alb;
 mod audit;
 mod check;
 mod cloudflare;
+mod field;
 mod fuzz;
 mod hardening;
 mod http2;

@@ -449,6 +449,11 @@ impl Job {
                         }
                     }
                     run.error = attach_error;
+                    if report.incomplete && crate::interrupt::requested() {
+                        run.error = Some(
+                            "interrupted (SIGINT/SIGTERM) before the check finished; the report holds the hops seen so far".into(),
+                        );
+                    }
                     let ok = report.ok && run.error.is_none();
                     run.report = Some(report);
                     if ok {
@@ -474,6 +479,10 @@ impl Job {
                 run.first_failure = Some(run.failure());
             }
             failed_before = true;
+            // A stop was asked for: no retry, the audit reports what it has.
+            if crate::interrupt::requested() {
+                break;
+            }
         }
         (self.progress)(AuditProgress::CheckDone {
             name: run.name.clone(),

@@ -141,13 +141,18 @@ async fn audit(args: &AuditArgs) -> anyhow::Result<u8> {
     };
     let bars = Arc::new(Bars::for_stderr());
     let on = bars.clone();
+    // SIGINT/SIGTERM stop the running walks, which report what they saw; the audit then
+    // writes its (partial) report and report files, and exits 130/143.
+    super::signals::set_walking(true);
     let report = audit::run(
         &files,
         &options,
         Arc::new(Providers),
         Arc::new(move |p| on.on(p)),
     )
-    .await?;
+    .await;
+    super::signals::set_walking(false);
+    let report = report?;
     bars.clear();
     let root = repo_root();
     let secrets = secrets(&files);

@@ -9,6 +9,7 @@ use wspath::nginx;
 #[derive(Debug, Subcommand)]
 pub enum LintCommand {
     /// Audit an nginx configuration for WebSocket proxying
+    #[command(after_help = super::EXIT_CODES)]
     Nginx(LintNginxArgs),
 }
 

@@ -16,7 +16,17 @@ mod signals;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
-const EXIT_CODES: &str = "\
+/// The logging paragraph every command's `--help` ends with.
+macro_rules! logging_help {
+    () => {
+        "Logging (stderr): -v each hop's phases, -vv request and response heads (secrets redacted),
+-vvv WebSocket frames. WSPATH_LOG (or else RUST_LOG) takes tracing filter directives instead,
+e.g. WSPATH_LOG=wspath=debug. Colour: --color, NO_COLOR, TERM=dumb."
+    };
+}
+
+pub(crate) const EXIT_CODES: &str = concat!(
+    "\
 Exit codes:
   0    healthy: every hop upgraded / no error-level finding / nothing left to fix
   1    problems found: a culprit hop, an error-level finding, or a fix not yet applied
@@ -26,9 +36,19 @@ Exit codes:
   143  terminated (SIGTERM): likewise
   141  stdout closed by its reader (as a program killed by SIGPIPE)
 
-Logging (stderr): -v each hop's phases, -vv request and response heads (secrets redacted),
--vvv WebSocket frames. WSPATH_LOG (or else RUST_LOG) takes tracing filter directives instead,
-e.g. WSPATH_LOG=wspath=debug. Colour: --color, NO_COLOR, TERM=dumb.";
+",
+    logging_help!()
+);
+
+/// `serve` runs until stopped: only its startup can fail (exit 2, one line).
+const SERVE_HELP: &str = concat!(
+    "\
+Exit codes: 0 after SIGTERM/SIGINT (running probes are waited for), 2 when it cannot start
+(bad flag, unreadable --config, address in use).
+
+",
+    logging_help!()
+);
 
 #[derive(Debug, Parser)]
 #[command(name = "wspath", version, about = "Find where a WebSocket path breaks: walk every hop (CDN, load balancer, nginx, backend) and name the one that fails", after_help = EXIT_CODES)]
@@ -68,6 +88,7 @@ pub enum Command {
     /// Print the man page (roff)
     Man,
     /// Prometheus exporter: /probe?target=URL runs one check and answers with its metrics
+    #[command(after_help = SERVE_HELP)]
     Serve(serve::ServeArgs),
 }
 

@@ -104,6 +104,19 @@ impl<'c> HeaderSet<'c> {
     }
 }
 
+/// How many directives the spliced tree may hold: files included over and over (each including
+/// the next twice: 2^n copies from n small files) would otherwise cost time and memory
+/// exponential in the input. Real configurations include a snippet per server, far below this.
+pub const SPLICE_FACTOR: usize = 16;
+/// The floor of that limit, so a small file including a larger snippet many times still reads.
+pub const SPLICE_FLOOR: usize = 100_000;
+
+fn splice_limit(directives_read: usize) -> usize {
+    directives_read
+        .saturating_mul(SPLICE_FACTOR)
+        .max(SPLICE_FLOOR)
+}
+
 fn splice_error(d: &Directive, config: &Config, msg: String) -> crate::Error {
     crate::Error::NginxConfig {
         location: format!("{}:{}", config.files[d.file].path, d.line),
@@ -188,6 +201,17 @@ impl<'c> Model<'c> {
                     let ids = self.add_all(&self.config.files[f].directives, parent, stack)?;
                     stack.pop();
                     out.extend(ids);
+                    let limit = splice_limit(self.config.directive_count);
+                    if self.nodes.len() > limit {
+                        return Err(splice_error(
+                            d,
+                            self.config,
+                            format!(
+                                "includes expand to more than {limit} directives ({} in the files read); wspath refuses to read further",
+                                self.config.directive_count
+                            ),
+                        ));
+                    }
                 }
                 continue;
             }

@@ -326,6 +326,41 @@ fn deep_nginx_nesting_is_exit_2_with_file_and_line() {
     let why = out.describe();
     assert!(matches!(out.code, Some(0..=2)), "{why}");
     assert!(!out.stderr.contains("overflow"), "{why}");
+
+    // Includes that fan out (each file includes the next twice: 2^40 copies of one server
+    // from 41 small files) are refused at the include that passes the limit, at once.
+    let bomb = dir.path().join("bomb");
+    std::fs::create_dir(&bomb).unwrap();
+    for i in 0..40 {
+        let next = format!("include f{}.conf;\n", i + 1);
+        std::fs::write(bomb.join(format!("f{i}.conf")), next.repeat(2)).unwrap();
+    }
+    std::fs::write(
+        bomb.join("f40.conf"),
+        "server { listen 80; location /ws { proxy_pass http://b; } }\n",
+    )
+    .unwrap();
+    let main = bomb.join("nginx.conf");
+    std::fs::write(&main, "events {}\nhttp {\n  include f0.conf;\n}\n").unwrap();
+    let out = wspath(&["lint", "nginx", main.to_str().unwrap(), "--format", "json"]);
+    let why = out.describe();
+    assert_eq!(out.code, Some(2), "{why}");
+    assert!(out.elapsed < std::time::Duration::from_secs(10), "{why}");
+    let doc = out.json().unwrap();
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("includes expand to more than"),
+        "{why}"
+    );
+    assert!(
+        doc["error"]["where"]["file"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with(".conf"),
+        "{why}"
+    );
 }
 
 #[test]
@@ -477,5 +512,91 @@ fn nginx_memory_grows_linearly_with_the_input() {
     assert!(
         m2 <= m1 * 6,
         "4x the blocks: {m1} KiB -> {m2} KiB above an empty run, more than 6x"
+    );
+}
+
+/// `wspath ARGS…` with stdout and stderr on a pseudo-terminal (as in an interactive shell),
+/// with these environment variables set (`None`: removed); returns everything it wrote.
+fn on_a_terminal(args: &[&str], env: &[(&str, Option<&str>)]) -> String {
+    const PTY: &str = "import os, pty, subprocess, sys\n\
+        m, s = pty.openpty()\n\
+        p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=s, stderr=s)\n\
+        os.close(s)\n\
+        out = b''\n\
+        while True:\n\
+        \x20   try:\n\
+        \x20       d = os.read(m, 65536)\n\
+        \x20   except OSError:\n\
+        \x20       break\n\
+        \x20   if not d:\n\
+        \x20       break\n\
+        \x20   out += d\n\
+        p.wait()\n\
+        sys.stdout.buffer.write(out)\n";
+    let mut cmd = std::process::Command::new(crate::support::backend::python());
+    cmd.args(["-c", PTY]).arg(cli::wspath_bin()).args(args);
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let out = cli::run(cmd, RUN_LIMIT).expect("run on a pty");
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    out.stdout
+}
+
+/// SGR colour sequences (`ESC [ … m`), as opposed to the spinner's line clearing.
+fn has_colour(text: &str) -> bool {
+    text.split('\x1b').skip(1).any(|s| {
+        s.strip_prefix('[').is_some_and(|r| {
+            r.trim_start_matches(|c: char| c.is_ascii_digit() || c == ';')
+                .starts_with('m')
+        })
+    })
+}
+
+#[test]
+fn colour_follows_the_terminal_no_color_term_dumb_and_the_flag() {
+    let backend = crate::support::Backend::start().expect("backend");
+    let hop = format!("backend={}", backend.addr());
+    let args = ["check", "ws://app.test/ws", "--hop", &hop, "-v"];
+    let tty = |extra: &[&str], env: &[(&str, Option<&str>)]| {
+        let mut a = args.to_vec();
+        a.extend_from_slice(extra);
+        on_a_terminal(&a, env)
+    };
+    let xterm = [("TERM", Some("xterm-256color")), ("NO_COLOR", None)];
+    let out = tty(&[], &xterm);
+    assert!(has_colour(&out), "a terminal gets colour:\n{out:?}");
+    let out = tty(&[], &[("TERM", Some("dumb")), ("NO_COLOR", None)]);
+    assert!(
+        !out.contains('\x1b'),
+        "TERM=dumb: no colour, no redraws:\n{out:?}"
+    );
+    let out = tty(&[], &[("TERM", Some("xterm")), ("NO_COLOR", Some("1"))]);
+    assert!(!has_colour(&out), "NO_COLOR:\n{out:?}");
+    let out = tty(&["--color", "never"], &xterm);
+    assert!(!has_colour(&out), "--color never:\n{out:?}");
+    let out = tty(
+        &["--color", "always"],
+        &[("TERM", Some("dumb")), ("NO_COLOR", Some("1"))],
+    );
+    assert!(has_colour(&out), "--color always wins:\n{out:?}");
+    // Not a terminal (a file, a pipe): plain text, logs included, unless asked.
+    let mut piped = args.to_vec();
+    piped.push("-vv");
+    let out = wspath(&piped);
+    assert!(
+        !out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'),
+        "{}",
+        out.describe()
+    );
+    piped.extend(["--color", "always"]);
+    let out = wspath(&piped);
+    assert!(
+        has_colour(&out.stdout) && has_colour(&out.stderr),
+        "{}",
+        out.describe()
     );
 }

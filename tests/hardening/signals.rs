@@ -14,17 +14,25 @@ use std::time::{Duration, Instant};
 fn interrupt_idle(signal: &str) -> (Option<i32>, String, Duration, String) {
     let backend = Backend::start().expect("backend");
     let hop = format!("backend={}", backend.addr());
+    let args = [
+        "check",
+        "ws://app.test/ws",
+        "--hop",
+        &hop,
+        "--idle",
+        "30s",
+        "-v",
+        "--format",
+        "json",
+    ];
+    interrupt_when_held(signal, &args)
+}
+
+/// Runs `wspath ARGS` (which must log at `-v` and hold an idle connection), waits until a hop
+/// upgraded, sends `signal`, and returns (exit code, stdout, how long the exit took, stderr).
+fn interrupt_when_held(signal: &str, args: &[&str]) -> (Option<i32>, String, Duration, String) {
     let mut child = Command::new(cli::wspath_bin())
-        .args([
-            "check",
-            "ws://app.test/ws",
-            "--hop",
-            &hop,
-            "--idle",
-            "30s",
-            "-v",
-        ])
-        .args(["--format", "json"])
+        .args(args)
         .env("NO_COLOR", "1")
         .env_remove("WSPATH_LOG")
         .env_remove("RUST_LOG")
@@ -109,6 +117,52 @@ fn sigint_during_idle_prints_the_partial_report_and_exits_130() {
 #[test]
 fn sigterm_during_idle_prints_the_partial_report_and_exits_143() {
     assert_partial_report("-TERM", 143);
+}
+
+/// An audit stopped by a signal: no retry, every report file written with what was seen, the
+/// interrupted checks saying so, exit 130.
+#[test]
+fn sigint_during_an_audit_writes_the_partial_reports_and_exits_130() {
+    let backend = Backend::start().expect("backend");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[check]]\nname = \"held\"\ntarget = \"ws://app.test/ws\"\nhops = [\"backend={}\"]\nidle = \"30s\"\n",
+            backend.addr()
+        ),
+    )
+    .unwrap();
+    let junit = dir.path().join("report.xml");
+    let args = [
+        "audit",
+        file.to_str().unwrap(),
+        "--retries",
+        "2",
+        "--report-junit",
+        junit.to_str().unwrap(),
+        "--format",
+        "json",
+        "-v",
+    ];
+    let (code, stdout, took, log) = interrupt_when_held("-INT", &args);
+    let why = format!("exit {code:?} after {took:?}\n{stdout}\n--- stderr ---\n{log}");
+    assert_eq!(code, Some(130), "{why}");
+    assert!(took < Duration::from_secs(10), "{why}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect(&why);
+    let check = &doc["checks"][0];
+    assert_eq!(check["attempts"], 1, "no retry after a signal: {why}");
+    assert!(
+        check["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("interrupted"),
+        "{why}"
+    );
+    assert_eq!(check["hops"][0]["verdict"], "upgraded", "{why}");
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit report is written");
+    assert!(xml.contains("interrupted"), "{xml}");
 }
 
 /// Runs `args` with stdout and/or stderr as a pipe whose reader is already gone.

@@ -1,0 +1,161 @@
+//! Field cases: WebSocket paths broken the way configs copied from blog posts and answers break
+//! them, run on real servers with hops named generically (`lb`, `proxy`, `edge`, `cache`).
+//! Each case is one that a by-hand field test found diagnosed right and that no other module
+//! covers; each asserts the culprit, the verdict and the words of the software's own fix.
+//! The whole field log is /work/qa-findings.md in the session that wrote these.
+
+use crate::support::check::{check, Run, TARGET};
+use crate::support::nginx::{main_config, server_block};
+use crate::support::{Backend, Kind, SelfSigned, Setup, WsPath};
+use std::path::Path;
+
+fn backend() -> Backend {
+    Backend::start().expect("start backend")
+}
+
+/// `wspath check TARGET` over the whole path with `extra` flags.
+fn run(path: &WsPath, target: &str, extra: &[&str]) -> Run {
+    check(target, &path.pairs(), extra)
+}
+
+/// nginx behind an upstream with `keepalive`, as the keepalive guides write it: `Connection ""`
+/// so upstream connections are reused, which also drops the client's `Connection: upgrade`.
+fn nginx_keepalive_upstream(dir: &Path, port: u16, inner: &str) -> String {
+    main_config(
+        dir,
+        &format!(
+            "upstream app {{ server {inner}; keepalive 16; }}\n{}",
+            server_block(
+                port,
+                "",
+                "location / {
+        proxy_pass http://app;
+        proxy_http_version 1.1;
+        proxy_set_header Connection \"\";
+        proxy_set_header Host $host;
+    }",
+            )
+        ),
+    )
+}
+
+#[test]
+fn nginx_keepalive_upstream_with_an_empty_connection_header_strips_the_upgrade() {
+    let path = WsPath::backend(backend())
+        .front_with("proxy", Kind::Nginx, nginx_keepalive_upstream)
+        .expect("start nginx");
+    let r = run(&path, TARGET, &[]);
+    r.assert_culprit("proxy", "upgrade_stripped");
+    r.assert_upgraded("backend");
+    assert_eq!(
+        r.hop("proxy")["software"]["name"],
+        "nginx",
+        "{}",
+        r.describe()
+    );
+    r.assert_fix_says(&["proxy_set_header Connection $connection_upgrade", "map"]);
+}
+
+#[test]
+fn nginx_sending_connection_keep_alive_is_named_as_a_rewritten_connection_header() {
+    // `proxy_set_header Connection "keep-alive"` beside a correct Upgrade line: the backend
+    // sees an Upgrade header without the Connection token that makes it hop-by-hop.
+    let setup = Setup::no_websocket()
+        .directive("proxy_http_version 1.1;")
+        .directive("proxy_set_header Upgrade $http_upgrade;")
+        .directive("proxy_set_header Connection \"keep-alive\";");
+    let path = WsPath::backend(backend())
+        .front("proxy", Kind::Nginx, &setup)
+        .expect("start nginx");
+    let r = run(&path, TARGET, &[]);
+    r.assert_culprit("proxy", "upgrade_stripped");
+    r.assert_upgraded("backend");
+    r.assert_fix_says(&["$connection_upgrade"]);
+    let detail = r.hop("proxy").to_string();
+    assert!(detail.contains("keep-alive"), "{}", r.describe());
+}
+
+#[test]
+fn haproxy_origin_deny_in_front_of_a_broken_nginx_blames_the_lb_and_lists_the_proxy() {
+    // Two faults on one path: an Origin allow-list at the lb that refuses the page's origin,
+    // and an nginx further in without the upgrade headers. The outer one is what clients hit.
+    let nginx = WsPath::backend(backend())
+        .front("proxy", Kind::Nginx, &Setup::no_websocket())
+        .expect("start nginx");
+    let deny = Setup::good().front_directive(
+        "http-request deny if { req.hdr(origin) -m found } !{ req.hdr(origin) -m end .example.com }",
+    );
+    let path = nginx
+        .front("lb", Kind::Haproxy, &deny)
+        .expect("start haproxy");
+    let r = run(&path, TARGET, &[]);
+    r.assert_culprit("lb", "rejected");
+    r.assert_fix_says(&["http-request deny"]);
+    r.assert_hop("proxy", "verdict", "upgrade_stripped");
+    r.assert_hop("proxy", "consequence", false);
+    r.assert_summary_says(&["proxy"]);
+    r.assert_upgraded("backend");
+}
+
+#[test]
+fn varnish_piping_without_copying_the_upgrade_headers() {
+    // `return (pipe)` alone: Varnish sends the backend `Connection: close` in the piped request.
+    let path = WsPath::backend(backend())
+        .front_with("cache", Kind::Varnish, |_, _, inner| {
+            let (host, port) = inner.rsplit_once(':').expect("host:port");
+            format!(
+                "vcl 4.1;
+backend default {{ .host = \"{host}\"; .port = \"{port}\"; }}
+sub vcl_recv {{
+    if (req.http.upgrade ~ \"(?i)websocket\") {{ return (pipe); }}
+}}
+"
+            )
+        })
+        .expect("start varnish");
+    let r = run(&path, TARGET, &[]);
+    r.assert_culprit("cache", "upgrade_stripped");
+    r.assert_fix_says(&["vcl_pipe", "Connection"]);
+    r.assert_upgraded("backend");
+}
+
+#[test]
+fn nginx_edge_speaking_only_tls_1_0_and_1_1() {
+    let cert = SelfSigned::new("app.test").expect("certificate");
+    let setup = Setup::good()
+        .serving_tls(&cert)
+        .front_directive("ssl_protocols TLSv1 TLSv1.1;");
+    // The edge alone: the plain backend behind it would be probed with TLS too (wss target).
+    let b = backend();
+    let path = WsPath::to("inner", &b.addr(), b)
+        .front("edge", Kind::Nginx, &setup)
+        .expect("start nginx");
+    let pairs = path.pairs();
+    let ca = cert.ca.display().to_string();
+    let r = check(
+        "wss://app.test/ws",
+        &pairs[..1],
+        &["--cacert", &ca, "--http1-only"],
+    );
+    r.assert_culprit("edge", "tls_failed");
+    r.assert_fix_says(&["TLS 1.2", "ssl_protocols"]);
+}
+
+#[test]
+fn haproxy_http_server_close_in_a_three_proxy_chain_is_healthy() {
+    // `option http-server-close` is in many copied HAProxy configs; it does not touch upgrades.
+    let path = WsPath::backend(backend())
+        .front("proxy", Kind::Nginx, &Setup::good())
+        .and_then(|p| {
+            p.front(
+                "lb",
+                Kind::Haproxy,
+                &Setup::good().front_directive("option http-server-close"),
+            )
+        })
+        .and_then(|p| p.front("edge", Kind::Caddy, &Setup::good()))
+        .expect("start the chain");
+    let r = run(&path, TARGET, &[]);
+    r.assert_healthy();
+    assert_eq!(r.doc["hops"].as_array().map(Vec::len), Some(4));
+}

@@ -159,3 +159,39 @@ fn haproxy_http_server_close_in_a_three_proxy_chain_is_healthy() {
     r.assert_healthy();
     assert_eq!(r.doc["hops"].as_array().map(Vec::len), Some(4));
 }
+
+#[test]
+fn nginx_trailing_slash_redirect_on_the_websocket_path_is_explained() {
+    // `location /ws/ { proxy_pass … }` while clients open `/ws`: nginx answers 301 to `/ws/`.
+    let path = WsPath::backend(backend())
+        .front_nginx("proxy", "", |inner| {
+            format!(
+                "location /ws/ {{
+        proxy_pass http://{inner};
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $connection_upgrade;
+    }}"
+            )
+        })
+        .expect("start nginx");
+    let r = run(&path, TARGET, &[]);
+    r.assert_culprit("proxy", "redirect");
+    let detail = r.hop("proxy")["detail"].as_str().unwrap_or("").to_string();
+    for needle in ["trailing slash", "location /ws/", "location = /ws"] {
+        assert!(detail.contains(needle), "{needle:?}\n{}", r.describe());
+    }
+}
+
+#[test]
+fn an_https_redirect_on_the_websocket_path_names_the_wss_url() {
+    let path = WsPath::backend(backend())
+        .front_nginx("edge", "", |_| {
+            "location / { return 301 https://$host$request_uri; }".to_string()
+        })
+        .expect("start nginx");
+    let r = run(&path, TARGET, &[]);
+    r.assert_culprit("edge", "redirect");
+    let detail = r.hop("edge")["detail"].as_str().unwrap_or("").to_string();
+    assert!(detail.contains("wss://app.test/ws"), "{}", r.describe());
+}

@@ -108,10 +108,11 @@ async fn bench(
     let in_process = || {
         let config = config.clone();
         async move {
-            if walk::check(&config).await.ok {
-                Ok(())
-            } else {
-                Err("in-process probe failed".to_string())
+            let report = walk::check(&config).await;
+            match &report.culprit {
+                None if report.ok => Ok(()),
+                Some(c) => Err(format!("in-process probe failed: {}", c.summary)),
+                None => Err("in-process probe failed: an error-level finding".to_string()),
             }
         }
     };

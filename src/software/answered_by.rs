@@ -305,34 +305,14 @@ pub fn recognise(
 mod tests {
     use super::*;
 
-    /// A recorded answer (src/software/fixtures): status, headers and body.
-    fn recorded(bytes: &[u8]) -> AnsweredBy {
-        let mut headers = [httparse::EMPTY_HEADER; 32];
-        let mut r = httparse::Response::new(&mut headers);
-        let Ok(httparse::Status::Complete(n)) = r.parse(bytes) else {
-            panic!("not a complete head");
-        };
-        let headers: Vec<(String, String)> = r
-            .headers
-            .iter()
-            .map(|h| {
-                (
-                    h.name.to_string(),
-                    String::from_utf8_lossy(h.value).into_owned(),
-                )
-            })
-            .collect();
-        answered_by(r.code.unwrap_or(0), &headers, &bytes[n..])
-    }
-
     #[test]
     fn recorded_traefik_and_envoy_answers() {
         assert_eq!(
-            recorded(include_bytes!("fixtures/traefik_404.http")),
+            who(include_bytes!("fixtures/traefik_404.http")),
             AnsweredBy::Traefik
         );
         assert_eq!(
-            recorded(include_bytes!("fixtures/traefik_502.http")),
+            who(include_bytes!("fixtures/traefik_502.http")),
             AnsweredBy::Traefik
         );
         for f in [
@@ -340,12 +320,12 @@ mod tests {
             &include_bytes!("fixtures/envoy_503_upstream_connect_error.http")[..],
             &include_bytes!("fixtures/envoy_101.http")[..],
         ] {
-            assert_eq!(recorded(f), AnsweredBy::Envoy);
+            assert_eq!(who(f), AnsweredBy::Envoy);
         }
         // A bare Go page only counts without a Server header (here nginx stamped its name on
         // an answer from behind it).
         let nginx = b"HTTP/1.1 502 Bad Gateway\r\nServer: nginx/1.22.1\r\nContent-Length: 11\r\n\r\nBad Gateway";
-        assert_ne!(recorded(nginx), AnsweredBy::Traefik);
+        assert_ne!(who(nginx), AnsweredBy::Traefik);
     }
     use crate::probe::response::parse_fixture;
     use AnsweredBy as A;

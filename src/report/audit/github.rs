@@ -54,8 +54,8 @@ pub fn annotations(audit: &AuditReport, root: &Path, w: &mut dyn Write) -> io::R
                 c.pos.line,
                 &format!("wspath check {} is flaky", c.name),
                 &format!(
-                    "passed after retry ({} attempts)\nreproduce: {}",
-                    c.attempts,
+                    "{}\nreproduce: {}",
+                    failure_sentence(c),
                     reproduce(audit, c)
                 ),
             )?,
@@ -192,7 +192,7 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 4, "{text}");
         assert!(
-            lines[0].starts_with("::warning file=ci/wspath.toml,line=7,title=wspath check flaky <one> is flaky::passed after retry (2 attempts)%0Areproduce: "),
+            lines[0].starts_with("::warning file=ci/wspath.toml,line=7,title=wspath check flaky <one> is flaky::passed after retry (2 attempts); the first failed: nginx strips the upgrade%0Areproduce: "),
             "{text}"
         );
         assert!(

@@ -39,17 +39,7 @@ pub fn render(audit: &AuditReport, root: &Path, color: bool, w: &mut dyn Write) 
         )?;
         match c.status {
             Status::Passed => {}
-            Status::Flaky => {
-                let first = c
-                    .first_failure
-                    .as_ref()
-                    .map_or(String::new(), |f| format!(": {}", printable(&f.sentence)));
-                writeln!(
-                    w,
-                    "      passed after retry ({} attempts); the first failed{first}",
-                    c.attempts
-                )?
-            }
+            Status::Flaky => writeln!(w, "      {}", printable(&failure_sentence(c)))?,
             Status::Failed | Status::Error => {
                 writeln!(w, "      {}", printable(&failure_sentence(c)))?;
                 writeln!(w, "      reproduce: {}", printable(&reproduce(audit, c)))?;

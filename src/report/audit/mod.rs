@@ -90,10 +90,16 @@ pub fn failure_sentence(check: &CheckRun) -> String {
         .find(|f| f.severity == crate::finding::Severity::Error);
     match finding {
         Some(f) => format!("{}: {}", f.id, f.message),
-        None if check.status == Status::Flaky => format!(
-            "passed after retry: failed, then passed on attempt {}",
-            check.attempts
-        ),
+        None if check.status == Status::Flaky => match &check.first_failure {
+            Some(first) => format!(
+                "passed after retry ({} attempts); the first failed: {}",
+                check.attempts, first.sentence
+            ),
+            None => format!(
+                "passed after retry: failed, then passed on attempt {}",
+                check.attempts
+            ),
+        },
         None => "every hop upgraded".into(),
     }
 }

@@ -195,3 +195,28 @@ fn an_https_redirect_on_the_websocket_path_names_the_wss_url() {
     let detail = r.hop("edge")["detail"].as_str().unwrap_or("").to_string();
     assert!(detail.contains("wss://app.test/ws"), "{}", r.describe());
 }
+
+#[test]
+fn as_all_through_a_proxy_that_fails_every_browser_alike_says_the_reason_once() {
+    let setup = Setup::no_websocket()
+        .directive("proxy_http_version 1.1;")
+        .directive("proxy_set_header Upgrade $http_upgrade;")
+        .directive("proxy_set_header Connection \"keep-alive\";");
+    let path = WsPath::backend(backend())
+        .front("proxy", Kind::Nginx, &setup)
+        .expect("start nginx");
+    let out = crate::support::check::human(TARGET, &path.pairs(), &["--as", "all"]);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    for browser in ["chrome ", "firefox", "safari "] {
+        let line = format!("✗ as {browser} 426  Upgrade stripped — as above");
+        assert!(out.stdout.contains(&line), "{line}\n{}", out.describe());
+    }
+    // The renderer wraps at 80 columns: compare with the line breaks taken out.
+    let flat = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(
+        flat.matches("invalid Connection header").count(),
+        2,
+        "once under the hop, once in the culprit line\n{}",
+        out.describe()
+    );
+}

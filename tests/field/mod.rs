@@ -220,3 +220,31 @@ fn as_all_through_a_proxy_that_fails_every_browser_alike_says_the_reason_once() 
         out.describe()
     );
 }
+
+#[test]
+fn nginx_conf_with_connection_keep_alive_is_an_error_finding_at_the_culprit() {
+    // Before: `lint` found nothing wrong with a fixed `Connection "keep-alive"` (only `close`
+    // and `""` were caught), while the probe proved it breaks the upgrade.
+    let setup = Setup::no_websocket()
+        .directive("proxy_http_version 1.1;")
+        .directive("proxy_set_header Upgrade $http_upgrade;")
+        .directive("proxy_set_header Connection \"keep-alive\";");
+    let path = WsPath::backend(backend())
+        .front("proxy", Kind::Nginx, &setup)
+        .expect("start nginx");
+    let conf = path.proxy(0).expect("nginx").dir.path().join("nginx.conf");
+    let conf = conf.display().to_string();
+    let r = run(&path, TARGET, &["--nginx-conf", &conf]);
+    r.assert_culprit("proxy", "upgrade_stripped");
+    let ids: Vec<&str> = r.hop("proxy")["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"nginx/connection-forced-close"),
+        "{ids:?}\n{}",
+        r.describe()
+    );
+}

@@ -440,7 +440,10 @@ impl<'m, 'c> Linter<'m, 'c> {
             ));
             return;
         }
-        if value.is_empty() || value.eq_ignore_ascii_case("close") {
+        // Any fixed value without "upgrade" (`close`, `""`, and the `keep-alive` copied from
+        // keepalive guides) replaces the client's `Connection: upgrade`.
+        let fixed_without_upgrade = !value.contains('$') && !contains_ignore_case(value, "upgrade");
+        if fixed_without_upgrade {
             out.push(self.finding(
                 Check::ConnectionForcedClose,
                 Severity::Error,
@@ -699,6 +702,33 @@ mod tests {
 
     const GOOD: &str = "proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade;
         proxy_set_header Connection $connection_upgrade; proxy_read_timeout 1h;";
+
+    #[test]
+    fn a_fixed_connection_without_upgrade_is_a_forced_close() {
+        for value in ["\"keep-alive\"", "Keep-Alive", "close", "\"\""] {
+            let ids = run(
+                &format!(
+                    "http {{ server {{ location /ws {{ proxy_pass http://a; proxy_http_version 1.1;
+                     proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection {value};
+                     proxy_read_timeout 1h; }} }} }}"
+                ),
+                None,
+            );
+            assert_eq!(ids, ["nginx/connection-forced-close"], "{value}");
+        }
+        // A variable, or a fixed value carrying "upgrade", is judged elsewhere.
+        for value in ["$http_connection", "\"keep-alive, Upgrade\""] {
+            let ids = run(
+                &format!(
+                    "http {{ server {{ location /ws {{ proxy_pass http://a; proxy_http_version 1.1;
+                     proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection {value};
+                     proxy_read_timeout 1h; }} }} }}"
+                ),
+                None,
+            );
+            assert!(ids.is_empty(), "{value}: {ids:?}");
+        }
+    }
 
     #[test]
     fn a_map_that_never_says_upgrade_is_a_forced_close() {

@@ -614,7 +614,8 @@ impl<'c> Model<'c> {
     }
 }
 
-/// nginx's time syntax: `60`, `60s`, `1m30s`, `500ms`, `1h`, `1d`.
+/// nginx's time syntax: `60`, `60s`, `1m30s`, `500ms`, `1h`, `1d`, and parts separated by
+/// spaces (`"1h 30m"`, quoted in a config), which ngx_parse_time skips.
 pub fn parse_time(s: &str) -> Option<Duration> {
     let mut total = Duration::ZERO;
     let mut rest = s.trim();
@@ -622,6 +623,7 @@ pub fn parse_time(s: &str) -> Option<Duration> {
         return None;
     }
     while !rest.is_empty() {
+        rest = rest.trim_start_matches(' ');
         let digits = rest
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(rest.len());
@@ -721,5 +723,7 @@ mod tests {
         assert_eq!(parse_time("75"), Some(Duration::from_secs(75)));
         assert_eq!(parse_time("500ms"), Some(Duration::from_millis(500)));
         assert_eq!(parse_time("x"), None);
+        assert_eq!(parse_time("2m 30s"), Some(Duration::from_secs(150)));
+        assert_eq!(parse_time("1h  30m 5"), Some(Duration::from_secs(5405)));
     }
 }

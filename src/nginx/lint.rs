@@ -809,6 +809,15 @@ mod tests {
             None,
         );
         assert_eq!(ids, ["nginx/connection-forced-close"]);
+        // A string key matches case-insensitively, as nginx matches it.
+        let ids = run(
+            &format!(
+                "http {{ map $http_upgrade $connection_upgrade {{ WebSocket upgrade; default close; }}
+             server {{ location /ws {{ proxy_pass http://a; {GOOD} }} }} }}"
+            ),
+            None,
+        );
+        assert!(ids.is_empty(), "{ids:?}");
         let ids = run(
             &format!(
                 "http {{ map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}

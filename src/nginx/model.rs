@@ -590,9 +590,11 @@ impl<'c> Model<'c> {
     pub fn map_value(&self, map: NodeId, input: &str) -> String {
         let entries = || self.nodes[map].children.iter().map(|&c| self.nodes[c].d);
         let value = |d: &Directive| d.arg(0).unwrap_or_default().to_string();
-        if let Some(d) =
-            entries().find(|d| !d.name.starts_with('~') && d.name == input && d.name != "default")
-        {
+        // String keys match case-insensitively (nginx lowercases both sides: a `WebSocket`
+        // key matches the `websocket` browsers send; checked on nginx 1.22).
+        if let Some(d) = entries().find(|d| {
+            !d.name.starts_with('~') && d.name.eq_ignore_ascii_case(input) && d.name != "default"
+        }) {
             return value(d);
         }
         for d in entries() {

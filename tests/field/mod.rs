@@ -181,6 +181,24 @@ fn nginx_trailing_slash_redirect_on_the_websocket_path_is_explained() {
     for needle in ["trailing slash", "location /ws/", "location = /ws"] {
         assert!(detail.contains(needle), "{needle:?}\n{}", r.describe());
     }
+    // The config says the same: before, nginx's model had `/ws` served by no location (or by
+    // `location /`), where nginx really answers with its trailing-slash redirect.
+    let conf = path.proxy(0).expect("nginx").dir.path().join("nginx.conf");
+    let out = crate::support::check::wspath(&[
+        "lint",
+        "nginx",
+        &conf.display().to_string(),
+        "--path",
+        "/ws",
+    ]);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    assert!(
+        out.stdout
+            .contains("makes nginx answer it with 301 to /ws/")
+            && out.stdout.contains("location = /ws"),
+        "{}",
+        out.describe()
+    );
 }
 
 #[test]

@@ -295,6 +295,31 @@ pub fn classify_other(head: &Head, body: &[u8], who: AnsweredBy) -> Classified {
     classified(verdict, Stage::Response, detail)
 }
 
+/// What a redirect of the upgrade to `location` means when the request was for `sent_path`
+/// (path and query) over TLS or not (`sent_tls`): the two redirects that configs copied from
+/// guides make on a WebSocket path, each with what the client must do instead. `None` for any
+/// other target (a moved route, a login page), which the plain "do not follow" covers.
+pub fn redirect_cause(sent_path: &str, sent_tls: bool, location: &str) -> Option<String> {
+    let base = url::Url::parse("http://placeholder.invalid/").ok()?;
+    let target = base.join(location.trim()).ok()?;
+    let (sent, query) = sent_path.split_once('?').unwrap_or((sent_path, ""));
+    let same_query = target.query().unwrap_or("") == query;
+    let to_tls = !sent_tls && target.scheme() == "https";
+    if same_query && target.path() == sent && to_tls {
+        let mut wss = target.clone();
+        wss.set_scheme("wss").ok()?;
+        return Some(format!(
+            "the same path over TLS: the hop sends plain HTTP to HTTPS (an http→https redirect); clients must open {wss} (and the redirect should spare this path)"
+        ));
+    }
+    if same_query && target.path() == format!("{sent}/") && !sent.ends_with('/') {
+        return Some(format!(
+            "the same path with a trailing slash: the hop serves the route as `{sent}/` only and adds the slash by redirect (nginx does so for `location {sent}/` when `{sent}` is asked): let the route match `{sent}` too (nginx `location {sent}`, or an exact `location = {sent}`), or make clients open `{sent}/`"
+        ));
+    }
+    None
+}
+
 /// Whether a comma-separated header value contains `token` (case-insensitive).
 pub fn has_token(value: &str, token: &str) -> bool {
     value
@@ -669,5 +694,23 @@ mod robustness {
             }));
             exercise(&bytes);
         }
+    }
+
+    #[test]
+    fn redirects_copied_from_guides_are_named() {
+        let tls = redirect_cause("/ws", false, "https://app.test/ws").expect("https");
+        assert!(tls.contains("wss://app.test/ws"), "{tls}");
+        let slash = redirect_cause("/ws", false, "http://app.test:8080/ws/").expect("slash");
+        assert!(
+            slash.contains("`/ws/`") && slash.contains("location /ws/"),
+            "{slash}"
+        );
+        let relative = redirect_cause("/ws?x=1", true, "/ws/?x=1").expect("relative");
+        assert!(relative.contains("trailing slash"), "{relative}");
+        // Anything else is a redirect like any other.
+        assert_eq!(redirect_cause("/ws", false, "https://login.example/"), None);
+        assert_eq!(redirect_cause("/ws", true, "https://app.test/ws"), None);
+        assert_eq!(redirect_cause("/ws/", false, "http://app.test/ws//"), None);
+        assert_eq!(redirect_cause("/ws", false, "\u{0}::"), None);
     }
 }

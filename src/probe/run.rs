@@ -261,7 +261,15 @@ impl Run {
             if !body.is_empty() {
                 evidence.body_snippet = Some(String::from_utf8_lossy(&body).into_owned());
             }
-            let c = classify::classify_other(&head, &body, who);
+            let mut c = classify::classify_other(&head, &body, who);
+            if c.verdict == Verdict::Redirect {
+                let cause = head
+                    .header("location")
+                    .and_then(|to| classify::redirect_cause(&hop.path, hop.scheme.is_tls(), to));
+                if let Some(cause) = cause {
+                    c.detail = format!("{}; {cause}", c.detail);
+                }
+            }
             return self.end(c.verdict, c.stage, c.detail);
         }
 

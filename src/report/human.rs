@@ -145,7 +145,11 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
             let mut text = outcome_of(&v.outcome);
             if let Some(detail) = failure_detail(&v.outcome) {
                 text.push_str(" — ");
-                text.push_str(&detail);
+                // A browser refused for the very reason the hop's own line gives: repeating
+                // the whole detail for each browser only hides where they differ.
+                let same = v.outcome.verdict == hop.outcome.verdict
+                    && v.outcome.detail == hop.outcome.detail;
+                text.push_str(if same { "as above" } else { &detail });
             }
             let pad = " ".repeat(lead.chars().count());
             let width = WIDTH - 8 - pad.len();
@@ -570,6 +574,30 @@ mod tests {
         );
         assert!(
             out.contains("reproduce: curl -H 'Connection: keep-alive, Upgrade'"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_browser_refused_for_the_hops_own_reason_is_not_told_twice() {
+        let mut r = sample::firefox_refused();
+        let hop = &mut r.hops[0];
+        let refused = hop.variants[1].outcome.clone();
+        hop.outcome = refused.clone();
+        hop.outcome.detail = "400 Bad Request — a long reason".into();
+        for v in &mut hop.variants {
+            v.outcome = hop.outcome.clone();
+        }
+        // Another reason than the hop's own is still spelled out.
+        hop.variants[1].outcome.detail = "400 Bad Request — another reason".into();
+        let out = text(&r, false);
+        assert_eq!(out.matches("a long reason").count(), 1, "{out}");
+        assert!(
+            out.contains("✗ as chrome  400  rejected — as above"),
+            "{out}"
+        );
+        assert!(
+            out.contains("✗ as firefox 400  rejected — 400 Bad Request — another reason"),
             "{out}"
         );
     }

@@ -147,6 +147,13 @@ pub(crate) const APP_NO_FRAMES: &str = "the application accepted the upgrade but
 
 pub(crate) const APP_IDLE: &str = "the application closes silent connections itself: raise its own idle or keepalive timeout, or have the clients send a message or ping more often than that";
 
+/// Words the walker adds to the detail it looks hints up with (never shown) when the answer,
+/// read beside the request that got it, says more than the probe's detail: a redirect to the
+/// same path with a `/` appended or taken off, a 401/407 to a request that carried credentials.
+pub const ADDS_SLASH: &str = "the redirect adds a trailing slash";
+pub const DROPS_SLASH: &str = "the redirect drops the trailing slash";
+pub const CREDENTIALS_SENT: &str = "credentials were sent";
+
 /// Rows for a kind of hop or any hop; each software's own rows live in its table.
 pub const HINTS: &[Hint] = &[
     // The upgrade never reached the server behind.
@@ -161,6 +168,10 @@ pub const HINTS: &[Hint] = &[
     row(V::BadAccept, Any, "make sure nothing on the way rewrites `Sec-WebSocket-Accept`, `Upgrade` or `Connection`, and that the server derives the accept value from the client's key (RFC 6455 §4.2.2)"),
     // Other answers.
     status(V::Rejected, Any, 400, "the hop refuses the request itself: check that it accepts an HTTP/1.1 GET with the WebSocket headers for Host {host}"),
+    // RFC 9110 §15.5.2: a 401 to a request with credentials means "authorization has been
+    // refused for those credentials".
+    status_detail(V::Rejected, 401, &[CREDENTIALS_SENT], "the hop refuses the credentials sent (RFC 9110: a 401 to a request that carried them means they were refused): check that they are valid here (user and password or token, not expired, the scheme its `WWW-Authenticate` header asks for), that they are meant for this hop and not only for one further in, and that no proxy in front drops or replaces the header"),
+    status_detail(V::Rejected, 407, &[CREDENTIALS_SENT], "the proxy refuses the `Proxy-Authorization` sent: check the user and password or token against its `Proxy-Authenticate` scheme"),
     status(V::Rejected, Any, 401, "the hop wants credentials: send them (e.g. `-H 'Authorization: …'`) or allow unauthenticated upgrades on this path"),
     status(V::Rejected, Any, 403, "an access rule refuses the upgrade: check Origin allow-lists (wspath sends the target's origin; try `--origin`), IP allow-lists and WAF rules"),
     status(V::Rejected, Any, 404, "nothing serves this path at this hop: check the path it forwards to (nginx `proxy_pass` URI, ALB path-pattern rules) or give the hop its own path with `--hop NAME=ws://HOST:PORT/PATH`"),
@@ -172,6 +183,8 @@ pub const HINTS: &[Hint] = &[
     detail(V::Rejected, &["a socket.io server"], "probe the Socket.IO WebSocket transport with its query: `wspath check 'wss://HOST/socket.io/?EIO=4&transport=websocket'` (clients add it themselves; a plain WebSocket client must too)"),
     detail(V::Rejected, &["subprotocol"], "the server requires a WebSocket subprotocol: probe with `--protocol NAME` (the value your clients send in Sec-WebSocket-Protocol); if the clients send one, a proxy on the way drops the Sec-WebSocket-Protocol header"),
     row(V::Rejected, Any, "make the hop route WebSocket upgrades for this host and path; its status, headers and body above say why it refused"),
+    detail(V::Redirect, &[ADDS_SLASH], "this hop redirects the path to itself with a `/` appended ({location}): its route is written for the path with a trailing slash and answers the path without it with a redirect, which WebSocket clients do not follow; route the path as the clients send it too (nginx: `location /ws/` answers `/ws` so, add `location = /ws` or write `location /ws`), or point the clients at the path with the slash"),
+    detail(V::Redirect, &[DROPS_SLASH], "this hop redirects the path to itself without its trailing `/` ({location}), which WebSocket clients do not follow: route the path with the slash as well, or point the clients at the path without it"),
     row(V::Redirect, Any, "WebSocket clients do not follow redirects: point them at the final URL ({location}) or stop redirecting this path"),
     // Gateway errors while the hop behind answers well when probed directly: this hop does not
     // reach it as configured.

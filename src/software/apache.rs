@@ -39,6 +39,13 @@ pub const TABLE: Table = Table {
     // mod_proxy's gateway page: "<title>502 Proxy Error</title>" / "<h1>Proxy Error</h1>"
     // (capture: Apache/2.4.71 with an https:// ProxyPass to a plain port).
     (Body("<h1>proxy error</h1>"), A::Apache),
+    // httpd's canned pages without the `<address>` line (`ServerSignature Off`, the default):
+    // modules/http/http_protocol.c, 404 "The requested URL was not found on this server." and
+    // 403 "You don't have permission to access this resource." (older 2.4 releases name the
+    // URL inside both sentences); capture: Apache/2.4.71 404. Flask/werkzeug says "on the
+    // server", not "on this server".
+    (Body("was not found on this server.</p>"), A::Apache),
+    (Body("<p>you don't have permission to access "), A::Apache),
     (Server("apache"), A::Apache),
     ],
     #[rustfmt::skip]
@@ -52,13 +59,23 @@ pub const TABLE: Table = Table {
     ],
     #[rustfmt::skip]
     advice: &[
-    row(V::UpgradeStripped, Sw(S::Apache), "proxy the path with `ProxyPass /path ws://backend/path upgrade=websocket` (httpd 2.4.47+) or enable mod_proxy_wstunnel"),
-    // mod_proxy.html (ProxyPass `upgrade=`), mod_proxy_wstunnel.html.
-    row(V::UpgradeStripped, Sw(S::Apache), "add `upgrade=websocket` to the `ProxyPass` line (httpd 2.4.47+: `ProxyPass /ws/ http://backend/ws/ upgrade=websocket`), or on older httpd load mod_proxy_wstunnel and proxy the path to `ws://backend/…`; with `RewriteRule … [P]` add `RewriteCond %{HTTP:Upgrade} websocket [NC]` and rewrite to `ws://`"),
+    // mod_proxy.html, ProxyPass: "The configured ProxyPass and ProxyPassMatch rules are checked
+    // in the order of configuration. The first rule that matches wins." (`upgrade=`, 2.4.47+);
+    // mod_proxy_wstunnel.html; mod_rewrite.html flag [P] (hands the request to mod_proxy
+    // without `upgrade=`). Seen on 2.4.71: `ProxyPass /` listed before `ProxyPass /ws ws://…`,
+    // and `RewriteRule ^/ws(.*)$ http://backend/ws$1 [P]`, both forward the request with
+    // `Connection` rewritten, so the backend answers 426.
+    row(V::UpgradeStripped, Sw(S::Apache), "Apache forwarded the request without its upgrade: find the rule that proxies this path and make it the one that upgrades. The first matching `ProxyPass` wins, in the order written, so a `ProxyPass /` (or any shorter prefix) above `ProxyPass /ws …` takes the path: put the longer prefix first. That line needs `upgrade=websocket` (httpd 2.4.47+: `ProxyPass /ws http://backend/ws upgrade=websocket`) or, on older httpd, mod_proxy_wstunnel and a `ws://` URL. A `RewriteRule … [P]` forwards without upgrading: put `RewriteCond %{HTTP:Upgrade} websocket [NC]` above it and rewrite to `ws://backend/…` (mod_proxy_wstunnel), or replace it with a `ProxyPass … upgrade=websocket` line"),
     // mod_proxy.html ProxyPreserveHost: "Off" by default, so the backend sees the ProxyPass host.
     when_inner_upgrades(status(V::Rejected, Sw(S::Apache), 403, "{inner} ({inner_address}) upgrades when probed directly with Host {host}, so the 403 answers what Apache sends it: Apache sends the `ProxyPass` URL's host as Host unless `ProxyPreserveHost On` (add it in the virtual host), and no Origin rewrite unless `RequestHeader set Origin`")),
     when_inner_upgrades(status(V::Rejected, Sw(S::Apache), 404, "{inner} ({inner_address}) upgrades when probed directly with this path and Host {host}, so Apache sends it something else: check that a `ProxyPass` (or `RewriteRule … [P]`) covers this path and what path it maps it to, and add `ProxyPreserveHost On` (Apache otherwise sends the `ProxyPass` URL's host as Host)")),
     when_inner_upgrades(status(V::Rejected, Sw(S::Apache), 200, "{inner} ({inner_address}) upgrades when probed directly with Host {host}, so the page answers what Apache sends it: Apache sends the `ProxyPass` URL's host as Host unless `ProxyPreserveHost On`, and a default virtual host answers that one")),
+    // httpd's own 404 text (modules/http/http_protocol.c, the canned "was not found on this
+    // server" page, with or without the URL depending on the release; capture: 2.4.71 with
+    // `ProxyPass /ws/ …` probed at `/ws`). mod_proxy.html: ProxyPass matches its first
+    // argument as a prefix of the path, so a trailing slash there must be in the request too;
+    // "The first rule that matches wins".
+    sw_detail(V::Rejected, Sw(S::Apache), &["was not found on this server"], "this is httpd's own 404 page, so no `ProxyPass` (or `RewriteRule … [P]`) matched this path and httpd looked in its document root: `ProxyPass` matches its first argument as a plain prefix, trailing slash included (`ProxyPass /ws/ …` does not match `/ws`), and a `<Location>` or `ProxyPassMatch` regex must match the path as the clients send it: write the prefix without the trailing slash (`ProxyPass /ws ws://backend/ws`, or `http://… upgrade=websocket`), or point the clients at the path the rule covers").on_status(404),
     status(V::Rejected, Sw(S::Apache), 404, "no `ProxyPass` (or `RewriteRule … [P]`) in Apache covers this path, so httpd answers from its own document root: add one for the WebSocket path (`ProxyPass /ws/ http://backend/ws/ upgrade=websocket`)"),
     status(V::Rejected, Sw(S::Apache), 403, "Apache refuses the request itself: look for `Require` rules (mod_authz_core) on this path or `<Proxy>` block, and for mod_security"),
     // mod_proxy's 500/502 "Error during SSL Handshake with remote server" (capture).

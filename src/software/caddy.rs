@@ -38,7 +38,10 @@ pub const TABLE: Table = Table {
     sw_detail(V::TlsFailed, Sw(S::Caddy), &["unknown issuer", "unknownissuer"], "Caddy serves a certificate from its own local CA (`tls internal`, or a site address without a public domain name), which clients do not trust: give the site its public name so Caddy gets a publicly trusted certificate (and remove `tls internal`), or install Caddy's root (`caddy trust`, or pass `--cacert` with its `pki/authorities/local/root.crt`)"),
     row(V::UpgradeStripped, Sw(S::Caddy), "Caddy passes upgrades by default: remove `header_up` rules that drop Connection or Upgrade and do not force an HTTP/2-only transport"),
     when_inner_upgrades(status(V::Rejected, Sw(S::Caddy), 403, "{inner} ({inner_address}) upgrades when probed directly with Host {host}, so the 403 answers what Caddy sends it: look for `header_up Host …` in the `reverse_proxy` block (Caddy passes the client's Host by default) and for `header_up` rules on Origin")),
-    inner_ok(V::BadGateway, Sw(S::Caddy), "{inner} ({inner_address}) upgrades when probed directly, so Caddy does not reach it as configured: compare the `reverse_proxy` upstream with {inner_address}; for a TLS upstream write `reverse_proxy https://…` (or `transport http { tls }`), for a plain one leave both out"),
+    // caddyserver.com/docs/caddyfile/directives/reverse_proxy#the-http-transport: `versions`
+    // ("1.1 2" by default; `h2c` speaks cleartext HTTP/2 only), and the upstream scheme `h2c://`
+    // sets it. Seen on Caddy 2 (`versions h2c` to an HTTP/1.1 WebSocket server): an empty 502.
+    inner_ok(V::BadGateway, Sw(S::Caddy), "{inner} ({inner_address}) upgrades when probed directly, so Caddy does not reach it as configured: compare the `reverse_proxy` upstream with {inner_address}; for a TLS upstream write `reverse_proxy https://…` (or `transport http { tls }`), for a plain one leave both out; and check the HTTP versions Caddy speaks to it: `transport http { versions h2c }` (or an `h2c://` upstream) talks cleartext HTTP/2 only, which an HTTP/1.1 WebSocket server does not understand: leave `versions` out or include `1.1`"),
     row(V::BadGateway, Sw(S::Caddy), "Caddy got no answer from the `reverse_proxy` upstream: check its address and scheme (`https://` or `transport http { tls }` for a TLS upstream) and that it is up; Caddy's log names the dial or TLS error"),
 
     ],

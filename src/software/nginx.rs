@@ -64,6 +64,12 @@ pub const TABLE: Table = Table {
     row(V::BadGateway, Sw(S::Nginx), "nginx cannot reach its upstream: check the `proxy_pass` address and that the service behind it is listening (nginx's error.log names the upstream)"),
     row(V::ServiceUnavailable, Sw(S::Nginx), "nginx has no usable upstream (every server down or a `limit_req`/`limit_conn` limit): check the upstream block and error.log"),
     row(V::GatewayTimeout, Sw(S::Nginx), "the upstream did not answer within `proxy_connect_timeout`/`proxy_read_timeout`: check that the service behind nginx answers the upgrade"),
+    // ngx_http_core_module, location: "If a location is defined by a prefix string that ends
+    // with the slash character, and requests are processed by one of proxy_pass, … then in
+    // response to a request with URI equal to this string, but without the trailing slash, a
+    // permanent redirect with the code 301 will be returned … If this is not desired, an exact
+    // match of the URI and location could be defined". Seen on 1.22.1 (`location /ws/`, `/ws`).
+    sw_detail(V::Redirect, Sw(S::Nginx), &[ADDS_SLASH], "nginx answers this 301 itself ({location}) because the `location` that proxies the WebSocket is written with a trailing slash (`location /ws/`) and the clients ask for the path without it; WebSocket clients do not follow redirects: add an exact-match location for the path as the clients send it (`location = /ws { proxy_pass …; }` with the same upgrade headers) or write the location without the slash (`location /ws`), or point the clients at the path with the slash"),
     row(V::FramesFailed, Sw(S::Nginx), "frames do not get through after the upgrade: check filters on the location (`sub_filter`, `gzip`, buffering modules) and that nothing closes the upstream"),
     ],
 };

@@ -60,15 +60,17 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
     let (what, mut general_fix) = match s.tier {
         Tier::Idle => idle_sentence(hop, software, inner),
         Tier::Handshake | Tier::Frames => {
+            let sent_path = url_path(&hop.url);
+            let location = header(o, "location");
+            let detail = lookup_detail(o, sent_path, location.as_deref());
             let key = HintKey {
                 verdict: o.verdict,
                 software,
                 kind: hop.kind,
                 status: o.evidence.status,
-                detail: &o.detail,
+                detail: &detail,
                 inner: inner_answer(o, inner.map(|i| &i.outcome)),
             };
-            let location = header(o, "location");
             let inner_ms = inner
                 .and_then(|i| i.outcome.timings.first_byte)
                 .map(duration);
@@ -84,7 +86,6 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
             };
             // What the backend said to the request this hop forwarded, against what it said to
             // wspath's own: the change names the fix better than any row for the status.
-            let sent_path = url_path(&hop.url);
             let changed = crate::software::change::infer(
                 o,
                 software,
@@ -306,6 +307,46 @@ fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
 }
 
 /// The path (and query) of a hop's URL, `/` when it has none.
+/// The probe's detail, with what the answer shows beside the request that got it, in the words
+/// the advice rows key on ([`hints::ADDS_SLASH`], [`hints::DROPS_SLASH`],
+/// [`hints::CREDENTIALS_SENT`]). Only for the lookup: the report shows the probe's own detail.
+fn lookup_detail(o: &ProbeOutcome, sent_path: &str, location: Option<&str>) -> String {
+    let mut detail = o.detail.clone();
+    if o.verdict == Verdict::Redirect {
+        if let Some(to) = location.map(location_path) {
+            let sent = sent_path.split('?').next().unwrap_or(sent_path);
+            if to.len() == sent.len() + 1 && to.starts_with(sent) && to.ends_with('/') {
+                detail.push_str(&format!("; [{}]", hints::ADDS_SLASH));
+            } else if sent.len() > 1 && sent.strip_suffix('/') == Some(to) {
+                detail.push_str(&format!("; [{}]", hints::DROPS_SLASH));
+            }
+        }
+    }
+    if matches!(o.evidence.status, Some(401 | 407)) && sent_credentials(&o.curl) {
+        detail.push_str(&format!("; [{}]", hints::CREDENTIALS_SENT));
+    }
+    detail
+}
+
+/// The path (without query) a Location header points at, absolute or relative.
+fn location_path(location: &str) -> &str {
+    let location = location.trim();
+    let path = match location.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => location,
+    };
+    path.split(['?', '#']).next().unwrap_or(path)
+}
+
+/// Whether the request as sent (its curl rendering, where secret values are redacted but the
+/// header names stay) carried credentials.
+fn sent_credentials(curl: &str) -> bool {
+    let lower = curl.to_ascii_lowercase();
+    ["authorization:", "proxy-authorization:", "cookie:"]
+        .iter()
+        .any(|h| lower.contains(&format!("-h '{h}")))
+}
+
 fn url_path(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     rest.find('/').map_or("/", |i| &rest[i..])

@@ -159,3 +159,110 @@ fn haproxy_http_server_close_in_a_three_proxy_chain_is_healthy() {
     r.assert_healthy();
     assert_eq!(r.doc["hops"].as_array().map(Vec::len), Some(4));
 }
+
+#[test]
+fn nginx_trailing_slash_redirect_on_the_websocket_path_is_explained() {
+    // `location /ws/ { proxy_pass … }` while clients open `/ws`: nginx answers 301 to `/ws/`.
+    let path = WsPath::backend(backend())
+        .front_nginx("proxy", "", |inner| {
+            format!(
+                "location /ws/ {{
+        proxy_pass http://{inner};
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $connection_upgrade;
+    }}"
+            )
+        })
+        .expect("start nginx");
+    let r = run(&path, TARGET, &[]);
+    r.assert_culprit("proxy", "redirect");
+    let detail = r.hop("proxy")["detail"].as_str().unwrap_or("").to_string();
+    for needle in ["trailing slash", "location /ws/", "location = /ws"] {
+        assert!(detail.contains(needle), "{needle:?}\n{}", r.describe());
+    }
+    // The config says the same: before, nginx's model had `/ws` served by no location (or by
+    // `location /`), where nginx really answers with its trailing-slash redirect.
+    let conf = path.proxy(0).expect("nginx").dir.path().join("nginx.conf");
+    let out = crate::support::check::wspath(&[
+        "lint",
+        "nginx",
+        &conf.display().to_string(),
+        "--path",
+        "/ws",
+    ]);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    assert!(
+        out.stdout
+            .contains("makes nginx answer it with 301 to /ws/")
+            && out.stdout.contains("location = /ws"),
+        "{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn an_https_redirect_on_the_websocket_path_names_the_wss_url() {
+    let path = WsPath::backend(backend())
+        .front_nginx("edge", "", |_| {
+            "location / { return 301 https://$host$request_uri; }".to_string()
+        })
+        .expect("start nginx");
+    let r = run(&path, TARGET, &[]);
+    r.assert_culprit("edge", "redirect");
+    let detail = r.hop("edge")["detail"].as_str().unwrap_or("").to_string();
+    assert!(detail.contains("wss://app.test/ws"), "{}", r.describe());
+}
+
+#[test]
+fn as_all_through_a_proxy_that_fails_every_browser_alike_says_the_reason_once() {
+    let setup = Setup::no_websocket()
+        .directive("proxy_http_version 1.1;")
+        .directive("proxy_set_header Upgrade $http_upgrade;")
+        .directive("proxy_set_header Connection \"keep-alive\";");
+    let path = WsPath::backend(backend())
+        .front("proxy", Kind::Nginx, &setup)
+        .expect("start nginx");
+    let out = crate::support::check::human(TARGET, &path.pairs(), &["--as", "all"]);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    for browser in ["chrome ", "firefox", "safari "] {
+        let line = format!("✗ as {browser} 426  Upgrade stripped — as above");
+        assert!(out.stdout.contains(&line), "{line}\n{}", out.describe());
+    }
+    // The renderer wraps at 80 columns: compare with the line breaks taken out.
+    let flat = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(
+        flat.matches("invalid Connection header").count(),
+        2,
+        "once under the hop, once in the culprit line\n{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn nginx_conf_with_connection_keep_alive_is_an_error_finding_at_the_culprit() {
+    // Before: `lint` found nothing wrong with a fixed `Connection "keep-alive"` (only `close`
+    // and `""` were caught), while the probe proved it breaks the upgrade.
+    let setup = Setup::no_websocket()
+        .directive("proxy_http_version 1.1;")
+        .directive("proxy_set_header Upgrade $http_upgrade;")
+        .directive("proxy_set_header Connection \"keep-alive\";");
+    let path = WsPath::backend(backend())
+        .front("proxy", Kind::Nginx, &setup)
+        .expect("start nginx");
+    let conf = path.proxy(0).expect("nginx").dir.path().join("nginx.conf");
+    let conf = conf.display().to_string();
+    let r = run(&path, TARGET, &["--nginx-conf", &conf]);
+    r.assert_culprit("proxy", "upgrade_stripped");
+    let ids: Vec<&str> = r.hop("proxy")["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"nginx/connection-forced-close"),
+        "{ids:?}\n{}",
+        r.describe()
+    );
+}

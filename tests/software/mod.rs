@@ -5,6 +5,7 @@
 //! identified software and that the advice names that software's own directive.
 
 mod crosshop;
+mod field;
 mod recorded;
 mod scheme;
 

@@ -289,9 +289,28 @@ fn usage_error(e: clap::Error) -> ExitCode {
         Some("audit") => wspath::report::audit::json::SCHEMA,
         _ => wspath::report::json::SCHEMA,
     };
-    let first = text.lines().next().unwrap_or("invalid command line");
-    let message = first.strip_prefix("error: ").unwrap_or(first);
-    let info = wspath::report::error::ErrorInfo::new("invalid_input", message);
+    // The error and what clap lists under it (the missing arguments, the possible values),
+    // without the usage block and the --help hint.
+    let message: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    let message = if message.is_empty() {
+        "invalid command line"
+    } else {
+        message
+    };
+    let mut info = wspath::report::error::ErrorInfo::new("invalid_input", message);
+    // `--color <WHEN>` → `--color`: the flag, as wspath's own input errors name it.
+    if let Some(clap::error::ContextValue::String(arg)) =
+        e.get(clap::error::ContextKind::InvalidArg)
+    {
+        info.flag = arg.split_whitespace().next().map(str::to_string);
+    }
     print_error_doc(&info, schema, format);
     ExitCode::from(wspath::exit::COULD_NOT_RUN)
 }

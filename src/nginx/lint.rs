@@ -548,8 +548,36 @@ pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> L
     let mut chosen: Vec<NodeId> = Vec::new();
     match &opts.path {
         Some(path) => {
+            // A server that answers the path with nginx's trailing-slash redirect serves it with
+            // no location at all: WebSocket clients do not follow the 301.
+            let mut redirecting = Vec::new();
+            for &s in &servers {
+                if let Some(l) = model.slash_redirect(s, path) {
+                    redirecting.push(s);
+                    let d = model.node(l).d;
+                    let (_, pattern) = model.location_pattern(l);
+                    let bare = path.split(['?', '#']).next().unwrap_or(path);
+                    report.general.push(Finding {
+                        id: Check::NoLocation.id().into(),
+                        severity: Severity::Error,
+                        message: format!(
+                            "no location serves {bare}: `location {pattern}` ({}) makes nginx answer it with 301 to {pattern}",
+                            linter.location(d)
+                        ),
+                        evidence: linter.at(d),
+                        why: Some(format!(
+                            "a prefix location ending in `/` that proxies redirects the same path without the slash (nginx's auto-redirect); WebSocket clients do not follow redirects, so {bare} never upgrades"
+                        )),
+                        fix: Some(format!(
+                            "add `location = {bare}` with the same proxying as `location {pattern}`, or name that location `{bare}` (then it serves both)"
+                        )),
+                        location: Some(linter.location(d)),
+                    });
+                }
+            }
             let matches: Vec<(NodeId, Option<NodeId>)> = servers
                 .iter()
+                .filter(|s| !redirecting.contains(*s))
                 .map(|&s| (s, model.find_location(s, path)))
                 .collect();
             // Without a Host, several servers may answer the path; when some of them proxy it,
@@ -704,6 +732,47 @@ mod tests {
         proxy_set_header Connection $connection_upgrade; proxy_read_timeout 1h;";
 
     #[test]
+    fn a_proxying_location_with_a_trailing_slash_redirects_the_bare_path() {
+        // nginx answers /ws with 301 to /ws/ whether or not `location /` exists.
+        for other in [
+            "",
+            "location / { return 200; }",
+            "location ~ ^/w { return 403; }",
+        ] {
+            let ids = run(
+                &format!(
+                    "http {{ server {{ {other} location /ws/ {{ proxy_pass http://a; {GOOD} }} }} }}"
+                ),
+                Some("/ws"),
+            );
+            assert_eq!(ids, ["nginx/no-location"], "{other}");
+        }
+        // An exact or bare-named location serves it; a location that does not pass requests
+        // on, or a path that already ends in `/`, is not redirected.
+        for (conf, path) in [
+            ("location = /ws { proxy_pass http://a; GOOD } location /ws/ { proxy_pass http://a; }", "/ws"),
+            ("location /ws { proxy_pass http://a; GOOD }", "/ws"),
+            ("location /ws/ { proxy_pass http://a; GOOD }", "/ws/"),
+            ("location /ws/ { proxy_pass http://a; GOOD }", "/ws/chat"),
+        ] {
+            let conf = conf.replace("GOOD", GOOD);
+            let ids = run(
+                &format!(
+                    "http {{ map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+                     server {{ {conf} }} }}"
+                ),
+                Some(path),
+            );
+            assert!(!ids.contains(&"nginx/no-location".to_string()), "{conf} {path}: {ids:?}");
+        }
+        let ids = run(
+            "http { server { location / { return 200; } location /ws/ { root /srv; } } }",
+            Some("/ws"),
+        );
+        assert_eq!(ids, ["nginx/location-not-proxying"]);
+    }
+
+    #[test]
     fn a_fixed_connection_without_upgrade_is_a_forced_close() {
         for value in ["\"keep-alive\"", "Keep-Alive", "close", "\"\""] {
             let ids = run(
@@ -740,6 +809,15 @@ mod tests {
             None,
         );
         assert_eq!(ids, ["nginx/connection-forced-close"]);
+        // A string key matches case-insensitively, as nginx matches it.
+        let ids = run(
+            &format!(
+                "http {{ map $http_upgrade $connection_upgrade {{ WebSocket upgrade; default close; }}
+             server {{ location /ws {{ proxy_pass http://a; {GOOD} }} }} }}"
+            ),
+            None,
+        );
+        assert!(ids.is_empty(), "{ids:?}");
         let ids = run(
             &format!(
                 "http {{ map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}

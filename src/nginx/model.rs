@@ -398,6 +398,57 @@ impl<'c> Model<'c> {
         self.find_in(server, uri).map(|(id, _)| id)
     }
 
+    /// The location that makes nginx answer `uri` with a 301 to `uri/` instead of serving it: a
+    /// prefix (or exact) location named `uri/` that passes requests on (`proxy_pass`,
+    /// `fastcgi_pass`, …) sets nginx's auto-redirect, which beats shorter prefixes and every
+    /// regex; only a location matching `uri` itself (`location = /ws`, `location /ws`) serves
+    /// it instead. See ngx_http_core_find_static_location (`auto_redirect`) and the `location`
+    /// directive's documentation.
+    pub fn slash_redirect(&self, server: NodeId, uri: &str) -> Option<NodeId> {
+        let uri = uri.split(['?', '#']).next().unwrap_or(uri);
+        if uri.ends_with('/') {
+            return None;
+        }
+        let slashed = format!("{uri}/");
+        self.slash_redirect_in(server, uri, &slashed)
+    }
+
+    fn slash_redirect_in(&self, parent: NodeId, uri: &str, slashed: &str) -> Option<NodeId> {
+        const PASSES: [&str; 6] = [
+            "proxy_pass",
+            "fastcgi_pass",
+            "uwsgi_pass",
+            "scgi_pass",
+            "memcached_pass",
+            "grpc_pass",
+        ];
+        let locs = self.own(parent, "location");
+        let static_named = |l: NodeId, name: &str| {
+            let (m, p) = self.location_pattern(l);
+            matches!(
+                m,
+                Modifier::Exact | Modifier::Prefix | Modifier::PrefixNoRegex
+            ) && p == name
+        };
+        if locs.iter().any(|&l| static_named(l, uri)) {
+            return None;
+        }
+        if let Some(&l) = locs.iter().find(|&&l| {
+            static_named(l, slashed) && PASSES.iter().any(|d| !self.own(l, d).is_empty())
+        }) {
+            return Some(l);
+        }
+        // Nested locations are searched inside the longest prefix that holds the URI.
+        let outer = locs
+            .iter()
+            .filter(|&&l| {
+                let (m, p) = self.location_pattern(l);
+                matches!(m, Modifier::Prefix | Modifier::PrefixNoRegex) && uri.starts_with(p)
+            })
+            .max_by_key(|&&l| self.location_pattern(l).1.len())?;
+        self.slash_redirect_in(*outer, uri, slashed)
+    }
+
     /// (location, matched by exact/regex so search stops) among the locations directly in `parent`.
     fn find_in(&self, parent: NodeId, uri: &str) -> Option<(NodeId, bool)> {
         let locs = self.own(parent, "location");
@@ -539,9 +590,11 @@ impl<'c> Model<'c> {
     pub fn map_value(&self, map: NodeId, input: &str) -> String {
         let entries = || self.nodes[map].children.iter().map(|&c| self.nodes[c].d);
         let value = |d: &Directive| d.arg(0).unwrap_or_default().to_string();
-        if let Some(d) =
-            entries().find(|d| !d.name.starts_with('~') && d.name == input && d.name != "default")
-        {
+        // String keys match case-insensitively (nginx lowercases both sides: a `WebSocket`
+        // key matches the `websocket` browsers send; checked on nginx 1.22).
+        if let Some(d) = entries().find(|d| {
+            !d.name.starts_with('~') && d.name.eq_ignore_ascii_case(input) && d.name != "default"
+        }) {
             return value(d);
         }
         for d in entries() {
@@ -563,7 +616,8 @@ impl<'c> Model<'c> {
     }
 }
 
-/// nginx's time syntax: `60`, `60s`, `1m30s`, `500ms`, `1h`, `1d`.
+/// nginx's time syntax: `60`, `60s`, `1m30s`, `500ms`, `1h`, `1d`, and parts separated by
+/// spaces (`"1h 30m"`, quoted in a config), which ngx_parse_time skips.
 pub fn parse_time(s: &str) -> Option<Duration> {
     let mut total = Duration::ZERO;
     let mut rest = s.trim();
@@ -571,6 +625,7 @@ pub fn parse_time(s: &str) -> Option<Duration> {
         return None;
     }
     while !rest.is_empty() {
+        rest = rest.trim_start_matches(' ');
         let digits = rest
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(rest.len());
@@ -670,5 +725,7 @@ mod tests {
         assert_eq!(parse_time("75"), Some(Duration::from_secs(75)));
         assert_eq!(parse_time("500ms"), Some(Duration::from_millis(500)));
         assert_eq!(parse_time("x"), None);
+        assert_eq!(parse_time("2m 30s"), Some(Duration::from_secs(150)));
+        assert_eq!(parse_time("1h  30m 5"), Some(Duration::from_secs(5405)));
     }
 }

@@ -181,6 +181,24 @@ fn nginx_trailing_slash_redirect_on_the_websocket_path_is_explained() {
     for needle in ["trailing slash", "location /ws/", "location = /ws"] {
         assert!(detail.contains(needle), "{needle:?}\n{}", r.describe());
     }
+    // The config says the same: before, nginx's model had `/ws` served by no location (or by
+    // `location /`), where nginx really answers with its trailing-slash redirect.
+    let conf = path.proxy(0).expect("nginx").dir.path().join("nginx.conf");
+    let out = crate::support::check::wspath(&[
+        "lint",
+        "nginx",
+        &conf.display().to_string(),
+        "--path",
+        "/ws",
+    ]);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    assert!(
+        out.stdout
+            .contains("makes nginx answer it with 301 to /ws/")
+            && out.stdout.contains("location = /ws"),
+        "{}",
+        out.describe()
+    );
 }
 
 #[test]
@@ -245,6 +263,47 @@ fn nginx_conf_with_connection_keep_alive_is_an_error_finding_at_the_culprit() {
     assert!(
         ids.contains(&"nginx/connection-forced-close"),
         "{ids:?}\n{}",
+        r.describe()
+    );
+}
+
+#[test]
+fn nginx_map_with_a_capitalised_websocket_key_is_healthy_with_its_config() {
+    // `map $http_upgrade $connection_upgrade { WebSocket upgrade; … }`: nginx matches map
+    // strings case-insensitively, so browsers' `websocket` gets `upgrade`. Before, the lint
+    // compared keys exactly, called it a forced close, and `check --nginx-conf` exited 1 on a
+    // path that upgrades.
+    let path = WsPath::backend(backend())
+        .front_with("proxy", Kind::Nginx, |dir, port, inner| {
+            main_config(
+                dir,
+                &format!(
+                    "map $http_upgrade $connection_upgrade {{ WebSocket upgrade; default close; }}\n{}",
+                    server_block(
+                        port,
+                        "",
+                        &format!(
+                            "location /ws {{
+        proxy_pass http://{inner};
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $connection_upgrade;
+        proxy_read_timeout 1h;
+    }}"
+                        ),
+                    )
+                ),
+            )
+        })
+        .expect("start nginx");
+    let conf = path.proxy(0).expect("nginx").dir.path().join("nginx.conf");
+    let conf = conf.display().to_string();
+    let r = run(&path, TARGET, &["--nginx-conf", &conf]);
+    r.assert_healthy();
+    assert_eq!(
+        r.hop("proxy")["findings"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
         r.describe()
     );
 }

@@ -177,6 +177,27 @@ fn exit_2_keeps_the_requested_format() {
         .unwrap()
         .contains("--timeout"));
 
+    // A command line clap refuses: the flag in `where`, what is missing in the message.
+    let out = wspath(&[
+        "check",
+        "ws://app.test/",
+        "--color",
+        "purple",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, Some(2), "{}", out.describe());
+    let doc = out.json().unwrap();
+    assert!(check.is_valid(&doc), "{doc:#}");
+    assert_eq!(doc["error"]["where"]["flag"], "--color", "{doc:#}");
+    let out = wspath(&["lint", "nginx", "--format", "json"]);
+    let doc = out.json().unwrap();
+    assert_eq!(doc["schema"], "wspath.lint/v1");
+    assert!(
+        doc["error"]["message"].as_str().unwrap().contains("<FILE>"),
+        "{doc:#}"
+    );
+
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.conf");
     let out = wspath(&[

@@ -149,10 +149,14 @@ pub(crate) const APP_IDLE: &str = "the application closes silent connections its
 
 /// Words the walker adds to the detail it looks hints up with (never shown) when the answer,
 /// read beside the request that got it, says more than the probe's detail: a redirect to the
-/// same path with a `/` appended or taken off, a 401/407 to a request that carried credentials.
+/// same path with a `/` appended or taken off, a 401/407 to a request that carried credentials,
+/// a page of the hop's own.
 pub const ADDS_SLASH: &str = "the redirect adds a trailing slash";
 pub const DROPS_SLASH: &str = "the redirect drops the trailing slash";
 pub const CREDENTIALS_SENT: &str = "credentials were sent";
+/// Words the walker adds when the answer is a page of the hop's own software (one of its
+/// error-page marks, see [`super::change::own_page`]): the hop answered itself.
+pub const OWN_PAGE: &str = "the hop's own page";
 
 /// Rows for a kind of hop or any hop; each software's own rows live in its table.
 pub const HINTS: &[Hint] = &[

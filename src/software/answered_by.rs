@@ -197,6 +197,9 @@ pub enum Clue {
     /// The whole body is this text (ignoring case and surrounding space) and the answer has no
     /// `Server` header: a proxy whose own answers are bare (Traefik's Go net/http pages).
     BareBodyIs(&'static str),
+    /// The whole body is this text (ignoring case and surrounding space) and a `Server` header
+    /// contains the first: a proxy's own terse page (h2o's plain-text `not found`).
+    ServerBodyIs(&'static str, &'static str),
     /// The issuer of the certificate the hop presents contains this text (a CA or default
     /// certificate only this software makes); read by the own-answer request at TLS hops.
     Issuer(&'static str),
@@ -207,7 +210,7 @@ impl Clue {
     pub fn tier(&self) -> u8 {
         match self {
             Clue::AppBody(_) | Clue::AppBodyIs(_) => 0,
-            Clue::Body(_) | Clue::Issuer(_) => 1,
+            Clue::Body(_) | Clue::Issuer(_) | Clue::ServerBodyIs(..) => 1,
             Clue::PassedThrough(..) => 2,
             Clue::Server(_) => 3,
             Clue::Header(..) | Clue::HeaderPrefix(_) | Clue::BareBodyIs(_) => 4,
@@ -247,6 +250,7 @@ impl Clue {
                         .iter()
                         .any(|(n, _)| n.eq_ignore_ascii_case("server"))
             }
+            Clue::ServerBodyIs(server, text) => body.trim() == text && header_has("server", server),
             // Not in an HTTP answer: see `identify::issuer_names`.
             Clue::Issuer(_) => false,
         }
@@ -267,6 +271,7 @@ impl Clue {
             Clue::Via(t) => format!("Via header names {t}"),
             Clue::HeaderIs(n, t) => format!("{n}: {t}"),
             Clue::BareBodyIs(t) => format!("body is \"{t}\" without a Server header"),
+            Clue::ServerBodyIs(sv, t) => format!("body is \"{t}\" with Server {sv}"),
             Clue::Issuer(t) => format!("certificate issuer contains \"{t}\""),
         }
     }

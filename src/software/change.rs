@@ -130,15 +130,27 @@ fn from_further_in(o: &ProbeOutcome, software: Option<Software>, body: &str) -> 
     {
         return true;
     }
-    let lower = body.to_ascii_lowercase();
+    !body.trim().is_empty() && !own_page(o, software)
+}
+
+/// Whether the answer is a page of the hop's own software: one of its error-page marks (its
+/// error-page words, or its bare page such as Traefik's `404 page not found`) is in it.
+pub fn own_page(o: &ProbeOutcome, software: Option<Software>) -> bool {
+    let lower = o
+        .evidence
+        .body_snippet
+        .as_deref()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let status = o.evidence.status.unwrap_or(0);
-    let own_page = software.is_some_and(|s| {
+    software.is_some_and(|s| {
         s.table().recognise.iter().any(|(clue, _)| {
-            matches!(clue, Clue::Body(_) | Clue::BareBodyIs(_))
-                && clue.matches(status, &o.evidence.headers, &lower)
+            matches!(
+                clue,
+                Clue::Body(_) | Clue::BareBodyIs(_) | Clue::ServerBodyIs(..)
+            ) && clue.matches(status, &o.evidence.headers, &lower)
         })
-    });
-    !body.trim().is_empty() && !own_page
+    })
 }
 
 /// A path the body names ("rejected /", "Cannot GET /chat", "The current path, /x, didn't

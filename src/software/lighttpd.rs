@@ -22,6 +22,10 @@ pub const TABLE: Table = Table {
     recognise: &[
     // It keeps its own Server header on its pages ("Server: lighttpd/1.4.69") and passes the
     // backend's on (capture).
+    // Its built-in error document (lighttpd 1.4 source, used when no `server.errorfile-prefix`
+    // or `server.error-handler` is set): an XHTML 1.0 page in iso-8859-1 with the status as
+    // title and h1 (capture: lighttpd/1.4.69 404 for a path no `proxy.server` covers).
+    (Body("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?>\n<!doctype html public \"-//w3c//dtd xhtml 1.0 transitional//en\""), A::Lighttpd),
     (Server("lighttpd"), A::Lighttpd),
     ],
     #[rustfmt::skip]
@@ -40,6 +44,10 @@ pub const TABLE: Table = Table {
     row(V::UpgradeStripped, Sw(S::Lighttpd), "enable upgrades in mod_proxy: `proxy.header = (\"upgrade\" => \"enable\")` beside the `proxy.server` that serves this path (lighttpd 1.4.46+)"),
     // Docs_ModProxy: proxy.header "map-host-request" rewrites the Host sent upstream.
     when_inner_upgrades(status(V::Rejected, Sw(S::Lighttpd), 403, "{inner} ({inner_address}) upgrades when probed directly with Host {host}, so the 403 answers what lighttpd sends it: look for `\"map-host-request\"` in `proxy.header` (it rewrites Host) and for `proxy.server` pointing elsewhere")),
+    // Docs_ModProxy: `proxy.server` keys match the path (prefix) or the file extension, and
+    // mod_proxy serves only requests inside the `$HTTP["url"]`/`$HTTP["host"]` condition that
+    // holds it; anything else falls to the document root (its own 404 page, above).
+    sw_detail(V::Rejected, Sw(S::Lighttpd), &[OWN_PAGE], "this is lighttpd's own 404 page, so mod_proxy did not take the request and lighttpd looked in `server.document-root`: no `proxy.server` covers this path, or the `$HTTP[\"url\"]` (or `$HTTP[\"host\"]`) condition around it does not match it (`=~ \"^/socket\"` does not match `/ws`): make the condition and the `proxy.server` key cover the path as the clients send it").on_status(404),
     when_inner_upgrades(status(V::Rejected, Sw(S::Lighttpd), 404, "{inner} ({inner_address}) upgrades when probed directly with this path, so lighttpd sends it something else: check that the `proxy.server` key covers this path and `\"map-urlpath\"` in `proxy.header`")),
     // lighttpd answers 503 when mod_proxy cannot connect (capture).
     row(V::ServiceUnavailable, Sw(S::Lighttpd), "lighttpd could not connect to the `proxy.server` backend (mod_proxy answers 503): check its \"host\" and \"port\" and that the service is up"),

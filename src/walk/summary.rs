@@ -62,7 +62,7 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
         Tier::Handshake | Tier::Frames => {
             let sent_path = url_path(&hop.url);
             let location = header(o, "location");
-            let detail = lookup_detail(o, sent_path, location.as_deref());
+            let detail = lookup_detail(o, software, sent_path, location.as_deref());
             let key = HintKey {
                 verdict: o.verdict,
                 software,
@@ -309,8 +309,13 @@ fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
 /// The path (and query) of a hop's URL, `/` when it has none.
 /// The probe's detail, with what the answer shows beside the request that got it, in the words
 /// the advice rows key on ([`hints::ADDS_SLASH`], [`hints::DROPS_SLASH`],
-/// [`hints::CREDENTIALS_SENT`]). Only for the lookup: the report shows the probe's own detail.
-fn lookup_detail(o: &ProbeOutcome, sent_path: &str, location: Option<&str>) -> String {
+/// [`hints::CREDENTIALS_SENT`], [`hints::OWN_PAGE`]). Only for the lookup: the report shows the probe's own detail.
+fn lookup_detail(
+    o: &ProbeOutcome,
+    software: Option<Software>,
+    sent_path: &str,
+    location: Option<&str>,
+) -> String {
     let mut detail = o.detail.clone();
     if o.verdict == Verdict::Redirect {
         if let Some(to) = location.map(location_path) {
@@ -321,6 +326,9 @@ fn lookup_detail(o: &ProbeOutcome, sent_path: &str, location: Option<&str>) -> S
                 detail.push_str(&format!("; [{}]", hints::DROPS_SLASH));
             }
         }
+    }
+    if crate::software::change::own_page(o, software) {
+        detail.push_str(&format!("; [{}]", hints::OWN_PAGE));
     }
     if matches!(o.evidence.status, Some(401 | 407)) && sent_credentials(&o.curl) {
         detail.push_str(&format!("; [{}]", hints::CREDENTIALS_SENT));

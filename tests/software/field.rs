@@ -219,3 +219,35 @@ fn caddy_h2c_transport_to_an_http1_backend_is_named() {
         ],
     );
 }
+
+#[test]
+fn a_proxys_own_404_says_nothing_routes_the_path() {
+    // F6 for lighttpd and h2o: the route covers `/socket` only, so `/ws` gets the proxy's own
+    // 404 page, which must not be read as the backend's answer to a rewritten path.
+    let cases: [(Kind, &str, &str, &str, &[&str]); 2] = [
+        (
+            Kind::Lighttpd,
+            "proxy.server = (\"\" =>",
+            "proxy.server = (\"/socket\" =>",
+            "lighttpd",
+            &[
+                "lighttpd's own 404 page",
+                "no `proxy.server` covers this path",
+            ],
+        ),
+        (
+            Kind::H2o,
+            "      /:\n",
+            "      /socket:\n",
+            "h2o",
+            &["h2o's own 404", "no `paths:` entry"],
+        ),
+    ];
+    for (kind, from, to, software, says) in cases {
+        let config = edited(kind, Setup::good(), move |c, _| c.replace(from, to));
+        let p = path("edge", kind, config);
+        let r = check_path(&p, &[]);
+        assert_diagnosis(&r, "edge", "rejected", software, says);
+        assert_fix_does_not_say(&r, "sends it another path");
+    }
+}

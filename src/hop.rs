@@ -180,7 +180,12 @@ fn parse_address(a: &str) -> Result<HopAddress, String> {
         let scheme = match url.scheme() {
             "ws" => Scheme::Ws,
             "wss" => Scheme::Wss,
-            other => return Err(format!("address scheme '{other}' is not ws:// or wss://")),
+            other => {
+                return Err(format!(
+                    "address scheme '{other}' is not ws:// or wss://{}",
+                    websocket_scheme_hint(other)
+                ))
+            }
         };
         let host = match url.host() {
             Some(url::Host::Ipv6(h)) => h.to_string(),
@@ -219,7 +224,14 @@ fn parse_address(a: &str) -> Result<HopAddress, String> {
         }
     } else {
         match a.rsplit_once(':') {
-            Some((h, p)) if !h.contains(':') => (h.to_string(), Some(parse_port(p)?)),
+            Some((h, p)) if !h.contains(':') => {
+                if let Some((port, path)) = p.split_once('/') {
+                    return Err(format!(
+                        "a path needs a URL: write ws://{h}:{port}/{path} (or wss://…)"
+                    ));
+                }
+                (h.to_string(), Some(parse_port(p)?))
+            }
             Some(_) => return Err("IPv6 addresses need brackets: [::1]:8080".into()),
             None => (a.to_string(), None),
         }
@@ -233,6 +245,15 @@ fn parse_address(a: &str) -> Result<HopAddress, String> {
         scheme: None,
         path: None,
     })
+}
+
+/// The WebSocket scheme for the HTTP one a user pasted (a page's URL, a proxy's upstream).
+pub(crate) fn websocket_scheme_hint(scheme: &str) -> &'static str {
+    match scheme {
+        "https" => ": for TLS write wss://",
+        "http" => ": for plain HTTP write ws://",
+        _ => "",
+    }
 }
 
 fn parse_port(p: &str) -> Result<u16, String> {

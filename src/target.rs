@@ -100,9 +100,13 @@ impl Target {
             "ws" => Scheme::Ws,
             "wss" => Scheme::Wss,
             other => {
+                let hint = match crate::hop::websocket_scheme_hint(other) {
+                    "" => " (WebSocket URLs use ws:// or wss://)",
+                    hint => hint,
+                };
                 return Err(bad(&format!(
-                    "scheme '{other}' is not ws:// or wss:// (WebSocket URLs use ws:// or wss://)"
-                )))
+                    "scheme '{other}' is not ws:// or wss://{hint}"
+                )));
             }
         };
         let host = match url.host() {

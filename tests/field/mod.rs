@@ -307,3 +307,25 @@ fn nginx_map_with_a_capitalised_websocket_key_is_healthy_with_its_config() {
         r.describe()
     );
 }
+
+#[test]
+fn urls_pasted_from_a_browser_or_a_proxy_config_get_the_websocket_form() {
+    // (argv, what the one-line error must say)
+    let cases: &[(&[&str], &str)] = &[
+        (&["check", "https://app.test/ws"], "for TLS write wss://"),
+        (
+            &["check", TARGET, "--hop", "lb=http://127.0.0.1:8080"],
+            "for plain HTTP write ws://",
+        ),
+        (
+            &["check", TARGET, "--hop", "lb=127.0.0.1:8080/chat"],
+            "write ws://127.0.0.1:8080/chat",
+        ),
+    ];
+    for (argv, needle) in cases {
+        let out = crate::support::check::wspath(argv);
+        assert_eq!(out.code, Some(2), "{}", out.describe());
+        assert!(out.stderr.contains(needle), "{needle}\n{}", out.describe());
+        assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.describe());
+    }
+}

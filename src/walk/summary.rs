@@ -213,12 +213,41 @@ fn working_in_front(hops: &[HopReport], s: &Selection) -> Option<(String, Option
         );
         return Some((clause, Some(fix)));
     }
+    // A wss:// probe that finds a plain port behind a hop that upgrades: TLS most likely ends
+    // at that hop, and a bare `--hop NAME=HOST:PORT` took the target's scheme.
+    let plain_port = {
+        let detail = hop.outcome.detail.to_ascii_lowercase();
+        hop.outcome.verdict == Verdict::TlsFailed
+            && hop.url.starts_with("wss://")
+            && PLAIN_PORT_WORDS.iter().any(|w| detail.contains(w))
+    };
+    if s.tier == Tier::Handshake && plain_port {
+        let clause = format!(
+            "; yet {names} in front {verb}: TLS most likely ends at {nearest}, and {} speaks plain HTTP behind it",
+            hop.name
+        );
+        let fix = format!(
+            "probe it as plain ws:// (`--hop {}=ws://{}`): a hop given as a bare address is probed with the target's scheme (this probe sent {}); only if {nearest} really speaks TLS to it is the TLS setup at {} to fix",
+            hop.name, hop.address, hop.url, hop.address
+        );
+        return Some((clause, Some(fix)));
+    }
     let clause = format!(
         "; yet {names} in front {verb}, so traffic through {them} does not always reach {} at {}: another server of its pool, or another address, answers there",
         hop.name, hop.address
     );
     Some((clause, None))
 }
+
+/// How the probe words a TLS handshake that met a port speaking plain HTTP (or hanging up on
+/// the ClientHello, as plain WebSocket servers do).
+const PLAIN_PORT_WORDS: &[&str] = &[
+    "plain http",
+    "did not answer with tls",
+    "corrupt message",
+    "invalidcontenttype",
+    "closed the connection during the tls handshake",
+];
 
 /// The finding that explains the culprit: the first error-level one attached to it.
 fn explaining_finding(findings: &[Finding]) -> Option<&Finding> {

@@ -7,7 +7,8 @@
 
 use super::{assert_software, backend};
 use crate::paths::{check_path, Run};
-use crate::support::{Kind, Setup, WsPath};
+use crate::support::check::check;
+use crate::support::{Kind, SelfSigned, Setup, WsPath};
 use std::path::Path;
 
 /// `kind`'s healthy config (with `setup`) in front of the inner hop, changed by
@@ -296,4 +297,33 @@ fn an_https_redirect_fix_names_the_wss_url() {
     r.assert_culprit("edge", "redirect");
     r.assert_fix_says(&["wss://app.test/ws"]);
     assert!(!r.fix().contains("https://app.test/ws"), "{}", r.describe());
+}
+
+#[test]
+fn a_plain_hop_behind_a_tls_edge_given_bare_is_told_to_be_probed_as_ws() {
+    // F10 (the sentence; the path itself is healthy): TLS ends at the edge, and the backend
+    // given as a bare address is probed with the target's wss://.
+    let cert = SelfSigned::new("app.test").expect("certificate");
+    let p = WsPath::backend(backend())
+        .front("edge", Kind::Nginx, &Setup::good().serving_tls(&cert))
+        .expect("start nginx");
+    let ca = cert.ca.display().to_string();
+    let r = check(
+        "wss://app.test/ws",
+        &p.pairs(),
+        &["--cacert", &ca, "--http1-only"],
+    );
+    r.assert_culprit("backend", "tls_failed");
+    assert!(
+        r.summary()
+            .contains("TLS most likely ends at edge, and backend speaks plain HTTP behind it"),
+        "{}",
+        r.describe()
+    );
+    let backend_addr = p.pairs()[1].1;
+    r.assert_fix_says(&[
+        "probe it as plain ws://",
+        &format!("`--hop backend=ws://{backend_addr}`"),
+    ]);
+    assert_fix_does_not_say(&r, "another server of its pool");
 }

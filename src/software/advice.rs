@@ -7,7 +7,8 @@
 //! Then a row for the hop's software beats one for its kind beats a general one; a row that
 //! needs the hop behind to upgrade when probed directly (the hop does not reach it as
 //! configured) beats one that does not; a row that names the status beats one that does not.
-//! Hints may say `{address}`, `{address_host}`, `{host}`, `{location}`, `{inner}`, `{inner_address}`,
+//! Hints may say `{address}`, `{address_host}`, `{host}`, `{location}` (and `{ws_location}`, the
+//! same as a ws:// or wss:// URL), `{inner}`, `{inner_address}`,
 //! `{inner_ms}` and `{hop_ms}`.
 
 use super::Software;
@@ -174,9 +175,9 @@ pub const HINTS: &[Hint] = &[
     status(V::Rejected, Any, 400, "the hop refuses the request itself: check that it accepts an HTTP/1.1 GET with the WebSocket headers for Host {host}"),
     // RFC 9110 §15.5.2: a 401 to a request with credentials means "authorization has been
     // refused for those credentials".
-    status_detail(V::Rejected, 401, &[CREDENTIALS_SENT], "the hop refuses the credentials sent (RFC 9110: a 401 to a request that carried them means they were refused): check that they are valid here (user and password or token, not expired, the scheme its `WWW-Authenticate` header asks for), that they are meant for this hop and not only for one further in, and that no proxy in front drops or replaces the header"),
+    status_detail(V::Rejected, 401, &[CREDENTIALS_SENT], "the hop refuses the credentials sent (RFC 9110: a 401 to a request that carried them means they were refused): check that they are valid here (user and password or token, not expired, the scheme its `WWW-Authenticate` header asks for), that they are meant for this hop and not only for one further in, and that no proxy in front drops or replaces the header; browsers cannot set Authorization on a WebSocket, so what works from wspath may still fail for them (they send a cookie or a token in the URL)"),
     status_detail(V::Rejected, 407, &[CREDENTIALS_SENT], "the proxy refuses the `Proxy-Authorization` sent: check the user and password or token against its `Proxy-Authenticate` scheme"),
-    status(V::Rejected, Any, 401, "the hop wants credentials: send them (e.g. `-H 'Authorization: …'`) or allow unauthenticated upgrades on this path"),
+    status(V::Rejected, Any, 401, "the hop wants credentials: send them (e.g. `-H 'Authorization: …'`, or `-H 'Cookie: …'` as browsers do: they cannot set Authorization on a WebSocket) or allow unauthenticated upgrades on this path"),
     status(V::Rejected, Any, 403, "an access rule refuses the upgrade: check Origin allow-lists (wspath sends the target's origin; try `--origin`), IP allow-lists and WAF rules"),
     status(V::Rejected, Any, 404, "nothing serves this path at this hop: check the path it forwards to (nginx `proxy_pass` URI, ALB path-pattern rules) or give the hop its own path with `--hop NAME=ws://HOST:PORT/PATH`"),
     // What servers say when they refuse the Origin (gorilla: "request origin not allowed by
@@ -189,7 +190,9 @@ pub const HINTS: &[Hint] = &[
     row(V::Rejected, Any, "make the hop route WebSocket upgrades for this host and path; its status, headers and body above say why it refused"),
     detail(V::Redirect, &[ADDS_SLASH], "this hop redirects the path to itself with a `/` appended ({location}): its route is written for the path with a trailing slash and answers the path without it with a redirect, which WebSocket clients do not follow; route the path as the clients send it too (nginx: `location /ws/` answers `/ws` so, add `location = /ws` or write `location /ws`), or point the clients at the path with the slash"),
     detail(V::Redirect, &[DROPS_SLASH], "this hop redirects the path to itself without its trailing `/` ({location}), which WebSocket clients do not follow: route the path with the slash as well, or point the clients at the path without it"),
-    row(V::Redirect, Any, "WebSocket clients do not follow redirects: point them at the final URL ({location}) or stop redirecting this path"),
+    // RFC 6455 §4.1: a client may follow a 3xx but need not, and browsers do not; the URL they
+    // are given is a ws:// or wss:// one (an http→https redirect means wss://).
+    row(V::Redirect, Any, "WebSocket clients do not follow redirects: point them at the final URL as a WebSocket URL ({ws_location}) or stop redirecting this path"),
     // Gateway errors while the hop behind answers well when probed directly: this hop does not
     // reach it as configured.
     inner_ok(V::BadGateway, Any, "{inner} ({inner_address}) upgrades when probed directly, so this hop does not reach it as configured: compare its upstream address, port and scheme with {inner_address}"),
@@ -292,7 +295,8 @@ pub struct Fill<'a> {
     pub hop_ms: Option<&'a str>,
 }
 
-/// Fills `{address}` (and `{address_host}`, its name), `{host}`, `{location}`, `{inner}`,
+/// Fills `{address}` (and `{address_host}`, its name), `{host}`, `{location}` (and
+/// `{ws_location}`), `{inner}`,
 /// `{inner_address}`, `{inner_ms}` and `{hop_ms}`.
 pub fn fill(fix: &str, with: &Fill<'_>) -> String {
     let (inner, inner_address) = with.inner.unwrap_or(("the next hop", "its address"));
@@ -303,10 +307,18 @@ pub fn fill(fix: &str, with: &Fill<'_>) -> String {
         .map_or(with.address, |(h, _)| h)
         .trim_start_matches('[')
         .trim_end_matches(']');
+    let location = with.location.unwrap_or("the Location header");
+    // The redirect's target as clients must open it: http(s):// is ws(s):// for a WebSocket.
+    let ws_location = match location.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => format!("wss://{rest}"),
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => format!("ws://{rest}"),
+        _ => location.to_string(),
+    };
     fix.replace("{address_host}", address_host)
+        .replace("{ws_location}", &ws_location)
         .replace("{address}", with.address)
         .replace("{host}", with.host)
-        .replace("{location}", with.location.unwrap_or("the Location header"))
+        .replace("{location}", location)
         .replace("{inner_address}", inner_address)
         .replace("{inner_ms}", with.inner_ms.unwrap_or("a moment"))
         .replace("{hop_ms}", with.hop_ms.unwrap_or("a while"))
@@ -399,6 +411,16 @@ mod tests {
             ..with
         };
         assert_eq!(fill("{address_host}", &with), "lb.internal");
+        let redirected = Fill {
+            location: Some("https://app.test/ws"),
+            ..with
+        };
+        assert_eq!(fill("{ws_location}", &redirected), "wss://app.test/ws");
+        let redirected = Fill {
+            location: Some("/ws/"),
+            ..with
+        };
+        assert_eq!(fill("{ws_location}", &redirected), "/ws/");
         let with = Fill {
             address: "[::1]:80",
             ..with

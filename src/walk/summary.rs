@@ -798,7 +798,8 @@ mod tests {
         assert!(c
             .summary
             .contains("redirects the upgrade (301) to https://example.com/ws"));
-        assert!(c.fix.unwrap().contains("(https://example.com/ws)"));
+        // The fix gives the URL clients must open: the https:// Location as wss://.
+        assert!(c.fix.unwrap().contains("(wss://example.com/ws)"));
     }
 
     #[test]

@@ -101,6 +101,38 @@ fn apache_rewrite_rule_proxy_without_upgrade_is_named() {
 }
 
 #[test]
+fn apache_request_header_rule_on_upgrade_is_named() {
+    // F8: `upgrade=websocket` is there, but mod_headers takes the Upgrade header away.
+    let setup = Setup::good().directive("RequestHeader unset Upgrade");
+    let p = WsPath::backend(backend())
+        .front("proxy", Kind::Apache, &setup)
+        .expect("start apache");
+    let r = check_path(&p, &[]);
+    assert_diagnosis(
+        &r,
+        "proxy",
+        "upgrade_stripped",
+        "apache",
+        &["`RequestHeader unset|set|edit`"],
+    );
+}
+
+#[test]
+fn haproxy_ssl_to_a_plain_server_is_named() {
+    // F3, second cause: `ssl` on the `server` line of a plain server.
+    let config = edited(Kind::Haproxy, Setup::good(), |c, inner| {
+        c.replace(
+            &format!("server s1 {inner}\n"),
+            &format!("server s1 {inner} ssl verify none\n"),
+        )
+    });
+    let p = path("lb", Kind::Haproxy, config);
+    let r = check_path(&p, &[]);
+    r.assert_culprit("lb", "service_unavailable");
+    r.assert_fix_says(&["`ssl`"]);
+}
+
+#[test]
 fn apache_proxy_pass_order_is_named() {
     // F5: `ProxyPass /` above `ProxyPass /ws ws://…`: the first matching line wins.
     let config = edited(Kind::Apache, Setup::good(), |c, inner| {
@@ -250,4 +282,18 @@ fn a_proxys_own_404_says_nothing_routes_the_path() {
         assert_diagnosis(&r, "edge", "rejected", software, says);
         assert_fix_does_not_say(&r, "sends it another path");
     }
+}
+
+#[test]
+fn an_https_redirect_fix_names_the_wss_url() {
+    // F9: the fix line gives the URL clients must open, a wss:// one, not the https:// Location.
+    let p = WsPath::backend(backend())
+        .front_nginx("edge", "", |_| {
+            "location / { return 301 https://$host$request_uri; }".to_string()
+        })
+        .expect("start nginx");
+    let r = check_path(&p, &[]);
+    r.assert_culprit("edge", "redirect");
+    r.assert_fix_says(&["wss://app.test/ws"]);
+    assert!(!r.fix().contains("https://app.test/ws"), "{}", r.describe());
 }

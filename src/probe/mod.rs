@@ -242,9 +242,60 @@ async fn probe_here(target: &Target, hop: &Hop, options: &ProbeOptions) -> Probe
     if !run.total_set {
         run.outcome.timings.total = ms(started.elapsed());
     }
+    if let Some(left) = budget.checked_sub(started.elapsed()) {
+        plain_port_note(&mut run.outcome, target, hop, options, left).await;
+    }
     let mut outcome = run.outcome;
     scrub_secrets(&mut outcome, &redact::secret_values(&headers));
     outcome
+}
+
+/// Words of [`tls::describe`] for a TLS hello that met a port without TLS (the peer hung up,
+/// answered in plain HTTP, or sent bytes that are no TLS record).
+const NOT_TLS_HERE: [&str; 3] = [
+    "closed the connection during the TLS handshake",
+    "speaks plain HTTP, not TLS",
+    "did not answer with TLS",
+];
+
+/// A wss:// hop whose port does not speak TLS is often the plain hop behind a proxy that ends
+/// TLS (the hop given as a bare address inherits the target's wss://). Within what is left of
+/// its budget, the same hop is probed over ws://; when that upgrades, the TLS failure's detail
+/// says so, so the fix is certain rather than a guess between "no certificate for this name"
+/// and "no TLS here".
+async fn plain_port_note(
+    outcome: &mut ProbeOutcome,
+    target: &Target,
+    hop: &Hop,
+    options: &ProbeOptions,
+    left: Duration,
+) {
+    let not_tls = outcome.verdict == Verdict::TlsFailed
+        && hop.scheme.is_tls()
+        && NOT_TLS_HERE.iter().any(|w| outcome.detail.contains(w));
+    if !not_tls {
+        return;
+    }
+    let plain_hop = Hop {
+        scheme: crate::target::Scheme::Ws,
+        ..hop.clone()
+    };
+    let plain_options = ProbeOptions {
+        idle: None,
+        echo: None,
+        ..options.clone()
+    };
+    let plain = Box::pin(probe_here(target, &plain_hop, &plain_options));
+    let Ok(plain) = tokio::time::timeout(left, plain).await else {
+        return;
+    };
+    if plain.verdict == Verdict::Upgraded {
+        let address = hop.address(target);
+        outcome.detail = format!(
+            "{}; over plain ws:// this port upgrades: TLS ends in a hop in front of it, so give this hop as ws://{address}",
+            outcome.detail
+        );
+    }
 }
 
 /// Takes the values of secret request headers out of everything the server sent back.

@@ -329,3 +329,33 @@ fn urls_pasted_from_a_browser_or_a_proxy_config_get_the_websocket_form() {
         assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.describe());
     }
 }
+
+#[test]
+fn a_plain_hop_behind_a_tls_edge_given_as_a_bare_address_is_told_to_use_ws() {
+    // `wspath check wss://… --hop edge --hop backend=HOST:PORT`: the backend inherits wss://
+    // though TLS ends at the edge. The TLS failure's detail now says that ws:// upgrades there.
+    let cert = SelfSigned::new("app.test").expect("certificate");
+    let path = WsPath::backend(backend())
+        .front("edge", Kind::Nginx, &Setup::good().serving_tls(&cert))
+        .expect("start nginx");
+    let edge = path.addr(0).to_string();
+    let inner = path.addr(1).to_string();
+    let ca = cert.ca.display().to_string();
+    let r = check(
+        "wss://app.test/ws",
+        &[("edge", &format!("wss://{edge}")), ("backend", &inner)],
+        &["--cacert", &ca, "--http1-only"],
+    );
+    r.assert_upgraded("edge");
+    r.assert_hop("backend", "verdict", "tls_failed");
+    let detail = r.hop("backend")["detail"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        detail.contains("over plain ws:// this port upgrades")
+            && detail.contains(&format!("ws://{inner}")),
+        "{}",
+        r.describe()
+    );
+}

@@ -167,6 +167,7 @@ impl HopSpec {
             connect,
             scheme,
             path,
+            scheme_inherited: self.address.as_ref().is_some_and(|a| a.scheme.is_none()),
         }
     }
 }
@@ -273,6 +274,9 @@ pub struct Hop {
     pub scheme: Scheme,
     /// The request path sent at this hop.
     pub path: String,
+    /// The address named no scheme, so the hop took the target's. A bare `host:port` behind a
+    /// TLS edge is often a plain port: the probe then falls back to ws:// there.
+    pub scheme_inherited: bool,
 }
 
 impl Hop {
@@ -284,6 +288,7 @@ impl Hop {
             connect: None,
             scheme: target.scheme,
             path: target.path.clone(),
+            scheme_inherited: false,
         }
     }
 

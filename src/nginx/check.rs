@@ -166,5 +166,6 @@ fn backend_hop(model: &Model<'_>, url: &str, path: &str, location_prefix: &str) 
         connect: Some((host, port)),
         scheme,
         path: sent_path,
+        scheme_inherited: false,
     })
 }

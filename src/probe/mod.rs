@@ -289,6 +289,16 @@ async fn plain_port_note(
     let Ok(plain) = tokio::time::timeout(left, plain).await else {
         return;
     };
+    if plain.verdict == Verdict::Upgraded && hop.scheme_inherited {
+        // The user named no scheme: the port's own is the answer, not a fault of the path.
+        let address = hop.address(target);
+        let detail = format!(
+            "{}; no TLS on this port (its address named no scheme and took the target's wss://): probed over ws://{address}, as the hop in front that ends TLS reaches it",
+            plain.detail
+        );
+        *outcome = ProbeOutcome { detail, ..plain };
+        return;
+    }
     if plain.verdict == Verdict::Upgraded {
         let address = hop.address(target);
         outcome.detail = format!(

@@ -89,6 +89,20 @@ pub struct HopReport {
     pub idle_setting: Option<String>,
 }
 
+/// The scheme a hop was probed with: one whose scheme came from the target falls back to ws://
+/// when its port speaks no TLS (the probe's plain-port fallback), and answered in plain HTTP.
+pub fn probed_scheme(hop: &Hop, outcome: &ProbeOutcome) -> crate::target::Scheme {
+    if hop.scheme_inherited
+        && hop.scheme.is_tls()
+        && outcome.evidence.status.is_some()
+        && outcome.evidence.tls.is_none()
+    {
+        crate::target::Scheme::Ws
+    } else {
+        hop.scheme
+    }
+}
+
 impl HopReport {
     /// A probed hop, before the walker has judged it.
     pub fn new(hop: &Hop, target: &Target, outcome: ProbeOutcome) -> HopReport {
@@ -96,7 +110,12 @@ impl HopReport {
             name: hop.name.clone(),
             kind: hop.kind,
             address: hop.address(target),
-            url: format!("{}://{}{}", hop.scheme, target.host_header(), hop.path),
+            url: format!(
+                "{}://{}{}",
+                probed_scheme(hop, &outcome),
+                target.host_header(),
+                hop.path
+            ),
             outcome,
             http2: None,
             consequence: false,

@@ -587,6 +587,7 @@ impl NextHop {
             connect: Some((self.address.ip().to_string(), self.address.port())),
             scheme: if self.tls { Scheme::Wss } else { Scheme::Ws },
             path: target.path.clone(),
+            scheme_inherited: false,
         }
     }
 }
@@ -790,6 +791,7 @@ mod tests {
             connect: Some(("my-alb-1.eu-west-1.elb.amazonaws.com".into(), 80)),
             scheme: Scheme::Ws,
             path: target.path.clone(),
+            scheme_inherited: false,
         };
         let e = Expectation::for_hop(&origin, &target).expect("an ELB hop");
         assert_eq!(

@@ -255,6 +255,7 @@ pub fn origin_hop(f: &EdgeFacts, target: &Target) -> Option<Hop> {
         connect: Some((host, port)),
         scheme,
         path: target.path.clone(),
+        scheme_inherited: false,
     })
 }
 

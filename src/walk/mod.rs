@@ -194,6 +194,8 @@ async fn walk(
         .zip(outcomes)
         .filter_map(|(hop, done)| {
             let (outcome, http2, variants, own_answer) = done?;
+            // A hop probed over ws:// after all has no TLS, so no HTTP/2 path either.
+            let http2 = http2.filter(|_| crate::report::probed_scheme(hop, &outcome).is_tls());
             Some(HopReport {
                 http2,
                 variants,

@@ -331,9 +331,10 @@ fn urls_pasted_from_a_browser_or_a_proxy_config_get_the_websocket_form() {
 }
 
 #[test]
-fn a_plain_hop_behind_a_tls_edge_given_as_a_bare_address_is_told_to_use_ws() {
+fn a_plain_hop_behind_a_tls_edge_given_as_a_bare_address_is_probed_as_ws() {
     // `wspath check wss://… --hop edge --hop backend=HOST:PORT`: the backend inherits wss://
-    // though TLS ends at the edge. The TLS failure's detail now says that ws:// upgrades there.
+    // though TLS ends at the edge. Its port speaks no TLS and upgrades over ws://: the path is
+    // healthy. Given explicitly as wss://, the same port is a TLS failure that says ws:// works.
     let cert = SelfSigned::new("app.test").expect("certificate");
     let path = WsPath::backend(backend())
         .front("edge", Kind::Nginx, &Setup::good().serving_tls(&cert))
@@ -344,6 +345,26 @@ fn a_plain_hop_behind_a_tls_edge_given_as_a_bare_address_is_told_to_use_ws() {
     let r = check(
         "wss://app.test/ws",
         &[("edge", &format!("wss://{edge}")), ("backend", &inner)],
+        &["--cacert", &ca],
+    );
+    r.assert_healthy();
+    r.assert_hop("backend", "url", "ws://app.test/ws");
+    assert!(r.hop("backend")["http2"].is_null(), "{}", r.describe());
+    assert!(
+        r.hop("backend")["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no TLS on this port"),
+        "{}",
+        r.describe()
+    );
+
+    let r = check(
+        "wss://app.test/ws",
+        &[
+            ("edge", &format!("wss://{edge}")),
+            ("backend", &format!("wss://{inner}")),
+        ],
         &["--cacert", &ca, "--http1-only"],
     );
     r.assert_upgraded("edge");

@@ -302,15 +302,18 @@ fn an_https_redirect_fix_names_the_wss_url() {
 #[test]
 fn a_plain_hop_behind_a_tls_edge_given_bare_is_told_to_be_probed_as_ws() {
     // F10 (the sentence; the path itself is healthy): TLS ends at the edge, and the backend
-    // given as a bare address is probed with the target's wss://.
+    // is probed with wss://.
     let cert = SelfSigned::new("app.test").expect("certificate");
     let p = WsPath::backend(backend())
         .front("edge", Kind::Nginx, &Setup::good().serving_tls(&cert))
         .expect("start nginx");
     let ca = cert.ca.display().to_string();
+    // Given as wss:// explicitly (a bare address falls back to ws:// by itself: tests/field).
+    let pairs = p.pairs();
+    let backend_wss = format!("wss://{}", pairs[1].1);
     let r = check(
         "wss://app.test/ws",
-        &p.pairs(),
+        &[pairs[0], ("backend", &backend_wss)],
         &["--cacert", &ca, "--http1-only"],
     );
     r.assert_culprit("backend", "tls_failed");

@@ -206,6 +206,7 @@ pub async fn prepare(
                     Scheme::Ws
                 },
                 path: config.target.path.clone(),
+                scheme_inherited: false,
             };
             // Outside any proxy or backend hop the user named, inside the edge.
             let pos = config
@@ -258,6 +259,7 @@ mod tests {
             connect: Some(("x-1.us-east-1.elb.amazonaws.com".into(), 443)),
             scheme: Scheme::Wss,
             path: "/ws".into(),
+            scheme_inherited: false,
         };
         let mut hops = vec![lb.clone()];
         let d = Discovery {

@@ -137,8 +137,19 @@ async fn walk(
     // All at once, so `--idle` holds every hop silent over the same stretch of time; a hop's
     // variants and its HTTP/2 path (each on its own connection: real clients use any of them)
     // go alongside its main probe.
+    // Clients reach the outermost hop with the target's own scheme: a plain port there is a
+    // break, never a hop to probe over ws:// instead.
+    let path_hops: Vec<Hop> = config
+        .hops
+        .iter()
+        .enumerate()
+        .map(|(index, hop)| Hop {
+            scheme_inherited: hop.scheme_inherited && index > 0,
+            ..hop.clone()
+        })
+        .collect();
     let outcomes =
-        futures_util::future::join_all(config.hops.iter().enumerate().map(|(index, hop)| {
+        futures_util::future::join_all(path_hops.iter().enumerate().map(|(index, hop)| {
             let variant_options = &variant_options;
             async move {
                 let main = prober.probe(&config.target, hop, &config.probe);
@@ -188,8 +199,7 @@ async fn walk(
             }
         }))
         .await;
-    let hops = config
-        .hops
+    let hops = path_hops
         .iter()
         .zip(outcomes)
         .filter_map(|(hop, done)| {

@@ -359,6 +359,10 @@ fn a_plain_hop_behind_a_tls_edge_given_as_a_bare_address_is_probed_as_ws() {
         r.describe()
     );
 
+    // The outermost hop is what clients open with wss://: a plain port there is the break.
+    let r = check("wss://app.test/ws", &[("edge", &inner)], &["--cacert", &ca]);
+    r.assert_culprit("edge", "tls_failed");
+
     let r = check(
         "wss://app.test/ws",
         &[

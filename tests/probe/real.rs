@@ -203,9 +203,10 @@ fn tls_unknown_issuer_name_mismatch_cacert_and_insecure() {
 fn wss_to_a_plain_port_and_ws_to_a_tls_port_say_so() {
     let backend = Backend::start().expect("backend");
     let plain = proxy(&backend.addr(), FORWARD_UPGRADE);
+    // wss:// named: a bare address would let the walk probe an inner hop over ws:// instead.
     let o = run(
         "wss://app.example.test/",
-        &format!("nginx={}", plain.addr()),
+        &format!("nginx=wss://{}", plain.addr()),
         |o| o.insecure = true,
     );
     assert_eq!(o.verdict, Verdict::TlsFailed, "{}", show(&o));

@@ -273,6 +273,19 @@ fn an_already_invalid_configuration_is_refused_with_nginxs_first_error() {
 }
 
 #[test]
+fn yes_with_nothing_to_change_still_says_the_configuration_fails_nginx_t() {
+    // No location shows WebSocket intent, so there is nothing to plan; the live configuration
+    // is broken all the same, and `--yes` must not answer "nothing to change", exit 0.
+    let site = "server {\n    listen 127.0.0.1:8080 default_server;\n\n    location / {\n        proxy_pass http://no_such_upstream;\n    }\n}\n";
+    let d = Debian::with_site(site);
+    let before = d.snapshot();
+    let out = d.fix(&["--yes"], None);
+    assert_eq!(out.code, Some(2), "{}", out.describe());
+    assert!(out.stderr.contains("already fails"), "{}", out.stderr);
+    assert_eq!(d.snapshot(), before);
+}
+
+#[test]
 fn no_nginx_on_path_changes_nothing_unless_no_validate_is_explicit() {
     let d = Debian::new();
     let before = d.snapshot();

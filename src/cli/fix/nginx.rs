@@ -108,15 +108,20 @@ pub fn plan_for(fix: &NginxFix) -> anyhow::Result<Plan> {
         .map(|f| format!("not fixed automatically: {} ({})", f.message, f.id))
         .collect();
     plan.notes.extend(unfixed);
+    let opts = writer::WriteOptions {
+        main: main.clone(),
+        prefix,
+        validate: fix.write.validate,
+        timeout: fix.write.timeout,
+        backup_root: fix.write.backup_dir.clone(),
+    };
+    // `--yes` with nothing to change must not read as healthy when the live configuration
+    // already fails `nginx -t` (when there is an nginx to ask).
+    if fix.apply && edits.is_empty() && writer::nginx_on_path().is_some() {
+        writer::precondition(&opts, &super::interrupt()?)?;
+    }
     if fix.apply && !edits.is_empty() {
         let interrupt = super::interrupt()?;
-        let opts = writer::WriteOptions {
-            main: main.clone(),
-            prefix,
-            validate: fix.write.validate,
-            timeout: fix.write.timeout,
-            backup_root: fix.write.backup_dir.clone(),
-        };
         let nginx = writer::precondition(&opts, &interrupt)?;
         let written = writer::write(&model, &edits, &opts, nginx.as_deref(), &interrupt)?;
         for c in &mut plan.changes {

@@ -15,6 +15,7 @@
 //! unknown issuer is the one whose issuer says most.
 
 use crate::hop::Hop;
+use crate::probe::response::{parse_head, Parsed};
 use crate::probe::{tls, ProbeOptions};
 use crate::software::identify::OwnAnswer;
 use crate::target::Target;
@@ -131,27 +132,16 @@ fn issuer_of(der: &[u8]) -> Option<String> {
     (!line.trim().is_empty()).then_some(line)
 }
 
+/// The answer, read with the probe's own response-head parser.
 fn parse(request: &'static str, bytes: &[u8]) -> Option<OwnAnswer> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut response = httparse::Response::new(&mut headers);
-    let head_len = match response.parse(bytes) {
-        Ok(httparse::Status::Complete(n)) => n,
-        _ => return None,
+    let Parsed::Complete(head) = parse_head(bytes) else {
+        return None;
     };
     Some(OwnAnswer {
         request,
-        status: response.code?,
-        headers: response
-            .headers
-            .iter()
-            .map(|h| {
-                (
-                    h.name.to_string(),
-                    String::from_utf8_lossy(h.value).into_owned(),
-                )
-            })
-            .collect(),
-        body: String::from_utf8_lossy(&bytes[head_len..]).into_owned(),
+        status: head.status,
+        headers: head.headers,
+        body: String::from_utf8_lossy(&bytes[head.len..]).into_owned(),
         issuer: None,
     })
 }

@@ -56,17 +56,23 @@ fn nginx_keepalive_upstream_with_an_empty_connection_header_strips_the_upgrade()
     r.assert_fix_says(&["proxy_set_header Connection $connection_upgrade", "map"]);
 }
 
-#[test]
-fn nginx_sending_connection_keep_alive_is_named_as_a_rewritten_connection_header() {
-    // `proxy_set_header Connection "keep-alive"` beside a correct Upgrade line: the backend
-    // sees an Upgrade header without the Connection token that makes it hop-by-hop.
+/// nginx named `proxy` that sends `Connection: keep-alive` beside a correct Upgrade line, as
+/// keepalive guides have it, in front of the backend.
+fn nginx_sending_connection_keep_alive() -> WsPath {
     let setup = Setup::no_websocket()
         .directive("proxy_http_version 1.1;")
         .directive("proxy_set_header Upgrade $http_upgrade;")
         .directive("proxy_set_header Connection \"keep-alive\";");
-    let path = WsPath::backend(backend())
+    WsPath::backend(backend())
         .front("proxy", Kind::Nginx, &setup)
-        .expect("start nginx");
+        .expect("start nginx")
+}
+
+#[test]
+fn nginx_sending_connection_keep_alive_is_named_as_a_rewritten_connection_header() {
+    // `proxy_set_header Connection "keep-alive"` beside a correct Upgrade line: the backend
+    // sees an Upgrade header without the Connection token that makes it hop-by-hop.
+    let path = nginx_sending_connection_keep_alive();
     let r = run(&path, TARGET, &[]);
     r.assert_culprit("proxy", "upgrade_stripped");
     r.assert_upgraded("backend");
@@ -216,13 +222,7 @@ fn an_https_redirect_on_the_websocket_path_names_the_wss_url() {
 
 #[test]
 fn as_all_through_a_proxy_that_fails_every_browser_alike_says_the_reason_once() {
-    let setup = Setup::no_websocket()
-        .directive("proxy_http_version 1.1;")
-        .directive("proxy_set_header Upgrade $http_upgrade;")
-        .directive("proxy_set_header Connection \"keep-alive\";");
-    let path = WsPath::backend(backend())
-        .front("proxy", Kind::Nginx, &setup)
-        .expect("start nginx");
+    let path = nginx_sending_connection_keep_alive();
     let out = crate::support::check::human(TARGET, &path.pairs(), &["--as", "all"]);
     assert_eq!(out.code, Some(1), "{}", out.describe());
     for browser in ["chrome ", "firefox", "safari "] {
@@ -243,13 +243,7 @@ fn as_all_through_a_proxy_that_fails_every_browser_alike_says_the_reason_once() 
 fn nginx_conf_with_connection_keep_alive_is_an_error_finding_at_the_culprit() {
     // Before: `lint` found nothing wrong with a fixed `Connection "keep-alive"` (only `close`
     // and `""` were caught), while the probe proved it breaks the upgrade.
-    let setup = Setup::no_websocket()
-        .directive("proxy_http_version 1.1;")
-        .directive("proxy_set_header Upgrade $http_upgrade;")
-        .directive("proxy_set_header Connection \"keep-alive\";");
-    let path = WsPath::backend(backend())
-        .front("proxy", Kind::Nginx, &setup)
-        .expect("start nginx");
+    let path = nginx_sending_connection_keep_alive();
     let conf = path.proxy(0).expect("nginx").dir.path().join("nginx.conf");
     let conf = conf.display().to_string();
     let r = run(&path, TARGET, &["--nginx-conf", &conf]);

@@ -8,36 +8,17 @@
 //! for both. `cargo bench --bench audit` runs 10,000 targets at concurrency 256
 //! (`WSPATH_BENCH_TARGETS` changes the count); `cargo test --benches` a quick smoke pass.
 
-use futures_util::StreamExt;
+#[path = "lab/mod.rs"]
+mod lab;
+
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use wspath::audit::{self, AuditOptions, NginxOnly};
 
 const CONCURRENCY: usize = 256;
-
-/// An echo server: every connection upgraded, then read until the client goes (tungstenite
-/// answers pings and closes by itself).
-async fn server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            tokio::spawn(async move {
-                if let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await {
-                    while let Some(Ok(_)) = ws.next().await {}
-                }
-            });
-        }
-    });
-    port
-}
 
 async fn bare_loop(port: u16, n: usize) -> (Duration, usize) {
     let sem = Arc::new(Semaphore::new(CONCURRENCY));
@@ -172,7 +153,7 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let port = server().await;
+        let port = lab::echo_server().await;
         // Warm-up: the server's first accepts, the allocator's first pages.
         let warm = n.min(500);
         audit_run(port, warm).await;

@@ -12,14 +12,15 @@
 //! `cargo bench --bench check_process` (200 runs each; `WSPATH_BENCH_RUNS` changes it);
 //! `cargo test --benches` a quick smoke pass.
 
+#[path = "lab/mod.rs"]
+mod lab;
+
 use base64::Engine;
-use futures_util::StreamExt;
 use sha1::{Digest, Sha1};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
 
 const RAW_CLIENT: &str = "WSPATH_RAW_CLIENT";
 const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -118,19 +119,8 @@ fn main() -> ExitCode {
             .build()
             .expect("runtime");
         rt.block_on(async move {
-            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-            tx.send(listener.local_addr().expect("addr").port())
-                .expect("send");
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                tokio::spawn(async move {
-                    if let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await {
-                        while let Some(Ok(_)) = ws.next().await {}
-                    }
-                });
-            }
+            tx.send(lab::echo_server().await).expect("send");
+            std::future::pending::<()>().await
         });
     });
     let port = rx.recv().expect("server port");

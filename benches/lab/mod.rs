@@ -1,5 +1,6 @@
 //! What the probe benches share around their measurements: the runtime they run on, the
-//! interleaved loop that times two ways of doing the same thing, and the figures printed.
+//! interleaved loop that times two ways of doing the same thing, the figures printed, and the
+//! loopback echo server they measure against.
 //!
 //! Included by each bench with `#[path = "lab/mod.rs"] mod lab;` (a folder, so cargo does not
 //! take it for a bench of its own).
@@ -74,4 +75,26 @@ pub fn stats(mut ms: Vec<f64>) -> Stats {
         mean: ms.iter().sum::<f64>() / ms.len() as f64,
         p90: at(0.9),
     }
+}
+
+/// An echo server: every connection upgraded, then read until the client goes (tungstenite
+/// answers pings and closes by itself).
+pub async fn echo_server() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                if let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await {
+                    while let Some(Ok(_)) = futures_util::StreamExt::next(&mut ws).await {}
+                }
+            });
+        }
+    });
+    port
 }

@@ -178,6 +178,12 @@ pub const HINTS: &[Hint] = &[
     status_detail(V::Rejected, 401, &[CREDENTIALS_SENT], "the hop refuses the credentials sent (RFC 9110: a 401 to a request that carried them means they were refused): check that they are valid here (user and password or token, not expired, the scheme its `WWW-Authenticate` header asks for), that they are meant for this hop and not only for one further in, and that no proxy in front drops or replaces the header; browsers cannot set Authorization on a WebSocket, so what works from wspath may still fail for them (they send a cookie or a token in the URL)"),
     status_detail(V::Rejected, 407, &[CREDENTIALS_SENT], "the proxy refuses the `Proxy-Authorization` sent: check the user and password or token against its `Proxy-Authenticate` scheme"),
     status(V::Rejected, Any, 401, "the hop wants credentials: send them (e.g. `-H 'Authorization: …'`, or `-H 'Cookie: …'` as browsers do: they cannot set Authorization on a WebSocket) or allow unauthenticated upgrades on this path"),
+    // RFC 9110 §15.5.8: a 407 asks for credentials for a proxy the client chose to use;
+    // browsers send Proxy-Authorization only to their configured forward proxy, never to the
+    // server a WebSocket URL names.
+    status(V::Rejected, Any, 407, "the hop asks for proxy credentials (407, `Proxy-Authenticate`): browsers send `Proxy-Authorization` only to a forward proxy they are configured to use, never to the server a WebSocket URL points at, so a reverse proxy on this path must not ask for it: remove its proxy authentication here (to probe past it, send `-H 'Proxy-Authorization: Basic …'`)"),
+    // RFC 6585 §4: 429 Too Many Requests, optionally with Retry-After.
+    status(V::Rejected, Any, 429, "the hop rate-limits this client (429 Too Many Requests): every reconnect of a WebSocket client is a new request, so reconnect bursts (many tabs, retries after a drop) trip a per-address rate limit: raise the limit or its burst for the WebSocket path, or exempt the path; a `Retry-After` header says how long it holds"),
     status(V::Rejected, Any, 403, "an access rule refuses the upgrade: check Origin allow-lists (wspath sends the target's origin; try `--origin`), IP allow-lists and WAF rules"),
     status(V::Rejected, Any, 404, "nothing serves this path at this hop: check the path it forwards to (nginx `proxy_pass` URI, ALB path-pattern rules) or give the hop its own path with `--hop NAME=ws://HOST:PORT/PATH`"),
     // What servers say when they refuse the Origin (gorilla: "request origin not allowed by

@@ -140,8 +140,7 @@ mod tests {
         }
         let last = results(&audit, Path::new("."))
             .into_iter()
-            .filter(|r| r.rule_id == "nginx/upgrade-not-forwarded")
-            .last()
+            .rfind(|r| r.rule_id == "nginx/upgrade-not-forwarded")
             .unwrap();
         let loc = last.location.unwrap();
         assert_eq!((loc.file.to_str(), loc.line), (Some("ci/wspath.toml"), 11));

@@ -146,6 +146,8 @@ pub(crate) const BACKEND_NO_UPGRADE: &str = "the server itself answered as if it
 
 pub(crate) const APP_NO_FRAMES: &str = "the application accepted the upgrade but did not answer: RFC 6455 requires a pong for every ping, so check that its WebSocket library answers pings and that its event loop is not blocked (an echo comes back only from an echo endpoint)";
 
+pub(crate) const INNER_TLS_FIX: &str = "{inner} ({inner_address}) speaks TLS and upgrades when probed directly, so this hop's TLS connection to it fails: it must connect with TLS (https://), send SNI if {inner} needs it, and, if it verifies the certificate, trust the CA that issued it (the one wspath was given with `--cacert`, or none with `-k`) and check a name the certificate holds (an IP address in the upstream URL matches no DNS name)";
+
 pub(crate) const APP_IDLE: &str = "the application closes silent connections itself: raise its own idle or keepalive timeout, or have the clients send a message or ping more often than that";
 
 /// Words the walker adds to the detail it looks hints up with (never shown) when the answer,
@@ -158,6 +160,16 @@ pub const CREDENTIALS_SENT: &str = "credentials were sent";
 /// Words the walker adds when the answer is a page of the hop's own software (one of its
 /// error-page marks, see [`super::change::own_page`]): the hop answered itself.
 pub const OWN_PAGE: &str = "the hop's own page";
+/// Words the walker adds to a gateway error when the hop behind is probed over TLS (wss://).
+pub const INNER_TLS: &str = "the hop behind speaks tls";
+
+/// A row for a gateway error at `who` in front of a hop that speaks TLS and upgrades when
+/// probed directly (with the trust wspath was given): the hop's TLS connection toward it fails.
+pub(crate) const fn inner_tls(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
+    Hint::new(verdict, who, fix)
+        .on_detail(&[INNER_TLS])
+        .on_inner(Inner::Upgrades)
+}
 
 /// Rows for a kind of hop or any hop; each software's own rows live in its table.
 pub const HINTS: &[Hint] = &[
@@ -201,6 +213,8 @@ pub const HINTS: &[Hint] = &[
     row(V::Redirect, Any, "WebSocket clients do not follow redirects: point them at the final URL as a WebSocket URL ({ws_location}) or stop redirecting this path"),
     // Gateway errors while the hop behind answers well when probed directly: this hop does not
     // reach it as configured.
+    inner_tls(V::BadGateway, Any, INNER_TLS_FIX),
+    inner_tls(V::ServiceUnavailable, Any, INNER_TLS_FIX),
     inner_ok(V::BadGateway, Any, "{inner} ({inner_address}) upgrades when probed directly, so this hop does not reach it as configured: compare its upstream address, port and scheme with {inner_address}"),
     inner_ok(V::ServiceUnavailable, Any, "{inner} ({inner_address}) upgrades when probed directly, yet this hop has no usable server: its health check fails (a WebSocket-only server answers a plain GET with 426 or 400) or its server list points elsewhere"),
     inner_ok(V::GatewayTimeout, Any, "{inner} ({inner_address}) answers in {inner_ms} when probed directly, so this hop waits on something else: compare its upstream address with {inner_address}"),

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 /// Workflow commands escape `%`, CR and LF in the message ...
-fn data(s: &str) -> String {
+pub fn data(s: &str) -> String {
     printable(s)
         .replace('%', "%25")
         .replace('\r', "%0D")
@@ -17,7 +17,7 @@ fn data(s: &str) -> String {
 }
 
 /// ... and also `:` and `,` in properties.
-fn property(s: &str) -> String {
+pub fn property(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
@@ -106,8 +106,15 @@ pub fn annotations(audit: &AuditReport, root: &Path, w: &mut dyn Write) -> io::R
     Ok(())
 }
 
+/// A Markdown table cell: `|` would end the cell and a line break the row; the summary
+/// renders HTML, so `<`, `>` and `&` from a server's words or a name are shown, not parsed.
 fn cell(s: &str) -> String {
-    printable(s).replace('|', "\\|").replace('\n', " ")
+    printable(s)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace('\n', " ")
 }
 
 /// The step summary: totals, then one row per check and lint that did not simply pass.

@@ -273,6 +273,9 @@ async fn audit(args: &AuditArgs) -> anyhow::Result<u8> {
         .as_deref()
         .map(|d| config::values::duration("--deadline", d))
         .transpose()?;
+    if let Some(deadline) = deadline {
+        deadline_holds_idle(&files, deadline, &args.only)?;
+    }
     let options = AuditOptions {
         concurrency: args.concurrency as usize,
         per_host: args.per_host as usize,
@@ -354,6 +357,34 @@ async fn audit(args: &AuditArgs) -> anyhow::Result<u8> {
         super::output::error_line(message);
     }
     Ok(wspath::exit::COULD_NOT_RUN)
+}
+
+/// A check that holds the connection idle for as long as `--deadline` or longer can never
+/// pass: every attempt would end as "deadline exceeded". That is a mistake in the command or
+/// the file, said once before anything runs (exit 2), not a failure after all the retries.
+fn deadline_holds_idle(
+    files: &[ConfigFile],
+    deadline: std::time::Duration,
+    only: &[String],
+) -> anyhow::Result<()> {
+    for f in files {
+        for c in &f.checks {
+            let Some(idle) = c.options.idle else { continue };
+            if idle >= deadline && (only.is_empty() || only.contains(&c.name)) {
+                return Err(wspath::Error::Config {
+                    file: f.path.clone(),
+                    line: c.pos.line,
+                    column: c.pos.column,
+                    message: format!(
+                        "check '{}' holds the connection idle for {:?}, which --deadline {:?} cuts short: it could never pass; give --deadline more than its idle",
+                        c.name, idle, deadline
+                    ),
+                }
+                .into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An audit of files with no `[[check]]` and no `[[lint]]` tests nothing: that is a mistake

@@ -202,3 +202,35 @@ fn names_and_paths_reach_github_as_written() {
         ["artifactLocation"]["uri"];
     assert_eq!(uri, "a%3Ab%20%231/c.toml", "{sarif}");
 }
+
+/// A check that holds the connection idle longer than --deadline could never pass: exit 2 at
+/// its line before anything runs, not "deadline exceeded" after every retry. With --only
+/// leaving it out, the rest runs.
+#[test]
+fn a_deadline_shorter_than_a_checks_idle_is_refused() {
+    let backend = Backend::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.toml"),
+        format!(
+            "[[check]]\nname = \"quick\"\ntarget = \"ws://app.test/ws\"\nhops = [\"backend=ws://127.0.0.1:{p}\"]\n\n[[check]]\nname = \"held\"\ntarget = \"ws://app.test/ws\"\nhops = [\"backend=ws://127.0.0.1:{p}\"]\nidle = \"30s\"\n",
+            p = backend.port
+        ),
+    )
+    .unwrap();
+    let out = audit(dir.path(), &["audit", "a.toml", "--deadline", "2s"], &[]);
+    assert_eq!(out.code, Some(2), "{}", out.describe());
+    assert!(
+        out.stderr
+            .contains("a.toml:6:1: check 'held' holds the connection idle for 30s"),
+        "{}",
+        out.describe()
+    );
+    assert!(!out.stdout.contains("PASS"), "{}", out.describe());
+    let out = audit(
+        dir.path(),
+        &["audit", "a.toml", "--deadline", "2s", "--only", "quick"],
+        &[],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+}

@@ -476,6 +476,23 @@ impl<'c> Model<'c> {
             .find(|&l| self.location_pattern(l) == (Modifier::Named, name))
     }
 
+    /// The named location an internal redirect for status `code` at `scope` goes to: the
+    /// `error_page` list in force there (inherited only as a whole, like proxy_set_header)
+    /// naming `code` with an `@name` target (`error_page 418 = @websocket;`).
+    pub fn error_page_target(&self, server: NodeId, scope: NodeId, code: &str) -> Option<NodeId> {
+        let level = self
+            .levels(scope)
+            .find(|&l| !self.own(l, "error_page").is_empty())?;
+        self.own(level, "error_page").iter().find_map(|&e| {
+            let d = self.nodes[e].d;
+            let (target, codes) = d.args.split_last()?;
+            let names_code = codes.iter().any(|c| c.text == code);
+            (names_code && target.text.starts_with('@'))
+                .then(|| self.named_location(server, &target.text))
+                .flatten()
+        })
+    }
+
     /// Where a request for a path that is not a file ends up: a location that does not pass
     /// requests on itself but ends `try_files` with `@name` hands them to that named location
     /// (Django Channels', Mastodon's and many Rails recipes: `try_files $uri @app;`).

@@ -160,6 +160,9 @@ pub const CREDENTIALS_SENT: &str = "credentials were sent";
 /// Words the walker adds when the answer is a page of the hop's own software (one of its
 /// error-page marks, see [`super::change::own_page`]): the hop answered itself.
 pub const OWN_PAGE: &str = "the hop's own page";
+/// Words the walker adds to a 503 that came only after a wait of a second or more (a queue, or
+/// connect attempts that time out), not at once.
+pub const WAITED: &str = "answered only after a wait";
 /// Words the walker adds to a gateway error when the hop behind is probed over TLS (wss://).
 pub const INNER_TLS: &str = "the hop behind speaks tls";
 
@@ -251,6 +254,10 @@ pub const HINTS: &[Hint] = &[
     detail(V::FramesFailed, &["with code 1002", "with code 1003", "with code 1007", "with code 1009"], "the application closed the WebSocket for a protocol or data error: check that the client speaks what it expects (subprotocol, message format, size)"),
     detail(V::FramesFailed, &["echo mismatch"], "the text came back different: this is not an echo endpoint (leave out `--echo` for it, the ping already proves frames pass), or something on the way rewrites messages"),
     detail(V::FramesFailed, &["with code"], "the application closed the WebSocket right after accepting it; the close code and reason are its own (a proxy passes them along unchanged): look that code up in the application"),
+    // The TCP connection ended with no close frame right after the 101 (tungstenite: "Connection
+    // reset without closing handshake"; or a plain end of stream): the application's handler
+    // ended or dropped the socket, a decision of its own that gives no reason.
+    Hint::new(V::FramesFailed, Kd(K::Backend), "the application accepted the upgrade and then closed the connection without a close frame, before answering a ping: its WebSocket handler ended (returned or raised) right after accepting, or the process dropped the socket (a crash, an authentication check that closes instead of sending 1008); its log holds what happened when the connection opened").on_detail(&["without closing handshake", "connection reset by peer", "the connection ended before the"]),
     row(V::FramesFailed, Kd(K::Backend), APP_NO_FRAMES),
     row(V::FramesFailed, Any, "the upgrade succeeded but ping/echo frames did not come back: a proxy, WAF or the application does not relay frames"),
     row(V::IdleDropped, Kd(K::Backend), APP_IDLE),

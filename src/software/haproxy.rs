@@ -66,6 +66,11 @@ pub const TABLE: Table = Table {
     // CA fails every handshake (log `SC--`) and answers 503 after its retries.
     inner_tls(V::ServiceUnavailable, Sw(S::Haproxy), HAPROXY_TLS),
     inner_tls(V::BadGateway, Sw(S::Haproxy), HAPROXY_TLS),
+    // configuration.html: a server at its `maxconn` queues requests until `timeout queue`
+    // (default: `timeout connect`), then answers 503 (log `sQ--`); failed connects are retried
+    // `retries` times (3) `timeout connect` apart. Seen on 2.6.12: `server … maxconn 1` with one
+    // WebSocket open and `timeout queue 2s` answers the next upgrade 503 after 2.0 s.
+    Hint::new(V::ServiceUnavailable, Sw(S::Haproxy), "{inner} ({inner_address}) upgrades when probed directly, yet HAProxy answered 503 only after {hop_ms}: it waited for a server first. Either the server is at its `maxconn` and the request sat in its queue until `timeout queue` (default: `timeout connect`): every open WebSocket holds one of those slots for its whole life, so raise `maxconn` on the `server` line (and in `global`/`frontend`) to the number of WebSockets it must hold; or every connection attempt failed and HAProxy retried (`retries`, 3 by default): then the request lands in another backend (the first `use_backend` rule whose condition matches picks it, else `default_backend`: check that a rule covers this Host and path), or that backend's `server` line does not point at {inner_address}, or it has `ssl` while the server speaks plain HTTP, or its health check marks the server down. The log's termination flags say which: `sQ` queued, `SC` connection failed").on_detail(&[WAITED]).on_inner(Inner::Upgrades),
     inner_ok(V::BadGateway, Sw(S::Haproxy), "{inner} ({inner_address}) upgrades when probed directly, so HAProxy does not reach it as configured: check which backend the `use_backend` rules (else `default_backend`) pick for this Host and path, and compare that backend's `server` address and port (and `ssl`, with `sni req.hdr(host)` for a TLS server that needs SNI) with {inner_address}"),
     // configuration.html, use_backend: rules are evaluated in order and the first whose
     // condition matches picks the backend, else `default_backend`; `hdr()` matches are

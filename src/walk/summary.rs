@@ -371,6 +371,10 @@ fn lookup_detail(
     if matches!(o.evidence.status, Some(401 | 407)) && sent_credentials(&o.curl) {
         detail.push_str(&format!("; [{}]", hints::CREDENTIALS_SENT));
     }
+    // A 503 that took a second or more: the hop waited (a queue, connect attempts) first.
+    if o.verdict == Verdict::ServiceUnavailable && o.timings.first_byte.unwrap_or(0.0) >= 1000.0 {
+        detail.push_str(&format!("; [{}]", hints::WAITED));
+    }
     // A gateway error in front of a hop that speaks TLS: the rows for a failed TLS connection
     // toward it apply (they also need that hop to upgrade when probed directly).
     if matches!(

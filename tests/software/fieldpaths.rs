@@ -4,9 +4,12 @@
 
 use super::{assert_software, backend};
 use crate::paths::{check_path, App};
+use crate::support::hostile::{self, Peer};
 use crate::support::{raw, Backend, Kind, SelfSigned, Setup, WsPath};
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
+use wspath::probe::request::accept_key;
 
 /// A fix that names none of `words`.
 fn assert_fix_does_not_say(r: &crate::paths::Run, words: &str) {
@@ -261,4 +264,53 @@ server {{
         assert_software(&r, "web", kind.name());
         r.assert_fix_says(says);
     }
+}
+
+#[test]
+fn an_application_that_hangs_up_right_after_the_101_is_told_so() {
+    // The application answers a valid 101 and closes the TCP connection at once, without a
+    // close frame; HAProxy passes that on. Its handler ended: not "does not answer pings".
+    let app = Peer::start(|mut tcp| {
+        let key = hostile::read_request(&mut tcp);
+        let _ = tcp.write_all(hostile::switching(&accept_key(&key)).as_bytes());
+    })
+    .expect("start the application");
+    let addr = app.address();
+    let p = WsPath::to("app", &addr, app)
+        .front("lb", Kind::Haproxy, &Setup::good())
+        .expect("start HAProxy");
+    let r = check_path(&p, &[]);
+    r.assert_culprit("app", "frames_failed");
+    r.assert_consequence("lb");
+    r.assert_fix_says(&["closed the connection without a close frame", "its log"]);
+    assert_fix_does_not_say(&r, "event loop is not blocked");
+}
+
+#[test]
+fn haproxy_queueing_at_a_servers_maxconn_names_maxconn() {
+    // `maxconn 1` on the server and one WebSocket open: the next upgrade waits in the queue
+    // until `timeout queue` and gets 503, while the backend itself upgrades at once.
+    let config = edited(Kind::Haproxy, Setup::good(), |c, inner| {
+        c.replace(
+            &format!("server s1 {inner}"),
+            &format!("timeout queue 1s\n    server s1 {inner} maxconn 1"),
+        )
+    });
+    let p = WsPath::backend(backend())
+        .front_with("lb", Kind::Haproxy, config)
+        .expect("start HAProxy");
+    let port: u16 = p.addr(0).rsplit_once(':').unwrap().1.parse().unwrap();
+    let held = raw::send(
+        port,
+        &raw::upgrade_request("app.test", "/ws"),
+        Duration::from_secs(5),
+    )
+    .expect("the WebSocket that holds the slot");
+    assert_eq!(held.status, 101, "{}", held.head);
+    let r = check_path(&p, &[]);
+    r.assert_culprit("lb", "service_unavailable");
+    r.assert_upgraded("backend");
+    assert_software(&r, "lb", "haproxy");
+    r.assert_fix_says(&["`maxconn`", "`timeout queue`"]);
+    drop(held);
 }

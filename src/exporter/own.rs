@@ -116,12 +116,12 @@ impl OwnMetrics {
         // for rate()/increase(), so an alert on the first reload failure (or the first
         // refused probe) would never fire.
         for r in ProbeResult::ALL {
-            probes.get_or_create(&ResultLabel {
+            let _ = probes.get_or_create(&ResultLabel {
                 result: r.as_str().to_string(),
             });
         }
         for result in ["success", "failure"] {
-            reloads.get_or_create(&ResultLabel {
+            let _ = reloads.get_or_create(&ResultLabel {
                 result: result.to_string(),
             });
         }

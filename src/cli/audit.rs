@@ -70,17 +70,141 @@ impl AuditArgs {
 pub async fn run(args: AuditArgs) -> anyhow::Result<u8> {
     let result = audit(&args).await;
     if let Err(e) = &result {
-        error_reports(&args, e);
+        error_reports(&report_files(&args), github(&args), args.format, e);
     }
     result
+}
+
+/// The `--report-*` files asked for, with their flags.
+fn report_files(args: &AuditArgs) -> Vec<(&'static str, PathBuf)> {
+    [
+        ("--report-junit", &args.report_junit),
+        ("--report-json", &args.report_json),
+        ("--report-sarif", &args.report_sarif),
+    ]
+    .into_iter()
+    .filter_map(|(flag, p)| p.clone().map(|p| (flag, p)))
+    .collect()
+}
+
+/// GitHub annotations: `--github`, or GitHub Actions unless `--no-github`.
+fn github(args: &AuditArgs) -> bool {
+    !args.no_github && (args.github || github_actions())
+}
+
+fn github_actions() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
+/// A command line clap refused (`wspath audit x.toml --concurrency 0 --report-junit j.xml`):
+/// the report files it names still get the error document, or CI uploads a stale or missing
+/// report. They are read from the raw arguments as clap would (`--report-junit FILE` or
+/// `--report-junit=FILE`, nothing after `--`), since clap parsed nothing.
+pub fn usage_error_reports(argv: &[String], info: &wspath::report::error::ErrorInfo) {
+    // The subcommand is the first word that is neither a global flag nor its value.
+    let mut at = None;
+    let mut i = 1;
+    while i < argv.len() {
+        match argv[i].as_str() {
+            "--color" => i += 1,
+            a if a.starts_with('-') => {}
+            a => {
+                at = (a == "audit").then_some(i);
+                break;
+            }
+        }
+        i += 1;
+    }
+    let Some(at) = at else { return };
+    let args = &argv[at + 1..];
+    let mut files: Vec<(&'static str, PathBuf)> = Vec::new();
+    let (mut github, mut no_github, mut format) = (false, false, Format::Human);
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "--" {
+            break;
+        }
+        let (name, inline) = match a.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
+            _ => (a, None),
+        };
+        let value = |i: &mut usize| {
+            inline.clone().or_else(|| {
+                *i += 1;
+                args.get(*i).cloned()
+            })
+        };
+        match name {
+            "--report-junit" | "--report-json" | "--report-sarif" => {
+                let flag = match name {
+                    "--report-junit" => "--report-junit",
+                    "--report-json" => "--report-json",
+                    _ => "--report-sarif",
+                };
+                if let Some(v) = value(&mut i).filter(|v| !v.is_empty()) {
+                    files.retain(|(f, _)| *f != flag);
+                    files.push((flag, PathBuf::from(v)));
+                }
+            }
+            "--format" => {
+                format = match value(&mut i).as_deref() {
+                    Some("json") => Format::Json,
+                    Some("junit") => Format::Junit,
+                    Some("sarif") => Format::Sarif,
+                    _ => Format::Human,
+                }
+            }
+            "--github" => github = true,
+            "--no-github" => no_github = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    let github = !no_github && (github || github_actions());
+    write_error_reports(&files, github, format, info);
+}
+
+/// Two `--report-*` flags naming one file would leave only the last document in it, and CI
+/// would parse the wrong format: refused before anything runs.
+fn distinct_report_files(files: &[(&'static str, PathBuf)]) -> anyhow::Result<()> {
+    let key = |p: &Path| -> PathBuf {
+        let abs = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(p)
+        };
+        // The directory through its real path (symlinks, `..`), the name as written.
+        match (abs.parent(), abs.file_name()) {
+            (Some(dir), Some(name)) => std::fs::canonicalize(dir)
+                .unwrap_or_else(|_| dir.to_path_buf())
+                .join(name),
+            _ => abs,
+        }
+    };
+    for (i, (flag, path)) in files.iter().enumerate() {
+        if let Some((other, _)) = files[..i].iter().find(|(_, p)| key(p) == key(path)) {
+            return Err(wspath::Error::InvalidFlag {
+                flag,
+                input: path.display().to_string(),
+                reason: format!("{other} writes the same file; give each report its own file"),
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// An audit that could not run still leaves each report file asked for as a parseable document
 /// saying why (a CI step uploading an empty or stale file would hide the failure), and a GitHub
 /// annotation beside human output. stdout's document is printed with the error line by the
 /// caller, as for every command.
-fn error_reports(args: &AuditArgs, e: &anyhow::Error) {
-    use wspath::report::error;
+fn error_reports(
+    files: &[(&'static str, PathBuf)],
+    github: bool,
+    format: Format,
+    e: &anyhow::Error,
+) {
     if e.chain().any(|c| {
         c.downcast_ref::<io::Error>()
             .is_some_and(super::output::is_broken_pipe)
@@ -89,49 +213,69 @@ fn error_reports(args: &AuditArgs, e: &anyhow::Error) {
     }
     let message = super::one_line(e);
     let info = super::error_info(e, &message);
-    type Renderer = fn(&error::ErrorInfo, &mut dyn Write) -> io::Result<()>;
-    let junit: Renderer = |i, w| error::render_junit("wspath audit", i, w);
-    let json: Renderer = |i, w| error::render_json(render::json::SCHEMA, i, w);
-    let sarif: Renderer = |i, w| error::render_sarif(i, w);
-    for (path, renderer) in [
-        (&args.report_junit, junit),
-        (&args.report_json, json),
-        (&args.report_sarif, sarif),
-    ] {
-        let Some(path) = path else { continue };
+    write_error_reports(files, github, format, &info);
+}
+
+fn write_error_reports(
+    files: &[(&'static str, PathBuf)],
+    github: bool,
+    format: Format,
+    info: &wspath::report::error::ErrorInfo,
+) {
+    use wspath::report::error;
+    for (flag, path) in files {
         let mut buf = Vec::new();
-        if renderer(&info, &mut buf).is_ok() {
+        let rendered = match *flag {
+            "--report-junit" => error::render_junit("wspath audit", info, &mut buf),
+            "--report-json" => error::render_json(render::json::SCHEMA, info, &mut buf),
+            _ => error::render_sarif(info, &mut buf),
+        };
+        if rendered.is_ok() {
             let text = super::output::scrub(&String::from_utf8_lossy(&buf));
             // The error itself is already being reported; a file that cannot be written
             // either adds nothing a CI step could act on.
             let _ = std::fs::write(path, text);
         }
     }
-    let github = !args.no_github
-        && (args.github || std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"));
-    if github && args.format == Format::Human {
-        // Workflow-command data escapes (%, CR, LF) as GitHub documents them.
-        let text = info
-            .message
-            .replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A");
-        let line = format!("::error title=wspath audit could not run::{text}\n");
+    if github && format == Format::Human {
+        // The annotation lands on the file and line the error names, when it names one.
+        let mut place = String::new();
+        if let Some(file) = &info.file {
+            place.push_str(&format!(
+                " file={}",
+                render::github::property(&render::relative(Path::new(file), &repo_root()))
+            ));
+            if let Some(line) = info.line {
+                place.push_str(&format!(",line={line}"));
+            }
+            place.push(',');
+        } else {
+            place.push(' ');
+        }
+        let line = format!(
+            "::error{place}title=wspath audit could not run::{}\n",
+            render::github::data(&info.message)
+        );
         let _ = super::output::stdout(line.as_bytes(), super::output::Doc::Human);
     }
 }
 
 async fn audit(args: &AuditArgs) -> anyhow::Result<u8> {
+    distinct_report_files(&report_files(args))?;
     let mut files: Vec<ConfigFile> = Vec::with_capacity(args.files.len());
     for f in &args.files {
         files.push(config::load(f)?);
     }
+    nothing_to_audit(&files)?;
     check_cacerts(&files)?;
     let deadline = args
         .deadline
         .as_deref()
         .map(|d| config::values::duration("--deadline", d))
         .transpose()?;
+    if let Some(deadline) = deadline {
+        deadline_holds_idle(&files, deadline, &args.only)?;
+    }
     let options = AuditOptions {
         concurrency: args.concurrency as usize,
         per_host: args.per_host as usize,
@@ -157,9 +301,10 @@ async fn audit(args: &AuditArgs) -> anyhow::Result<u8> {
     let root = repo_root();
     let secrets = secrets(&files);
     super::output::add_secrets(secrets.iter().cloned());
-    write_reports(args, &report, &root, &secrets)?;
-    let github = !args.no_github
-        && (args.github || std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"));
+    // A report file that cannot be written fails the run (exit 2), but only after the
+    // others are written and the report is printed: the results are not lost with it.
+    let mut unwritten = write_reports(args, &report, &root, &secrets);
+    let github = github(args);
     let mut out = Vec::new();
     match args.format {
         Format::Human => render::human::render(&report, &root, use_color(), &mut out)?,
@@ -176,48 +321,122 @@ async fn audit(args: &AuditArgs) -> anyhow::Result<u8> {
         if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
             let mut table = Vec::new();
             render::github::summary(&report, &root, &mut table)?;
-            let mut f = std::fs::OpenOptions::new()
+            let appended = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(&path)
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "$GITHUB_STEP_SUMMARY {}: {e}",
-                        PathBuf::from(&path).display()
-                    )
-                })?;
-            f.write_all(scrub(&String::from_utf8_lossy(&table), &secrets).as_bytes())?;
+                .and_then(|mut f| {
+                    f.write_all(scrub(&String::from_utf8_lossy(&table), &secrets).as_bytes())
+                });
+            if let Err(e) = appended {
+                let path = PathBuf::from(&path);
+                unwritten.push((
+                    "GITHUB_STEP_SUMMARY",
+                    format!("$GITHUB_STEP_SUMMARY {}: {e}", path.display()),
+                ));
+            }
+        }
+    }
+    if github && args.format == Format::Human {
+        for (_, message) in &unwritten {
+            writeln!(
+                out,
+                "::error title=wspath audit could not write a report::{}",
+                render::github::data(message)
+            )?;
         }
     }
     super::output::stdout(
         scrub(&String::from_utf8_lossy(&out), &secrets).as_bytes(),
         super::output::Doc::of(args.format),
     )?;
-    Ok(report.exit_code())
+    if unwritten.is_empty() {
+        return Ok(report.exit_code());
+    }
+    for (_, message) in &unwritten {
+        super::output::error_line(message);
+    }
+    Ok(wspath::exit::COULD_NOT_RUN)
 }
 
-/// Every report file asked for, each written whole (a half-written file would confuse CI).
+/// A check that holds the connection idle for as long as `--deadline` or longer can never
+/// pass: every attempt would end as "deadline exceeded". That is a mistake in the command or
+/// the file, said once before anything runs (exit 2), not a failure after all the retries.
+fn deadline_holds_idle(
+    files: &[ConfigFile],
+    deadline: std::time::Duration,
+    only: &[String],
+) -> anyhow::Result<()> {
+    for f in files {
+        for c in &f.checks {
+            let Some(idle) = c.options.idle else { continue };
+            if idle >= deadline && (only.is_empty() || only.contains(&c.name)) {
+                return Err(wspath::Error::Config {
+                    file: f.path.clone(),
+                    line: c.pos.line,
+                    column: c.pos.column,
+                    message: format!(
+                        "check '{}' holds the connection idle for {:?}, which --deadline {:?} cuts short: it could never pass; give --deadline more than its idle",
+                        c.name, idle, deadline
+                    ),
+                }
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An audit of files with no `[[check]]` and no `[[lint]]` tests nothing: that is a mistake
+/// (a wrong file, a renamed table), never a green run.
+fn nothing_to_audit(files: &[ConfigFile]) -> anyhow::Result<()> {
+    if files
+        .iter()
+        .any(|f| !f.checks.is_empty() || !f.lints.is_empty())
+    {
+        return Ok(());
+    }
+    let names: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
+    Err(wspath::Error::Config {
+        file: files.first().map(|f| f.path.clone()).unwrap_or_default(),
+        line: 1,
+        column: 1,
+        message: format!(
+            "nothing to audit: {} define{} no [[check]] and no [[lint]]",
+            names.join(", "),
+            if names.len() == 1 { "s" } else { "" }
+        ),
+    }
+    .into())
+}
+
+/// Every report file asked for, each written whole (a half-written file would confuse CI);
+/// returns the ones that could not be written, with why, after trying them all.
 fn write_reports(
     args: &AuditArgs,
     report: &AuditReport,
     root: &Path,
     secrets: &[String],
-) -> anyhow::Result<()> {
+) -> Vec<(&'static str, String)> {
     type Renderer = fn(&AuditReport, &Path, &mut dyn Write) -> io::Result<()>;
-    let wanted: [(&Option<PathBuf>, &str, Renderer); 3] = [
+    let wanted: [(&Option<PathBuf>, &'static str, Renderer); 3] = [
         (&args.report_junit, "--report-junit", render::junit::render),
         (&args.report_json, "--report-json", render::json::render),
         (&args.report_sarif, "--report-sarif", render::sarif::render),
     ];
+    let mut failed = Vec::new();
     for (path, flag, renderer) in wanted {
         let Some(path) = path else { continue };
         let mut buf = Vec::new();
-        renderer(report, root, &mut buf)?;
-        let text = scrub(&String::from_utf8_lossy(&buf), secrets);
-        std::fs::write(path, text)
-            .map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))?;
+        let written = renderer(report, root, &mut buf).and_then(|()| {
+            let text = scrub(&String::from_utf8_lossy(&buf), secrets);
+            std::fs::write(path, text)
+        });
+        if let Err(e) = written {
+            failed.push((flag, format!("{flag} {}: {e}", path.display())));
+        }
     }
-    Ok(())
+    failed
 }
 
 /// A bad CA file is exit 2 before anything is probed; read once per distinct file, and

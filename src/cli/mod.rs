@@ -278,10 +278,10 @@ fn usage_error(e: clap::Error) -> ExitCode {
                 .find_map(|a| a.strip_prefix("--format=").map(str::to_string))
         });
     let format = match format.as_deref() {
-        Some("json") => Format::Json,
-        Some("junit") => Format::Junit,
-        Some("sarif") => Format::Sarif,
-        _ => return ExitCode::from(wspath::exit::COULD_NOT_RUN),
+        Some("json") => Some(Format::Json),
+        Some("junit") => Some(Format::Junit),
+        Some("sarif") => Some(Format::Sarif),
+        _ => None,
     };
     let schema = match args.get(1).map(String::as_str) {
         Some("lint") => wspath::report::lint_json::SCHEMA,
@@ -311,7 +311,10 @@ fn usage_error(e: clap::Error) -> ExitCode {
     {
         info.flag = arg.split_whitespace().next().map(str::to_string);
     }
-    print_error_doc(&info, schema, format);
+    audit::usage_error_reports(&args, &info);
+    if let Some(format) = format {
+        print_error_doc(&info, schema, format);
+    }
     ExitCode::from(wspath::exit::COULD_NOT_RUN)
 }
 

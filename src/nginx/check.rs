@@ -3,7 +3,7 @@
 //! facts for the nginx hop, and, when no backend hop was given, derives one from `proxy_pass` /
 //! the `upstream` so the walk can tell nginx's fault from the backend's.
 
-use super::lint::{lint, LintOptions};
+use super::lint::{lint_servers, LintOptions};
 use super::model::Model;
 use super::version;
 use crate::finding::{Fact, Finding};
@@ -64,7 +64,16 @@ pub fn prepare(
         host: Some(config.target.host.clone()),
         idle: config.probe.idle.unwrap_or(Duration::from_secs(60)),
     };
-    let report = lint(&model, assumed.clone(), &opts);
+    // nginx picks the server by the address the connection came to, then by Host: the hop's
+    // port (and TLS or not) first, so a `return 301` server sharing the name on port 80 is not
+    // taken for the TLS server that proxies.
+    let port = hop.connect.as_ref().map_or(config.target.port, |c| c.1);
+    let tls = hop.scheme == Scheme::Wss;
+    let servers = model
+        .server_for_listen(Some(&config.target.host), Some(port), Some(tls))
+        .into_iter()
+        .collect();
+    let report = lint_servers(&model, assumed.clone(), &opts, servers, Some(port));
     let mut facts = vec![fact("nginx_version", report.version.to_string())];
     let mut derived_backend = None;
     if let Some(scope) = report.scopes.first() {
@@ -92,8 +101,13 @@ pub fn prepare(
             ));
             let has_backend = config.hops.iter().any(|h| h.kind == HopKind::Backend);
             if !has_backend {
+                // The scope may be an `if` inside the location: the prefix is the location's.
+                let location = model
+                    .levels(scope.scope)
+                    .find(|&l| model.name(l) == "location")
+                    .unwrap_or(scope.scope);
                 if let Some(b) =
-                    backend_hop(&model, &url, &path, model.location_pattern(scope.scope).1)
+                    backend_hop(&model, &url, &path, model.location_pattern(location).1)
                 {
                     facts.push(fact(
                         "derived_backend",

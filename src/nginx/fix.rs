@@ -78,7 +78,13 @@ impl<'m, 'c> Planner<'m, 'c> {
             || has(Check::HardcodedUpgrade);
         let need_connection =
             has(Check::ConnectionNotForwarded) || (has(Check::HeadersLost) && connection.is_none());
-        if has(Check::KeepaliveClearsConnection) {
+        // Behind an upstream with `keepalive`, the map's '' value must be "" (not close), or
+        // plain requests lose their kept-alive upstream connections.
+        let upstream_keepalive = m
+            .proxy_pass(scope)
+            .and_then(|p| m.upstream_of(p))
+            .is_some_and(|u| !m.own(u, "keepalive").is_empty());
+        if has(Check::KeepaliveClearsConnection) || upstream_keepalive {
             self.keepalive = true;
         }
         if has(Check::MissingMap) {
@@ -378,8 +384,10 @@ pub fn apply_to_files(files: &[ConfFile], edits: &[Edit]) -> BTreeMap<usize, Str
 }
 
 /// `src` with every edit applied (by position; of two overlapping edits the first one wins).
+/// Inserted lines take the file's line ending: a file written on Windows (`\r\n`) stays so.
 pub fn splice(src: &str, mut edits: Vec<&Edit>) -> String {
     edits.sort_by_key(|e| e.start);
+    let crlf = src.find('\n').is_some_and(|i| src[..i].ends_with('\r'));
     let mut out = String::with_capacity(src.len() + 256);
     let mut pos = 0;
     for e in edits {
@@ -387,7 +395,11 @@ pub fn splice(src: &str, mut edits: Vec<&Edit>) -> String {
             continue; // overlapping edit: the first one wins
         }
         out.push_str(&src[pos..e.start]);
-        out.push_str(&e.text);
+        if crlf {
+            out.push_str(&e.text.replace("\r\n", "\n").replace('\n', "\r\n"));
+        } else {
+            out.push_str(&e.text);
+        }
         pos = e.end;
     }
     out.push_str(&src[pos..]);

@@ -25,6 +25,8 @@ pub enum Check {
     KeepaliveClearsConnection,
     NotProxying,
     NoLocation,
+    IfRejectsUpgrade,
+    H2cOnlyListen,
 }
 
 impl Check {
@@ -43,6 +45,8 @@ impl Check {
             Check::KeepaliveClearsConnection => "nginx/keepalive-clears-connection",
             Check::NotProxying => "nginx/location-not-proxying",
             Check::NoLocation => "nginx/no-location",
+            Check::IfRejectsUpgrade => "nginx/if-rejects-upgrade",
+            Check::H2cOnlyListen => "nginx/listen-http2-without-ssl",
         }
     }
 }
@@ -161,6 +165,75 @@ fn single_variable(v: &str) -> Option<&str> {
     name.chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_')
         .then_some(name)
+}
+
+/// The WebSocket handshakes real clients send, as the variables `if` and `map` read them:
+/// Chrome, Safari and curl send `Connection: Upgrade`; Firefox sends `Connection: keep-alive,
+/// Upgrade` (a rule matching the whole value breaks every Firefox user).
+pub const WS_CLIENTS: &[(&str, &str)] = &[
+    ("Chrome's, Safari's and curl's", "Upgrade"),
+    ("Firefox's", "keep-alive, Upgrade"),
+];
+
+/// The value of `$var` in a WebSocket handshake whose Connection header is `connection`;
+/// `None` for variables a handshake does not fix.
+fn ws_value(var: &str, connection: &'static str) -> Option<&'static str> {
+    match var {
+        "http_upgrade" => Some("websocket"),
+        "http_connection" => Some(connection),
+        "request_method" => Some("GET"),
+        _ => None,
+    }
+}
+
+/// Does the condition of `if (…)` hold for a WebSocket handshake with this Connection header?
+/// `None` when it depends on something else (files, other variables).
+pub fn if_holds(d: &Directive, connection: &'static str) -> Option<bool> {
+    let var = |a: &str| single_variable(a).and_then(|v| ws_value(v, connection));
+    match d.args.as_slice() {
+        [v] => var(&v.text).map(|x| !x.is_empty() && x != "0"),
+        [v, op, operand] => {
+            let value = var(&v.text)?;
+            let operand = operand.text.as_str();
+            if operand.contains('$') {
+                return None;
+            }
+            let m = |caseless| super::model::pcre_match(operand, caseless, value);
+            match op.text.as_str() {
+                "=" => Some(value == operand),
+                "!=" => Some(value != operand),
+                "~" => Some(m(false)),
+                "~*" => Some(m(true)),
+                "!~" => Some(!m(false)),
+                "!~*" => Some(!m(true)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Where a WebSocket handshake that matched location `l` of `server` is served: the named
+/// location an `if (…) { return CODE; }` every handshake enters hands it to through
+/// `error_page CODE = @name` (the "418 trick" for sending WebSockets elsewhere), or the one
+/// `try_files … @name` ends in; else `l` itself.
+pub fn ws_destination(model: &Model<'_>, server: NodeId, l: NodeId) -> NodeId {
+    for &i in model.own(l, "if") {
+        let every = WS_CLIENTS
+            .iter()
+            .all(|&(_, c)| if_holds(model.node(i).d, c) == Some(true));
+        if !every {
+            continue;
+        }
+        let code = model
+            .own(i, "return")
+            .first()
+            .and_then(|&r| model.node(r).d.arg(0));
+        if let Some(named) = code.and_then(|c| model.error_page_target(server, i, c)) {
+            return named;
+        }
+    }
+    model.try_files_target(server, l).unwrap_or(l)
 }
 
 pub struct Linter<'m, 'c> {
@@ -293,7 +366,15 @@ impl<'m, 'c> Linter<'m, 'c> {
                             self.location(inner)
                         ),
                         "proxy_set_header is inherited only as a whole: one proxy_set_header in a block drops every one from the blocks around it, so the WebSocket handshake reaches the backend without it",
-                        format!("repeat `{}` in {name}", self.text(o)),
+                        if wanted == "Connection"
+                            && !contains_ignore_case(o.arg(1).unwrap_or_default(), "upgrade")
+                            && !o.arg(1).unwrap_or_default().contains('$')
+                        {
+                            // Repeating a fixed `Connection ""`/`close` would still break it.
+                            format!("add `proxy_set_header Connection $connection_upgrade;` to {name} (with the $connection_upgrade map in http)")
+                        } else {
+                            format!("repeat `{}` in {name}", self.text(o))
+                        },
                     ));
                 }
             }
@@ -407,6 +488,9 @@ impl<'m, 'c> Linter<'m, 'c> {
                 format!("set `{directive} {suggested};` in {name} (or ping more often than every {shown})"),
             ));
         }
+        if m.name(scope) == "location" {
+            self.check_ifs(scope, name, &mut out);
+        }
         out
     }
 
@@ -472,16 +556,32 @@ impl<'m, 'c> Linter<'m, 'c> {
                 return;
             }
             if let Some(map) = m.map_for(var) {
-                let v = m.map_value(map, "websocket");
-                if !contains_ignore_case(&v, "upgrade") {
+                // The map reads its own source variable ($http_upgrade, or $http_connection as
+                // in Microsoft's SignalR recipe), and its value may be a variable too: judge it
+                // as each real client's handshake makes it. Unknown inputs are not judged.
+                let results: Vec<(&str, Option<String>)> = WS_CLIENTS
+                    .iter()
+                    .map(|&(who, conn)| (who, self.map_for_client(map, conn)))
+                    .collect();
+                let bad: Vec<&(&str, Option<String>)> = results
+                    .iter()
+                    .filter(|(_, v)| {
+                        v.as_ref()
+                            .is_some_and(|v| !contains_ignore_case(v, "upgrade"))
+                    })
+                    .collect();
+                if let Some((who, Some(v))) = bad.first() {
+                    let whose = if bad.len() == results.len() {
+                        "an upgrade request".to_string()
+                    } else {
+                        format!("{who} upgrade request")
+                    };
                     out.push(self.finding(
                         Check::ConnectionForcedClose,
                         Severity::Error,
                         Some(m.node(map).d),
                         me,
-                        format!(
-                            "{name}: ${var} maps an upgrade request to \"{v}\", not \"upgrade\""
-                        ),
+                        format!("{name}: ${var} maps {whose} to \"{v}\", not \"upgrade\""),
                         "the backend must see `Connection: upgrade` to switch protocols",
                         "map a non-empty $http_upgrade to `upgrade` (`default upgrade;`)".into(),
                     ));
@@ -502,12 +602,132 @@ impl<'m, 'c> Linter<'m, 'c> {
         }
     }
 
+    /// The value a `map` gives for a WebSocket handshake whose Connection header is
+    /// `connection`, with a variable value resolved; `None` when it depends on anything else.
+    fn map_for_client(&self, map: NodeId, connection: &'static str) -> Option<String> {
+        let m = self.model;
+        let source = single_variable(m.node(map).d.arg(0)?)?;
+        let input = ws_value(source, connection)?;
+        let v = m.map_value(map, input);
+        if !v.contains('$') {
+            return Some(v);
+        }
+        single_variable(&v)
+            .and_then(|var| ws_value(var, connection))
+            .map(str::to_string)
+    }
+
+    /// `if (…) { return …; }` in the location or its server that turns away a WebSocket
+    /// handshake: all of them, or only some clients' (`$http_connection = "Upgrade"` refuses
+    /// Firefox's `keep-alive, Upgrade`).
+    fn check_ifs(&self, scope: NodeId, name: &str, out: &mut Vec<(Check, Finding)>) {
+        let m = self.model;
+        let me = m.node(scope).d;
+        for level in m.levels(scope) {
+            if !matches!(m.name(level), "location" | "server") {
+                continue;
+            }
+            for &i in m.own(level, "if") {
+                let d = m.node(i).d;
+                let Some(&ret) = m.own(i, "return").first() else {
+                    continue;
+                };
+                // `return 418;` with `error_page 418 = @ws;` hands the request on, it does not
+                // refuse it.
+                let server = m.levels(scope).find(|&l| m.name(l) == "server");
+                let handed_on = m
+                    .node(ret)
+                    .d
+                    .arg(0)
+                    .zip(server)
+                    .is_some_and(|(code, server)| m.error_page_target(server, i, code).is_some());
+                if handed_on {
+                    continue;
+                }
+                let verdicts: Vec<(&str, &str, Option<bool>)> = WS_CLIENTS
+                    .iter()
+                    .map(|&(who, conn)| (who, conn, if_holds(d, conn)))
+                    .collect();
+                let refused: Vec<_> = verdicts.iter().filter(|v| v.2 == Some(true)).collect();
+                let Some(first) = refused.first() else {
+                    continue;
+                };
+                let r = self.text(m.node(ret).d);
+                let message = if refused.len() == verdicts.len() {
+                    format!(
+                        "{name}: `{}` answers every WebSocket handshake with `{r}`",
+                        self.text(d).trim_end_matches('{').trim()
+                    )
+                } else {
+                    format!(
+                        "{name}: `{}` answers {} handshake (`Connection: {}`) with `{r}`",
+                        self.text(d).trim_end_matches('{').trim(),
+                        first.0,
+                        first.1
+                    )
+                };
+                out.push(self.finding(
+                    Check::IfRejectsUpgrade,
+                    Severity::Error,
+                    Some(d),
+                    me,
+                    message,
+                    "nginx evaluates the condition on the client's own headers; a WebSocket handshake sends `Upgrade: websocket` and a Connection header that carries the `upgrade` token among others (Firefox: `keep-alive, Upgrade`), so a comparison with the whole value refuses some browsers",
+                    "match the token, not the whole value: `if ($http_connection !~* upgrade)`, or test `$http_upgrade` alone".into(),
+                ));
+            }
+        }
+    }
+
     /// A location that is not obviously a WebSocket endpoint also serves plain HTTP.
     fn serves_plain_http(&self, scope: NodeId) -> bool {
         let m = self.model;
         !m.levels(scope)
             .filter(|&l| m.name(l) == "location")
             .any(|l| looks_like_ws_path(m.location_pattern(l).1))
+    }
+}
+
+/// `listen … http2` without `ssl` before nginx 1.25.1 speaks only HTTP/2 with prior knowledge
+/// (h2c) on that port: an HTTP/1.1 request, and so every WebSocket handshake (browsers never
+/// use h2c), gets HTTP/2 frames back. Checked on nginx 1.22: curl reads a SETTINGS frame.
+fn h2c_listens(
+    linter: &Linter<'_, '_>,
+    chosen: &[NodeId],
+    port: Option<u16>,
+    out: &mut Vec<Finding>,
+) {
+    let m = linter.model;
+    if m.version >= super::version::Version::H2C_DETECTS_HTTP1 {
+        return;
+    }
+    let mut seen: Vec<NodeId> = Vec::new();
+    for &scope in chosen {
+        let Some(server) = m.levels(scope).find(|&l| m.name(l) == "server") else {
+            continue;
+        };
+        if seen.contains(&server) {
+            continue;
+        }
+        seen.push(server);
+        for (d, l) in m.listen_directives(server) {
+            if !l.http2 || l.ssl || port.is_some_and(|p| l.port != Some(p)) {
+                continue;
+            }
+            let text = linter.text(d);
+            out.push(Finding {
+                id: Check::H2cOnlyListen.id().into(),
+                severity: Severity::Error,
+                message: format!(
+                    "`{text}` speaks only HTTP/2 on that port (nginx {} without ssl): a WebSocket handshake there gets HTTP/2 frames back",
+                    m.version
+                ),
+                evidence: linter.at(d),
+                why: Some("before nginx 1.25.1 a plain `listen … http2` expects HTTP/2 with prior knowledge (h2c); browsers never use h2c, and the WebSocket handshake is HTTP/1.1".into()),
+                fix: Some("remove `http2` from that listen (HTTP/2 needs `ssl` for browsers), or upgrade to nginx 1.25.1+ and use `http2 on;`".into()),
+                location: Some(linter.location(d)),
+            });
+        }
     }
 }
 
@@ -535,15 +755,29 @@ pub fn empty_config(config: &super::parser::Config, file: &std::path::Path) -> O
 }
 
 pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> LintReport {
+    // Without the port, every server answering the name is a candidate; with --path, the
+    // ones that proxy it are then the WebSocket's.
+    let servers = match &opts.host {
+        Some(h) => model.servers_named(h),
+        None => model.servers(),
+    };
+    lint_servers(model, version, opts, servers, None)
+}
+
+/// [`lint`] over the given server blocks (`check --nginx-conf` picks the one nginx would by
+/// the hop's port, scheme and Host); `port`: only that port's `listen` matters.
+pub fn lint_servers(
+    model: &Model<'_>,
+    version: AssumedVersion,
+    opts: &LintOptions,
+    servers: Vec<NodeId>,
+    port: Option<u16>,
+) -> LintReport {
     let linter = Linter { model, opts };
     let mut report = LintReport {
         version,
         scopes: Vec::new(),
         general: Vec::new(),
-    };
-    let servers = match &opts.host {
-        Some(h) => model.server_for(Some(h)).into_iter().collect(),
-        None => model.servers(),
     };
     let mut chosen: Vec<NodeId> = Vec::new();
     match &opts.path {
@@ -578,7 +812,10 @@ pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> L
             let matches: Vec<(NodeId, Option<NodeId>)> = servers
                 .iter()
                 .filter(|s| !redirecting.contains(*s))
-                .map(|&s| (s, model.find_location(s, path)))
+                .map(|&s| {
+                    let l = model.find_location(s, path);
+                    (s, l.map(|l| ws_destination(model, s, l)))
+                })
                 .collect();
             // Without a Host, several servers may answer the path; when some of them proxy it,
             // those are the WebSocket's (a redirect-only server is not a finding).
@@ -594,15 +831,28 @@ pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> L
                 match l {
                     Some(l) if any_proxying && !proxying(l) => {}
                     Some(l) => {
-                        chosen.push(l);
-                        // An `if` in the location that proxies on its own is a scope too.
-                        chosen.extend(
-                            model
-                                .own(l, "if")
+                        // An `if` in the location that proxies on its own is a scope too. One
+                        // every WebSocket handshake enters (`if ($http_upgrade = websocket)`)
+                        // comes first: its proxy_pass is the one that serves the path; one no
+                        // handshake enters is not the WebSocket's.
+                        let ifs: Vec<NodeId> = model
+                            .own(l, "if")
+                            .iter()
+                            .copied()
+                            .filter(|&i| model.proxy_pass(i).is_some())
+                            .collect();
+                        let all = |i: NodeId, want: bool| {
+                            WS_CLIENTS
                                 .iter()
-                                .copied()
-                                .filter(|&i| model.proxy_pass(i).is_some()),
-                        );
+                                .all(|&(_, c)| if_holds(model.node(i).d, c) == Some(want))
+                        };
+                        if let Some(&taken) = ifs.iter().find(|&&i| all(i, true)) {
+                            chosen.push(taken);
+                            chosen.push(l);
+                        } else {
+                            chosen.push(l);
+                            chosen.extend(ifs.into_iter().filter(|&i| !all(i, false)));
+                        }
                     }
                     None if any_proxying => {}
                     None => report.general.push(Finding {
@@ -632,6 +882,7 @@ pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> L
             }
         }
     }
+    h2c_listens(&linter, &chosen, port, &mut report.general);
     for scope in chosen {
         let d = model.node(scope).d;
         let name = linter.scope_name(scope);

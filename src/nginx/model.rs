@@ -78,6 +78,40 @@ impl std::hash::Hasher for FnvHasher {
 
 pub type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
 
+/// One `listen` of a server, as far as choosing the server goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listen {
+    /// `None` for a unix socket.
+    pub port: Option<u16>,
+    /// `listen … ssl`, or `ssl on;` in the server.
+    pub ssl: bool,
+    /// `listen … http2`.
+    pub http2: bool,
+    /// `default_server` (or the old `default`).
+    pub default: bool,
+}
+
+/// The port of a `listen` address: `80`, `127.0.0.1:8080`, `[::]:443`, `*:80`, `localhost`
+/// (80); `None` for `unix:`.
+fn listen_port(addr: &str) -> Option<u16> {
+    if addr.starts_with("unix:") {
+        return None;
+    }
+    if addr.bytes().all(|b| b.is_ascii_digit()) {
+        return addr.parse().ok();
+    }
+    let after_host = match addr.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map_or("", |(_, rest)| rest),
+        None => addr.rsplit_once(':').map_or("", |(_, p)| p),
+    };
+    let port = after_host.trim_start_matches(':');
+    if port.is_empty() {
+        Some(80)
+    } else {
+        port.parse().ok()
+    }
+}
+
 /// Where a setting's effective value comes from.
 #[derive(Debug, Clone, Copy)]
 pub enum Source<'c> {
@@ -299,7 +333,87 @@ impl<'c> Model<'c> {
     /// The server that serves `host` (exact name, then wildcards, then regexes, then the
     /// default/first server), as nginx picks among servers sharing a listen address.
     pub fn server_for(&self, host: Option<&str>) -> Option<NodeId> {
-        let servers = self.servers();
+        self.server_for_listen(host, None, None)
+    }
+
+    /// The `listen` directives of a server, parsed (a server without one listens on port 80).
+    pub fn listens(&self, server: NodeId) -> Vec<Listen> {
+        let own = self.listen_directives(server);
+        if own.is_empty() {
+            return vec![Listen {
+                port: Some(80),
+                ssl: self.ssl_on(server),
+                http2: false,
+                default: false,
+            }];
+        }
+        own.into_iter().map(|(_, l)| l).collect()
+    }
+
+    /// `ssl on;` (before nginx 1.25): every listen of the server speaks TLS.
+    fn ssl_on(&self, server: NodeId) -> bool {
+        self.own(server, "ssl").iter().any(|&d| {
+            self.nodes[d]
+                .d
+                .arg(0)
+                .is_some_and(|a| a.eq_ignore_ascii_case("on"))
+        })
+    }
+
+    /// Each `listen` directive of a server with what it says.
+    pub fn listen_directives(&self, server: NodeId) -> Vec<(&'c Directive, Listen)> {
+        let ssl_on = self.ssl_on(server);
+        self.own(server, "listen")
+            .iter()
+            .map(|&l| {
+                let d = self.nodes[l].d;
+                let has = |w: &str| d.args.iter().skip(1).any(|a| a.text == w);
+                let listen = Listen {
+                    port: d.arg(0).and_then(listen_port),
+                    ssl: ssl_on || has("ssl"),
+                    http2: has("http2"),
+                    default: has("default_server") || has("default"),
+                };
+                (d, listen)
+            })
+            .collect()
+    }
+
+    /// The server nginx picks for a request to `port` (over TLS when `tls`) with Host `host`:
+    /// first the servers listening on that port (nginx chooses by address before name), else,
+    /// when none does (the port seen from outside differs: NAT, a container's mapping), the
+    /// servers whose listen matches the scheme; then by name among those, else their default
+    /// server, else the first of them.
+    pub fn server_for_listen(
+        &self,
+        host: Option<&str>,
+        port: Option<u16>,
+        tls: Option<bool>,
+    ) -> Option<NodeId> {
+        let all = self.servers();
+        let on_port: Vec<NodeId> = match port {
+            Some(p) => all
+                .iter()
+                .copied()
+                .filter(|&s| self.listens(s).iter().any(|l| l.port == Some(p)))
+                .collect(),
+            None => Vec::new(),
+        };
+        let by_scheme: Vec<NodeId> = match tls {
+            Some(t) if on_port.is_empty() => all
+                .iter()
+                .copied()
+                .filter(|&s| self.listens(s).iter().any(|l| l.ssl == t))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let servers = if !on_port.is_empty() {
+            on_port
+        } else if !by_scheme.is_empty() {
+            by_scheme
+        } else {
+            all
+        };
         let host = host.map(|h| h.trim_end_matches('.').to_ascii_lowercase());
         if let Some(host) = &host {
             let names = |s: NodeId| -> Vec<String> {
@@ -339,8 +453,7 @@ impl<'c> Model<'c> {
             let re = servers.iter().find(|&&s| {
                 names(s).iter().any(|n| {
                     n.strip_prefix('~')
-                        .and_then(|r| regex::Regex::new(r).ok())
-                        .is_some_and(|r| r.is_match(host))
+                        .is_some_and(|r| pcre_match(r, false, host))
                 })
             });
             if let Some(&s) = re {
@@ -348,15 +461,106 @@ impl<'c> Model<'c> {
             }
         }
         let default = servers.iter().find(|&&s| {
-            self.own(s, "listen").iter().any(|&l| {
-                self.nodes[l]
-                    .d
-                    .args
-                    .iter()
-                    .any(|a| a.text == "default_server" || a.text == "default")
-            })
+            self.listens(s)
+                .iter()
+                .any(|l| l.default && port.map_or(true, |p| l.port == Some(p)))
         });
         default.or(servers.first()).copied()
+    }
+
+    /// Every server that may answer `host` when the port is not known: all those naming it
+    /// exactly (a `return 301` server on port 80 and the TLS server often share the name), else
+    /// all matching a wildcard, else a regex, else [`Model::server_for`]'s default.
+    pub fn servers_named(&self, host: &str) -> Vec<NodeId> {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let names = |s: NodeId| -> Vec<String> {
+            self.own(s, "server_name")
+                .iter()
+                .flat_map(|&n| {
+                    self.nodes[n]
+                        .d
+                        .args
+                        .iter()
+                        .map(|a| a.text.as_str().to_ascii_lowercase())
+                })
+                .collect()
+        };
+        let tiers: [&dyn Fn(&str) -> bool; 3] = [
+            &|n: &str| n == host,
+            &|n: &str| {
+                if let Some(suffix) = n.strip_prefix("*.") {
+                    host.ends_with(&format!(".{suffix}"))
+                } else if let Some(suffix) = n.strip_prefix('.') {
+                    host == suffix || host.ends_with(&format!(".{suffix}"))
+                } else if let Some(prefix) = n.strip_suffix(".*") {
+                    host.starts_with(&format!("{prefix}."))
+                } else {
+                    false
+                }
+            },
+            &|n: &str| {
+                n.strip_prefix('~')
+                    .is_some_and(|r| pcre_match(r, false, &host))
+            },
+        ];
+        for matches in tiers {
+            let found: Vec<NodeId> = self
+                .servers()
+                .into_iter()
+                .filter(|&s| names(s).iter().any(|n| matches(n)))
+                .collect();
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        self.server_for(Some(&host)).into_iter().collect()
+    }
+
+    /// The named location `@name` of `server`, for `try_files … @name` and `error_page … @name`.
+    pub fn named_location(&self, server: NodeId, name: &str) -> Option<NodeId> {
+        self.own(server, "location")
+            .iter()
+            .copied()
+            .find(|&l| self.location_pattern(l) == (Modifier::Named, name))
+    }
+
+    /// The named location an internal redirect for status `code` at `scope` goes to: the
+    /// `error_page` list in force there (inherited only as a whole, like proxy_set_header)
+    /// naming `code` with an `@name` target (`error_page 418 = @websocket;`).
+    pub fn error_page_target(&self, server: NodeId, scope: NodeId, code: &str) -> Option<NodeId> {
+        let level = self
+            .levels(scope)
+            .find(|&l| !self.own(l, "error_page").is_empty())?;
+        self.own(level, "error_page").iter().find_map(|&e| {
+            let d = self.nodes[e].d;
+            let (target, codes) = d.args.split_last()?;
+            let names_code = codes.iter().any(|c| c.text == code);
+            (names_code && target.text.starts_with('@'))
+                .then(|| self.named_location(server, &target.text))
+                .flatten()
+        })
+    }
+
+    /// Where a request for a path that is not a file ends up: a location that does not pass
+    /// requests on itself but ends `try_files` with `@name` hands them to that named location
+    /// (Django Channels', Mastodon's and many Rails recipes: `try_files $uri @app;`).
+    pub fn try_files_target(&self, server: NodeId, location: NodeId) -> Option<NodeId> {
+        const PASSES: [&str; 6] = [
+            "proxy_pass",
+            "fastcgi_pass",
+            "uwsgi_pass",
+            "scgi_pass",
+            "memcached_pass",
+            "grpc_pass",
+        ];
+        if PASSES.iter().any(|p| !self.own(location, p).is_empty()) {
+            return None;
+        }
+        let tf = self.own(location, "try_files").last()?;
+        let last = self.nodes[*tf].d.args.last()?.text.as_str();
+        last.starts_with('@')
+            .then(|| self.named_location(server, last))
+            .flatten()
     }
 
     /// A location's modifier and pattern (`location ~* \.php$`, `location =/x`).
@@ -479,12 +683,12 @@ impl<'c> Model<'c> {
         }
         for &l in locs {
             let (m, p) = self.location_pattern(l);
-            let re = match m {
-                Modifier::Regex => regex::Regex::new(p),
-                Modifier::RegexCaseless => regex::Regex::new(&format!("(?i){p}")),
+            let caseless = match m {
+                Modifier::Regex => false,
+                Modifier::RegexCaseless => true,
                 _ => continue,
             };
-            if re.is_ok_and(|r| r.is_match(uri)) {
+            if pcre_match(p, caseless, uri) {
                 return match self.find_in(l, uri) {
                     Some((inner, _)) => Some((inner, true)),
                     None => Some((l, true)),
@@ -598,14 +802,14 @@ impl<'c> Model<'c> {
             return value(d);
         }
         for d in entries() {
-            let re = if let Some(p) = d.name.strip_prefix("~*") {
-                regex::Regex::new(&format!("(?i){p}"))
+            let matched = if let Some(p) = d.name.strip_prefix("~*") {
+                pcre_match(p, true, input)
             } else if let Some(p) = d.name.strip_prefix('~') {
-                regex::Regex::new(p)
+                pcre_match(p, false, input)
             } else {
                 continue;
             };
-            if re.is_ok_and(|r| r.is_match(input)) {
+            if matched {
                 return value(d);
             }
         }
@@ -614,6 +818,28 @@ impl<'c> Model<'c> {
             .map(value)
             .unwrap_or_default()
     }
+}
+
+/// A PCRE pattern as nginx compiles it (location, map and server_name regexes): lookaround
+/// and backreferences included, which the `regex` crate refuses (`location ~ ^/(?!static/)` is
+/// common); `caseless` is `~*`. `None` when even PCRE-style parsing fails: the caller then
+/// cannot say whether it matches.
+pub fn pcre(pattern: &str, caseless: bool) -> Option<fancy_regex::Regex> {
+    let p = if caseless {
+        format!("(?i){pattern}")
+    } else {
+        pattern.to_string()
+    };
+    fancy_regex::RegexBuilder::new(&p)
+        .backtrack_limit(100_000)
+        .build()
+        .ok()
+}
+
+/// Does the PCRE pattern match? A pattern that cannot be compiled, or a match that runs past
+/// the backtracking limit, does not.
+pub fn pcre_match(pattern: &str, caseless: bool, text: &str) -> bool {
+    pcre(pattern, caseless).is_some_and(|r| r.is_match(text).unwrap_or(false))
 }
 
 /// nginx's time syntax: `60`, `60s`, `1m30s`, `500ms`, `1h`, `1d`, and parts separated by
@@ -717,6 +943,56 @@ mod tests {
         assert_eq!(h.level, Some(loc));
         assert!(h.get("upgrade").is_none());
         assert_eq!(m.http_version(loc).0, (1, 1));
+    }
+
+    #[test]
+    fn the_server_is_chosen_by_port_and_tls_before_the_name() {
+        let c = config(
+            "http { server { server_name a.test; listen 80; return 301 https://$host; }
+              server { server_name a.test; listen [::]:443 ssl; listen 127.0.0.1:8443 ssl; }
+              server { listen 8080 default_server; } server { server_name b.test; ssl on; } }",
+        );
+        let m = Model::build(&c, Version::OLDEST).unwrap();
+        let s = m.servers();
+        assert_eq!(m.server_for(Some("a.test")), Some(s[0]));
+        assert_eq!(
+            m.server_for_listen(Some("a.test"), Some(443), Some(true)),
+            Some(s[1])
+        );
+        assert_eq!(
+            m.server_for_listen(Some("a.test"), Some(8443), None),
+            Some(s[1])
+        );
+        // No server listens on the port seen from outside: the scheme decides.
+        assert_eq!(
+            m.server_for_listen(Some("a.test"), Some(30443), Some(true)),
+            Some(s[1])
+        );
+        assert_eq!(
+            m.server_for_listen(Some("x.test"), Some(8080), Some(false)),
+            Some(s[2])
+        );
+        // `ssl on;` without a listen: port 80 over TLS.
+        assert_eq!(
+            m.listens(s[3])[0],
+            Listen {
+                port: Some(80),
+                ssl: true,
+                http2: false,
+                default: false
+            }
+        );
+        assert_eq!(listen_port("unix:/run/a.sock"), None);
+        assert_eq!(listen_port("localhost"), Some(80));
+        assert_eq!(listen_port("*:8000"), Some(8000));
+    }
+
+    #[test]
+    fn pcre_patterns_nginx_accepts() {
+        assert!(pcre_match("^/(?!assets/)", false, "/cable"));
+        assert!(!pcre_match("^/(?!assets/)", false, "/assets/a.js"));
+        assert!(pcre_match("^/(?<room>[^/]+)$", false, "/lobby"));
+        assert!(pcre_match("upgrade", true, "keep-alive, Upgrade"));
     }
 
     #[test]

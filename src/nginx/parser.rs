@@ -346,6 +346,16 @@ impl Parser {
             if tok.is_comment() {
                 continue;
             }
+            // A UTF-8 byte order mark (editors on Windows) is no whitespace to nginx: it is part
+            // of the first directive's name, which nginx then does not know.
+            if tok.text.starts_with('\u{feff}') {
+                errors.push(ParseError {
+                    file: self.queue[file].0.clone(),
+                    message: format!("unknown directive \"{}\"", tok.text),
+                    line: Some(tok.line()),
+                    open_failed: None,
+                });
+            }
             // One table lookup per directive: a known name is the table's own copy (no
             // allocation), and its masks are kept for the context check below.
             let known = analyzer::lookup(&tok.text);

@@ -16,6 +16,9 @@ impl Version {
     pub const OLDEST: Version = Version(1, 18, 0);
     /// Upstream HTTP/1.1 with keep-alive by default, no default `Connection: close`.
     pub const HTTP11_DEFAULT: Version = Version(1, 29, 7);
+    /// A plain `listen … http2` port also answers HTTP/1.x (before, it spoke only HTTP/2 with
+    /// prior knowledge there; `http2 on` and the protocol detection came in 1.25.1).
+    pub const H2C_DETECTS_HTTP1: Version = Version(1, 25, 1);
 
     pub fn parse(s: &str) -> Option<Version> {
         let s = s.trim().trim_start_matches("nginx/");

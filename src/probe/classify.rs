@@ -336,15 +336,19 @@ fn line_with(text: &str, fragment: &str) -> Option<String> {
 }
 
 /// The first body line that says something: HTML tags removed, skipping lines that only restate
-/// the status (`<h1>502 Bad Gateway</h1>`) or are a server signature (`nginx/1.22.1`).
+/// the status (`<h1>502 Bad Gateway</h1>`) or are a server signature (`nginx/1.22.1`). A
+/// sentence an HTML page wraps over several lines (Apache's "This server could not verify
+/// that you\nare authorized …") is read to its end, up to its first full stop.
 fn first_line(text: &str, status: u16, reason: &str) -> Option<String> {
     let status = status.to_string();
     let reason = reason.to_ascii_lowercase();
-    text.lines()
-        .map(strip_tags)
-        .map(|l| l.trim().to_string())
-        .filter(|l| !l.is_empty())
-        .find(|l| {
+    let lines: Vec<&str> = text.lines().collect();
+    let (i, first) = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (i, strip_tags(l)))
+        .filter(|(_, l)| !l.is_empty())
+        .find(|(_, l)| {
             let lower = l.to_ascii_lowercase();
             let restates = lower.trim_start_matches(&status).trim() == reason
                 || lower == status
@@ -353,19 +357,67 @@ fn first_line(text: &str, status: u16, reason: &str) -> Option<String> {
                     && lower.len() < reason.len() + 6);
             let signature = !l.contains(' ') && l.contains('/');
             !restates && !signature
-        })
-        .map(|l| shorten(&l))
+        })?;
+    let mut sentence = first;
+    let html = text.contains('<');
+    // Bounded: a few wrapped lines of one paragraph, never past a blank line or a new block.
+    for next in lines.iter().skip(i + 1).take(6) {
+        let ends = sentence.ends_with(['.', '!', '?', ':']) || ends_block(lines[i]);
+        if !html || ends || sentence.chars().count() >= 160 {
+            break;
+        }
+        let raw = next.trim_start().to_ascii_lowercase();
+        let part = strip_tags(next);
+        if part.is_empty() || BLOCKS.iter().any(|b| raw.starts_with(&format!("<{b}"))) {
+            break;
+        }
+        sentence.push(' ');
+        sentence.push_str(&part);
+        if ends_block(next) {
+            break;
+        }
+    }
+    // Up to the first full stop: the sentence, not the paragraph.
+    if let Some(end) = sentence.find(". ") {
+        sentence.truncate(end + 1);
+    }
+    Some(shorten(&sentence))
 }
 
+/// HTML elements that start a new block of text (a space where they stand, and a sentence
+/// wrapped over lines does not run into them).
+const BLOCKS: [&str; 13] = [
+    "p", "br", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "div", "li", "address", "title",
+];
+
+/// Whether `line` closes a block (`…</p>`), so the sentence ends there.
+fn ends_block(line: &str) -> bool {
+    let lower = line.trim_end().to_ascii_lowercase();
+    BLOCKS.iter().any(|b| lower.ends_with(&format!("</{b}>")))
+}
+
+/// `line` without its HTML tags; a block element (`<p>`, `<br>`) stands as a space, so
+/// "…the request<p>Reason: …" reads "…the request Reason: …".
 fn strip_tags(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
-    let mut in_tag = false;
+    let mut tag: Option<String> = None;
     for c in line.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
+        match (&mut tag, c) {
+            (None, '<') => tag = Some(String::new()),
+            (Some(name), '>') => {
+                let name = name.trim_start_matches('/').to_ascii_lowercase();
+                let name = name.split([' ', '/']).next().unwrap_or("");
+                if BLOCKS.contains(&name) && !out.ends_with(' ') {
+                    out.push(' ');
+                }
+                tag = None;
+            }
+            (Some(name), c) => {
+                if name.len() < 16 {
+                    name.push(c);
+                }
+            }
+            (None, c) => out.push(c),
         }
     }
     out.trim().to_string()
@@ -397,6 +449,24 @@ mod tests {
         } else {
             classify_other(&head, &body, answered_by(head.status, &head.headers, &body))
         }
+    }
+
+    #[test]
+    fn a_sentence_an_html_page_wraps_is_quoted_whole() {
+        // Apache/2.4.71's 401 and 502 pages (captured in front of a stopped or refusing
+        // backend): paragraphs wrapped over lines, and `<p>` between two sentences.
+        let c = classify(b"HTTP/1.1 401 Unauthorized\r\nServer: Apache/2.4.71 (Debian)\r\nContent-Type: text/html\r\n\r\n<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>401 Unauthorized</title>\n</head><body>\n<h1>Unauthorized</h1>\n<p>This server could not verify that you\nare authorized to access the document\nrequested.  Either you supplied the wrong\ncredentials (e.g., bad password), or your\nbrowser doesn't understand how to supply\nthe credentials required.</p>\n</body></html>\n");
+        assert!(
+            c.detail.contains("\"This server could not verify that you are authorized to access the document requested.\""),
+            "{}",
+            c.detail
+        );
+        let c = classify(b"HTTP/1.1 502 Proxy Error\r\nServer: Apache/2.4.71 (Debian)\r\nContent-Type: text/html\r\n\r\n<html><head>\n<title>502 Proxy Error</title>\n</head><body>\n<h1>Proxy Error</h1>\n<p>The proxy server could not handle the request<p>Reason: <strong>Error reading from remote server</strong></p></p>\n</body></html>\n");
+        assert!(
+            c.detail.contains("\"The proxy server could not handle the request Reason: Error reading from remote server\""),
+            "{}",
+            c.detail
+        );
     }
 
     #[test]

@@ -182,13 +182,21 @@ fn sentence(message: &str) -> String {
     }
 }
 
-/// A relative-reference URI for a file path (forward slashes, spaces and `%` escaped).
+/// A relative-reference URI for a file path: forward slashes, every byte but RFC 3986's
+/// unreserved characters and `/` percent-encoded (a `:` in the first segment would read as a
+/// scheme, `#` and `?` would end the path, and code scanning matches the decoded path against
+/// the repository's files).
 fn uri(l: &Location) -> String {
-    l.file
-        .to_string_lossy()
-        .replace('\\', "/")
-        .replace('%', "%25")
-        .replace(' ', "%20")
+    let path = l.file.to_string_lossy().replace('\\', "/");
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

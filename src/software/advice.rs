@@ -146,6 +146,8 @@ pub(crate) const BACKEND_NO_UPGRADE: &str = "the server itself answered as if it
 
 pub(crate) const APP_NO_FRAMES: &str = "the application accepted the upgrade but did not answer: RFC 6455 requires a pong for every ping, so check that its WebSocket library answers pings and that its event loop is not blocked (an echo comes back only from an echo endpoint)";
 
+pub(crate) const INNER_TLS_FIX: &str = "{inner} ({inner_address}) speaks TLS and upgrades when probed directly, so this hop's TLS connection to it fails: it must connect with TLS (https://), send SNI if {inner} needs it, and, if it verifies the certificate, trust the CA that issued it (the one wspath was given with `--cacert`, or none with `-k`) and check a name the certificate holds (an IP address in the upstream URL matches no DNS name)";
+
 pub(crate) const APP_IDLE: &str = "the application closes silent connections itself: raise its own idle or keepalive timeout, or have the clients send a message or ping more often than that";
 
 /// Words the walker adds to the detail it looks hints up with (never shown) when the answer,
@@ -158,6 +160,19 @@ pub const CREDENTIALS_SENT: &str = "credentials were sent";
 /// Words the walker adds when the answer is a page of the hop's own software (one of its
 /// error-page marks, see [`super::change::own_page`]): the hop answered itself.
 pub const OWN_PAGE: &str = "the hop's own page";
+/// Words the walker adds to a 503 that came only after a wait of a second or more (a queue, or
+/// connect attempts that time out), not at once.
+pub const WAITED: &str = "answered only after a wait";
+/// Words the walker adds to a gateway error when the hop behind is probed over TLS (wss://).
+pub const INNER_TLS: &str = "the hop behind speaks tls";
+
+/// A row for a gateway error at `who` in front of a hop that speaks TLS and upgrades when
+/// probed directly (with the trust wspath was given): the hop's TLS connection toward it fails.
+pub(crate) const fn inner_tls(verdict: Verdict, who: Who, fix: &'static str) -> Hint {
+    Hint::new(verdict, who, fix)
+        .on_detail(&[INNER_TLS])
+        .on_inner(Inner::Upgrades)
+}
 
 /// Rows for a kind of hop or any hop; each software's own rows live in its table.
 pub const HINTS: &[Hint] = &[
@@ -178,6 +193,12 @@ pub const HINTS: &[Hint] = &[
     status_detail(V::Rejected, 401, &[CREDENTIALS_SENT], "the hop refuses the credentials sent (RFC 9110: a 401 to a request that carried them means they were refused): check that they are valid here (user and password or token, not expired, the scheme its `WWW-Authenticate` header asks for), that they are meant for this hop and not only for one further in, and that no proxy in front drops or replaces the header; browsers cannot set Authorization on a WebSocket, so what works from wspath may still fail for them (they send a cookie or a token in the URL)"),
     status_detail(V::Rejected, 407, &[CREDENTIALS_SENT], "the proxy refuses the `Proxy-Authorization` sent: check the user and password or token against its `Proxy-Authenticate` scheme"),
     status(V::Rejected, Any, 401, "the hop wants credentials: send them (e.g. `-H 'Authorization: …'`, or `-H 'Cookie: …'` as browsers do: they cannot set Authorization on a WebSocket) or allow unauthenticated upgrades on this path"),
+    // RFC 9110 §15.5.8: a 407 asks for credentials for a proxy the client chose to use;
+    // browsers send Proxy-Authorization only to their configured forward proxy, never to the
+    // server a WebSocket URL names.
+    status(V::Rejected, Any, 407, "the hop asks for proxy credentials (407, `Proxy-Authenticate`): browsers send `Proxy-Authorization` only to a forward proxy they are configured to use, never to the server a WebSocket URL points at, so a reverse proxy on this path must not ask for it: remove its proxy authentication here (to probe past it, send `-H 'Proxy-Authorization: Basic …'`)"),
+    // RFC 6585 §4: 429 Too Many Requests, optionally with Retry-After.
+    status(V::Rejected, Any, 429, "the hop rate-limits this client (429 Too Many Requests): every reconnect of a WebSocket client is a new request, so reconnect bursts (many tabs, retries after a drop) trip a per-address rate limit: raise the limit or its burst for the WebSocket path, or exempt the path; a `Retry-After` header says how long it holds"),
     status(V::Rejected, Any, 403, "an access rule refuses the upgrade: check Origin allow-lists (wspath sends the target's origin; try `--origin`), IP allow-lists and WAF rules"),
     status(V::Rejected, Any, 404, "nothing serves this path at this hop: check the path it forwards to (nginx `proxy_pass` URI, ALB path-pattern rules) or give the hop its own path with `--hop NAME=ws://HOST:PORT/PATH`"),
     // What servers say when they refuse the Origin (gorilla: "request origin not allowed by
@@ -195,6 +216,8 @@ pub const HINTS: &[Hint] = &[
     row(V::Redirect, Any, "WebSocket clients do not follow redirects: point them at the final URL as a WebSocket URL ({ws_location}) or stop redirecting this path"),
     // Gateway errors while the hop behind answers well when probed directly: this hop does not
     // reach it as configured.
+    inner_tls(V::BadGateway, Any, INNER_TLS_FIX),
+    inner_tls(V::ServiceUnavailable, Any, INNER_TLS_FIX),
     inner_ok(V::BadGateway, Any, "{inner} ({inner_address}) upgrades when probed directly, so this hop does not reach it as configured: compare its upstream address, port and scheme with {inner_address}"),
     inner_ok(V::ServiceUnavailable, Any, "{inner} ({inner_address}) upgrades when probed directly, yet this hop has no usable server: its health check fails (a WebSocket-only server answers a plain GET with 426 or 400) or its server list points elsewhere"),
     inner_ok(V::GatewayTimeout, Any, "{inner} ({inner_address}) answers in {inner_ms} when probed directly, so this hop waits on something else: compare its upstream address with {inner_address}"),
@@ -231,6 +254,10 @@ pub const HINTS: &[Hint] = &[
     detail(V::FramesFailed, &["with code 1002", "with code 1003", "with code 1007", "with code 1009"], "the application closed the WebSocket for a protocol or data error: check that the client speaks what it expects (subprotocol, message format, size)"),
     detail(V::FramesFailed, &["echo mismatch"], "the text came back different: this is not an echo endpoint (leave out `--echo` for it, the ping already proves frames pass), or something on the way rewrites messages"),
     detail(V::FramesFailed, &["with code"], "the application closed the WebSocket right after accepting it; the close code and reason are its own (a proxy passes them along unchanged): look that code up in the application"),
+    // The TCP connection ended with no close frame right after the 101 (tungstenite: "Connection
+    // reset without closing handshake"; or a plain end of stream): the application's handler
+    // ended or dropped the socket, a decision of its own that gives no reason.
+    Hint::new(V::FramesFailed, Kd(K::Backend), "the application accepted the upgrade and then closed the connection without a close frame, before answering a ping: its WebSocket handler ended (returned or raised) right after accepting, or the process dropped the socket (a crash, an authentication check that closes instead of sending 1008); its log holds what happened when the connection opened").on_detail(&["without closing handshake", "connection reset by peer", "the connection ended before the"]),
     row(V::FramesFailed, Kd(K::Backend), APP_NO_FRAMES),
     row(V::FramesFailed, Any, "the upgrade succeeded but ping/echo frames did not come back: a proxy, WAF or the application does not relay frames"),
     row(V::IdleDropped, Kd(K::Backend), APP_IDLE),

@@ -36,6 +36,10 @@ pub const TABLE: Table = Table {
     advice: &[
     // The same source: browsers do not trust that CA unless its root is installed.
     sw_detail(V::TlsFailed, Sw(S::Caddy), &["unknown issuer", "unknownissuer"], "Caddy serves a certificate from its own local CA (`tls internal`, or a site address without a public domain name), which clients do not trust: give the site its public name so Caddy gets a publicly trusted certificate (and remove `tls internal`), or install Caddy's root (`caddy trust`, or pass `--cacert` with its `pki/authorities/local/root.crt`)"),
+    // caddyserver.com/docs/caddyfile/concepts#addresses: a site block serves only the hosts in
+    // its address; a request no site or route handles gets an empty `200` from Caddy itself
+    // (seen on 2.6.2: a site `http://chat.test:PORT` asked for Host app.test).
+    when_inner_upgrades(status(V::Rejected, Sw(S::Caddy), 200, "{inner} ({inner_address}) upgrades when probed directly, so this 200 is Caddy's own: Caddy answers an empty 200 when no site block and no route handles the request: the site block that proxies the WebSocket must name Host {host} in its address (`{host} { reverse_proxy … }`, or `http://{host}` for plain HTTP; a site for another name or only `localhost` does not match), and its `reverse_proxy` (or the `handle`/`route` around it) must match this path")),
     row(V::UpgradeStripped, Sw(S::Caddy), "Caddy passes upgrades by default: remove `header_up` rules that drop Connection or Upgrade and do not force an HTTP/2-only transport"),
     when_inner_upgrades(status(V::Rejected, Sw(S::Caddy), 403, "{inner} ({inner_address}) upgrades when probed directly with Host {host}, so the 403 answers what Caddy sends it: look for `header_up Host …` in the `reverse_proxy` block (Caddy passes the client's Host by default) and for `header_up` rules on Origin")),
     // caddyserver.com/docs/caddyfile/directives/reverse_proxy#the-http-transport: `versions`

@@ -48,6 +48,10 @@ const HEADERS: [&str; 3] = [
     "Sec-WebSocket-Protocol",
 ];
 
+/// What the libraries say about a header without naming it (python websockets "missing
+/// subprotocol", "invalid subprotocol; expected one of …").
+const HEADER_WORDS: [(&str, &str); 1] = [("subprotocol", "Sec-WebSocket-Protocol")];
+
 /// The library texts that name an HTTP/1.0 request (the same as the probe's classifier).
 const HTTP10_WORDS: [&str; 4] = [
     "unsupported http version",
@@ -93,10 +97,18 @@ pub fn infer(
         return None;
     }
     let body_lower = body.to_ascii_lowercase();
-    if let Some(h) = HEADERS
+    // The hop behind upgraded the same request when probed directly, so whatever its answer
+    // here finds missing or wrong was changed on the way.
+    let named = HEADERS
         .iter()
         .find(|h| body_lower.contains(&h.to_ascii_lowercase()))
-    {
+        .or_else(|| {
+            HEADER_WORDS
+                .iter()
+                .find(|(w, _)| body_lower.contains(w))
+                .map(|(_, h)| h)
+        });
+    if let Some(h) = named {
         return Some(Inferred {
             change: Change::Header(h),
             because: format!("and its answer says {h} is missing or wrong"),
@@ -278,6 +290,19 @@ mod tests {
         assert_eq!(
             infer(&o, None, true, "/ws").unwrap().change,
             Change::Header("Sec-WebSocket-Key")
+        );
+        // The subprotocol offered upgrades directly, and the answer through the hop misses it.
+        let o = answer(
+            V::Rejected,
+            400,
+            "python-websockets",
+            "Failed to open a WebSocket connection: missing subprotocol.\n",
+        );
+        assert_eq!(
+            infer(&o, Some(Software::Haproxy), true, "/ws")
+                .unwrap()
+                .change,
+            Change::Header("Sec-WebSocket-Protocol")
         );
         let o = answer(
             V::UpgradeStripped,

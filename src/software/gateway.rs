@@ -62,6 +62,11 @@ pub const PAGES: &[GatewayPage] = &[
     page("tls error", V::ServiceUnavailable, "a gateway error: Envoy's TLS handshake with the upstream failed"),
     page("upstream connect error", V::ServiceUnavailable, "a gateway error: Envoy could not connect to the upstream"),
     page("upstream request timeout", V::GatewayTimeout, "a gateway error: the upstream did not answer within Envoy's route timeout"),
+    // tinyproxy answers a refused or failed upstream connection with its own "500 Unable to
+    // connect" page ("tinyproxy was unable to connect to the remote web server.", reqs.c
+    // `indicate_http_error (connptr, 500, "Unable to connect", …)`; capture: tinyproxy 1.11.1
+    // in front of a stopped backend).
+    page("was unable to connect to the remote web server", V::BadGateway, "a gateway error: tinyproxy could not connect to its upstream"),
     // Cloudflare 5xx (developers.cloudflare.com/support/troubleshooting/cloudflare-errors/).
     at(520, V::BadGateway, "a gateway error (Cloudflare 520): the origin answered something empty or unexpected"),
     at(521, V::BadGateway, "a gateway error (Cloudflare 521): the origin refused the connection"),

@@ -4,6 +4,8 @@
 //! no Server header at all, so only their bodies identify it).
 use super::prelude::*;
 
+const HAPROXY_TLS: &str = "{inner} ({inner_address}) speaks TLS and upgrades when probed directly, so HAProxy's TLS connection to it fails on every attempt (and the backend has no server available): the `server` line needs `ssl`; with `verify required` its `ca-file` must hold the CA that issued {inner}'s certificate, and the name checked (`verifyhost`, or the `sni` expression such as `sni req.hdr(host)`) must be in the certificate; `verify none` skips the check (the `global` `ssl-server-verify` sets the default)";
+
 pub const TABLE: Table = Table {
     software: S::Haproxy,
     name: "haproxy",
@@ -55,6 +57,20 @@ pub const TABLE: Table = Table {
     row(V::UpgradeStripped, Sw(S::Haproxy), "HAProxy forwards upgrades in `mode http` by default: remove the `http-request del-header`/`set-header`/`replace-header` rules that touch Upgrade or Connection (checked on HAProxy 2.6: `option httpclose` and `option http-server-close` do not break upgrades)"),
     inner_ok(V::BadAccept, Sw(S::Haproxy), "{inner} ({inner_address}) answers a valid 101 when probed directly, so HAProxy changes it on the way out: look for `http-response del-header`/`set-header` rules on Sec-WebSocket-Accept, Upgrade or Connection"),
     status(V::Rejected, Sw(S::Haproxy), 403, "an HAProxy `http-request deny` rule (or an ACL in front of it) matches this request: look for deny rules on this path, Host, source address or the Upgrade/Connection headers in the frontend and backend"),
+    // configuration.html: `http-request deny deny_status 429` / `http-request return status 429`
+    // on stick-table counters (`sc_http_req_rate`, `sc_conn_cur`); its 429 page says "You have
+    // sent too many requests in a given amount of time."
+    status(V::Rejected, Sw(S::Haproxy), 429, "an HAProxy rate rule refuses it: look for `http-request deny deny_status 429` (or `http-request return status 429`, `tarpit`) on a stick-table counter such as `sc_http_req_rate` or `sc_conn_cur` in the frontend; every reconnect of a WebSocket client counts as a request and every open WebSocket as a connection: raise the limit for the WebSocket path or exempt it (`… unless { path_beg /ws }`)"),
+    // configuration.html, server options `ssl`, `verify` (`required` needs `ca-file`),
+    // `verifyhost`, `sni`. Seen on 2.6.12: `ssl verify required ca-file …` without the issuing
+    // CA fails every handshake (log `SC--`) and answers 503 after its retries.
+    inner_tls(V::ServiceUnavailable, Sw(S::Haproxy), HAPROXY_TLS),
+    inner_tls(V::BadGateway, Sw(S::Haproxy), HAPROXY_TLS),
+    // configuration.html: a server at its `maxconn` queues requests until `timeout queue`
+    // (default: `timeout connect`), then answers 503 (log `sQ--`); failed connects are retried
+    // `retries` times (3) `timeout connect` apart. Seen on 2.6.12: `server … maxconn 1` with one
+    // WebSocket open and `timeout queue 2s` answers the next upgrade 503 after 2.0 s.
+    Hint::new(V::ServiceUnavailable, Sw(S::Haproxy), "{inner} ({inner_address}) upgrades when probed directly, yet HAProxy answered 503 only after {hop_ms}: it waited for a server first. Either the server is at its `maxconn` and the request sat in its queue until `timeout queue` (default: `timeout connect`): every open WebSocket holds one of those slots for its whole life, so raise `maxconn` on the `server` line (and in `global`/`frontend`) to the number of WebSockets it must hold; or every connection attempt failed and HAProxy retried (`retries`, 3 by default): then the request lands in another backend (the first `use_backend` rule whose condition matches picks it, else `default_backend`: check that a rule covers this Host and path), or that backend's `server` line does not point at {inner_address}, or it has `ssl` while the server speaks plain HTTP, or its health check marks the server down. The log's termination flags say which: `sQ` queued, `SC` connection failed").on_detail(&[WAITED]).on_inner(Inner::Upgrades),
     inner_ok(V::BadGateway, Sw(S::Haproxy), "{inner} ({inner_address}) upgrades when probed directly, so HAProxy does not reach it as configured: check which backend the `use_backend` rules (else `default_backend`) pick for this Host and path, and compare that backend's `server` address and port (and `ssl`, with `sni req.hdr(host)` for a TLS server that needs SNI) with {inner_address}"),
     // configuration.html, use_backend: rules are evaluated in order and the first whose
     // condition matches picks the backend, else `default_backend`; `hdr()` matches are

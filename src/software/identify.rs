@@ -8,6 +8,7 @@ use super::{Software, TABLES};
 use crate::finding::Fact;
 use crate::hop::HopKind;
 use crate::report::HopReport;
+use crate::verdict::Verdict;
 use serde::Serialize;
 
 /// A hop's answer to a request it answers itself (a plain GET without Host).
@@ -78,6 +79,8 @@ struct Seen {
     software: Software,
     tier: u8,
     line: String,
+    /// The clue is the words of an error page (not a header a proxy may pass on).
+    page: bool,
 }
 
 /// Every software clue in one answer (status, headers, body), strongest first.
@@ -96,6 +99,10 @@ fn seen_in(status: Option<u16>, headers: &[(String, String)], body: &str) -> Vec
                 software,
                 tier: c.tier(),
                 line: evidence_line(c, headers),
+                page: matches!(
+                    c,
+                    Clue::Body(_) | Clue::BareBodyIs(_) | Clue::ServerBodyIs(..)
+                ),
             })
         })
         .collect();
@@ -175,13 +182,28 @@ pub fn identify_hops(hops: &mut [HopReport]) {
     for i in 0..hops.len() {
         let behind = seen.get(i + 1);
         let innermost = i + 1 == hops.len();
+        // A gateway error page in front of a hop that upgrades when probed directly was not
+        // passed on from it: the hop made it, even when the hop behind runs the same software
+        // (nginx in front of nginx) and so shows that software's headers too.
+        let own_gateway_page = matches!(
+            hops[i].outcome.verdict,
+            Verdict::BadGateway | Verdict::ServiceUnavailable | Verdict::GatewayTimeout
+        ) && hops.get(i + 1).is_some_and(|b| {
+            matches!(
+                b.outcome.verdict,
+                Verdict::Upgraded | Verdict::FramesFailed | Verdict::IdleDropped
+            )
+        });
         let own: Vec<&Seen> = seen[i]
             .iter()
             // An application's words come from the application, wherever they are read —
             // unless this hop is the innermost, where the application is the hop.
             .filter(|s| innermost || s.software != Software::BackendLibrary)
             // What the hop behind shows too, it passed on.
-            .filter(|s| !behind.is_some_and(|b| b.iter().any(|x| x.software == s.software)))
+            .filter(|s| {
+                (own_gateway_page && s.page)
+                    || !behind.is_some_and(|b| b.iter().any(|x| x.software == s.software))
+            })
             .collect();
         let mut own = own_evidence(&own);
         // The innermost hop listed may be a proxy in front of an application nobody listed:

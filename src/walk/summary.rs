@@ -62,7 +62,13 @@ fn compose(hops: &[HopReport], s: &Selection, host: &str) -> Culprit {
         Tier::Handshake | Tier::Frames => {
             let sent_path = url_path(&hop.url);
             let location = header(o, "location");
-            let detail = lookup_detail(o, software, sent_path, location.as_deref());
+            let detail = lookup_detail(
+                o,
+                software,
+                sent_path,
+                location.as_deref(),
+                inner.map(|i| i.url.as_str()),
+            );
             let key = HintKey {
                 verdict: o.verdict,
                 software,
@@ -338,12 +344,15 @@ fn handshake_sentence(hop: &HopReport, software: Option<Software>) -> String {
 /// The path (and query) of a hop's URL, `/` when it has none.
 /// The probe's detail, with what the answer shows beside the request that got it, in the words
 /// the advice rows key on ([`hints::ADDS_SLASH`], [`hints::DROPS_SLASH`],
-/// [`hints::CREDENTIALS_SENT`], [`hints::OWN_PAGE`]). Only for the lookup: the report shows the probe's own detail.
+/// [`hints::CREDENTIALS_SENT`], [`hints::OWN_PAGE`], [`hints::INNER_TLS`]). Only for the
+/// lookup: the report shows the probe's own detail. `inner_url` is the URL the hop behind was
+/// probed at.
 fn lookup_detail(
     o: &ProbeOutcome,
     software: Option<Software>,
     sent_path: &str,
     location: Option<&str>,
+    inner_url: Option<&str>,
 ) -> String {
     let mut detail = o.detail.clone();
     if o.verdict == Verdict::Redirect {
@@ -361,6 +370,19 @@ fn lookup_detail(
     }
     if matches!(o.evidence.status, Some(401 | 407)) && sent_credentials(&o.curl) {
         detail.push_str(&format!("; [{}]", hints::CREDENTIALS_SENT));
+    }
+    // A 503 that took a second or more: the hop waited (a queue, connect attempts) first.
+    if o.verdict == Verdict::ServiceUnavailable && o.timings.first_byte.unwrap_or(0.0) >= 1000.0 {
+        detail.push_str(&format!("; [{}]", hints::WAITED));
+    }
+    // A gateway error in front of a hop that speaks TLS: the rows for a failed TLS connection
+    // toward it apply (they also need that hop to upgrade when probed directly).
+    if matches!(
+        o.verdict,
+        Verdict::BadGateway | Verdict::ServiceUnavailable | Verdict::GatewayTimeout
+    ) && inner_url.is_some_and(|u| u.to_ascii_lowercase().starts_with("wss://"))
+    {
+        detail.push_str(&format!("; [{}]", hints::INNER_TLS));
     }
     detail
 }

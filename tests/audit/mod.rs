@@ -3,6 +3,7 @@
 //! by the backend itself, retries, `${VAR}` and file errors.
 
 mod ci_examples;
+mod report_files;
 
 use crate::support::cli::{run, wspath_bin, CliOutput};
 use crate::support::nginx::CONNECTION_UPGRADE_MAP;

@@ -429,9 +429,12 @@ fn an_audit_that_cannot_run_still_writes_every_report() {
                     false
                 );
             }
+            // The annotation lands on the line the error names.
             _ => assert!(
-                out.stdout
-                    .starts_with("::error title=wspath audit could not run::"),
+                out.stdout.starts_with("::error file=")
+                    && out
+                        .stdout
+                        .contains("audit.toml,line=4,title=wspath audit could not run::"),
                 "{why}"
             ),
         }

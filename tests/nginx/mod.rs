@@ -3,6 +3,7 @@
 
 mod dump;
 mod e2e;
+mod field;
 mod fix;
 mod lint;
 mod transaction;

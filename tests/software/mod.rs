@@ -6,6 +6,7 @@
 
 mod crosshop;
 mod field;
+mod fieldpaths;
 mod recorded;
 mod scheme;
 

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 /// Workflow commands escape `%`, CR and LF in the message ...
-fn data(s: &str) -> String {
+pub fn data(s: &str) -> String {
     printable(s)
         .replace('%', "%25")
         .replace('\r', "%0D")
@@ -17,7 +17,7 @@ fn data(s: &str) -> String {
 }
 
 /// ... and also `:` and `,` in properties.
-fn property(s: &str) -> String {
+pub fn property(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
@@ -75,15 +75,16 @@ pub fn annotations(audit: &AuditReport, root: &Path, w: &mut dyn Write) -> io::R
     }
     for l in &audit.lints {
         if let Some(e) = &l.error {
-            if let Some(file) = audit.files.get(l.file) {
-                annotation(
-                    w,
-                    "error",
-                    &relative(file, root),
-                    l.pos.line,
-                    "wspath lint could not run",
-                    e,
-                )?;
+            // At the nginx line that stopped it (a syntax error), else the [[lint]] line.
+            let at = match &l.error_at {
+                Some(loc) => Some((relative(&loc.file, root), loc.line)),
+                None => audit
+                    .files
+                    .get(l.file)
+                    .map(|f| (relative(f, root), l.pos.line)),
+            };
+            if let Some((file, line)) = at {
+                annotation(w, "error", &file, line, "wspath lint could not run", e)?;
             }
         }
         for f in l.report.iter().flat_map(|r| r.findings()) {
@@ -106,8 +107,15 @@ pub fn annotations(audit: &AuditReport, root: &Path, w: &mut dyn Write) -> io::R
     Ok(())
 }
 
+/// A Markdown table cell: `|` would end the cell and a line break the row; the summary
+/// renders HTML, so `<`, `>` and `&` from a server's words or a name are shown, not parsed.
 fn cell(s: &str) -> String {
-    printable(s).replace('|', "\\|").replace('\n', " ")
+    printable(s)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace('\n', " ")
 }
 
 /// The step summary: totals, then one row per check and lint that did not simply pass.

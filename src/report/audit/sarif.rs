@@ -27,7 +27,10 @@ pub fn results(audit: &AuditReport, root: &Path) -> Vec<SarifResult> {
                 severity: Severity::Error,
                 message: e.clone().unwrap_or_default(),
                 fix: None,
-                location: audit.files.get(l.file).map(|f| at(f, l.pos.line)),
+                location: match &l.error_at {
+                    Some(loc) => Some(at(&loc.file, loc.line)),
+                    None => audit.files.get(l.file).map(|f| at(f, l.pos.line)),
+                },
                 logical: None,
             }),
         }
@@ -35,9 +38,16 @@ pub fn results(audit: &AuditReport, root: &Path) -> Vec<SarifResult> {
     for c in &audit.checks {
         let file = audit.files.get(c.file);
         for h in c.report.iter().flat_map(|r| &r.hops) {
-            out.extend(h.findings.iter().map(|f| SarifResult {
-                logical: Some(format!("{}/{}", c.name, h.name)),
-                ..finding(f)
+            out.extend(h.findings.iter().map(|f| {
+                let r = finding(f);
+                SarifResult {
+                    logical: Some(format!("{}/{}", c.name, h.name)),
+                    // Code scanning rejects the whole upload for a result without a
+                    // physical location ("expected at least one location"): a finding
+                    // from a provider (no file) lands on the check that found it.
+                    location: r.location.or_else(|| file.map(|f| at(f, c.pos.line))),
+                    ..r
+                }
             }));
         }
         let (rule_id, severity, message) = match c.status {
@@ -111,5 +121,31 @@ mod tests {
             "{}",
             culprit.message
         );
+    }
+
+    /// Code scanning refuses a whole upload with one result that has no physical location: a
+    /// hop finding without a file (a provider's) lands on its check's TOML line.
+    #[test]
+    fn every_result_has_a_physical_location() {
+        let mut audit = sample::audit();
+        let report = audit.checks[2].report.as_mut().unwrap();
+        let hop = report
+            .hops
+            .iter_mut()
+            .find(|h| !h.findings.is_empty())
+            .unwrap();
+        hop.findings.push(Finding {
+            location: None,
+            ..hop.findings[0].clone()
+        });
+        for r in results(&audit, Path::new(".")) {
+            assert!(r.location.is_some(), "{r:?}");
+        }
+        let last = results(&audit, Path::new("."))
+            .into_iter()
+            .rfind(|r| r.rule_id == "nginx/upgrade-not-forwarded")
+            .unwrap();
+        let loc = last.location.unwrap();
+        assert_eq!((loc.file.to_str(), loc.line), (Some("ci/wspath.toml"), 11));
     }
 }

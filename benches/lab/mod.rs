@@ -77,12 +77,19 @@ pub fn stats(mut ms: Vec<f64>) -> Stats {
     }
 }
 
+/// The echo server's listen backlog. tokio's `TcpListener::bind` asks for 128; 256 clients
+/// connecting at once overflow that, the kernel drops their SYNs and each dropped one costs its
+/// client the 1 s initial retransmit: a wait of the server's making, in whichever side met it.
+pub const BACKLOG: u32 = 1024;
+
 /// An echo server: every connection upgraded, then read until the client goes (tungstenite
 /// answers pings and closes by itself).
 pub async fn echo_server() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("address"))
         .expect("bind");
+    let listener = socket.listen(BACKLOG).expect("listen");
     let port = listener.local_addr().expect("addr").port();
     tokio::spawn(async move {
         loop {

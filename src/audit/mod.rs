@@ -180,6 +180,9 @@ pub struct LintRun {
     pub seconds: f64,
     pub report: Option<LintReport>,
     pub error: Option<String>,
+    /// The nginx file:line the error is at, when it is one (a syntax error): annotations and
+    /// SARIF point there rather than at the `[[lint]]` line.
+    pub error_at: Option<crate::finding::Location>,
 }
 
 impl LintRun {
@@ -496,9 +499,23 @@ impl Job {
 fn run_lint(file: usize, l: &Lint) -> LintRun {
     let t = Instant::now();
     let result = lint_report(l);
-    let (report, error) = match result {
-        Ok(r) => (Some(r), None),
-        Err(e) => (None, Some(e.to_string())),
+    let (report, error, error_at) = match result {
+        Ok(r) => (Some(r), None, None),
+        Err(e) => {
+            let at = match &e {
+                crate::Error::NginxConfig { .. } => {
+                    let info = crate::report::error::ErrorInfo::from_error(&e, "");
+                    info.file
+                        .zip(info.line)
+                        .map(|(f, line)| crate::finding::Location {
+                            file: f.into(),
+                            line: line as usize,
+                        })
+                }
+                _ => None,
+            };
+            (None, Some(e.to_string()), at)
+        }
     };
     LintRun {
         file,
@@ -507,6 +524,7 @@ fn run_lint(file: usize, l: &Lint) -> LintRun {
         seconds: t.elapsed().as_secs_f64(),
         report,
         error,
+        error_at,
     }
 }
 

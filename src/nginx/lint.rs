@@ -213,6 +213,29 @@ pub fn if_holds(d: &Directive, connection: &'static str) -> Option<bool> {
     }
 }
 
+/// Where a WebSocket handshake that matched location `l` of `server` is served: the named
+/// location an `if (…) { return CODE; }` every handshake enters hands it to through
+/// `error_page CODE = @name` (the "418 trick" for sending WebSockets elsewhere), or the one
+/// `try_files … @name` ends in; else `l` itself.
+pub fn ws_destination(model: &Model<'_>, server: NodeId, l: NodeId) -> NodeId {
+    for &i in model.own(l, "if") {
+        let every = WS_CLIENTS
+            .iter()
+            .all(|&(_, c)| if_holds(model.node(i).d, c) == Some(true));
+        if !every {
+            continue;
+        }
+        let code = model
+            .own(i, "return")
+            .first()
+            .and_then(|&r| model.node(r).d.arg(0));
+        if let Some(named) = code.and_then(|c| model.error_page_target(server, i, c)) {
+            return named;
+        }
+    }
+    model.try_files_target(server, l).unwrap_or(l)
+}
+
 pub struct Linter<'m, 'c> {
     pub model: &'m Model<'c>,
     pub opts: &'m LintOptions,
@@ -609,6 +632,18 @@ impl<'m, 'c> Linter<'m, 'c> {
                 let Some(&ret) = m.own(i, "return").first() else {
                     continue;
                 };
+                // `return 418;` with `error_page 418 = @ws;` hands the request on, it does not
+                // refuse it.
+                let server = m.levels(scope).find(|&l| m.name(l) == "server");
+                let handed_on = m
+                    .node(ret)
+                    .d
+                    .arg(0)
+                    .zip(server)
+                    .is_some_and(|(code, server)| m.error_page_target(server, i, code).is_some());
+                if handed_on {
+                    continue;
+                }
                 let verdicts: Vec<(&str, &str, Option<bool>)> = WS_CLIENTS
                     .iter()
                     .map(|&(who, conn)| (who, conn, if_holds(d, conn)))
@@ -720,8 +755,10 @@ pub fn empty_config(config: &super::parser::Config, file: &std::path::Path) -> O
 }
 
 pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> LintReport {
+    // Without the port, every server answering the name is a candidate; with --path, the
+    // ones that proxy it are then the WebSocket's.
     let servers = match &opts.host {
-        Some(h) => model.server_for(Some(h)).into_iter().collect(),
+        Some(h) => model.servers_named(h),
         None => model.servers(),
     };
     lint_servers(model, version, opts, servers, None)
@@ -777,7 +814,7 @@ pub fn lint_servers(
                 .filter(|s| !redirecting.contains(*s))
                 .map(|&s| {
                     let l = model.find_location(s, path);
-                    (s, l.map(|l| model.try_files_target(s, l).unwrap_or(l)))
+                    (s, l.map(|l| ws_destination(model, s, l)))
                 })
                 .collect();
             // Without a Host, several servers may answer the path; when some of them proxy it,

@@ -9,6 +9,9 @@ use crate::target::{bracket, Scheme, Target};
 
 /// `curl -i -N --http1.1 [--connect-to …] [-k|--cacert …] -H … URL` for this hop; `headers` are the
 /// request headers as sent (see [`super::request::request_headers`]).
+///
+/// Every probe builds one (a report shows it for any hop that fails, and the JSON carries it for
+/// every hop), so it is written into one buffer rather than assembled from argument strings.
 pub fn curl_command(
     target: &Target,
     hop: &Hop,
@@ -26,52 +29,74 @@ pub fn curl_command(
     } else {
         target.port
     };
-    let url = format!("{http}://{host_header}{}", hop.path);
-
-    let mut args: Vec<String> = vec!["curl".into(), "-i".into(), "-N".into(), "--http1.1".into()];
+    let mut cmd = String::with_capacity(
+        160 + hop.path.len()
+            + headers
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 8)
+                .sum::<usize>(),
+    );
+    cmd.push_str("curl -i -N --http1.1");
     if let Some((host, port)) = &hop.connect {
-        args.push("--connect-to".into());
-        args.push(quote(&format!(
-            "{}:{url_port}:{}:{port}",
-            bracket(&target.host),
-            bracket(host)
-        )));
+        cmd.push_str(" --connect-to ");
+        push_quoted(
+            &mut cmd,
+            &format!(
+                "{}:{url_port}:{}:{port}",
+                bracket(&target.host),
+                bracket(host)
+            ),
+        );
     }
     if hop.scheme.is_tls() {
         if options.insecure {
-            args.push("-k".into());
+            cmd.push_str(" -k");
         }
         if let Some(path) = &options.cacert {
-            args.push("--cacert".into());
-            args.push(quote(&path.display().to_string()));
+            cmd.push_str(" --cacert ");
+            push_quoted(&mut cmd, &path.display().to_string());
         }
     }
+    let mut header = String::new();
     for (name, value) in headers {
         if name.eq_ignore_ascii_case("host") && value == &host_header {
             continue; // curl derives it from the URL
         }
         if name.eq_ignore_ascii_case("user-agent") {
-            args.push("-A".into());
-            args.push(quote(value));
+            cmd.push_str(" -A ");
+            push_quoted(&mut cmd, value);
             continue;
         }
-        args.push("-H".into());
-        args.push(quote(&format!("{name}: {}", shown_value(name, value))));
+        header.clear();
+        header.push_str(name);
+        header.push_str(": ");
+        header.push_str(&shown_value(name, value));
+        cmd.push_str(" -H ");
+        push_quoted(&mut cmd, &header);
     }
-    args.push(quote(&url));
-    args.join(" ")
+    cmd.push(' ');
+    let url = format!("{http}://{host_header}{}", hop.path);
+    push_quoted(&mut cmd, &url);
+    cmd
 }
 
-/// POSIX shell single-quoting, only when needed.
-fn quote(s: &str) -> String {
+/// Appends `s` to `out` with POSIX shell single-quoting, only when needed.
+fn push_quoted(out: &mut String, s: &str) {
     let plain = !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c));
     if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
+        out.push_str(s);
+        return;
     }
+    out.push('\'');
+    for (i, part) in s.split('\'').enumerate() {
+        if i > 0 {
+            out.push_str(r"'\''");
+        }
+        out.push_str(part);
+    }
+    out.push('\'');
 }
 
 #[cfg(test)]

@@ -27,10 +27,19 @@ const SECRET_FRAGMENTS: &[&str] = &["token", "secret", "password", "passwd", "ap
 
 /// Whether the value of header `name` must not be shown.
 pub fn is_secret_header(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    SECRET_HEADERS.contains(&lower.as_str())
-        || SECRET_FRAGMENTS.iter().any(|f| lower.contains(f))
-        || lower.starts_with("x-auth")
+    // Asked for every header a probe sends or shows: compared in place, without a lowercase copy.
+    let name = name.as_bytes();
+    let contains = |fragment: &str| {
+        name.windows(fragment.len())
+            .any(|w| w.eq_ignore_ascii_case(fragment.as_bytes()))
+    };
+    SECRET_HEADERS
+        .iter()
+        .any(|h| name.eq_ignore_ascii_case(h.as_bytes()))
+        || SECRET_FRAGMENTS.iter().any(|f| contains(f))
+        || name
+            .get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"x-auth"))
 }
 
 /// The value to show for header `name`: a credential header keeps its scheme so a reader sees

@@ -266,6 +266,10 @@ pub fn offered_extensions(headers: &[(String, String)]) -> Vec<String> {
 /// path are sent as spaces: the CLI rejects them, and the engine must not let one forge a header.
 pub fn encode(path: &str, headers: &[(String, String)]) -> Vec<u8> {
     fn put(out: &mut Vec<u8>, text: &str) {
+        if !text.bytes().any(|b| b == b'\r' || b == b'\n') {
+            out.extend_from_slice(text.as_bytes());
+            return;
+        }
         out.extend(
             text.bytes()
                 .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),

@@ -2,6 +2,7 @@
 //! short, bounded body snippet (Content-Length, chunked or until close). After a 101 nothing more is
 //! read here: the bytes already past the head belong to the WebSocket stream.
 
+use bytes::BufMut;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::Instant;
@@ -132,12 +133,17 @@ pub enum HeadRead {
     },
 }
 
+/// The most one read of the response head takes.
+const READ_CHUNK: usize = 4096;
+
+/// The most one read of a body snippet takes.
+const SNIPPET_CHUNK: usize = 2048;
+
 /// Reads one response head, skipping interim 1xx answers other than 101. Never reads more than
 /// [`MAX_HEAD`] bytes of head; gives up at `deadline`.
 pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S, deadline: Instant) -> HeadRead {
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
     let mut first_byte = None;
-    let mut chunk = [0u8; 4096];
     loop {
         // Parse what we have first: interim responses may leave a complete head in the buffer.
         if !buf.is_empty() {
@@ -181,8 +187,12 @@ pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S, deadline: Instant) 
                 first_byte,
             };
         }
-        let want = chunk.len().min(MAX_HEAD + 1 - buf.len().min(MAX_HEAD));
-        match tokio::time::timeout_at(deadline, stream.read(&mut chunk[..want])).await {
+        let want = READ_CHUNK.min(MAX_HEAD + 1 - buf.len().min(MAX_HEAD));
+        // Straight into the buffer's spare room: a chunk array here would live in every
+        // probe's future (copied with it, zeroed each time).
+        buf.reserve(want);
+        let mut room = BufMut::limit(&mut buf, want);
+        match tokio::time::timeout_at(deadline, stream.read_buf(&mut room)).await {
             Err(_) => {
                 return HeadRead::TimedOut {
                     read: buf,
@@ -200,9 +210,8 @@ pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S, deadline: Instant) 
                     reason: "the connection closed in the middle of the response head".into(),
                 }
             }
-            Ok(Ok(n)) => {
+            Ok(Ok(_)) => {
                 first_byte.get_or_insert_with(Instant::now);
-                buf.extend_from_slice(&chunk[..n]);
             }
             Ok(Err(e)) if buf.is_empty() => {
                 // TLS 1.3 servers check a client certificate after our side of the handshake is
@@ -302,7 +311,6 @@ pub async fn read_body_snippet<S: AsyncRead + Unpin>(
 ) -> Vec<u8> {
     let deadline = Instant::now() + budget;
     let mut raw = rest;
-    let mut chunk = [0u8; 2048];
     let done = |raw: &[u8]| -> bool {
         match framing {
             Framing::None => true,
@@ -315,8 +323,10 @@ pub async fn read_body_snippet<S: AsyncRead + Unpin>(
         }
     };
     while !done(&raw) && Instant::now() < deadline {
-        match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
-            Ok(Ok(n)) if n > 0 => raw.extend_from_slice(&chunk[..n]),
+        raw.reserve(SNIPPET_CHUNK);
+        let mut room = BufMut::limit(&mut raw, SNIPPET_CHUNK);
+        match tokio::time::timeout_at(deadline, stream.read_buf(&mut room)).await {
+            Ok(Ok(n)) if n > 0 => {}
             _ => break,
         }
     }

@@ -221,10 +221,11 @@ impl Clue {
 
     /// Whether a response with this status, headers and lowercased body shows the clue.
     pub fn matches(&self, status: u16, headers: &[(String, String)], body: &str) -> bool {
+        // Every probe asks every clue: compared in place, without lowercase copies.
         let header_has = |name: &str, text: &str| {
             headers
                 .iter()
-                .any(|(n, v)| n.eq_ignore_ascii_case(name) && v.to_ascii_lowercase().contains(text))
+                .any(|(n, v)| n.eq_ignore_ascii_case(name) && lowercase_contains(v, text))
         };
         match *self {
             Clue::PassedThrough(proxy, own) => {
@@ -239,7 +240,7 @@ impl Clue {
             Clue::Header(name, text) => header_has(name, text),
             Clue::HeaderPrefix(prefix) => headers
                 .iter()
-                .any(|(n, _)| n.to_ascii_lowercase().starts_with(prefix)),
+                .any(|(n, _)| lowercase_starts_with(n, prefix)),
             Clue::Via(text) => header_has("via", text),
             Clue::HeaderIs(name, text) => headers
                 .iter()
@@ -284,6 +285,26 @@ fn clues() -> impl Iterator<Item = &'static (Clue, AnsweredBy)> {
             .iter()
             .flat_map(|t| t.recognise.iter())
             .filter(move |(c, _)| c.tier() == tier)
+    })
+}
+
+/// `text.to_ascii_lowercase().contains(needle)`, without the copy.
+fn lowercase_contains(text: &str, needle: &str) -> bool {
+    let (text, needle) = (text.as_bytes(), needle.as_bytes());
+    needle.is_empty()
+        || text.windows(needle.len()).any(|w| {
+            w.iter()
+                .zip(needle)
+                .all(|(a, b)| a.to_ascii_lowercase() == *b)
+        })
+}
+
+/// `text.to_ascii_lowercase().starts_with(prefix)`, without the copy.
+fn lowercase_starts_with(text: &str, prefix: &str) -> bool {
+    text.as_bytes().get(..prefix.len()).is_some_and(|head| {
+        head.iter()
+            .zip(prefix.as_bytes())
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
     })
 }
 

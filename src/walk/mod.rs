@@ -98,7 +98,9 @@ impl ProbeHop for RealProbe {
         if !options.http2 || !hop.scheme.is_tls() {
             return None;
         }
-        Some(crate::probe::http2::probe(target, hop, options).await)
+        // Boxed, so that every hop's future (allocated and moved for each check) does not
+        // carry the HTTP/2 client's state when it has no TLS hop to use it on.
+        Some(Box::pin(crate::probe::http2::probe(target, hop, options)).await)
     }
 
     async fn own_answer(
@@ -107,7 +109,8 @@ impl ProbeHop for RealProbe {
         hop: &Hop,
         options: &ProbeOptions,
     ) -> Option<crate::software::identify::OwnAnswer> {
-        own_answer::own_answer(target, hop, options).await
+        // Boxed for the same reason: most hops are never asked.
+        Box::pin(own_answer::own_answer(target, hop, options)).await
     }
 }
 

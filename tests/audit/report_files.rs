@@ -234,3 +234,49 @@ fn a_deadline_shorter_than_a_checks_idle_is_refused() {
     );
     assert_eq!(out.code, Some(0), "{}", out.describe());
 }
+
+/// A [[lint]] whose nginx file has a syntax error: the annotation and the SARIF result land on
+/// the nginx line that stopped it; a missing file stays on the [[lint]] line that names it.
+#[test]
+fn a_lint_that_cannot_parse_is_annotated_at_the_nginx_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("deploy")).unwrap();
+    std::fs::write(
+        dir.path().join("deploy/nginx.conf"),
+        "events {}\nhttp {\n  server {\n    location /ws { proxy_pass http://app }\n  }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("a.toml"),
+        "[[lint]]\nnginx = \"deploy/nginx.conf\"\n\n[[lint]]\nnginx = \"deploy/missing.conf\"\n",
+    )
+    .unwrap();
+    let out = audit(
+        dir.path(),
+        &["audit", "a.toml", "--report-sarif", "r.sarif"],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_WORKSPACE", dir.path().to_str().unwrap()),
+        ],
+    );
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    assert!(
+        out.stdout
+            .contains("::error file=deploy/nginx.conf,line=4,title=wspath lint could not run::"),
+        "{}",
+        out.describe()
+    );
+    assert!(
+        out.stdout
+            .contains("::error file=a.toml,line=4,title=wspath lint could not run::"),
+        "{}",
+        out.describe()
+    );
+    let sarif = json_file(&dir.path().join("r.sarif"));
+    let loc = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(
+        loc["artifactLocation"]["uri"], "deploy/nginx.conf",
+        "{sarif}"
+    );
+    assert_eq!(loc["region"]["startLine"], 4, "{sarif}");
+}

@@ -503,3 +503,112 @@ fn a_plain_http2_listen_is_an_error_before_nginx_1_25_1() {
     let (out, doc) = lint_doc(&nginx.conf_path(), &["--nginx-version", "1.25.1"]);
     assert_eq!(out.code, Some(0), "{}\n{doc}", out.describe());
 }
+
+/// The "418 trick": `error_page 418 = @websocket; if ($http_upgrade = "websocket") { return 418; }`
+/// hands every WebSocket to the named location; lint judged `location /` (four false errors,
+/// one of them if-rejects-upgrade) and check derived the plain backend.
+#[test]
+fn a_return_handed_to_a_named_location_by_error_page_is_followed() {
+    let backend = Backend::start().expect("backend");
+    let b = backend.addr();
+    let dead = free_port().expect("port");
+    let inner = b.clone();
+    let nginx = Nginx::start(move |port| {
+        format!(
+            "{CONNECTION_UPGRADE_MAP}
+    server {{
+        listen 127.0.0.1:{port};
+        server_name app.test;
+        location / {{
+            error_page 418 = @websocket;
+            if ($http_upgrade = \"websocket\") {{
+                return 418;
+            }}
+            proxy_pass http://127.0.0.1:{dead};
+        }}
+        location @websocket {{
+            proxy_pass http://{inner};
+            {UPGRADE_DIRECTIVES}
+            proxy_read_timeout 1h;
+        }}
+    }}"
+        )
+    })
+    .expect("start nginx");
+    let (out, doc) = lint_doc(&nginx.conf_path(), &["--path", "/"]);
+    assert_eq!(out.code, Some(0), "{}\n{doc}", out.describe());
+    assert_eq!(doc["locations"][0]["name"], "location @websocket", "{doc}");
+    let conf = nginx.conf_path().display().to_string();
+    let run = check(
+        "ws://app.test/",
+        &[("nginx", &nginx.addr())],
+        &["--nginx-conf", &conf],
+    );
+    assert_eq!(run.code(), Some(0), "{}", run.describe());
+    run.assert_hop("backend", "address", b.as_str());
+}
+
+/// `check --fix` plans by Host without the port: with a `return 301` server sharing the name
+/// in front, it planned nothing for the TLS location that strips Upgrade.
+#[test]
+fn check_fix_plans_the_edits_in_the_server_that_proxies_the_name() {
+    let backend = Backend::start().expect("backend");
+    let tls = SelfSigned::new("app.test").expect("certificate");
+    let (cert, key) = (
+        tls.cert.display().to_string(),
+        tls.key.display().to_string(),
+    );
+    let b = backend.addr();
+    let nginx = Nginx::start_full(|dir, port| {
+        let other = free_port().expect("port");
+        main_config(
+            dir,
+            &format!(
+                "server {{
+        server_name app.test;
+        listen 127.0.0.1:{other};
+        return 301 https://$host$request_uri;
+    }}
+    server {{
+        server_name app.test;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        listen 127.0.0.1:{port} ssl;
+        location / {{
+            proxy_pass http://{b};
+        }}
+    }}"
+            ),
+        )
+    })
+    .expect("start nginx");
+    let conf = nginx.conf_path().display().to_string();
+    let hop = format!("nginx={}", nginx.addr());
+    let out = wspath(
+        &[
+            "check",
+            "wss://app.test/ws",
+            "--hop",
+            &hop,
+            "-k",
+            "--http1-only",
+            "--nginx-conf",
+            &conf,
+            "--fix",
+        ],
+        T,
+    )
+    .expect("run wspath");
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    assert!(
+        out.stdout.contains("+            proxy_http_version 1.1;"),
+        "{}",
+        out.describe()
+    );
+    assert!(
+        out.stdout
+            .contains("proxy_set_header Upgrade $http_upgrade;"),
+        "{}",
+        out.describe()
+    );
+}

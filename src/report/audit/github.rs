@@ -75,15 +75,16 @@ pub fn annotations(audit: &AuditReport, root: &Path, w: &mut dyn Write) -> io::R
     }
     for l in &audit.lints {
         if let Some(e) = &l.error {
-            if let Some(file) = audit.files.get(l.file) {
-                annotation(
-                    w,
-                    "error",
-                    &relative(file, root),
-                    l.pos.line,
-                    "wspath lint could not run",
-                    e,
-                )?;
+            // At the nginx line that stopped it (a syntax error), else the [[lint]] line.
+            let at = match &l.error_at {
+                Some(loc) => Some((relative(&loc.file, root), loc.line)),
+                None => audit
+                    .files
+                    .get(l.file)
+                    .map(|f| (relative(f, root), l.pos.line)),
+            };
+            if let Some((file, line)) = at {
+                annotation(w, "error", &file, line, "wspath lint could not run", e)?;
             }
         }
         for f in l.report.iter().flat_map(|r| r.findings()) {

@@ -168,6 +168,7 @@ pub(crate) mod sample {
                 seconds: 0.0,
                 report: None,
                 error: Some("ci/missing.conf: No such file or directory (os error 2)".into()),
+                error_at: None,
             }],
             seconds: 1.5,
         }

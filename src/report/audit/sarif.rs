@@ -27,7 +27,10 @@ pub fn results(audit: &AuditReport, root: &Path) -> Vec<SarifResult> {
                 severity: Severity::Error,
                 message: e.clone().unwrap_or_default(),
                 fix: None,
-                location: audit.files.get(l.file).map(|f| at(f, l.pos.line)),
+                location: match &l.error_at {
+                    Some(loc) => Some(at(&loc.file, loc.line)),
+                    None => audit.files.get(l.file).map(|f| at(f, l.pos.line)),
+                },
                 logical: None,
             }),
         }

@@ -755,8 +755,10 @@ pub fn empty_config(config: &super::parser::Config, file: &std::path::Path) -> O
 }
 
 pub fn lint(model: &Model<'_>, version: AssumedVersion, opts: &LintOptions) -> LintReport {
+    // Without the port, every server answering the name is a candidate; with --path, the
+    // ones that proxy it are then the WebSocket's.
     let servers = match &opts.host {
-        Some(h) => model.server_for(Some(h)).into_iter().collect(),
+        Some(h) => model.servers_named(h),
         None => model.servers(),
     };
     lint_servers(model, version, opts, servers, None)

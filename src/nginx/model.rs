@@ -468,6 +468,54 @@ impl<'c> Model<'c> {
         default.or(servers.first()).copied()
     }
 
+    /// Every server that may answer `host` when the port is not known: all those naming it
+    /// exactly (a `return 301` server on port 80 and the TLS server often share the name), else
+    /// all matching a wildcard, else a regex, else [`Model::server_for`]'s default.
+    pub fn servers_named(&self, host: &str) -> Vec<NodeId> {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let names = |s: NodeId| -> Vec<String> {
+            self.own(s, "server_name")
+                .iter()
+                .flat_map(|&n| {
+                    self.nodes[n]
+                        .d
+                        .args
+                        .iter()
+                        .map(|a| a.text.as_str().to_ascii_lowercase())
+                })
+                .collect()
+        };
+        let tiers: [&dyn Fn(&str) -> bool; 3] = [
+            &|n: &str| n == host,
+            &|n: &str| {
+                if let Some(suffix) = n.strip_prefix("*.") {
+                    host.ends_with(&format!(".{suffix}"))
+                } else if let Some(suffix) = n.strip_prefix('.') {
+                    host == suffix || host.ends_with(&format!(".{suffix}"))
+                } else if let Some(prefix) = n.strip_suffix(".*") {
+                    host.starts_with(&format!("{prefix}."))
+                } else {
+                    false
+                }
+            },
+            &|n: &str| {
+                n.strip_prefix('~')
+                    .is_some_and(|r| pcre_match(r, false, &host))
+            },
+        ];
+        for matches in tiers {
+            let found: Vec<NodeId> = self
+                .servers()
+                .into_iter()
+                .filter(|&s| names(s).iter().any(|n| matches(n)))
+                .collect();
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        self.server_for(Some(&host)).into_iter().collect()
+    }
+
     /// The named location `@name` of `server`, for `try_files … @name` and `error_page … @name`.
     pub fn named_location(&self, server: NodeId, name: &str) -> Option<NodeId> {
         self.own(server, "location")

@@ -547,3 +547,68 @@ fn a_return_handed_to_a_named_location_by_error_page_is_followed() {
     assert_eq!(run.code(), Some(0), "{}", run.describe());
     run.assert_hop("backend", "address", b.as_str());
 }
+
+/// `check --fix` plans by Host without the port: with a `return 301` server sharing the name
+/// in front, it planned nothing for the TLS location that strips Upgrade.
+#[test]
+fn check_fix_plans_the_edits_in_the_server_that_proxies_the_name() {
+    let backend = Backend::start().expect("backend");
+    let tls = SelfSigned::new("app.test").expect("certificate");
+    let (cert, key) = (
+        tls.cert.display().to_string(),
+        tls.key.display().to_string(),
+    );
+    let b = backend.addr();
+    let nginx = Nginx::start_full(|dir, port| {
+        let other = free_port().expect("port");
+        main_config(
+            dir,
+            &format!(
+                "server {{
+        server_name app.test;
+        listen 127.0.0.1:{other};
+        return 301 https://$host$request_uri;
+    }}
+    server {{
+        server_name app.test;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        listen 127.0.0.1:{port} ssl;
+        location / {{
+            proxy_pass http://{b};
+        }}
+    }}"
+            ),
+        )
+    })
+    .expect("start nginx");
+    let conf = nginx.conf_path().display().to_string();
+    let hop = format!("nginx={}", nginx.addr());
+    let out = wspath(
+        &[
+            "check",
+            "wss://app.test/ws",
+            "--hop",
+            &hop,
+            "-k",
+            "--http1-only",
+            "--nginx-conf",
+            &conf,
+            "--fix",
+        ],
+        T,
+    )
+    .expect("run wspath");
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    assert!(
+        out.stdout.contains("+            proxy_http_version 1.1;"),
+        "{}",
+        out.describe()
+    );
+    assert!(
+        out.stdout
+            .contains("proxy_set_header Upgrade $http_upgrade;"),
+        "{}",
+        out.describe()
+    );
+}

@@ -6,9 +6,12 @@ use super::Command;
 use tokio::runtime::{Builder, Runtime};
 
 pub fn for_command(command: &Command) -> std::io::Result<Runtime> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Counting cores reads the cgroup files (a dozen syscalls and their parsing): only when
+    // the answer can matter, not for the usual check of one hop.
+    let cores = || std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = match command {
-        Command::Check(args) => Some(args.hops.len().clamp(1, cores)),
+        Command::Check(args) if args.hops.len() <= 1 => Some(1),
+        Command::Check(args) => Some(args.hops.len().min(cores())),
         Command::Audit(args) => Some(args.worker_threads()),
         _ => None,
     };

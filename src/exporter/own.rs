@@ -29,6 +29,15 @@ pub enum ProbeResult {
 }
 
 impl ProbeResult {
+    pub const ALL: [ProbeResult; 6] = [
+        ProbeResult::Success,
+        ProbeResult::Failure,
+        ProbeResult::Timeout,
+        ProbeResult::Forbidden,
+        ProbeResult::TooMany,
+        ProbeResult::BadRequest,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ProbeResult::Success => "success",
@@ -103,6 +112,19 @@ impl OwnMetrics {
             .set(1);
         registry.register("wspath_build_info", "The wspath build (always 1)", build);
         registry.register_collector(Box::new(ProcessCollector::new()));
+        // Every series exists from the start at 0: a counter first seen at 1 has no increase
+        // for rate()/increase(), so an alert on the first reload failure (or the first
+        // refused probe) would never fire.
+        for r in ProbeResult::ALL {
+            let _ = probes.get_or_create(&ResultLabel {
+                result: r.as_str().to_string(),
+            });
+        }
+        for result in ["success", "failure"] {
+            let _ = reloads.get_or_create(&ResultLabel {
+                result: result.to_string(),
+            });
+        }
         OwnMetrics {
             registry,
             probes,
@@ -259,6 +281,19 @@ mod tests {
             })
         );
         assert_eq!(parse_stat("garbage", 100.0, 4096.0), None);
+    }
+
+    #[test]
+    fn every_counter_series_exists_at_zero_from_the_start() {
+        let out = Exposition::Text.encode(OwnMetrics::new().registry());
+        for r in ProbeResult::ALL {
+            let line = format!("wspath_probes_total{{result=\"{}\"}} 0\n", r.as_str());
+            assert!(out.contains(&line), "{line}\n{out}");
+        }
+        for r in ["success", "failure"] {
+            let line = format!("wspath_config_reloads_total{{result=\"{r}\"}} 0\n");
+            assert!(out.contains(&line), "{line}\n{out}");
+        }
     }
 
     #[test]

@@ -187,6 +187,18 @@ fn probe_exposes_healthy_and_broken_paths_in_both_formats() {
         "{}",
         own.body
     );
+    // Series not yet counted are there at 0, so rate()/increase() see their first increment.
+    for series in [
+        "wspath_probes_total{result=\"too_many\"}",
+        "wspath_config_reloads_total{result=\"failure\"}",
+    ] {
+        assert_eq!(
+            sample(&own.body, series),
+            Some(0.0),
+            "{series}\n{}",
+            own.body
+        );
+    }
     assert!(sample(&own.body, "process_resident_memory_bytes").is_some_and(|b| b > 0.0));
     assert_eq!(serve.get("/-/healthy", &[]).unwrap().status, 200);
     assert_eq!(serve.get("/-/ready", &[]).unwrap().status, 200);

@@ -148,7 +148,8 @@ scrape_configs:
     assert_eq!(alerts[0]["metric"]["job"], "broken");
 
     // The exporter's own metrics, through the same parser.
-    let probes = wait_for("wspath_probes_total{job=\"exporter\",result=\"success\"}");
+    // Every result's series exists from the start at 0: wait for the scrape that counted one.
+    let probes = wait_for("wspath_probes_total{job=\"exporter\",result=\"success\"} >= 1");
     assert!(
         value(&probes[0]).parse::<f64>().unwrap_or(0.0) >= 1.0,
         "{probes:?}"

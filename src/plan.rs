@@ -31,6 +31,9 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Things the fix noticed but does not change (already correct, not editable, …).
     pub notes: Vec<String>,
+    /// Errors found that no automatic change mends (`message (finding id)`): they keep the
+    /// run from reading as healthy, whatever was applied.
+    pub unfixed: Vec<String>,
     /// With `--yes`: every file replaced, where its backup went and how to restore it.
     pub backups: Vec<crate::transaction::Backup>,
     /// With `--yes` on files: whether the software's own validator (`nginx -t`) passed the

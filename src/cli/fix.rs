@@ -166,9 +166,10 @@ fn flags_apply(args: &FixArgs) -> Result<(), wspath::Error> {
     Ok(())
 }
 
-/// 0 when nothing is left to change, 1 when a planned change was not applied.
+/// 0 when nothing is left to change, 1 when a planned change was not applied or an error is
+/// left that no automatic change mends (a CI step running `fix --yes` must not go green on it).
 fn exit_code(plan: &Plan) -> u8 {
-    if plan.changes.iter().all(|c| c.applied) {
+    if plan.changes.iter().all(|c| c.applied) && plan.unfixed.is_empty() {
         wspath::exit::OK
     } else {
         wspath::exit::PROBLEMS

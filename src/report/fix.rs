@@ -24,6 +24,7 @@ pub fn render_json(plan: &Plan, dry_run: bool, w: &mut dyn Write) -> io::Result<
         "dry_run": dry_run,
         "changes": changes,
         "notes": plan.notes,
+        "unfixed": plan.unfixed,
         "backups": plan.backups,
         "validated": plan.validated,
     });
@@ -36,8 +37,18 @@ pub fn render_human(plan: &Plan, dry_run: bool, w: &mut dyn Write) -> io::Result
     for note in &plan.notes {
         writeln!(w, "{note}")?;
     }
+    for error in &plan.unfixed {
+        writeln!(w, "not fixed automatically: {}", super::redact::text(error))?;
+    }
     if plan.changes.is_empty() {
-        writeln!(w, "Nothing to change.")?;
+        if plan.unfixed.is_empty() {
+            writeln!(w, "Nothing to change.")?;
+        } else {
+            writeln!(
+                w,
+                "Nothing wspath can change automatically; the errors above are left to fix by hand."
+            )?;
+        }
         return Ok(());
     }
     for change in &plan.changes {

@@ -26,7 +26,7 @@ pub const TABLE: Table = Table {
     // HAProxy forwards HTTP/1.1: no row for the version.
     (Change::Path, "an `http-request set-path`, `replace-path`, `set-uri` or `replace-uri` rule changes the path before the backend: keep it off the WebSocket path (`… unless { path_beg /ws }`) or map the path to the one the backend serves"),
     (Change::Origin, "look for `http-request del-header Origin` or `http-request set-header Origin …` in the frontend or backend and remove it (or add `unless` for the WebSocket path)"),
-    (Change::Header(""), "look for `http-request del-header {header}` or `http-request set-header {header} …` in the frontend or backend and remove it (without the client's Sec-WebSocket-Key HAProxy sends a key of its own, so the client's check of Sec-WebSocket-Accept fails)"),
+    (Change::Header(""), "look for `http-request del-header {header}` or `http-request set-header {header} …` in the frontend or backend and remove it (when that header is Sec-WebSocket-Key, HAProxy sends a key of its own, so the client's check of Sec-WebSocket-Accept fails)"),
     ],
     #[rustfmt::skip]
     recognise: &[

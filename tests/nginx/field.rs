@@ -612,3 +612,46 @@ fn check_fix_plans_the_edits_in_the_server_that_proxies_the_name() {
         out.describe()
     );
 }
+
+/// `fix --yes` mends what it can; an error it cannot mend (a plain `listen … http2` before
+/// nginx 1.25.1) keeps the exit at 1, so a CI step running the fix does not go green on a path
+/// that still cannot upgrade, and JSON lists it under `unfixed`.
+#[test]
+fn an_error_the_fix_cannot_mend_keeps_the_exit_at_one() {
+    let text = "events {}\nhttp {\n    server {\n        listen 127.0.0.1:8080 http2;\n        location /ws {\n            proxy_pass http://127.0.0.1:3000;\n        }\n    }\n}\n";
+    let (dir, conf) = prefix_with("nginx.conf", text);
+    let v = ["--nginx-version", "1.22.1"];
+    let out = fix(&conf, dir.path(), &[v[0], v[1], "--format", "json"]);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    let plan = out.json().expect("a fix document");
+    crate::support::check::assert_fix_schema(&plan);
+    let unfixed: Vec<&str> = plan["unfixed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|u| u.as_str())
+        .collect();
+    assert!(
+        unfixed.len() == 1 && unfixed[0].ends_with("(nginx/listen-http2-without-ssl)"),
+        "{plan}"
+    );
+    let applied = fix(&conf, dir.path(), &[v[0], v[1], "--yes"]);
+    assert_eq!(applied.code, Some(1), "{}", applied.describe());
+    assert!(
+        applied.stdout.contains("[applied] nginx")
+            && applied.stdout.contains("not fixed automatically: ")
+            && applied.stdout.contains("nginx/listen-http2-without-ssl"),
+        "{}",
+        applied.describe()
+    );
+    let again = fix(&conf, dir.path(), &[v[0], v[1], "--yes"]);
+    assert_eq!(again.code, Some(1), "{}", again.describe());
+    assert!(
+        again
+            .stdout
+            .contains("Nothing wspath can change automatically")
+            && !again.stdout.contains("Nothing to change."),
+        "{}",
+        again.describe()
+    );
+}

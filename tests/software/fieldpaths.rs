@@ -293,7 +293,7 @@ fn haproxy_queueing_at_a_servers_maxconn_names_maxconn() {
     let config = edited(Kind::Haproxy, Setup::good(), |c, inner| {
         c.replace(
             &format!("server s1 {inner}"),
-            &format!("timeout queue 1s\n    server s1 {inner} maxconn 1"),
+            &format!("timeout queue 2s\n    server s1 {inner} maxconn 1"),
         )
     });
     let p = WsPath::backend(backend())
@@ -313,4 +313,23 @@ fn haproxy_queueing_at_a_servers_maxconn_names_maxconn() {
     assert_software(&r, "lb", "haproxy");
     r.assert_fix_says(&["`maxconn`", "`timeout queue`"]);
     drop(held);
+}
+
+#[test]
+fn a_subprotocol_the_application_does_not_take_is_not_called_missing() {
+    // The application takes `chat`; wspath offers `graphql-ws` through HAProxy and nginx. Its
+    // 400 names what it takes: the fix is the name, not "probe with `--protocol NAME`".
+    let p = App::path(&["--subprotocol", "chat"])
+        .front("proxy", Kind::Nginx, &Setup::good())
+        .and_then(|p| p.front("lb", Kind::Haproxy, &Setup::good()))
+        .expect("start the proxies");
+    let r = check_path(&p, &["--protocol", "graphql-ws"]);
+    r.assert_culprit("app", "rejected");
+    r.assert_consequence("lb");
+    r.assert_consequence("proxy");
+    r.assert_fix_says(&[
+        "does not take the subprotocol offered",
+        "names the ones it takes",
+    ]);
+    assert_fix_does_not_say(&r, "probe with `--protocol NAME`");
 }

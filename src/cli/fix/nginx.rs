@@ -105,9 +105,9 @@ pub fn plan_for(fix: &NginxFix) -> anyhow::Result<Plan> {
                     | "nginx/keepalive-clears-connection"
             )
         })
-        .map(|f| format!("not fixed automatically: {} ({})", f.message, f.id))
+        .map(|f| format!("{} ({})", f.message, f.id))
         .collect();
-    plan.notes.extend(unfixed);
+    plan.unfixed = unfixed;
     let opts = writer::WriteOptions {
         main: main.clone(),
         prefix,

@@ -414,50 +414,15 @@ impl<'c> Model<'c> {
         } else {
             all
         };
-        let host = host.map(|h| h.trim_end_matches('.').to_ascii_lowercase());
-        if let Some(host) = &host {
-            let names = |s: NodeId| -> Vec<String> {
-                self.own(s, "server_name")
+        if let Some(host) = host {
+            let host = host.trim_end_matches('.').to_ascii_lowercase();
+            for tier in NameTier::ALL {
+                let named = servers
                     .iter()
-                    .flat_map(|&n| {
-                        self.nodes[n]
-                            .d
-                            .args
-                            .iter()
-                            .map(|a| a.text.as_str().to_ascii_lowercase())
-                    })
-                    .collect()
-            };
-            let exact = servers
-                .iter()
-                .find(|&&s| names(s).iter().any(|n| n == host));
-            if let Some(&s) = exact {
-                return Some(s);
-            }
-            let wild = servers.iter().find(|&&s| {
-                names(s).iter().any(|n| {
-                    if let Some(suffix) = n.strip_prefix("*.") {
-                        host.ends_with(&format!(".{suffix}"))
-                    } else if let Some(suffix) = n.strip_prefix('.') {
-                        host == suffix || host.ends_with(&format!(".{suffix}"))
-                    } else if let Some(prefix) = n.strip_suffix(".*") {
-                        host.starts_with(&format!("{prefix}."))
-                    } else {
-                        false
-                    }
-                })
-            });
-            if let Some(&s) = wild {
-                return Some(s);
-            }
-            let re = servers.iter().find(|&&s| {
-                names(s).iter().any(|n| {
-                    n.strip_prefix('~')
-                        .is_some_and(|r| pcre_match(r, false, host))
-                })
-            });
-            if let Some(&s) = re {
-                return Some(s);
+                    .find(|&&s| self.server_names(s).iter().any(|n| tier.matches(n, &host)));
+                if let Some(&s) = named {
+                    return Some(s);
+                }
             }
         }
         let default = servers.iter().find(|&&s| {
@@ -473,47 +438,31 @@ impl<'c> Model<'c> {
     /// all matching a wildcard, else a regex, else [`Model::server_for`]'s default.
     pub fn servers_named(&self, host: &str) -> Vec<NodeId> {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        let names = |s: NodeId| -> Vec<String> {
-            self.own(s, "server_name")
-                .iter()
-                .flat_map(|&n| {
-                    self.nodes[n]
-                        .d
-                        .args
-                        .iter()
-                        .map(|a| a.text.as_str().to_ascii_lowercase())
-                })
-                .collect()
-        };
-        let tiers: [&dyn Fn(&str) -> bool; 3] = [
-            &|n: &str| n == host,
-            &|n: &str| {
-                if let Some(suffix) = n.strip_prefix("*.") {
-                    host.ends_with(&format!(".{suffix}"))
-                } else if let Some(suffix) = n.strip_prefix('.') {
-                    host == suffix || host.ends_with(&format!(".{suffix}"))
-                } else if let Some(prefix) = n.strip_suffix(".*") {
-                    host.starts_with(&format!("{prefix}."))
-                } else {
-                    false
-                }
-            },
-            &|n: &str| {
-                n.strip_prefix('~')
-                    .is_some_and(|r| pcre_match(r, false, &host))
-            },
-        ];
-        for matches in tiers {
+        for tier in NameTier::ALL {
             let found: Vec<NodeId> = self
                 .servers()
                 .into_iter()
-                .filter(|&s| names(s).iter().any(|n| matches(n)))
+                .filter(|&s| self.server_names(s).iter().any(|n| tier.matches(n, &host)))
                 .collect();
             if !found.is_empty() {
                 return found;
             }
         }
         self.server_for(Some(&host)).into_iter().collect()
+    }
+
+    /// The `server_name` arguments of `server`, lowercased (nginx compares names so).
+    fn server_names(&self, server: NodeId) -> Vec<String> {
+        self.own(server, "server_name")
+            .iter()
+            .flat_map(|&n| {
+                self.nodes[n]
+                    .d
+                    .args
+                    .iter()
+                    .map(|a| a.text.as_str().to_ascii_lowercase())
+            })
+            .collect()
     }
 
     /// The named location `@name` of `server`, for `try_files … @name` and `error_page … @name`.
@@ -879,6 +828,40 @@ pub fn parse_time(s: &str) -> Option<Duration> {
         rest = &rest[len..];
     }
     Some(total)
+}
+
+/// How a `server_name` matches a Host, in the order nginx tries them: an exact name, then a
+/// wildcard (`*.example.com`, `.example.com`, `www.example.*`), then a regex (`~…`).
+#[derive(Clone, Copy)]
+enum NameTier {
+    Exact,
+    Wildcard,
+    Regex,
+}
+
+impl NameTier {
+    const ALL: [NameTier; 3] = [NameTier::Exact, NameTier::Wildcard, NameTier::Regex];
+
+    /// Whether `name` (lowercased) matches `host` (lowercased, no trailing dot) in this tier.
+    fn matches(self, name: &str, host: &str) -> bool {
+        match self {
+            NameTier::Exact => name == host,
+            NameTier::Wildcard => {
+                if let Some(suffix) = name.strip_prefix("*.") {
+                    host.ends_with(&format!(".{suffix}"))
+                } else if let Some(suffix) = name.strip_prefix('.') {
+                    host == suffix || host.ends_with(&format!(".{suffix}"))
+                } else if let Some(prefix) = name.strip_suffix(".*") {
+                    host.starts_with(&format!("{prefix}."))
+                } else {
+                    false
+                }
+            }
+            NameTier::Regex => name
+                .strip_prefix('~')
+                .is_some_and(|r| pcre_match(r, false, host)),
+        }
+    }
 }
 
 #[cfg(test)]

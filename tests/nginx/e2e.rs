@@ -27,14 +27,7 @@ fn broken_nginx(backend: &str) -> Nginx {
 }
 
 fn finding_ids(run: &Run, hop: &str) -> Vec<String> {
-    run.hop(hop)["findings"]
-        .as_array()
-        .map(|fs| {
-            fs.iter()
-                .map(|f| f["id"].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
+    super::field::ids(run.hop(hop))
 }
 
 #[test]

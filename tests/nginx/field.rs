@@ -3,9 +3,10 @@
 //! Windows): each case runs real nginx where the claim is about what nginx does, and checks
 //! that what wspath says matches what nginx and the backend did.
 
+use super::fix::fix;
 use super::lint::prefix_with;
 use crate::support::check::{check, Run};
-use crate::support::cli::{run, wspath, wspath_bin, CliOutput};
+use crate::support::cli::{wspath, CliOutput};
 use crate::support::nginx::{main_config, nginx_t, CONNECTION_UPGRADE_MAP, UPGRADE_DIRECTIVES};
 use crate::support::{free_port, Backend, Nginx, SelfSigned};
 use serde_json::Value;
@@ -22,7 +23,8 @@ fn lint_doc(conf: &Path, extra: &[&str]) -> (CliOutput, Value) {
     (out, doc)
 }
 
-fn ids(doc: &Value) -> Vec<String> {
+/// The finding ids of a lint document or of a hop's report.
+pub(super) fn ids(doc: &Value) -> Vec<String> {
     doc["findings"]
         .as_array()
         .map(|fs| {
@@ -43,18 +45,6 @@ fn fact<'a>(run: &'a Run, hop: &str, name: &str) -> &'a str {
         .and_then(|fs| fs.iter().find(|f| f["name"] == name))
         .and_then(|f| f["value"].as_str())
         .unwrap_or("")
-}
-
-fn fix(conf: &Path, prefix: &Path, extra: &[&str]) -> CliOutput {
-    let mut cmd = std::process::Command::new(wspath_bin());
-    cmd.args(["fix", "--nginx"])
-        .arg(conf)
-        .arg("-p")
-        .arg(prefix)
-        .args(extra)
-        .env("NO_COLOR", "1")
-        .env("XDG_STATE_HOME", prefix.join("state"));
-    run(cmd, T).expect("run wspath")
 }
 
 /// Home Assistant's and Mastodon's layout: a `return 301` server on another port carries the

@@ -13,7 +13,7 @@ use std::time::Duration;
 const T: Duration = Duration::from_secs(60);
 
 /// `wspath fix --nginx CONF -p PREFIX …`, backups under PREFIX/state (outside every include).
-fn fix(conf: &Path, prefix: &Path, extra: &[&str]) -> CliOutput {
+pub(super) fn fix(conf: &Path, prefix: &Path, extra: &[&str]) -> CliOutput {
     let mut cmd = std::process::Command::new(wspath_bin());
     cmd.args(["fix", "--nginx"])
         .arg(conf)

@@ -176,7 +176,7 @@ impl Before {
 }
 
 /// Lets the last round's closing connections end before the next round counts anything (the
-/// audit reads each server close frame back in a task of its own, after the check is done).
+/// server's side of each connection, and the bare client's unread closes).
 async fn settle() {
     tokio::time::sleep(Duration::from_millis(300)).await;
 }

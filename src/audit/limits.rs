@@ -8,8 +8,11 @@
 //! waiting for a busy address holds no global permit, so it never idles capacity that checks
 //! bound elsewhere could use.
 
+use crate::hop::Hop;
+use crate::target::Target;
 use crate::walk::CheckConfig;
 use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -19,13 +22,25 @@ pub struct Limits {
     global: Arc<Semaphore>,
     global_max: usize,
     per_host: usize,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    hosts: Mutex<HashMap<Address, Arc<Semaphore>>>,
 }
 
 /// Held while a check runs; dropping it frees the permits.
 #[derive(Debug)]
 pub struct Permits {
-    _held: Vec<OwnedSemaphorePermit>,
+    // A check of one address (most) holds one address permit and the global one: no vector.
+    _first: Option<OwnedSemaphorePermit>,
+    _more: Vec<OwnedSemaphorePermit>,
+    _global: Option<OwnedSemaphorePermit>,
+}
+
+/// The address a hop's connection goes to: the first resolved IP and the port, or the name and
+/// port as written when it does not resolve (the probe then reports the DNS failure). Ordered,
+/// so every check takes its address permits in the same order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Address {
+    Ip(SocketAddr),
+    Name(String, u16),
 }
 
 impl Limits {
@@ -40,56 +55,77 @@ impl Limits {
         }
     }
 
-    fn host(&self, key: &str) -> Arc<Semaphore> {
+    fn host(&self, key: &Address) -> Arc<Semaphore> {
         // A poisoned lock only means another check panicked while inserting; the map is fine.
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = hosts.get(key) {
+            return s.clone();
+        }
         hosts
-            .entry(key.to_string())
+            .entry(key.clone())
             .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
             .clone()
     }
 
+    /// `count` permits of the address `key` (clamped to the bound, so a check wider than it
+    /// still runs).
+    async fn take(&self, key: &Address, count: u32) -> Option<OwnedSemaphorePermit> {
+        let n = count.min(self.per_host as u32);
+        // The semaphores are never closed, so acquiring cannot fail.
+        self.host(key).acquire_many_owned(n).await.ok()
+    }
+
     /// Waits until every hop of `config` may connect.
     pub async fn acquire(&self, config: &CheckConfig) -> Permits {
-        let mut per_address: BTreeMap<String, u32> = BTreeMap::new();
-        for hop in &config.hops {
-            let (host, port) = hop
-                .connect
-                .clone()
-                .unwrap_or_else(|| (config.target.host.clone(), config.target.port));
-            *per_address
-                .entry(address_key(&host, port).await)
-                .or_default() += 1;
-        }
-        let mut held = Vec::with_capacity(per_address.len() + 1);
-        // The semaphores are never closed, so acquiring cannot fail.
-        for (key, count) in per_address {
-            let n = count.min(self.per_host as u32);
-            if let Ok(p) = self.host(&key).acquire_many_owned(n).await {
-                held.push(p);
+        let (first, more) = match config.hops.as_slice() {
+            [] => (None, Vec::new()),
+            [hop] => {
+                let (host, port) = connects_to(hop, &config.target);
+                (self.take(&address(host, port).await, 1).await, Vec::new())
             }
-        }
+            hops => {
+                let mut per_address: BTreeMap<Address, u32> = BTreeMap::new();
+                for hop in hops {
+                    let (host, port) = connects_to(hop, &config.target);
+                    *per_address.entry(address(host, port).await).or_default() += 1;
+                }
+                let mut held = Vec::with_capacity(per_address.len());
+                for (key, count) in per_address {
+                    held.extend(self.take(&key, count).await);
+                }
+                (None, held)
+            }
+        };
         let n = config.hops.len().clamp(1, self.global_max) as u32;
-        if let Ok(p) = self.global.clone().acquire_many_owned(n).await {
-            held.push(p);
+        let global = self.global.clone().acquire_many_owned(n).await.ok();
+        Permits {
+            _first: first,
+            _more: more,
+            _global: global,
         }
-        Permits { _held: held }
     }
 }
 
-/// The address a hop's connection goes to: the first resolved IP and the port, or the name as
-/// written when it does not resolve (the probe then reports the DNS failure).
-async fn address_key(host: &str, port: u16) -> String {
+/// The host and port `hop` connects to.
+fn connects_to<'a>(hop: &'a Hop, target: &'a Target) -> (&'a str, u16) {
+    match &hop.connect {
+        Some((host, port)) => (host.as_str(), *port),
+        None => (target.host.as_str(), target.port),
+    }
+}
+
+/// The address `host:port` connects to (see [`Address`]).
+async fn address(host: &str, port: u16) -> Address {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
-        return std::net::SocketAddr::new(ip, port).to_string();
+        return Address::Ip(SocketAddr::new(ip, port));
     }
     match tokio::net::lookup_host((bare, port)).await {
         Ok(mut addrs) => match addrs.next() {
-            Some(a) => a.to_string(),
-            None => format!("{bare}:{port}"),
+            Some(a) => Address::Ip(a),
+            None => Address::Name(bare.to_string(), port),
         },
-        Err(_) => format!("{bare}:{port}"),
+        Err(_) => Address::Name(bare.to_string(), port),
     }
 }
 

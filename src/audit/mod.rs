@@ -268,7 +268,7 @@ pub enum AuditProgress {
 pub fn select<'f>(
     files: &'f [ConfigFile],
     only: &[String],
-) -> Result<Vec<(usize, &'f Check)>, crate::Error> {
+) -> Result<Vec<(usize, &'f Arc<Check>)>, crate::Error> {
     for name in only {
         if !files
             .iter()
@@ -344,7 +344,7 @@ pub async fn run(
             };
             let job = Job {
                 file: *file,
-                check: Arc::new((*check).clone()),
+                check: Arc::clone(check),
                 limits: limits.clone(),
                 discover: discover.clone(),
                 progress: progress.clone(),
@@ -434,11 +434,19 @@ impl Job {
                 attempt,
             });
             let t = Instant::now();
+            // The walk runs in this task (the check's one task), its first hop's probe too.
+            // Boxed: allocated only once the check has its permits, so the checks waiting in
+            // the window do not each carry a whole probe's state.
+            let walk = Box::pin(walk::check_in_task(&config));
             let walked = match self.deadline {
-                Some(d) => tokio::time::timeout(d, walk::check(&config)).await.ok(),
-                None => Some(walk::check(&config).await),
+                Some(d) => tokio::time::timeout(d, walk).await.ok(),
+                None => Some(walk.await),
             };
             run.seconds = t.elapsed().as_secs_f64();
+            let (walked, close) = match walked {
+                Some((report, close)) => (Some(report), close),
+                None => (None, None),
+            };
             match walked {
                 Some(mut report) => {
                     let mut attach_error = None;
@@ -459,6 +467,18 @@ impl Job {
                     }
                     let ok = report.ok && run.error.is_none();
                     run.report = Some(report);
+                    // The server's close frame is read back here, once the report is made
+                    // (by now it has mostly arrived) and still under the check's permits,
+                    // within the close's own bound and never past `--deadline`.
+                    if let Some(close) = close {
+                        match self.deadline {
+                            Some(d) => {
+                                let _ =
+                                    tokio::time::timeout_at((t + d).into(), close.finish()).await;
+                            }
+                            None => close.finish().await,
+                        }
+                    }
                     if ok {
                         run.status = if failed_before {
                             Status::Flaky

@@ -59,6 +59,7 @@ use raw::{RawAws, RawFile, RawOptions, Str};
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A position in the file, 1-based (column in characters).
@@ -75,7 +76,8 @@ pub struct ConfigFile {
     pub path: PathBuf,
     /// The directory relative paths in the file were resolved against.
     pub dir: PathBuf,
-    pub checks: Vec<Check>,
+    /// Shared: an audit's tasks hold them while their checks run, without a copy each.
+    pub checks: Vec<Arc<Check>>,
     pub lints: Vec<Lint>,
     /// `[module.NAME]` tables, by name.
     pub modules: BTreeMap<String, Module>,
@@ -361,7 +363,7 @@ impl Source<'_> {
         let defaults = raw.defaults.unwrap_or_default();
         // Checked alone too, so a bad default is reported even in a file with no check.
         self.options(&defaults)?;
-        let mut checks: Vec<Check> = Vec::with_capacity(raw.check.len());
+        let mut checks: Vec<Arc<Check>> = Vec::with_capacity(raw.check.len());
         let mut names: HashSet<String> = HashSet::with_capacity(raw.check.len());
         for entry in &raw.check {
             let c = entry.get_ref();
@@ -407,14 +409,14 @@ impl Source<'_> {
                 .map(|p| self.file_path(p))
                 .transpose()?;
             let options = self.options(&defaults.overlay(&c.options()))?;
-            checks.push(Check {
+            checks.push(Arc::new(Check {
                 name,
                 target,
                 hops,
                 nginx_conf,
                 options,
                 pos: self.pos(entry.span().start),
-            });
+            }));
         }
         let mut lints = Vec::with_capacity(raw.lint.len());
         for entry in &raw.lint {

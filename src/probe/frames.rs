@@ -191,20 +191,51 @@ fn describe(m: &Message) -> String {
 
 /// Sends a normal close. The server's answering close is awaited in the background (at most 1 s),
 /// so a probe's caller does not wait a round trip for good manners.
-pub async fn close<S>(mut ws: WebSocketStream<S>, timeout: Duration)
+pub async fn close<S>(ws: WebSocketStream<S>, timeout: Duration)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    if let Some(drain) = send_close(ws, timeout).await {
+        tokio::spawn(drain.finish());
+    }
+}
+
+/// Sends a normal close and returns what is left of it: reading the server's answering close,
+/// within the same bound (at most 1 s from now). `None` when the close could not be sent (the
+/// connection is dropped then, as before).
+pub async fn send_close<S>(mut ws: WebSocketStream<S>, timeout: Duration) -> Option<Drain<S>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
 {
     let deadline = Instant::now() + timeout.min(Duration::from_secs(1));
     if !matches!(
         tokio::time::timeout_at(deadline, ws.close(None)).await,
         Ok(Ok(()))
     ) {
-        return;
+        return None;
     }
-    tokio::spawn(async move {
-        while let Ok(Some(Ok(_))) = tokio::time::timeout_at(deadline, ws.next()).await {}
-    });
+    Some(Drain { ws, deadline })
+}
+
+/// A connection whose close frame is sent: the server's answer is still to be read.
+pub struct Drain<S> {
+    ws: WebSocketStream<S>,
+    deadline: Instant,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Drain<S> {
+    /// Reads until the server's close frame (or the end of the stream, an error, the deadline),
+    /// then drops the connection.
+    pub async fn finish(mut self) {
+        // The clock is checked by hand too: a peer that floods frames keeps `next()` ready, and
+        // a timeout whose future is always ready never looks at its clock.
+        while Instant::now() < self.deadline {
+            match tokio::time::timeout_at(self.deadline, self.ws.next()).await {
+                Ok(Some(Ok(_))) => {}
+                _ => break,
+            }
+        }
+    }
 }
 
 async fn send<S: AsyncRead + AsyncWrite + Unpin>(

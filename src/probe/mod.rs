@@ -182,11 +182,16 @@ pub struct ProbeOutcome {
 /// The probe runs as a task of its own. Callers join many probes (every hop, every browser
 /// variant) inside one task, and tokio's cooperative budget is per task: a peer that floods
 /// frames keeps one probe's reads always ready, and within a shared task that probe would use
-/// up the budget on every wake-up and starve the others past their deadlines.
+/// up the budget on every wake-up and starve the others past their deadlines. The server's
+/// answer to the polite close is read back in a task of its own too (see [`probe_in_task`]).
 pub async fn probe(target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome {
     let (target, hop, options) = (target.clone(), hop.clone(), options.clone());
     let mut task = AbortOnDrop(tokio::spawn(async move {
-        probe_here(&target, &hop, &options).await
+        let (outcome, drain) = probe_here(&target, &hop, &options).await;
+        if let Some(drain) = drain {
+            tokio::spawn(drain.finish());
+        }
+        outcome
     }));
     match (&mut task.0).await {
         Ok(outcome) => outcome,
@@ -199,6 +204,38 @@ pub async fn probe(target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeO
     }
 }
 
+/// [`probe`], in the caller's task, for a caller that runs no other probe in that task (the
+/// first hop's main probe of a walk in a task of its own): no task, no copy of the target, hop
+/// and options. The polite close is sent; reading the server's close frame back is left to the
+/// caller ([`CloseDrain::finish`]), who can do it once its report is made.
+pub async fn probe_in_task(
+    target: &Target,
+    hop: &Hop,
+    options: &ProbeOptions,
+) -> (ProbeOutcome, Option<CloseDrain>) {
+    let (outcome, drain) = probe_here(target, hop, options).await;
+    (outcome, drain.map(|d| CloseDrain(Box::pin(d.finish()))))
+}
+
+/// A probed connection whose close frame is sent; the server's close frame is still to be read
+/// back (within the close's own bound: the probe's timeout, at most 1 s from the close).
+/// Dropping it drops the connection unread. Boxed: a pointer in whatever task holds it (an
+/// audit's checks waiting for their permits do not each carry a connection's room).
+pub struct CloseDrain(std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>);
+
+impl CloseDrain {
+    /// Reads the server's close frame back, then drops the connection.
+    pub async fn finish(self) {
+        self.0.await;
+    }
+}
+
+impl std::fmt::Debug for CloseDrain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CloseDrain")
+    }
+}
+
 /// Ends the probe's task when the caller stops waiting for it (an interrupted walk).
 struct AbortOnDrop(tokio::task::JoinHandle<ProbeOutcome>);
 
@@ -208,8 +245,12 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// [`probe`], in the caller's task.
-async fn probe_here(target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome {
+/// [`probe`], in the caller's task; the polite close's answer still to be read.
+async fn probe_here(
+    target: &Target,
+    hop: &Hop,
+    options: &ProbeOptions,
+) -> (ProbeOutcome, Option<run::Drain>) {
     let started = Instant::now();
     let key = request::new_key();
     let headers = request::request_headers(target, options, &key);
@@ -231,6 +272,7 @@ async fn probe_here(target: &Target, hop: &Hop, options: &ProbeOptions) -> Probe
         started,
         total_set: false,
         phase: Stage::Dns,
+        drain: None,
     };
     let budget = options.hop_budget(hop);
     if tokio::time::timeout(budget, run.go(target, hop, options, &headers))
@@ -247,7 +289,7 @@ async fn probe_here(target: &Target, hop: &Hop, options: &ProbeOptions) -> Probe
     }
     let mut outcome = run.outcome;
     scrub_secrets(&mut outcome, &redact::secret_values(&headers));
-    outcome
+    (outcome, run.drain)
 }
 
 /// Words of [`tls::describe`] for a TLS hello that met a port without TLS (the peer hung up,
@@ -286,9 +328,12 @@ async fn plain_port_note(
         ..options.clone()
     };
     let plain = Box::pin(probe_here(target, &plain_hop, &plain_options));
-    let Ok(plain) = tokio::time::timeout(left, plain).await else {
+    let Ok((plain, drain)) = tokio::time::timeout(left, plain).await else {
         return;
     };
+    if let Some(drain) = drain {
+        tokio::spawn(drain.finish());
+    }
     if plain.verdict == Verdict::Upgraded && hop.scheme_inherited {
         // The user named no scheme: the port's own is the answer, not a fault of the path.
         let address = hop.address(target);

@@ -22,6 +22,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 pub(super) type Stream = Box<dyn Io>;
 
+/// The rest of a probe's polite close.
+pub(super) type Drain = frames::Drain<Stream>;
+
 /// One probe in progress.
 pub(super) struct Run {
     pub outcome: ProbeOutcome,
@@ -30,6 +33,8 @@ pub(super) struct Run {
     pub total_set: bool,
     /// The phase under way, for the verdict when the hop's overall budget runs out.
     pub phase: Stage,
+    /// The polite close, sent: the server's close frame is still to be read back.
+    pub drain: Option<Drain>,
 }
 
 impl Run {
@@ -286,7 +291,8 @@ impl Run {
         Some((stream, rest))
     }
 
-    /// Ping, echo and the silent hold over the upgraded connection, then a polite close.
+    /// Ping, echo and the silent hold over the upgraded connection, then a polite close (sent
+    /// here; its answer is read back by whoever takes [`Run::drain`]).
     pub(super) async fn frames(&mut self, stream: Stream, rest: Vec<u8>, options: &ProbeOptions) {
         self.phase = Stage::Frames;
         let timeout = options.timeout;
@@ -295,7 +301,7 @@ impl Run {
             match frames::ping(&mut ws, timeout).await {
                 Ok(rtt) => self.outcome.ping_rtt_ms = Some(rtt),
                 Err(e) => {
-                    frames::close(ws, timeout).await;
+                    self.drain = frames::send_close(ws, timeout).await;
                     return self.set(Verdict::FramesFailed, Stage::Frames, format!("ping: {e}"));
                 }
             }
@@ -308,7 +314,7 @@ impl Run {
             let result = frames::echo(&mut ws, text, timeout).await;
             self.outcome.echo_ok = Some(result.is_ok());
             if let Err(e) = result {
-                frames::close(ws, timeout).await;
+                self.drain = frames::send_close(ws, timeout).await;
                 return self.set(Verdict::FramesFailed, Stage::Frames, format!("echo: {e}"));
             }
         }
@@ -338,7 +344,7 @@ impl Run {
             }
             self.phase = Stage::Frames;
         }
-        frames::close(ws, timeout).await;
+        self.drain = frames::send_close(ws, timeout).await;
     }
 
     /// Keeps whatever came back when it was not a usable HTTP head.

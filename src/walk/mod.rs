@@ -12,10 +12,11 @@ pub mod variants;
 
 use crate::hop::Hop;
 use crate::probe::http2::Http2Outcome;
-use crate::probe::{Browser, ProbeOptions, ProbeOutcome};
+use crate::probe::{Browser, CloseDrain, ProbeOptions, ProbeOutcome};
 use crate::report::{HopReport, Report, VariantReport};
 use crate::target::Target;
 use crate::verdict::Verdict;
+use std::borrow::Cow;
 use std::time::Duration;
 
 pub use summary::judge;
@@ -50,7 +51,7 @@ pub enum Progress {
 
 /// Probes every hop concurrently and names the culprit.
 pub async fn check(config: &CheckConfig) -> Report {
-    check_with_progress(config, &|_| {}).await
+    walk(config, &RealProbe, None, false).await.0
 }
 
 /// [`check`], telling `progress` as hops start and finish.
@@ -58,12 +59,31 @@ pub async fn check_with_progress(
     config: &CheckConfig,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Report {
-    walk(config, &RealProbe, progress).await
+    walk(config, &RealProbe, Some(progress), false).await.0
+}
+
+/// [`check`], for a caller that runs it in a task of its own (an audit's check): the first
+/// hop's probe runs in that task rather than in one of its own, and the server's answer to its
+/// polite close is left for the caller to read back ([`CloseDrain::finish`]) once it has used
+/// the report. The report is the same as [`check`]'s.
+pub async fn check_in_task(config: &CheckConfig) -> (Report, Option<CloseDrain>) {
+    walk(config, &RealProbe, None, true).await
 }
 
 /// One hop's probe; the real one, or a stand-in in unit tests.
 trait ProbeHop {
     async fn probe(&self, target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome;
+
+    /// [`ProbeHop::probe`] in the caller's task (the only probe run there), with the polite
+    /// close still to be read back.
+    async fn probe_in_task(
+        &self,
+        target: &Target,
+        hop: &Hop,
+        options: &ProbeOptions,
+    ) -> (ProbeOutcome, Option<CloseDrain>) {
+        (self.probe(target, hop, options).await, None)
+    }
 
     /// The same WebSocket over HTTP/2, at TLS hops.
     async fn probe_http2(&self, _: &Target, _: &Hop, _: &ProbeOptions) -> Option<Http2Outcome> {
@@ -86,6 +106,15 @@ struct RealProbe;
 impl ProbeHop for RealProbe {
     async fn probe(&self, target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeOutcome {
         crate::probe::probe(target, hop, options).await
+    }
+
+    async fn probe_in_task(
+        &self,
+        target: &Target,
+        hop: &Hop,
+        options: &ProbeOptions,
+    ) -> (ProbeOutcome, Option<CloseDrain>) {
+        crate::probe::probe_in_task(target, hop, options).await
     }
 
     async fn probe_http2(
@@ -114,15 +143,23 @@ impl ProbeHop for RealProbe {
     }
 }
 
+/// The walk. `progress` is told as hops start and finish (nothing is built for it when there is
+/// none). With `in_task`, the caller runs this walk in a task of its own: the first hop's main
+/// probe runs in it (one probe per task keeps tokio's cooperative budget from letting a flooding
+/// peer starve the others, and every other probe still has its own task), and its close is
+/// handed back to be read.
 async fn walk(
     config: &CheckConfig,
     prober: &impl ProbeHop,
-    progress: &(dyn Fn(Progress) + Sync),
-) -> Report {
-    progress(Progress::Started {
-        hops: config.hops.iter().map(|h| h.name.clone()).collect(),
-        idle: config.probe.idle,
-    });
+    progress: Option<&(dyn Fn(Progress) + Sync)>,
+    in_task: bool,
+) -> (Report, Option<CloseDrain>) {
+    if let Some(progress) = progress {
+        progress(Progress::Started {
+            hops: config.hops.iter().map(|h| h.name.clone()).collect(),
+            idle: config.probe.idle,
+        });
+    }
     let variant_options: Vec<(Browser, ProbeOptions)> = config
         .compare
         .iter()
@@ -141,72 +178,98 @@ async fn walk(
     // variants and its HTTP/2 path (each on its own connection: real clients use any of them)
     // go alongside its main probe.
     // Clients reach the outermost hop with the target's own scheme: a plain port there is a
-    // break, never a hop to probe over ws:// instead.
-    let path_hops: Vec<Hop> = config
+    // break, never a hop to probe over ws:// instead. (Copied only when that changes it.)
+    let path_hops: Vec<Cow<'_, Hop>> = config
         .hops
         .iter()
         .enumerate()
-        .map(|(index, hop)| Hop {
-            scheme_inherited: hop.scheme_inherited && index > 0,
-            ..hop.clone()
+        .map(|(index, hop)| {
+            if index == 0 && hop.scheme_inherited {
+                Cow::Owned(Hop {
+                    scheme_inherited: false,
+                    ..hop.clone()
+                })
+            } else {
+                Cow::Borrowed(hop)
+            }
         })
         .collect();
-    let outcomes =
-        futures_util::future::join_all(path_hops.iter().enumerate().map(|(index, hop)| {
-            let variant_options = &variant_options;
-            async move {
-                let main = prober.probe(&config.target, hop, &config.probe);
-                let http2 = prober.probe_http2(&config.target, hop, &config.probe);
-                let variants = futures_util::future::join_all(variant_options.iter().map(
-                    |(browser, options)| async move {
-                        VariantReport {
-                            browser: *browser,
-                            outcome: prober.probe(&config.target, hop, options).await,
-                        }
-                    },
-                ));
-                let all = futures_util::future::join3(main, http2, variants);
-                tokio::pin!(all);
-                let done = tokio::select! {
-                    done = &mut all => Some(done),
-                    // Interrupted: a hop in its idle hold ends it at once and reports what it
-                    // held; one still mid-handshake has nothing to show and is left out.
-                    () = crate::interrupt::wait() => {
-                        tokio::time::timeout(INTERRUPT_GRACE, all).await.ok()
-                    }
-                };
-                let (outcome, http2, variants) = done?;
-                // Every hop in front is asked something it answers itself: whether its upgrade
-                // answer was its own shows only beside the hop behind (HAProxy passing nginx's
-                // 101 on carries nginx's Server header). The innermost hop too when it speaks
-                // TLS: that is mostly a proxy in front of an application nobody listed, passing
-                // the application's answer on (a plain innermost hop is mostly the application,
-                // which is left alone). A hop that gave no HTTP answer at all is not asked: it would
-                // only cost another timeout. A TLS hop is asked whenever its handshake got as far
-                // as a certificate: the issuer may name it (most of all when it is not trusted).
-                let answered = outcome.evidence.status.is_some();
-                let ask = (answered && index + 1 < config.hops.len())
-                    || (hop.scheme.is_tls()
-                        && (answered || outcome.verdict == crate::verdict::Verdict::TlsFailed));
-                let own = if ask && !crate::interrupt::requested() {
-                    prober.own_answer(&config.target, hop, &config.probe).await
+    let variant_options = &variant_options;
+    let probe_hop = hop_probe(|index, hop| {
+        async move {
+            let main = async {
+                if in_task && index == 0 {
+                    prober
+                        .probe_in_task(&config.target, hop, &config.probe)
+                        .await
                 } else {
-                    None
-                };
+                    (prober.probe(&config.target, hop, &config.probe).await, None)
+                }
+            };
+            let http2 = prober.probe_http2(&config.target, hop, &config.probe);
+            let variants = futures_util::future::join_all(variant_options.iter().map(
+                |(browser, options)| async move {
+                    VariantReport {
+                        browser: *browser,
+                        outcome: prober.probe(&config.target, hop, options).await,
+                    }
+                },
+            ));
+            let all = futures_util::future::join3(main, http2, variants);
+            tokio::pin!(all);
+            let done = tokio::select! {
+                done = &mut all => Some(done),
+                // Interrupted: a hop in its idle hold ends it at once and reports what it
+                // held; one still mid-handshake has nothing to show and is left out.
+                () = crate::interrupt::wait() => {
+                    tokio::time::timeout(INTERRUPT_GRACE, all).await.ok()
+                }
+            };
+            let ((outcome, drain), http2, variants) = done?;
+            // Every hop in front is asked something it answers itself: whether its upgrade
+            // answer was its own shows only beside the hop behind (HAProxy passing nginx's
+            // 101 on carries nginx's Server header). The innermost hop too when it speaks
+            // TLS: that is mostly a proxy in front of an application nobody listed, passing
+            // the application's answer on (a plain innermost hop is mostly the application,
+            // which is left alone). A hop that gave no HTTP answer at all is not asked: it would
+            // only cost another timeout. A TLS hop is asked whenever its handshake got as far
+            // as a certificate: the issuer may name it (most of all when it is not trusted).
+            let answered = outcome.evidence.status.is_some();
+            let ask = (answered && index + 1 < config.hops.len())
+                || (hop.scheme.is_tls()
+                    && (answered || outcome.verdict == crate::verdict::Verdict::TlsFailed));
+            let own = if ask && !crate::interrupt::requested() {
+                prober.own_answer(&config.target, hop, &config.probe).await
+            } else {
+                None
+            };
+            if let Some(progress) = progress {
                 progress(Progress::HopDone {
                     index,
                     verdict: outcome.verdict,
                     total_ms: outcome.timings.total,
                 });
-                Some((outcome, http2, variants, own))
             }
-        }))
-        .await;
+            Some((outcome, drain, http2, variants, own))
+        }
+    });
+    // One hop (most checks) is awaited as it is: no joined list of futures to allocate.
+    let outcomes = match path_hops.as_slice() {
+        [hop] => vec![probe_hop(0, hop).await],
+        hops => {
+            futures_util::future::join_all(hops.iter().enumerate().map(|(i, h)| probe_hop(i, h)))
+                .await
+        }
+    };
+    let mut close = None;
     let hops = path_hops
         .iter()
         .zip(outcomes)
         .filter_map(|(hop, done)| {
-            let (outcome, http2, variants, own_answer) = done?;
+            let (outcome, drain, http2, variants, own_answer) = done?;
+            if drain.is_some() {
+                close = drain;
+            }
             // A hop probed over ws:// after all has no TLS, so no HTTP/2 path either.
             let http2 = http2.filter(|_| crate::report::probed_scheme(hop, &outcome).is_tls());
             Some(HopReport {
@@ -221,7 +284,16 @@ async fn walk(
     if crate::interrupt::requested() {
         report.mark_incomplete(config.hops.len());
     }
-    report
+    (report, close)
+}
+
+/// Ties a hop's probe closure to the one lifetime of the walk's hops (a closure's own
+/// signature cannot name it).
+fn hop_probe<'a, F, Fut>(f: F) -> F
+where
+    F: Fn(usize, &'a Hop) -> Fut,
+{
+    f
 }
 
 /// How long an interrupted probe may take to hand back what it has (an idle hold stops at
@@ -300,9 +372,12 @@ mod tests {
         };
         let events = Mutex::new(Vec::new());
         let begun = Instant::now();
-        let report = walk(&config(&["lb", "nginx", "backend"]), &prober, &|p| {
-            events.lock().unwrap().push(p)
-        })
+        let (report, _) = walk(
+            &config(&["lb", "nginx", "backend"]),
+            &prober,
+            Some(&|p| events.lock().unwrap().push(p)),
+            false,
+        )
         .await;
         // Sequential probes would take 600 ms.
         assert!(begun.elapsed() < Duration::from_millis(500));
@@ -341,7 +416,7 @@ mod tests {
         };
         let mut cfg = config(&[]);
         cfg.hops = vec![Hop::direct(&cfg.target)];
-        let report = walk(&cfg, &prober, &|_| {}).await;
+        let (report, _) = walk(&cfg, &prober, None, true).await;
         assert!(report.ok);
         assert_eq!(report.culprit, None);
         assert_eq!(report.hops[0].address, "example.test:80");

@@ -175,6 +175,7 @@ async fn probe_here(target: &Target, hop: &Hop, options: &ProbeOptions) -> Http2
         started,
         total_set: false,
         phase: Stage::Request,
+        drain: None,
     };
     let mut h2 = Http2Outcome {
         alpn: Some("h2".into()),
@@ -378,6 +379,11 @@ async fn exchange(
     );
     let stream = io::StreamIo::new(send_stream, body);
     run.frames(Box::new(stream), Vec::new(), options).await;
+    // The server's answer to the close is read in a task of its own, as over HTTP/1.1 (it
+    // ends when this connection's driver does).
+    if let Some(drain) = run.drain.take() {
+        tokio::spawn(drain.finish());
+    }
     if run.outcome.verdict == Verdict::Upgraded {
         run.outcome.detail.clear();
     }

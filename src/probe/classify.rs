@@ -117,7 +117,7 @@ pub fn classify_101(
         None => return bad("101 without Sec-WebSocket-Accept".into()),
         Some(got) if got != expected => {
             return bad(format!(
-                "Sec-WebSocket-Accept is '{got}', expected '{expected}' (a proxy answered for a different key?)"
+                "Sec-WebSocket-Accept is '{got}', expected '{expected}': computed for a different key than the one sent (a proxy that sent a key of its own), or computed wrong"
             ))
         }
         Some(_) => {}

@@ -200,6 +200,7 @@ pub const HINTS: &[Hint] = &[
     // RFC 6585 §4: 429 Too Many Requests, optionally with Retry-After.
     status(V::Rejected, Any, 429, "the hop rate-limits this client (429 Too Many Requests): every reconnect of a WebSocket client is a new request, so reconnect bursts (many tabs, retries after a drop) trip a per-address rate limit: raise the limit or its burst for the WebSocket path, or exempt the path; a `Retry-After` header says how long it holds"),
     status(V::Rejected, Any, 403, "an access rule refuses the upgrade: check Origin allow-lists (wspath sends the target's origin; try `--origin`), IP allow-lists and WAF rules"),
+    when_inner_upgrades(status(V::Rejected, Any, 404, "{inner} ({inner_address}) upgrades this path when probed directly, so this hop answers the 404 itself or sends {inner} something else: look for a rule at this hop that answers this path (a `return 404`, a deny rule, a route that does not cover it) or rewrites it before forwarding, and check that its upstream for this Host and path is {inner_address}")),
     status(V::Rejected, Any, 404, "nothing serves this path at this hop: check the path it forwards to (nginx `proxy_pass` URI, ALB path-pattern rules) or give the hop its own path with `--hop NAME=ws://HOST:PORT/PATH`"),
     // What servers say when they refuse the Origin (gorilla: "request origin not allowed by
     // Upgrader.CheckOrigin"); a bare "origin" would also match explanations that only guess.
@@ -397,6 +398,21 @@ mod tests {
         assert!(lookup(&k).unwrap().fix.contains("listener rule"));
         k.status = Some(418);
         assert_eq!(lookup(&k).unwrap().status, None);
+    }
+
+    #[test]
+    fn a_404_in_front_of_a_hop_that_upgrades_is_this_hops_own() {
+        // The hop behind upgrades the path probed directly, so "nothing serves this path"
+        // would send the user to the wrong end of the link.
+        let mut k = key(V::Rejected, None, K::Proxy);
+        k.status = Some(404);
+        k.inner = Inner::Upgrades;
+        assert!(lookup(&k).unwrap().fix.contains("answers the 404 itself"));
+        k.software = Some(S::Haproxy);
+        assert!(lookup(&k)
+            .unwrap()
+            .fix
+            .contains("`http-request return status 404`"));
     }
 
     #[test]

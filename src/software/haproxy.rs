@@ -57,6 +57,11 @@ pub const TABLE: Table = Table {
     row(V::UpgradeStripped, Sw(S::Haproxy), "HAProxy forwards upgrades in `mode http` by default: remove the `http-request del-header`/`set-header`/`replace-header` rules that touch Upgrade or Connection (checked on HAProxy 2.6: `option httpclose` and `option http-server-close` do not break upgrades)"),
     inner_ok(V::BadAccept, Sw(S::Haproxy), "{inner} ({inner_address}) answers a valid 101 when probed directly, so HAProxy changes it on the way out: look for `http-response del-header`/`set-header` rules on Sec-WebSocket-Accept, Upgrade or Connection"),
     status(V::Rejected, Sw(S::Haproxy), 403, "an HAProxy `http-request deny` rule (or an ACL in front of it) matches this request: look for deny rules on this path, Host, source address or the Upgrade/Connection headers in the frontend and backend"),
+    // configuration.html: `http-request return status 404` answers from the frontend with an
+    // empty body (seen on 2.6.12: only `content-length: 0`), as does `http-request deny
+    // deny_status 404`; a 404 that carries a page came from further in (the path rows in
+    // `changes` take that one).
+    when_inner_upgrades(status(V::Rejected, Sw(S::Haproxy), 404, "{inner} ({inner_address}) upgrades this path when probed directly, yet HAProxy answers 404 itself: look for an `http-request return status 404` or `http-request deny deny_status 404` rule (or an ACL in front of it) that matches this path or Host in the frontend or backend, and for `http-request set-path`/`replace-path` rules that send {inner} a path it does not serve; also check which backend the `use_backend` rules (else `default_backend`) pick for this Host and path")),
     // configuration.html: `http-request deny deny_status 429` / `http-request return status 429`
     // on stick-table counters (`sc_http_req_rate`, `sc_conn_cur`); its 429 page says "You have
     // sent too many requests in a given amount of time."

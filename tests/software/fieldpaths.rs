@@ -372,3 +372,36 @@ fn haproxy_rewriting_the_path_to_one_the_backend_refuses_is_called_a_rewrite() {
     r.assert_fix_says(&["`http-request set-path`"]);
     assert_fix_does_not_say(&r, "`http-request return");
 }
+
+#[test]
+fn varnish_piping_to_a_backend_it_cannot_reach_is_named() {
+    // Varnish answers a piped upgrade whose backend refuses with no byte at all, just a close:
+    // asked something it answers itself, it shows which software that was, and the fix is its
+    // `backend` definition, not "speak HTTP on this port".
+    let mut p = WsPath::backend(backend())
+        .front("cache", Kind::Varnish, &Setup::good())
+        .expect("start Varnish");
+    p.server_mut::<Backend>(1).expect("the backend").stop();
+    let r = crate::paths::check(&p.pairs()[..1], &[]);
+    r.assert_culprit("cache", "no_response");
+    assert_software(&r, "cache", "varnish");
+    r.assert_fix_says(&["pipe mode", "`.host`/`.port`"]);
+    assert_fix_does_not_say(&r, "speaks HTTP on this port");
+
+    // Its backend pointed elsewhere while the service listed behind it upgrades.
+    let closed = crate::paths::closed_port().expect("a closed port");
+    let config = edited(Kind::Varnish, Setup::good(), move |c, inner| {
+        let port = inner.rsplit_once(':').expect("HOST:PORT").1;
+        c.replace(
+            &format!(".port = \"{port}\""),
+            &format!(".port = \"{closed}\""),
+        )
+    });
+    let p = WsPath::backend(backend())
+        .front_with("cache", Kind::Varnish, config)
+        .expect("start Varnish");
+    let r = check_path(&p, &[]);
+    r.assert_culprit("cache", "no_response");
+    r.assert_upgraded("backend");
+    r.assert_fix_says(&["answers when probed directly", "pipe mode"]);
+}

@@ -240,7 +240,7 @@ pub const HINTS: &[Hint] = &[
     row(V::ConnectTimeout, Any, "{address} does not accept connections: check firewalls and security groups, and that the host is up"),
     detail(V::TlsFailed, &["notvalidforname", "not valid for name", "name mismatch", "hostname"], "serve a certificate whose names cover {host} (every hop is sent the target's SNI, as real clients send it)"),
     detail(V::TlsFailed, &["unknownissuer", "unknown issuer", "self-signed", "self signed"], "serve the full chain from a trusted CA; for a private CA pass `--cacert FILE` (or `-k` to look past it)"),
-    detail(V::TlsFailed, &["expired"], "renew the certificate"),
+    detail(V::TlsFailed, &["expired"], "renew the certificate this hop serves for {host}; if it was already renewed on disk (certbot, acme.sh, a secret update), the server still serves the old one until it reloads: reload it (`nginx -s reload`, `systemctl reload …`) and make the renewal's deploy hook do that"),
     detail(V::TlsFailed, &["alpn", "application protocol", "noapplicationprotocol"], "the endpoint speaks only HTTP/2: offer `http/1.1` in its ALPN list (WebSockets over HTTP/2 need RFC 8441 on both ends)"),
     detail(V::TlsFailed, &["plain http", "did not answer with tls", "corrupt message", "invalidcontenttype"], "this port speaks plain HTTP: use ws:// for the hop (`--hop NAME=ws://HOST:PORT`)"),
     detail(V::TlsFailed, &["does not serve sni"], "the server has no certificate for {host}: on nginx a `server` with `listen … ssl` and `server_name {host}` (a default server with `ssl_reject_handshake on` refuses other names); on HAProxy a `crt` whose names cover {host}"),

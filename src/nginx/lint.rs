@@ -29,7 +29,48 @@ pub enum Check {
     H2cOnlyListen,
 }
 
+/// `nginx/empty-config`: see [`empty_config`].
+pub const EMPTY_CONFIG: &str = "nginx/empty-config";
+
 impl Check {
+    pub const ALL: [Check; 14] = [
+        Check::UpgradeNotForwarded,
+        Check::ConnectionNotForwarded,
+        Check::ConnectionForcedClose,
+        Check::HttpVersion,
+        Check::HeadersLost,
+        Check::MissingMap,
+        Check::HardcodedUpgrade,
+        Check::ReadTimeout,
+        Check::SendTimeout,
+        Check::KeepaliveClearsConnection,
+        Check::NotProxying,
+        Check::NoLocation,
+        Check::IfRejectsUpgrade,
+        Check::H2cOnlyListen,
+    ];
+
+    /// What the rule looks for, the same wherever it fires (each finding's message says
+    /// where): the rule's description in SARIF.
+    pub fn title(self) -> &'static str {
+        match self {
+            Check::UpgradeNotForwarded => "A WebSocket location does not forward the Upgrade header",
+            Check::ConnectionNotForwarded => "A WebSocket location does not send `Connection: upgrade` to the backend",
+            Check::ConnectionForcedClose => "A WebSocket location forces a Connection value that is not upgrade",
+            Check::HttpVersion => "A WebSocket location proxies with HTTP/1.0, which cannot upgrade",
+            Check::HeadersLost => "A location's own proxy_set_header lines drop the WebSocket headers it would inherit",
+            Check::MissingMap => "Connection is set from a variable that nothing defines",
+            Check::HardcodedUpgrade => "Connection: upgrade is sent on every request, plain HTTP ones too",
+            Check::ReadTimeout => "proxy_read_timeout cuts WebSockets that stay idle as long as expected",
+            Check::SendTimeout => "proxy_send_timeout cuts WebSockets that stay idle as long as expected",
+            Check::KeepaliveClearsConnection => "Connection is cleared for upstream keepalive, so the upgrade is not asked for",
+            Check::NotProxying => "The WebSocket path falls into a location that does not proxy",
+            Check::NoLocation => "No location serves the WebSocket path",
+            Check::IfRejectsUpgrade => "An `if` block answers WebSocket requests before they are proxied",
+            Check::H2cOnlyListen => "A listen with http2 and without ssl speaks only HTTP/2",
+        }
+    }
+
     /// The stable ID shown to users and CI.
     pub fn id(self) -> &'static str {
         match self {
@@ -49,6 +90,17 @@ impl Check {
             Check::H2cOnlyListen => "nginx/listen-http2-without-ssl",
         }
     }
+}
+
+/// The description of the nginx lint rule `id` (see [`Check::title`]).
+pub fn rule_title(id: &str) -> Option<&'static str> {
+    if id == EMPTY_CONFIG {
+        return Some("The configuration has no directives, so it configures nothing");
+    }
+    Check::ALL
+        .into_iter()
+        .find(|c| c.id() == id)
+        .map(Check::title)
 }
 
 #[derive(Debug, Clone)]
@@ -741,7 +793,7 @@ pub fn raised_timeout(idle: Duration) -> Duration {
 /// comments) configures nothing; passing the lint would be a false green, so it is an error.
 pub fn empty_config(config: &super::parser::Config, file: &std::path::Path) -> Option<Finding> {
     (config.directive_count == 0).then(|| Finding {
-        id: "nginx/empty-config".into(),
+        id: EMPTY_CONFIG.into(),
         severity: Severity::Error,
         message: "the configuration has no directives (empty, or only comments): nothing here proxies a WebSocket".into(),
         evidence: format!("{}: no directive", file.display()),

@@ -32,6 +32,9 @@ pub enum Check {
 /// `nginx/empty-config`: see [`empty_config`].
 pub const EMPTY_CONFIG: &str = "nginx/empty-config";
 
+/// `nginx/no-websocket-location`: see [`nothing_checked`].
+pub const NO_WEBSOCKET_LOCATION: &str = "nginx/no-websocket-location";
+
 impl Check {
     pub const ALL: [Check; 14] = [
         Check::UpgradeNotForwarded,
@@ -96,6 +99,11 @@ impl Check {
 pub fn rule_title(id: &str) -> Option<&'static str> {
     if id == EMPTY_CONFIG {
         return Some("The configuration has no directives, so it configures nothing");
+    }
+    if id == NO_WEBSOCKET_LOCATION {
+        return Some(
+            "No location shows WebSocket intent and no path was named, so nothing was checked",
+        );
     }
     Check::ALL
         .into_iter()
@@ -789,6 +797,50 @@ pub fn raised_timeout(idle: Duration) -> Duration {
 }
 
 /// Lint the model: the location serving `--path`, or every proxying WebSocket location.
+/// `nginx/no-websocket-location`: no path was named and no proxying location shows WebSocket
+/// intent, so nothing was checked. The WebSocket location missing every WebSocket directive is
+/// exactly the broken one, and it looks like any other proxying location: passing here would be
+/// a false green in CI, so it is an error that names the candidates and asks for the path.
+/// The finding sits on the first candidate (else the first server): code scanning refuses a
+/// result without a file and line.
+fn nothing_checked(linter: &Linter<'_, '_>, server: NodeId, proxying: &[NodeId]) -> Finding {
+    let m = linter.model;
+    let candidates: Vec<String> = proxying
+        .iter()
+        .take(8)
+        .map(|&l| linter.at(m.node(l).d))
+        .collect();
+    let (message, example) = match proxying.first() {
+        None => (
+            "no location proxies anything, so no WebSocket location was checked".to_string(),
+            "/ws".to_string(),
+        ),
+        Some(&first) => (
+            format!(
+                "no proxying location shows WebSocket intent, so none was checked: {}{}",
+                candidates.join(", "),
+                if proxying.len() > candidates.len() {
+                    ", …"
+                } else {
+                    ""
+                }
+            ),
+            m.location_pattern(first).1.to_string(),
+        ),
+    };
+    Finding {
+        id: NO_WEBSOCKET_LOCATION.into(),
+        severity: Severity::Error,
+        message,
+        evidence: "no location sets Upgrade or Connection: upgrade, and none has a WebSocket-like path (/ws, /socket.io, /cable, …)".into(),
+        why: Some("a WebSocket location without its WebSocket directives is the broken one, and it looks like any other proxying location: without the path, a broken configuration would pass".into()),
+        fix: Some(format!(
+            "name the WebSocket path: `--path {example}` (in an audit file, `path = \"{example}\"` in the [[lint]])"
+        )),
+        location: Some(linter.location(m.node(*proxying.first().unwrap_or(&server)).d)),
+    }
+}
+
 /// `nginx/empty-config`: a configuration with no directive at all (an empty file, only
 /// comments) configures nothing; passing the lint would be a false green, so it is an error.
 pub fn empty_config(config: &super::parser::Config, file: &std::path::Path) -> Option<Finding> {
@@ -925,12 +977,22 @@ pub fn lint_servers(
             }
         }
         None => {
+            let mut proxying = Vec::new();
             for &s in &servers {
                 for scope in model.scopes(s) {
-                    if model.proxy_pass(scope).is_some() && linter.ws_intent(scope) {
-                        chosen.push(scope);
+                    if model.proxy_pass(scope).is_some() {
+                        if linter.ws_intent(scope) {
+                            chosen.push(scope);
+                        } else if model.name(scope) == "location" {
+                            proxying.push(scope);
+                        }
                     }
                 }
+            }
+            if let (true, Some(&first)) = (chosen.is_empty(), servers.first()) {
+                report
+                    .general
+                    .push(nothing_checked(&linter, first, &proxying));
             }
         }
     }

@@ -134,12 +134,12 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         signals::listen();
         match cli.command {
-            Command::Check(args) => check::run(args).await,
-            Command::Lint(cmd) => lint::run(cmd).await,
-            Command::Fix(args) => fix::run(args).await,
-            Command::Audit(args) => audit::run(args).await,
+            Command::Check(args) => boxed(|| check::run(args)).await,
+            Command::Lint(cmd) => boxed(|| lint::run(cmd)).await,
+            Command::Fix(args) => boxed(|| fix::run(args)).await,
+            Command::Audit(args) => boxed(|| audit::run(args)).await,
             Command::Completions(_) | Command::Man => Ok(wspath::exit::OK),
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => boxed(|| serve::run(args)).await,
         }
     });
     // Probes still closing politely in the background must not hold the exit.
@@ -152,6 +152,17 @@ pub fn main() -> ExitCode {
             ExitCode::from(signals::exit_code().unwrap_or(code))
         }
     }
+}
+
+/// A command's future, made and boxed in a frame of its own. Inline in `main`'s async block, all
+/// five commands' futures and their temporaries shared one stack frame of 62 KB (now 3 KB),
+/// every page of it touched by the stack probe whatever the command: a one-hop `check` takes
+/// about 8 page faults fewer of its 380 (`perf stat -r 100`).
+#[inline(never)]
+fn boxed<F: std::future::Future<Output = anyhow::Result<u8>> + 'static>(
+    make: impl FnOnce() -> F,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<u8>>>> {
+    Box::pin(make())
 }
 
 impl Command {

@@ -14,7 +14,28 @@ pub enum LogKind {
     UpgradedTimeout,
 }
 
+/// `nginx/log-level-hides-idle-timeouts`: the log level hides the lines that show idle cuts.
+pub const LEVEL_HIDES_IDLE: &str = "nginx/log-level-hides-idle-timeouts";
+
+/// The description of the error-log rule `id`, the same for every finding of it.
+pub fn rule_title(id: &str) -> Option<&'static str> {
+    if id == LEVEL_HIDES_IDLE {
+        return Some("error_log's level hides idle WebSocket timeouts (logged at info)");
+    }
+    LogKind::ALL
+        .into_iter()
+        .find(|k| k.id() == id)
+        .map(|k| k.describe().1)
+}
+
 impl LogKind {
+    const ALL: [LogKind; 4] = [
+        LogKind::InvalidHeader,
+        LogKind::PrematureClose,
+        LogKind::ConnectRefused,
+        LogKind::UpgradedTimeout,
+    ];
+
     pub fn id(self) -> &'static str {
         match self {
             LogKind::InvalidHeader => "nginx/log-upstream-invalid-header",
@@ -134,7 +155,7 @@ pub fn analyze(text: &str, path: &Path, log_level: &str) -> Vec<Finding> {
     let shows_info = matches!(log_level, "info" | "debug");
     if !shows_info && !out.iter().any(|f| f.id == LogKind::UpgradedTimeout.id()) {
         out.push(Finding {
-            id: "nginx/log-level-hides-idle-timeouts".into(),
+            id: LEVEL_HIDES_IDLE.into(),
             severity: Severity::Info,
             message: format!(
                 "error_log level is {log_level}: idle WebSocket timeouts (\"upstream timed out … while proxying upgraded connection\") are logged at info and do not appear"
@@ -170,6 +191,6 @@ mod tests {
         assert!(closed.message.contains("http://127.0.0.1:9/ws"));
         assert_eq!(closed.location.as_ref().unwrap().line, 1);
         let hidden = analyze("", Path::new("e.log"), "error");
-        assert_eq!(hidden[0].id, "nginx/log-level-hides-idle-timeouts");
+        assert_eq!(hidden[0].id, LEVEL_HIDES_IDLE);
     }
 }

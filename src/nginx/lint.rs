@@ -29,7 +29,51 @@ pub enum Check {
     H2cOnlyListen,
 }
 
+/// `nginx/empty-config`: see [`empty_config`].
+pub const EMPTY_CONFIG: &str = "nginx/empty-config";
+
+/// `nginx/no-websocket-location`: see [`nothing_checked`].
+pub const NO_WEBSOCKET_LOCATION: &str = "nginx/no-websocket-location";
+
 impl Check {
+    pub const ALL: [Check; 14] = [
+        Check::UpgradeNotForwarded,
+        Check::ConnectionNotForwarded,
+        Check::ConnectionForcedClose,
+        Check::HttpVersion,
+        Check::HeadersLost,
+        Check::MissingMap,
+        Check::HardcodedUpgrade,
+        Check::ReadTimeout,
+        Check::SendTimeout,
+        Check::KeepaliveClearsConnection,
+        Check::NotProxying,
+        Check::NoLocation,
+        Check::IfRejectsUpgrade,
+        Check::H2cOnlyListen,
+    ];
+
+    /// What the rule looks for, the same wherever it fires (each finding's message says
+    /// where): the rule's description in SARIF.
+    pub fn title(self) -> &'static str {
+        match self {
+            Check::UpgradeNotForwarded => "A WebSocket location does not forward the Upgrade header",
+            Check::ConnectionNotForwarded => "A WebSocket location does not send `Connection: upgrade` to the backend",
+            Check::ConnectionForcedClose => "A WebSocket location forces a Connection value that is not upgrade",
+            Check::HttpVersion => "A WebSocket location proxies with HTTP/1.0, which cannot upgrade",
+            Check::HeadersLost => "A location's own proxy_set_header lines drop the WebSocket headers it would inherit",
+            Check::MissingMap => "Connection is set from a variable that nothing defines",
+            Check::HardcodedUpgrade => "Connection: upgrade is sent on every request, plain HTTP ones too",
+            Check::ReadTimeout => "proxy_read_timeout cuts WebSockets that stay idle as long as expected",
+            Check::SendTimeout => "proxy_send_timeout cuts WebSockets that stay idle as long as expected",
+            Check::KeepaliveClearsConnection => "Connection is cleared for upstream keepalive, so the upgrade is not asked for",
+            Check::NotProxying => "The WebSocket path falls into a location that does not proxy",
+            Check::NoLocation => "No location serves the WebSocket path",
+            Check::IfRejectsUpgrade => "An `if` block answers WebSocket requests before they are proxied",
+            Check::H2cOnlyListen => "A listen with http2 and without ssl speaks only HTTP/2",
+        }
+    }
+
     /// The stable ID shown to users and CI.
     pub fn id(self) -> &'static str {
         match self {
@@ -49,6 +93,22 @@ impl Check {
             Check::H2cOnlyListen => "nginx/listen-http2-without-ssl",
         }
     }
+}
+
+/// The description of the nginx lint rule `id` (see [`Check::title`]).
+pub fn rule_title(id: &str) -> Option<&'static str> {
+    if id == EMPTY_CONFIG {
+        return Some("The configuration has no directives, so it configures nothing");
+    }
+    if id == NO_WEBSOCKET_LOCATION {
+        return Some(
+            "No location shows WebSocket intent and no path was named, so nothing was checked",
+        );
+    }
+    Check::ALL
+        .into_iter()
+        .find(|c| c.id() == id)
+        .map(Check::title)
 }
 
 #[derive(Debug, Clone)]
@@ -737,11 +797,55 @@ pub fn raised_timeout(idle: Duration) -> Duration {
 }
 
 /// Lint the model: the location serving `--path`, or every proxying WebSocket location.
+/// `nginx/no-websocket-location`: no path was named and no proxying location shows WebSocket
+/// intent, so nothing was checked. The WebSocket location missing every WebSocket directive is
+/// exactly the broken one, and it looks like any other proxying location: passing here would be
+/// a false green in CI, so it is an error that names the candidates and asks for the path.
+/// The finding sits on the first candidate (else the first server): code scanning refuses a
+/// result without a file and line.
+fn nothing_checked(linter: &Linter<'_, '_>, server: NodeId, proxying: &[NodeId]) -> Finding {
+    let m = linter.model;
+    let candidates: Vec<String> = proxying
+        .iter()
+        .take(8)
+        .map(|&l| linter.at(m.node(l).d))
+        .collect();
+    let (message, example) = match proxying.first() {
+        None => (
+            "no location proxies anything, so no WebSocket location was checked".to_string(),
+            "/ws".to_string(),
+        ),
+        Some(&first) => (
+            format!(
+                "no proxying location shows WebSocket intent, so none was checked: {}{}",
+                candidates.join(", "),
+                if proxying.len() > candidates.len() {
+                    ", …"
+                } else {
+                    ""
+                }
+            ),
+            m.location_pattern(first).1.to_string(),
+        ),
+    };
+    Finding {
+        id: NO_WEBSOCKET_LOCATION.into(),
+        severity: Severity::Error,
+        message,
+        evidence: "no location sets Upgrade or Connection: upgrade, and none has a WebSocket-like path (/ws, /socket.io, /cable, …)".into(),
+        why: Some("a WebSocket location without its WebSocket directives is the broken one, and it looks like any other proxying location: without the path, a broken configuration would pass".into()),
+        fix: Some(format!(
+            "name the WebSocket path: `--path {example}` (in an audit file, `path = \"{example}\"` in the [[lint]])"
+        )),
+        location: Some(linter.location(m.node(*proxying.first().unwrap_or(&server)).d)),
+    }
+}
+
 /// `nginx/empty-config`: a configuration with no directive at all (an empty file, only
 /// comments) configures nothing; passing the lint would be a false green, so it is an error.
 pub fn empty_config(config: &super::parser::Config, file: &std::path::Path) -> Option<Finding> {
     (config.directive_count == 0).then(|| Finding {
-        id: "nginx/empty-config".into(),
+        id: EMPTY_CONFIG.into(),
         severity: Severity::Error,
         message: "the configuration has no directives (empty, or only comments): nothing here proxies a WebSocket".into(),
         evidence: format!("{}: no directive", file.display()),
@@ -873,12 +977,22 @@ pub fn lint_servers(
             }
         }
         None => {
+            let mut proxying = Vec::new();
             for &s in &servers {
                 for scope in model.scopes(s) {
-                    if model.proxy_pass(scope).is_some() && linter.ws_intent(scope) {
-                        chosen.push(scope);
+                    if model.proxy_pass(scope).is_some() {
+                        if linter.ws_intent(scope) {
+                            chosen.push(scope);
+                        } else if model.name(scope) == "location" {
+                            proxying.push(scope);
+                        }
                     }
                 }
+            }
+            if let (true, Some(&first)) = (chosen.is_empty(), servers.first()) {
+                report
+                    .general
+                    .push(nothing_checked(&linter, first, &proxying));
             }
         }
     }

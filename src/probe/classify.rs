@@ -117,7 +117,7 @@ pub fn classify_101(
         None => return bad("101 without Sec-WebSocket-Accept".into()),
         Some(got) if got != expected => {
             return bad(format!(
-                "Sec-WebSocket-Accept is '{got}', expected '{expected}' (a proxy answered for a different key?)"
+                "Sec-WebSocket-Accept is '{got}', expected '{expected}': computed for a different key than the one sent (a proxy that sent a key of its own), or computed wrong"
             ))
         }
         Some(_) => {}
@@ -249,8 +249,8 @@ pub fn classify_other(head: &Head, body: &[u8], who: AnsweredBy) -> Classified {
             // No "origin" here: the walker keys its Origin fix on the server's own words.
             "refused by an access check (credentials, cookie, token or an allow-list)",
         ),
-        404 => (Verdict::Rejected, "no route for this path at this hop"),
-        405 => (Verdict::Rejected, "GET is not allowed on this path at this hop"),
+        404 => (Verdict::Rejected, "no route for this path, here or further in"),
+        405 => (Verdict::Rejected, "GET is not allowed on this path, here or further in"),
         429 => (Verdict::Rejected, "rate limited"),
         200..=299 => (
             Verdict::Rejected,

@@ -306,11 +306,19 @@ pub fn describe(e: &std::io::Error, sni: &str, offered_alpn: &[String], first: &
             CertificateError::UnknownIssuer => {
                 "unknown issuer: the certificate is self-signed or from a private CA (use --cacert FILE, or -k to skip verification)".to_string()
             }
-            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                format!("certificate expired ({cert})")
-            }
-            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                format!("certificate not valid yet ({cert}); check the clocks")
+            CertificateError::ExpiredContext { time, not_after } => format!(
+                "certificate expired: not valid after {} ({} ago)",
+                utc(*not_after),
+                span(time.as_secs().saturating_sub(not_after.as_secs()))
+            ),
+            CertificateError::Expired => "certificate expired".to_string(),
+            CertificateError::NotValidYetContext { time, not_before } => format!(
+                "certificate not valid yet: valid from {} ({} from now); check the clocks",
+                utc(*not_before),
+                span(not_before.as_secs().saturating_sub(time.as_secs()))
+            ),
+            CertificateError::NotValidYet => {
+                "certificate not valid yet; check the clocks".to_string()
             }
             CertificateError::Revoked => "certificate revoked".to_string(),
             // webpki found a trusted CA with the issuer's name whose key did not sign this
@@ -346,6 +354,23 @@ pub fn describe(e: &std::io::Error, sni: &str, offered_alpn: &[String], first: &
     }
 }
 
+/// A certificate time as people read it (rustls gives UNIX seconds).
+fn utc(t: UnixTime) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.as_secs());
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
+/// A span of seconds in its largest sensible unit: "30 days", "5 hours", "12 minutes".
+fn span(secs: u64) -> String {
+    let (n, unit) = match secs {
+        s if s >= 2 * 86_400 => (s / 86_400, "days"),
+        s if s >= 2 * 3_600 => (s / 3_600, "hours"),
+        s if s >= 2 * 60 => (s / 60, "minutes"),
+        s => (s, "seconds"),
+    };
+    format!("{n} {unit}")
+}
+
 /// The reason for a TLS error that came after the handshake, on the first read.
 pub fn describe_late(e: &rustls::Error) -> String {
     match e {
@@ -365,6 +390,35 @@ mod tests {
     use super::*;
     use crate::target::Target;
     use std::io::Write;
+
+    #[test]
+    fn certificate_times_are_dates_not_unix_seconds() {
+        let describe_cert = |cert: CertificateError| {
+            let e = std::io::Error::other(rustls::Error::InvalidCertificate(cert));
+            describe(&e, "app.test", &[], &[])
+        };
+        let day = 86_400;
+        let expired = describe_cert(CertificateError::ExpiredContext {
+            time: UnixTime::since_unix_epoch(std::time::Duration::from_secs(20_000 * day + 3_600)),
+            not_after: UnixTime::since_unix_epoch(std::time::Duration::from_secs(19_970 * day)),
+        });
+        assert_eq!(
+            expired,
+            "certificate expired: not valid after 2024-09-04T00:00:00Z (30 days ago)"
+        );
+        let early = describe_cert(CertificateError::NotValidYetContext {
+            time: UnixTime::since_unix_epoch(std::time::Duration::from_secs(20_000 * day)),
+            not_before: UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+                20_000 * day + 300,
+            )),
+        });
+        assert!(
+            early.starts_with(
+                "certificate not valid yet: valid from 2024-10-04T00:05:00Z (5 minutes from now)"
+            ),
+            "{early}"
+        );
+    }
 
     #[test]
     fn cacert_errors_name_the_file() {

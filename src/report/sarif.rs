@@ -75,7 +75,10 @@ pub fn to_value(tool: Tool<'_>, results: &[SarifResult]) -> Value {
     let rules: Vec<Value> = rule_ids
         .iter()
         .map(|id| {
-            // The first result of a rule describes it; SARIF wants a description per rule.
+            if let Some(title) = rule_title(id) {
+                return json!({"id": id, "shortDescription": {"text": title}});
+            }
+            // A rule nobody describes (a future one) is described by its first result.
             let first = results.iter().find(|r| r.rule_id == *id);
             let mut rule = json!({
                 "id": id,
@@ -135,6 +138,23 @@ pub fn to_value(tool: Tool<'_>, results: &[SarifResult]) -> Value {
             "results": results,
         }],
     })
+}
+
+/// What rule `id` looks for, the same for all its results (code scanning shows it beside every
+/// alert of the rule, so it must not be one result's words), from the module that owns the rule.
+fn rule_title(id: &str) -> Option<String> {
+    if let Some(verdict) = id.strip_prefix("check/") {
+        return crate::verdict::Verdict::ALL
+            .into_iter()
+            .find(|v| v.as_str() == verdict)
+            .map(|v| format!("A hop of the WebSocket path fails: {}", v.title()));
+    }
+    crate::nginx::lint::rule_title(id)
+        .or_else(|| crate::nginx::errorlog::rule_title(id))
+        .or_else(|| crate::rules::cloudflare::id::title(id))
+        .or_else(|| crate::rules::alb::rule_title(id))
+        .or_else(|| super::audit::sarif::rule_title(id))
+        .map(str::to_string)
 }
 
 /// Writes the SARIF log (pretty-printed, newline-terminated).
@@ -239,10 +259,39 @@ mod tests {
         assert!(c["locations"][0].get("physicalLocation").is_none());
         let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
         assert_eq!(rules.len(), 2);
+        // Each rule is described in general words, not by its first result's.
         assert_eq!(
-            rules[0]["help"]["text"],
-            "add `proxy_http_version 1.1;` at nginx.conf:14"
+            rules[0]["shortDescription"]["text"],
+            "A WebSocket location does not forward the Upgrade header"
         );
+        assert!(rules[0].get("help").is_none());
+        assert_eq!(
+            rules[1]["shortDescription"]["text"],
+            "A hop of the WebSocket path fails: Upgrade stripped"
+        );
+    }
+
+    #[test]
+    fn every_known_rule_is_described() {
+        use crate::nginx::lint::Check;
+        for c in Check::ALL {
+            assert!(rule_title(c.id()).is_some(), "{}", c.id());
+        }
+        for v in crate::verdict::Verdict::ALL {
+            assert!(rule_title(&format!("check/{}", v.as_str())).is_some());
+        }
+        for id in [
+            "nginx/empty-config",
+            "nginx/log-upstream-closed",
+            "nginx/log-level-hides-idle-timeouts",
+            "cloudflare/websockets-off",
+            "aws_alb/no-rule-for-path",
+            "audit/flaky",
+            "audit/lint-could-not-run",
+        ] {
+            assert!(rule_title(id).is_some(), "{id}");
+        }
+        assert_eq!(rule_title("nginx/made-up"), None);
     }
 
     #[test]

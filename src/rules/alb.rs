@@ -278,6 +278,31 @@ pub fn facts(facts: &AlbFacts, exp: &Expectation) -> Vec<Fact> {
     out
 }
 
+/// What each `aws_alb/…` rule means, the same for every finding of it (SARIF's rule
+/// description); the ID is the part after `aws_alb/`.
+pub fn rule_title(id: &str) -> Option<&'static str> {
+    Some(match id.strip_prefix("aws_alb/")? {
+        "not-application" => "The load balancer is not an Application Load Balancer",
+        "no-listener" => "The load balancer has no listener for the clients' scheme and port",
+        "no-rule-for-path" => {
+            "No listener rule forwards the WebSocket host and path to the expected target group"
+        }
+        "idle-timeout" => {
+            "The load balancer's idle timeout closes WebSockets that stay quiet as long as expected"
+        }
+        "target-group-lambda" => {
+            "The WebSocket path goes to a Lambda target group, which cannot hold a WebSocket"
+        }
+        "target-group-http2" => {
+            "The target group speaks HTTP/2 to its targets; WebSockets need HTTP1"
+        }
+        "target-group-grpc" => "The target group speaks gRPC to its targets; WebSockets need HTTP1",
+        "no-healthy-target" => "The target group has no healthy target",
+        "socketio-no-stickiness" => "A Socket.IO path goes to a target group without stickiness",
+        _ => return None,
+    })
+}
+
 fn finding(id: &str, severity: Severity, message: String, evidence: String) -> Finding {
     Finding {
         id: format!("aws_alb/{id}"),

@@ -26,6 +26,22 @@ pub mod id {
     pub const SSL_OFF: &str = "cloudflare/ssl-off";
     pub const ALWAYS_USE_HTTPS_WS: &str = "cloudflare/always-use-https-ws";
     pub const IDLE_LIMIT: &str = "cloudflare/idle-limit";
+
+    /// What each rule means, the same for every finding of it (SARIF's rule description).
+    pub fn title(id: &str) -> Option<&'static str> {
+        Some(match id {
+            WEBSOCKETS_OFF => "WebSockets are turned off for the Cloudflare zone",
+            NOT_PROXIED => "The DNS record is DNS only (grey cloud): Cloudflare is not on the path",
+            NO_RECORD => "No A, AAAA or CNAME record for the WebSocket host in the zone",
+            SSL_FLEXIBLE => "SSL mode Flexible: Cloudflare reaches the origin over plain HTTP",
+            SSL_OFF => "SSL is off for the zone: wss:// clients cannot connect",
+            ALWAYS_USE_HTTPS_WS => {
+                "Always Use HTTPS redirects ws:// upgrades, which clients do not follow"
+            }
+            IDLE_LIMIT => "Cloudflare closes WebSockets idle for about 100 s",
+            _ => return None,
+        })
+    }
 }
 
 /// The facts as shown beside the edge hop (`source: cloudflare`).

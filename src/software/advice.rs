@@ -200,6 +200,7 @@ pub const HINTS: &[Hint] = &[
     // RFC 6585 §4: 429 Too Many Requests, optionally with Retry-After.
     status(V::Rejected, Any, 429, "the hop rate-limits this client (429 Too Many Requests): every reconnect of a WebSocket client is a new request, so reconnect bursts (many tabs, retries after a drop) trip a per-address rate limit: raise the limit or its burst for the WebSocket path, or exempt the path; a `Retry-After` header says how long it holds"),
     status(V::Rejected, Any, 403, "an access rule refuses the upgrade: check Origin allow-lists (wspath sends the target's origin; try `--origin`), IP allow-lists and WAF rules"),
+    when_inner_upgrades(status(V::Rejected, Any, 404, "{inner} ({inner_address}) upgrades this path when probed directly, so this hop answers the 404 itself or sends {inner} something else: look for a rule at this hop that answers this path (a `return 404`, a deny rule, a route that does not cover it) or rewrites it before forwarding, and check that its upstream for this Host and path is {inner_address}")),
     status(V::Rejected, Any, 404, "nothing serves this path at this hop: check the path it forwards to (nginx `proxy_pass` URI, ALB path-pattern rules) or give the hop its own path with `--hop NAME=ws://HOST:PORT/PATH`"),
     // What servers say when they refuse the Origin (gorilla: "request origin not allowed by
     // Upgrader.CheckOrigin"); a bare "origin" would also match explanations that only guess.
@@ -239,7 +240,7 @@ pub const HINTS: &[Hint] = &[
     row(V::ConnectTimeout, Any, "{address} does not accept connections: check firewalls and security groups, and that the host is up"),
     detail(V::TlsFailed, &["notvalidforname", "not valid for name", "name mismatch", "hostname"], "serve a certificate whose names cover {host} (every hop is sent the target's SNI, as real clients send it)"),
     detail(V::TlsFailed, &["unknownissuer", "unknown issuer", "self-signed", "self signed"], "serve the full chain from a trusted CA; for a private CA pass `--cacert FILE` (or `-k` to look past it)"),
-    detail(V::TlsFailed, &["expired"], "renew the certificate"),
+    detail(V::TlsFailed, &["expired"], "renew the certificate this hop serves for {host}; if it was already renewed on disk (certbot, acme.sh, a secret update), the server still serves the old one until it reloads: reload it (`nginx -s reload`, `systemctl reload …`) and make the renewal's deploy hook do that"),
     detail(V::TlsFailed, &["alpn", "application protocol", "noapplicationprotocol"], "the endpoint speaks only HTTP/2: offer `http/1.1` in its ALPN list (WebSockets over HTTP/2 need RFC 8441 on both ends)"),
     detail(V::TlsFailed, &["plain http", "did not answer with tls", "corrupt message", "invalidcontenttype"], "this port speaks plain HTTP: use ws:// for the hop (`--hop NAME=ws://HOST:PORT`)"),
     detail(V::TlsFailed, &["does not serve sni"], "the server has no certificate for {host}: on nginx a `server` with `listen … ssl` and `server_name {host}` (a default server with `ssl_reject_handshake on` refuses other names); on HAProxy a `crt` whose names cover {host}"),
@@ -397,6 +398,21 @@ mod tests {
         assert!(lookup(&k).unwrap().fix.contains("listener rule"));
         k.status = Some(418);
         assert_eq!(lookup(&k).unwrap().status, None);
+    }
+
+    #[test]
+    fn a_404_in_front_of_a_hop_that_upgrades_is_this_hops_own() {
+        // The hop behind upgrades the path probed directly, so "nothing serves this path"
+        // would send the user to the wrong end of the link.
+        let mut k = key(V::Rejected, None, K::Proxy);
+        k.status = Some(404);
+        k.inner = Inner::Upgrades;
+        assert!(lookup(&k).unwrap().fix.contains("answers the 404 itself"));
+        k.software = Some(S::Haproxy);
+        assert!(lookup(&k)
+            .unwrap()
+            .fix
+            .contains("`http-request return status 404`"));
     }
 
     #[test]

@@ -50,11 +50,15 @@ pub const TABLE: Table = Table {
     ],
     #[rustfmt::skip]
     idle: &[
+    // modules/proxy/proxy_util.c, ap_proxy_tunnel_create: an upgraded connection's idle
+    // limit is the larger of the client socket's timeout (`Timeout`) and the backend's
+    // (`ProxyTimeout`, or `timeout=` on the worker). Seen on 2.4.71: `Timeout 3` cuts an idle
+    // WebSocket after 3 s; `ProxyTimeout 3` alone does not (the 60 s `Timeout` is larger).
     IdleDefault {
         software: S::Apache,
         seconds: Some(60),
-        setting: "Apache httpd `ProxyTimeout`/`Timeout` (default 60 s)",
-        fix: "raise `ProxyTimeout` (or `timeout=` on the `ProxyPass` line) for the WebSocket path, or ping more often than that",
+        setting: "Apache httpd's tunnel timeout, the larger of `Timeout` and `ProxyTimeout` (or `timeout=` on the `ProxyPass` line), default 60 s",
+        fix: "raise `ProxyTimeout` (or `timeout=` on the `ProxyPass` line) for the WebSocket path: the larger of it and `Timeout` applies; or ping more often than that",
     },
     ],
     #[rustfmt::skip]

@@ -41,12 +41,15 @@ pub const TABLE: Table = Table {
     ],
     #[rustfmt::skip]
     advice: &[
-    row(V::UpgradeStripped, Sw(S::Varnish), "pipe WebSocket requests: `if (req.http.upgrade ~ \"(?i)websocket\") { return (pipe); }` in vcl_recv, and copy Upgrade/Connection in vcl_pipe"),
     // vcl-example-websockets.html.
     row(V::UpgradeStripped, Sw(S::Varnish), "pipe WebSocket requests: `if (req.http.upgrade ~ \"(?i)websocket\") { return (pipe); }` in vcl_recv, and copy Upgrade/Connection in vcl_pipe (`set bereq.http.upgrade = req.http.upgrade; set bereq.http.connection = req.http.connection;`)"),
     // "Error 503 Backend fetch failed" (capture): the backend is down or refuses.
     sw_detail(V::ServiceUnavailable, Sw(S::Varnish), &["backend fetch failed"], "Varnish could not fetch from its `backend` (503 \"Backend fetch failed\"): compare the `.host`/`.port` of the backend definition with {inner_address} and check that it is up; `varnishlog -g request` shows the FetchError"),
     row(V::ServiceUnavailable, Sw(S::Varnish), "Varnish has no usable backend: check the `.host`/`.port` of the backend definition and its probe"),
+    // Seen on 7.1.1: a piped request whose backend refuses the connection gets no answer at
+    // all (pipe mode has no error page), the connection is just closed.
+    inner_ok(V::NoResponse, Sw(S::Varnish), "{inner} ({inner_address}) answers when probed directly, yet Varnish closed the piped upgrade without a byte: in pipe mode Varnish sends no error page when it cannot connect to its backend, it closes the connection. Compare the `.host`/`.port` of the `backend` definition (or the one `set req.backend_hint` picks for this request) with {inner_address}"),
+    row(V::NoResponse, Sw(S::Varnish), "Varnish closed the piped upgrade without a byte: in pipe mode it sends no error page when it cannot connect to its backend, it closes the connection. Check that the service named by the `.host`/`.port` of the `backend` definition (or the one `set req.backend_hint` picks for this request) is up and listening there"),
     row(V::GatewayTimeout, Sw(S::Varnish), "the backend did not answer within Varnish's `first_byte_timeout`/`connect_timeout`: check that it answers, or raise them in the backend definition"),
     when_inner_upgrades(status(V::Rejected, Sw(S::Varnish), 404, "{inner} ({inner_address}) upgrades when probed directly, so Varnish sends it something else: look for `req.url`/`req.http.host` rewrites in vcl_recv and check `return (pipe)` covers this path")),
 

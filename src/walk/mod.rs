@@ -231,11 +231,15 @@ async fn walk(
             // 101 on carries nginx's Server header). The innermost hop too when it speaks
             // TLS: that is mostly a proxy in front of an application nobody listed, passing
             // the application's answer on (a plain innermost hop is mostly the application,
-            // which is left alone). A hop that gave no HTTP answer at all is not asked: it would
-            // only cost another timeout. A TLS hop is asked whenever its handshake got as far
-            // as a certificate: the issuer may name it (most of all when it is not trusted).
+            // which is left alone). A hop that gave no HTTP answer is not asked when it hung
+            // (that would only cost another timeout), but is when it closed at once: Varnish
+            // piping to a backend it cannot reach says nothing else. A TLS hop is asked
+            // whenever its handshake got as far as a certificate: the issuer may name it
+            // (most of all when it is not trusted).
             let answered = outcome.evidence.status.is_some();
+            let closed = outcome.verdict == crate::verdict::Verdict::NoResponse;
             let ask = (answered && index + 1 < config.hops.len())
+                || closed
                 || (hop.scheme.is_tls()
                     && (answered || outcome.verdict == crate::verdict::Verdict::TlsFailed));
             let own = if ask && !crate::interrupt::requested() {

@@ -3,6 +3,8 @@
 
 use crate::support::check::assert_fix_schema;
 use crate::support::moto::Moto;
+use crate::support::proxy::{Kind, Proxy, Setup};
+use crate::support::tls::SelfSigned;
 use crate::support::CliOutput;
 use serde_json::{json, Value};
 use wspath::rules::alb::{self, Expectation};
@@ -438,6 +440,41 @@ fn alb_without_credentials_is_a_clear_error_exit_2() {
     assert!(
         err.contains("elasticloadbalancing:DescribeLoadBalancers"),
         "{err}"
+    );
+}
+
+/// The SDK reaches an HTTPS endpoint through the client providers/src/aws_alb/client.rs gives
+/// it (rustls on ring), trusting the system's roots as the SDK's own default does:
+/// rustls-native-certs reads `SSL_CERT_FILE`, so with the test CA there the load balancer is
+/// read, and without it the certificate is refused.
+#[test]
+fn alb_over_https_trusts_the_system_roots_and_only_them() {
+    let lab = Lab::listener("tls", json!([]));
+    let cert = SelfSigned::new("localhost").expect("certificate");
+    let inner = lab.moto.endpoint.trim_start_matches("http://");
+    let front =
+        Proxy::in_front_of(Kind::Nginx, inner, &Setup::good().serving_tls(&cert)).expect("nginx");
+    let https = format!("https://localhost:{}", front.port);
+    let ca = cert.ca.to_str().expect("utf-8 path");
+    let args = lab.fix_args(&[]);
+    let run = |env: &[(&str, &str)]| {
+        lab.moto
+            .wspath_env(&args, "testing", "testing", env)
+            .unwrap_or_else(|e| panic!("wspath: {e}"))
+    };
+    // Read over TLS: the plan is printed (exit 1, a change to make).
+    let out = run(&[("AWS_ENDPOINT_URL", &https), ("SSL_CERT_FILE", ca)]);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    assert!(out.stdout.contains("/ws/*"), "{}", out.describe());
+    // The same endpoint with a CA file that is not the issuer's: refused, a clear error.
+    let other = SelfSigned::new("localhost").expect("certificate");
+    let other_ca = other.ca.to_str().expect("utf-8 path");
+    let out = run(&[("AWS_ENDPOINT_URL", &https), ("SSL_CERT_FILE", other_ca)]);
+    assert_eq!(out.code, Some(2), "{}", out.describe());
+    assert!(
+        out.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        out.describe()
     );
 }
 

@@ -170,7 +170,7 @@ fn hundreds_of_checks_counted_the_same_in_every_format() {
 
     // Human.
     let summary = format!(
-        "✗ audit failed: {checks} checks: {HEALTHY} passed, {FLAKY} flaky (passed after retry), {failed} failed, 0 could not run; 1 lints: 1 failed"
+        "✗ audit failed: {checks} checks: {HEALTHY} passed, {FLAKY} flaky (passed after retry), {failed} failed, 0 could not run; 1 lint: 1 failed"
     );
     assert!(out.stdout.contains(&summary), "{}", out.describe());
     assert_eq!(

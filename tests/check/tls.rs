@@ -84,6 +84,28 @@ fn certificate_for_another_name_is_tls_failed() {
     );
 }
 
+/// A trusted certificate past its notAfter: tls_failed with the date it expired (not UNIX
+/// seconds), and a fix that also covers a renewal the server never loaded.
+#[test]
+fn expired_certificate_says_when_and_how_to_renew() {
+    let cert = SelfSigned::expired("app.test").expect("make cert");
+    let nginx = tls_nginx(&cert);
+    let ca = cert.ca.display().to_string();
+    let run = check(WSS_TARGET, &[("nginx", nginx.addr(0))], &["--cacert", &ca]);
+    run.assert_culprit("nginx", "tls_failed");
+    let detail = run.hop("nginx")["detail"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        detail.starts_with("certificate expired: not valid after 2021-01-01T00:00:00Z (")
+            && detail.ends_with(" days ago)"),
+        "{}",
+        run.describe()
+    );
+    run.assert_fix_says(&["renew the certificate", "reload"]);
+}
+
 /// `--cacert` pointing at a missing file cannot run.
 #[test]
 fn missing_cacert_file_cannot_run() {

@@ -188,6 +188,34 @@ fn path_selects_the_location_nginx_would_use() {
 }
 
 #[test]
+fn a_websocket_location_with_nothing_to_show_for_it_is_not_a_pass() {
+    // `/chat/` is the WebSocket endpoint, broken the commonest way (only `proxy_pass`): nothing
+    // in it says WebSocket, so without `--path` nothing is checked. That must not read as clean.
+    let text = "events {}\nhttp {\n  server {\n    listen 127.0.0.1:8080;\n    location / { root /srv; }\n    location /chat/ {\n      proxy_pass http://127.0.0.1:9;\n    }\n  }\n}\n";
+    let (_dir, conf) = prefix_with("nginx.conf", text);
+    let out = lint(&conf, &["--format", "json"]);
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    let doc = out.json().expect("json");
+    assert_eq!(ids(&doc), ["nginx/no-websocket-location"], "{}", out.stdout);
+    let f = &doc["findings"][0];
+    assert_eq!(f["location"]["line"], 6, "{}", out.stdout);
+    assert!(
+        f["fix"].as_str().unwrap_or("").contains("`--path /chat/`"),
+        "{}",
+        out.stdout
+    );
+    // Named, the location is checked and its real problems found.
+    let out = lint(&conf, &["--path", "/chat/", "--format", "json"]);
+    let doc = out.json().expect("json");
+    let found = ids(&doc);
+    assert!(
+        found.contains(&"nginx/upgrade-not-forwarded".to_string())
+            && !found.contains(&"nginx/no-websocket-location".to_string()),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn inheritance_names_the_outer_and_inner_lines() {
     let text = "events {}\nhttp {\n  server {\n    listen 127.0.0.1:8080;\n    proxy_http_version 1.1;\n    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection \"upgrade\";\n    location /ws/ {\n      proxy_set_header X-Real-IP $remote_addr;\n      proxy_pass http://127.0.0.1:9;\n    }\n  }\n}\n";
     let (_dir, conf) = prefix_with("nginx.conf", text);

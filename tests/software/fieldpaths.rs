@@ -333,3 +333,75 @@ fn a_subprotocol_the_application_does_not_take_is_not_called_missing() {
     ]);
     assert_fix_does_not_say(&r, "probe with `--protocol NAME`");
 }
+
+#[test]
+fn haproxy_answering_a_path_itself_is_not_called_a_rewrite() {
+    // `http-request return status 404` answers from the frontend with an empty body while the
+    // backend upgrades the same path: HAProxy's own rule, not a path it sent the backend.
+    let setup = Setup::good().front_directive("http-request return status 404 if { path_beg /ws }");
+    let p = WsPath::backend(backend())
+        .front("lb", Kind::Haproxy, &setup)
+        .expect("start HAProxy");
+    let r = check_path(&p, &[]);
+    r.assert_culprit("lb", "rejected");
+    r.assert_hop("lb", "status", 404);
+    r.assert_upgraded("backend");
+    assert_software(&r, "lb", "haproxy");
+    r.assert_fix_says(&[
+        "upgrades this path when probed directly",
+        "`http-request return status 404`",
+    ]);
+    assert_fix_does_not_say(&r, "sends it another path");
+    assert_fix_does_not_say(&r, "nothing serves this path");
+}
+
+#[test]
+fn haproxy_rewriting_the_path_to_one_the_backend_refuses_is_called_a_rewrite() {
+    // `http-request set-path` sends the backend a path it answers 404 (with a page of its own)
+    // while it upgrades `/ws` probed directly: the fix names HAProxy's path rules.
+    let backend = Backend::start_with(&[("/elsewhere", 404)]).expect("start backend");
+    let setup =
+        Setup::good().front_directive("http-request set-path /elsewhere if { path_beg /ws }");
+    let p = WsPath::backend(backend)
+        .front("lb", Kind::Haproxy, &setup)
+        .expect("start HAProxy");
+    let r = check_path(&p, &[]);
+    r.assert_culprit("lb", "rejected");
+    r.assert_upgraded("backend");
+    assert_software(&r, "lb", "haproxy");
+    r.assert_fix_says(&["`http-request set-path`"]);
+    assert_fix_does_not_say(&r, "`http-request return");
+}
+
+#[test]
+fn varnish_piping_to_a_backend_it_cannot_reach_is_named() {
+    // Varnish answers a piped upgrade whose backend refuses with no byte at all, just a close:
+    // asked something it answers itself, it shows which software that was, and the fix is its
+    // `backend` definition, not "speak HTTP on this port".
+    let mut p = WsPath::backend(backend())
+        .front("cache", Kind::Varnish, &Setup::good())
+        .expect("start Varnish");
+    p.server_mut::<Backend>(1).expect("the backend").stop();
+    let r = crate::paths::check(&p.pairs()[..1], &[]);
+    r.assert_culprit("cache", "no_response");
+    assert_software(&r, "cache", "varnish");
+    r.assert_fix_says(&["pipe mode", "`.host`/`.port`"]);
+    assert_fix_does_not_say(&r, "speaks HTTP on this port");
+
+    // Its backend pointed elsewhere while the service listed behind it upgrades.
+    let closed = crate::paths::closed_port().expect("a closed port");
+    let config = edited(Kind::Varnish, Setup::good(), move |c, inner| {
+        let port = inner.rsplit_once(':').expect("HOST:PORT").1;
+        c.replace(
+            &format!(".port = \"{port}\""),
+            &format!(".port = \"{closed}\""),
+        )
+    });
+    let p = WsPath::backend(backend())
+        .front_with("cache", Kind::Varnish, config)
+        .expect("start Varnish");
+    let r = check_path(&p, &[]);
+    r.assert_culprit("cache", "no_response");
+    r.assert_upgraded("backend");
+    r.assert_fix_says(&["answers when probed directly", "pipe mode"]);
+}

@@ -104,6 +104,17 @@ impl Moto {
     }
 
     pub fn wspath_as(&self, args: &[&str], key_id: &str, secret: &str) -> io::Result<CliOutput> {
+        self.wspath_env(args, key_id, secret, &[])
+    }
+
+    /// [`Moto::wspath_as`] with `env` set last (over this moto's endpoint, for one).
+    pub fn wspath_env(
+        &self,
+        args: &[&str],
+        key_id: &str,
+        secret: &str,
+        env: &[(&str, &str)],
+    ) -> io::Result<CliOutput> {
         let mut cmd = Command::new(super::cli::wspath_bin());
         cmd.args(args)
             .env("NO_COLOR", "1")
@@ -118,7 +129,8 @@ impl Moto {
                 "AWS_SHARED_CREDENTIALS_FILE",
                 self.dir.path().join("no-credentials"),
             )
-            .env("AWS_EC2_METADATA_DISABLED", "true");
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(env.iter().copied());
         run(cmd, RUN_TIMEOUT)
     }
 
@@ -129,6 +141,7 @@ impl Moto {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(&self.endpoint)
+            .http_client(wspath_providers::aws_alb::https_client())
             .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
             .build();
         wspath_providers::aws_alb::Client::from_conf(conf)

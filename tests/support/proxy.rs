@@ -338,7 +338,8 @@ SSLProxyCheckPeerExpire off
                 }
                 conf.push_str(&on(setup.preserve_host, "ProxyPreserveHost On\n"));
                 if let Some(s) = setup.idle_timeout {
-                    conf.push_str(&format!("ProxyTimeout {s}\n"));
+                    // A tunnel's idle limit is the larger of the two (proxy_util.c).
+                    conf.push_str(&format!("Timeout {s}\nProxyTimeout {s}\n"));
                 }
                 for line in &setup.directives {
                     conf.push_str(&format!("{line}\n"));
@@ -559,7 +560,8 @@ pub struct Setup {
     /// `ProxyPreserveHost On`, h2o `proxy.preserve-host`); `false` sends the inner address.
     pub preserve_host: bool,
     /// An idle timeout, in seconds, on the proxied connection (nginx `proxy_read_timeout`,
-    /// HAProxy `timeout tunnel`, Apache `ProxyTimeout`, Varnish `pipe_timeout`, Squid
+    /// HAProxy `timeout tunnel`, Apache `Timeout` and `ProxyTimeout` (the larger applies),
+    /// Varnish `pipe_timeout`, Squid
     /// `read_timeout`, lighttpd `server.max-read-idle`, h2o `proxy.websocket.timeout`).
     pub idle_timeout: Option<u32>,
     /// The proxy speaks TLS to the inner hop.

@@ -23,6 +23,15 @@ pub struct SelfSigned {
 impl SelfSigned {
     /// Makes a CA and a server certificate whose subjectAltName is `name` (a DNS name or IP).
     pub fn new(name: &str) -> io::Result<SelfSigned> {
+        SelfSigned::issue(name, false)
+    }
+
+    /// As [`SelfSigned::new`], with a server certificate that expired on 2021-01-01.
+    pub fn expired(name: &str) -> io::Result<SelfSigned> {
+        SelfSigned::issue(name, true)
+    }
+
+    fn issue(name: &str, expired: bool) -> io::Result<SelfSigned> {
         let err = |e: rcgen::Error| io::Error::other(format!("rcgen: {e}"));
         let ca_key = KeyPair::generate().map_err(err)?;
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
@@ -40,6 +49,10 @@ impl SelfSigned {
         let key = KeyPair::generate().map_err(err)?;
         let mut params = CertificateParams::new(vec![name.to_string()]).map_err(err)?;
         params.distinguished_name.push(DnType::CommonName, name);
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        }
         let cert = params.signed_by(&key, &ca_cert, &ca_key).map_err(err)?;
 
         let dir = tempfile::Builder::new().prefix("wspath-tls-").tempdir()?;

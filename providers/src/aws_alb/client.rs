@@ -7,8 +7,11 @@ use crate::Error;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_elasticloadbalancingv2::config::ProvideCredentials;
+use aws_sdk_elasticloadbalancingv2::config::{ProvideCredentials, SharedHttpClient};
 use aws_sdk_elasticloadbalancingv2::Client;
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_smithy_http_client::{Builder, ConnectorBuilder};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -41,6 +44,7 @@ pub async fn connect(opts: &ClientOptions) -> Result<Client, Error> {
         .operation_timeout(opts.timeout * 3)
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .timeout_config(timeouts)
         .retry_config(RetryConfig::standard().with_max_attempts(3));
     if let Some(profile) = &opts.profile {
@@ -81,6 +85,29 @@ pub async fn connect(opts: &ClientOptions) -> Result<Client, Error> {
         Ok(Ok(_)) => {}
     }
     Ok(Client::new(&config))
+}
+
+/// The SDK's default HTTPS client with ring instead of aws-lc, so the binary carries one crypto
+/// library (the one rustls, reqwest and the probe already use) and not two. Everything else is
+/// what the SDK's own default (`default_https_client` in aws-smithy-runtime) does: the system's
+/// roots (rustls-native-certs, through the default trust store), the connect and read timeouts
+/// and the sleep of each client, and `HTTPS_PROXY`/`NO_PROXY` from the environment. The
+/// documented `Builder::build_https` would turn proxies off, hence the connector function
+/// (public but hidden from the docs; it is what the SDK's default calls).
+/// aws-config hands this client to its credential providers too (SSO, STS, IMDS, ECS). The SDK
+/// is built without a default client of its own (see the workspace Cargo.toml), so a `Client`
+/// made from a hand-built `Config` needs this one too.
+pub fn https_client() -> SharedHttpClient {
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::Ring));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
 
 fn no_credentials(why: &str) -> Error {

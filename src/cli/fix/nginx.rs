@@ -105,7 +105,12 @@ pub fn plan_for(fix: &NginxFix) -> anyhow::Result<Plan> {
                     | "nginx/keepalive-clears-connection"
             )
         })
-        .map(|f| format!("{} ({})", f.message, f.id))
+        .map(|f| match &f.fix {
+            // What to do by hand, since wspath will not (for a location it could not pick,
+            // how to name it).
+            Some(fix) => format!("{} — {fix} ({})", f.message, f.id),
+            None => format!("{} ({})", f.message, f.id),
+        })
         .collect();
     plan.unfixed = unfixed;
     let opts = writer::WriteOptions {

@@ -2,7 +2,7 @@
 //! of a failed check or the nginx line of a lint finding, and a Markdown table for
 //! `$GITHUB_STEP_SUMMARY`.
 
-use super::{failure_sentence, printable, relative, reproduce};
+use super::{counts, failure_sentence, printable, relative, reproduce};
 use crate::audit::{AuditReport, Status};
 use crate::finding::Severity;
 use std::io::{self, Write};
@@ -127,11 +127,7 @@ pub fn summary(audit: &AuditReport, root: &Path, w: &mut dyn Write) -> io::Resul
         if audit.ok() { "✅" } else { "❌" }
     )?;
     writeln!(w)?;
-    writeln!(
-        w,
-        "{} checks: {} passed, {} flaky (passed after retry), {} failed, {} could not run; {} lints, {} failed",
-        t.checks, t.passed, t.flaky, t.failed, t.errors, t.lints, t.lints_failed
-    )?;
+    writeln!(w, "{}", counts(&t))?;
     writeln!(w)?;
     writeln!(w, "| Check | Status | Where | Attempts | Time | Why |")?;
     writeln!(w, "|---|---|---|---|---|---|")?;

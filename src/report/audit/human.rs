@@ -1,7 +1,7 @@
 //! The audit for a person (and a CI log): one line per check and lint, the reason and the
 //! command to reproduce under each that did not pass, then the totals.
 
-use super::{failure_sentence, printable, relative, reproduce};
+use super::{counts, failure_sentence, printable, relative, reproduce};
 use crate::audit::{AuditReport, Status};
 use crate::finding::Severity;
 use std::io::{self, Write};
@@ -87,11 +87,7 @@ pub fn render(audit: &AuditReport, root: &Path, color: bool, w: &mut dyn Write) 
     } else {
         paint(color, "31", "✗ audit failed")
     };
-    writeln!(
-        w,
-        "{verdict}: {} checks: {} passed, {} flaky (passed after retry), {} failed, {} could not run; {} lints: {} failed ({:.1}s)",
-        t.checks, t.passed, t.flaky, t.failed, t.errors, t.lints, t.lints_failed, audit.seconds
-    )
+    writeln!(w, "{verdict}: {} ({:.1}s)", counts(&t), audit.seconds)
 }
 
 #[cfg(test)]
@@ -117,6 +113,6 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("FAIL  lint nginx ci/missing.conf"), "{text}");
-        assert!(text.trim_end().ends_with("4 checks: 1 passed, 1 flaky (passed after retry), 2 failed, 0 could not run; 1 lints: 1 failed (1.5s)"), "{text}");
+        assert!(text.trim_end().ends_with("4 checks: 1 passed, 1 flaky (passed after retry), 2 failed, 0 could not run; 1 lint: 1 failed (1.5s)"), "{text}");
     }
 }

@@ -11,9 +11,25 @@ pub mod json;
 pub mod junit;
 pub mod sarif;
 
-use crate::audit::{AuditReport, CheckRun, Status};
+use crate::audit::{AuditReport, CheckRun, Status, Totals};
 use crate::report::redact;
 use std::path::{Component, Path, PathBuf};
+
+/// The run's counts as one line: "3 checks: 1 passed, 0 flaky (passed after retry), 2 failed,
+/// 0 could not run; 1 lint: 1 failed".
+pub fn counts(t: &Totals) -> String {
+    let n = |count: usize, one: &str| format!("{count} {one}{}", if count == 1 { "" } else { "s" });
+    format!(
+        "{}: {} passed, {} flaky (passed after retry), {} failed, {} could not run; {}: {} failed",
+        n(t.checks, "check"),
+        t.passed,
+        t.flaky,
+        t.failed,
+        t.errors,
+        n(t.lints, "lint"),
+        t.lints_failed
+    )
+}
 
 /// `path` relative to `root` with forward slashes, when it lies inside `root`; else as given.
 pub fn relative(path: &Path, root: &Path) -> String {

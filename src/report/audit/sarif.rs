@@ -9,6 +9,19 @@ use crate::report::sarif::{self, SarifResult, Tool};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+/// What each `audit/…` rule means, the same for every result of it.
+pub fn rule_title(id: &str) -> Option<&'static str> {
+    Some(match id {
+        "audit/lint-could-not-run" => "A [[lint]] could not read or parse its nginx configuration",
+        "audit/flaky" => "A check failed, then passed when run again",
+        "audit/check-could-not-finish" => {
+            "A check could not finish (deadline, or it could not run)"
+        }
+        "audit/check-failed" => "A check failed",
+        _ => return None,
+    })
+}
+
 pub fn results(audit: &AuditReport, root: &Path) -> Vec<SarifResult> {
     let at = |file: &Path, line: usize| Location {
         file: PathBuf::from(relative(file, root)),

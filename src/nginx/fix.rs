@@ -31,6 +31,22 @@ struct Planner<'m, 'c> {
     keepalive: bool,
 }
 
+/// The lint errors [`plan_edits`] makes an edit for; any other error is left to the user.
+pub const FIXED: [Check; 7] = [
+    Check::UpgradeNotForwarded,
+    Check::ConnectionNotForwarded,
+    Check::ConnectionForcedClose,
+    Check::HttpVersion,
+    Check::HeadersLost,
+    Check::MissingMap,
+    Check::KeepaliveClearsConnection,
+];
+
+/// Whether [`plan_edits`] fixes the finding with ID `id`.
+pub fn fixes(id: &str) -> bool {
+    FIXED.iter().any(|c| c.id() == id)
+}
+
 /// Edits for every problem in `report` that a configuration change fixes. `idle`: raise
 /// timeouts at or below it (only when the user asked).
 pub fn plan_edits(model: &Model<'_>, report: &LintReport, idle: Option<Duration>) -> Vec<Edit> {

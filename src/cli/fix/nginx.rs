@@ -93,18 +93,7 @@ pub fn plan_for(fix: &NginxFix) -> anyhow::Result<Plan> {
         .findings()
         .into_iter()
         .filter(|f| f.severity == wspath::Severity::Error)
-        .filter(|f| {
-            !matches!(
-                f.id.as_str(),
-                "nginx/upgrade-not-forwarded"
-                    | "nginx/connection-not-forwarded"
-                    | "nginx/connection-forced-close"
-                    | "nginx/http-version-below-1.1"
-                    | "nginx/headers-lost-to-inheritance"
-                    | "nginx/connection-upgrade-without-map"
-                    | "nginx/keepalive-clears-connection"
-            )
-        })
+        .filter(|f| !nginx::fix::fixes(&f.id))
         .map(|f| match &f.fix {
             // What to do by hand, since wspath will not (for a location it could not pick,
             // how to name it).

@@ -152,7 +152,7 @@ pub fn render_sarif(error: &ErrorInfo, w: &mut dyn Write) -> io::Result<()> {
     });
     if let Some(file) = &error.file {
         notification["locations"] = json!([{"physicalLocation": {
-            "artifactLocation": {"uri": file},
+            "artifactLocation": {"uri": super::sarif::path_uri(file)},
             "region": {"startLine": error.line.unwrap_or(1).max(1)},
         }}]);
     }
@@ -209,6 +209,26 @@ mod tests {
         assert_eq!(
             inv["toolExecutionNotifications"][0]["descriptor"]["id"],
             "nginx_config"
+        );
+    }
+
+    #[test]
+    fn sarif_file_is_a_uri_reference() {
+        // A space or `#` in a path is not a valid URI reference as it stands.
+        let info = ErrorInfo::from_error(
+            &crate::Error::NginxConfig {
+                location: "conf d/my#site.conf:3".into(),
+                message: "bad".into(),
+            },
+            "conf d/my#site.conf:3: bad",
+        );
+        let mut out = Vec::new();
+        render_sarif(&info, &mut out).unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        let loc = &v["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["locations"][0];
+        assert_eq!(
+            loc["physicalLocation"]["artifactLocation"]["uri"],
+            "conf%20d/my%23site.conf"
         );
     }
 

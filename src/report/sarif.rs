@@ -207,7 +207,12 @@ fn sentence(message: &str) -> String {
 /// scheme, `#` and `?` would end the path, and code scanning matches the decoded path against
 /// the repository's files).
 fn uri(l: &Location) -> String {
-    let path = l.file.to_string_lossy().replace('\\', "/");
+    path_uri(&l.file.to_string_lossy())
+}
+
+/// [`uri`] for a path given as text (an error document's file).
+pub fn path_uri(path: &str) -> String {
+    let path = path.replace('\\', "/");
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {

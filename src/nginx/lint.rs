@@ -4,7 +4,7 @@
 //! `proxy_buffering` is deliberately not checked: nginx tunnels an upgraded connection without
 //! buffering, so it never breaks a WebSocket (it matters for server-sent events only).
 
-use super::model::{Model, NodeId, Source};
+use super::model::{Model, Modifier, NodeId, Source};
 use super::parser::Directive;
 use super::version::AssumedVersion;
 use crate::finding::{Finding, Location, Severity};
@@ -339,24 +339,65 @@ impl<'m, 'c> Linter<'m, 'c> {
         }
     }
 
-    /// Does the scope (or anything it inherits) show it is meant to carry WebSockets?
-    fn ws_intent(&self, scope: NodeId) -> bool {
+    /// Does the scope (or anything it inherits) set the WebSocket headers: Upgrade, or a
+    /// Connection that carries "upgrade"?
+    fn header_intent(&self, scope: NodeId) -> bool {
         let m = self.model;
-        let pattern_hint = m
-            .levels(scope)
-            .filter(|&l| m.name(l) == "location")
-            .any(|l| looks_like_ws_path(m.location_pattern(l).1));
-        pattern_hint
-            || m.levels(scope).any(|l| {
-                m.own(l, "proxy_set_header").iter().any(|&h| {
-                    let d = m.node(h).d;
-                    let name = d.arg(0).unwrap_or_default();
-                    let value = d.arg(1).unwrap_or_default();
-                    name.eq_ignore_ascii_case("upgrade")
-                        || (name.eq_ignore_ascii_case("connection")
-                            && contains_ignore_case(value, "upgrade"))
-                })
+        m.levels(scope).any(|l| {
+            m.own(l, "proxy_set_header").iter().any(|&h| {
+                let d = m.node(h).d;
+                let name = d.arg(0).unwrap_or_default();
+                let value = d.arg(1).unwrap_or_default();
+                name.eq_ignore_ascii_case("upgrade")
+                    || (name.eq_ignore_ascii_case("connection")
+                        && contains_ignore_case(value, "upgrade"))
             })
+        })
+    }
+
+    /// Does the scope's location path (or an enclosing one) look like a WebSocket endpoint?
+    fn path_hint(&self, scope: NodeId) -> bool {
+        let m = self.model;
+        m.levels(scope)
+            .filter(|&l| m.name(l) == "location")
+            .any(|l| looks_like_ws_path(m.location_pattern(l).1))
+    }
+
+    /// A location's path when it is a prefix (or exact) match, not a regex.
+    fn prefix_of(&self, scope: NodeId) -> Option<&str> {
+        if self.model.name(scope) != "location" {
+            return None;
+        }
+        match self.model.location_pattern(scope) {
+            (Modifier::Prefix | Modifier::PrefixNoRegex | Modifier::Exact, p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The prefixes of the locations among `scopes` that set the WebSocket headers.
+    fn websocket_prefixes(&self, scopes: &[NodeId]) -> Vec<String> {
+        scopes
+            .iter()
+            .filter(|&&l| self.header_intent(l))
+            .filter_map(|&l| self.prefix_of(l).map(str::to_string))
+            .collect()
+    }
+
+    /// Does the scope show it is meant to carry WebSockets? The headers say so; a WebSocket-like
+    /// path does too, unless the location is carved out of one that sets the headers: a prefix
+    /// location inside the prefix of one of `websocket_prefixes` (the prefixes of its server's
+    /// locations that set them) that does not set them itself is deliberate (SignalR's
+    /// `/hub/negotiate` beside its `/hub`, a health or polling path beside `/ws`).
+    fn ws_intent(&self, scope: NodeId, websocket_prefixes: &[String]) -> bool {
+        if self.header_intent(scope) {
+            return true;
+        }
+        let carved_out = self.prefix_of(scope).is_some_and(|mine| {
+            websocket_prefixes
+                .iter()
+                .any(|p| p.len() < mine.len() && mine.starts_with(p.as_str()))
+        });
+        self.path_hint(scope) && !carved_out
     }
 
     #[allow(clippy::too_many_arguments)] // one call shape for every check reads better than a builder
@@ -979,9 +1020,11 @@ pub fn lint_servers(
         None => {
             let mut proxying = Vec::new();
             for &s in &servers {
-                for scope in model.scopes(s) {
+                let scopes = model.scopes(s);
+                let websocket_prefixes = linter.websocket_prefixes(&scopes);
+                for scope in scopes {
                     if model.proxy_pass(scope).is_some() {
-                        if linter.ws_intent(scope) {
+                        if linter.ws_intent(scope, &websocket_prefixes) {
                             chosen.push(scope);
                         } else if model.name(scope) == "location" {
                             proxying.push(scope);

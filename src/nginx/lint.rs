@@ -374,28 +374,43 @@ impl<'m, 'c> Linter<'m, 'c> {
         }
     }
 
-    /// The prefixes of the locations among `scopes` that set the WebSocket headers.
-    fn websocket_prefixes(&self, scopes: &[NodeId]) -> Vec<String> {
+    /// Where a scope proxies to: the host part of its `proxy_pass` URL (an upstream name or
+    /// host:port), without the scheme and path.
+    fn proxied_host(&self, scope: NodeId) -> Option<&str> {
+        let url = self.model.proxy_pass(scope)?.arg(0)?;
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        Some(rest.split('/').next().unwrap_or(rest))
+    }
+
+    /// The prefixes of the locations among `scopes` that set the WebSocket headers, each with
+    /// where it proxies to.
+    fn websocket_prefixes(&self, scopes: &[NodeId]) -> Vec<(String, Option<String>)> {
         scopes
             .iter()
             .filter(|&&l| self.header_intent(l))
-            .filter_map(|&l| self.prefix_of(l).map(str::to_string))
+            .filter_map(|&l| {
+                let prefix = self.prefix_of(l)?.to_string();
+                Some((prefix, self.proxied_host(l).map(str::to_string)))
+            })
             .collect()
     }
 
     /// Does the scope show it is meant to carry WebSockets? The headers say so; a WebSocket-like
     /// path does too, unless the location is carved out of one that sets the headers: a prefix
-    /// location inside the prefix of one of `websocket_prefixes` (the prefixes of its server's
-    /// locations that set them) that does not set them itself is deliberate (SignalR's
-    /// `/hub/negotiate` beside its `/hub`, a health or polling path beside `/ws`).
-    fn ws_intent(&self, scope: NodeId, websocket_prefixes: &[String]) -> bool {
+    /// location inside the prefix of one of `websocket_prefixes` (its server's locations that
+    /// set them) that sets none itself and sends its requests somewhere else is deliberate
+    /// (Vaultwarden's SignalR `/notifications/hub/negotiate`, plain HTTP to another port, beside
+    /// the WebSocket `/notifications/hub`). One that goes to the same place is more likely a
+    /// WebSocket location that forgot its headers, and is checked.
+    fn ws_intent(&self, scope: NodeId, websocket_prefixes: &[(String, Option<String>)]) -> bool {
         if self.header_intent(scope) {
             return true;
         }
+        let to = self.proxied_host(scope);
         let carved_out = self.prefix_of(scope).is_some_and(|mine| {
-            websocket_prefixes
-                .iter()
-                .any(|p| p.len() < mine.len() && mine.starts_with(p.as_str()))
+            websocket_prefixes.iter().any(|(p, their)| {
+                p.len() < mine.len() && mine.starts_with(p.as_str()) && their.as_deref() != to
+            })
         });
         self.path_hint(scope) && !carved_out
     }

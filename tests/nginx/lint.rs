@@ -218,9 +218,11 @@ fn a_websocket_location_with_nothing_to_show_for_it_is_not_a_pass() {
 #[test]
 fn a_plain_http_path_carved_out_of_a_websocket_one_is_not_linted_as_one() {
     // Vaultwarden's published config: SignalR negotiates over plain HTTP at
-    // `/notifications/hub/negotiate`, beside the WebSocket hub at `/notifications/hub`. The
-    // negotiate location's path looks like a hub, but it was split out on purpose.
-    let text = "events {}\nhttp {\n  server {\n    listen 127.0.0.1:8080;\n    location / { proxy_pass http://127.0.0.1:9; }\n    location /notifications/hub/negotiate { proxy_pass http://127.0.0.1:9; }\n    location /notifications/hub {\n      proxy_pass http://127.0.0.1:10;\n      proxy_set_header Upgrade $http_upgrade;\n      proxy_set_header Connection \"upgrade\";\n    }\n    location /ws/chat { proxy_pass http://127.0.0.1:9; }\n  }\n}\n";
+    // `/notifications/hub/negotiate` (to the web port), beside the WebSocket hub at
+    // `/notifications/hub` (to the WebSocket port). The negotiate location's path looks like a
+    // hub, but it was split out on purpose. `/ws/` and `/ws/chat/` go to the same place: the
+    // second forgot its headers, and is checked.
+    let text = "events {}\nhttp {\n  server {\n    listen 127.0.0.1:8080;\n    location / { proxy_pass http://127.0.0.1:9; }\n    location /notifications/hub/negotiate { proxy_pass http://127.0.0.1:9; }\n    location /notifications/hub {\n      proxy_pass http://127.0.0.1:10;\n      proxy_set_header Upgrade $http_upgrade;\n      proxy_set_header Connection \"upgrade\";\n    }\n    location /ws/ {\n      proxy_pass http://127.0.0.1:11;\n      proxy_set_header Upgrade $http_upgrade;\n      proxy_set_header Connection \"upgrade\";\n    }\n    location /ws/chat/ { proxy_pass http://127.0.0.1:11/chat/; }\n  }\n}\n";
     let (_dir, conf) = prefix_with("nginx.conf", text);
     let out = lint(&conf, &["--format", "json"]);
     let doc = out.json().expect("json");
@@ -230,11 +232,13 @@ fn a_plain_http_path_carved_out_of_a_websocket_one_is_not_linted_as_one() {
         .iter()
         .filter_map(|l| l["name"].as_str())
         .collect();
-    // The hub is checked (it lacks proxy_http_version 1.1), and so is `/ws/chat`, whose path
-    // alone says WebSocket; the negotiate path is not.
     assert_eq!(
         names,
-        ["location /notifications/hub", "location /ws/chat"],
+        [
+            "location /notifications/hub",
+            "location /ws/",
+            "location /ws/chat/"
+        ],
         "{}",
         out.stdout
     );

@@ -364,7 +364,7 @@ impl<'m, 'c> Linter<'m, 'c> {
     }
 
     /// A location's path when it is a prefix (or exact) match, not a regex.
-    fn prefix_of(&self, scope: NodeId) -> Option<&str> {
+    fn prefix_of(&self, scope: NodeId) -> Option<&'c str> {
         if self.model.name(scope) != "location" {
             return None;
         }
@@ -376,41 +376,48 @@ impl<'m, 'c> Linter<'m, 'c> {
 
     /// Where a scope proxies to: the host part of its `proxy_pass` URL (an upstream name or
     /// host:port), without the scheme and path.
-    fn proxied_host(&self, scope: NodeId) -> Option<&str> {
+    fn proxied_host(&self, scope: NodeId) -> Option<&'c str> {
         let url = self.model.proxy_pass(scope)?.arg(0)?;
         let rest = url.split_once("://").map_or(url, |(_, r)| r);
         Some(rest.split('/').next().unwrap_or(rest))
     }
 
-    /// The prefixes of the locations among `scopes` that set the WebSocket headers, each with
-    /// where it proxies to.
-    fn websocket_prefixes(&self, scopes: &[NodeId]) -> Vec<(String, Option<String>)> {
+    /// The prefixes of the locations among `scopes` that set the WebSocket headers (`headers`,
+    /// [`Linter::header_intent`] of each scope), each with where it proxies to.
+    fn websocket_prefixes(
+        &self,
+        scopes: &[NodeId],
+        headers: &[bool],
+    ) -> Vec<(&'c str, Option<&'c str>)> {
         scopes
             .iter()
-            .filter(|&&l| self.header_intent(l))
-            .filter_map(|&l| {
-                let prefix = self.prefix_of(l)?.to_string();
-                Some((prefix, self.proxied_host(l).map(str::to_string)))
-            })
+            .zip(headers)
+            .filter(|(_, &h)| h)
+            .filter_map(|(&l, _)| Some((self.prefix_of(l)?, self.proxied_host(l))))
             .collect()
     }
 
-    /// Does the scope show it is meant to carry WebSockets? The headers say so; a WebSocket-like
-    /// path does too, unless the location is carved out of one that sets the headers: a prefix
-    /// location inside the prefix of one of `websocket_prefixes` (its server's locations that
-    /// set them) that sets none itself and sends its requests somewhere else is deliberate
-    /// (Vaultwarden's SignalR `/notifications/hub/negotiate`, plain HTTP to another port, beside
-    /// the WebSocket `/notifications/hub`). One that goes to the same place is more likely a
-    /// WebSocket location that forgot its headers, and is checked.
-    fn ws_intent(&self, scope: NodeId, websocket_prefixes: &[(String, Option<String>)]) -> bool {
-        if self.header_intent(scope) {
+    /// Does the scope show it is meant to carry WebSockets? The headers say so (`headers`); a
+    /// WebSocket-like path does too, unless the location is carved out of one that sets the
+    /// headers: a prefix location inside the prefix of one of `websocket_prefixes` (its
+    /// server's locations that set them) that sets none itself and sends its requests somewhere
+    /// else is deliberate (Vaultwarden's SignalR `/notifications/hub/negotiate`, plain HTTP to
+    /// another port, beside the WebSocket `/notifications/hub`). One that goes to the same place
+    /// is more likely a WebSocket location that forgot its headers, and is checked.
+    fn ws_intent(
+        &self,
+        scope: NodeId,
+        headers: bool,
+        websocket_prefixes: &[(&str, Option<&str>)],
+    ) -> bool {
+        if headers {
             return true;
         }
         let to = self.proxied_host(scope);
         let carved_out = self.prefix_of(scope).is_some_and(|mine| {
-            websocket_prefixes.iter().any(|(p, their)| {
-                p.len() < mine.len() && mine.starts_with(p.as_str()) && their.as_deref() != to
-            })
+            websocket_prefixes
+                .iter()
+                .any(|&(p, their)| p.len() < mine.len() && mine.starts_with(p) && their != to)
         });
         self.path_hint(scope) && !carved_out
     }
@@ -1036,10 +1043,11 @@ pub fn lint_servers(
             let mut proxying = Vec::new();
             for &s in &servers {
                 let scopes = model.scopes(s);
-                let websocket_prefixes = linter.websocket_prefixes(&scopes);
-                for scope in scopes {
+                let headers: Vec<bool> = scopes.iter().map(|&l| linter.header_intent(l)).collect();
+                let websocket_prefixes = linter.websocket_prefixes(&scopes, &headers);
+                for (&scope, &has_headers) in scopes.iter().zip(&headers) {
                     if model.proxy_pass(scope).is_some() {
-                        if linter.ws_intent(scope, &websocket_prefixes) {
+                        if linter.ws_intent(scope, has_headers, &websocket_prefixes) {
                             chosen.push(scope);
                         } else if model.name(scope) == "location" {
                             proxying.push(scope);

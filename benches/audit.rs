@@ -17,7 +17,10 @@
 //! far less with that load than the wall time does.
 //!
 //! `cargo bench --bench audit` runs 10,000 targets (`WSPATH_BENCH_TARGETS` changes the count);
-//! `cargo test --benches` a quick smoke pass.
+//! `cargo test --benches` a quick smoke pass. `WSPATH_BENCH_SIDE=audit` (or `bare`) runs one
+//! side alone, `WSPATH_BENCH_ROUNDS` times (default 3), one line per round: for a profiler, or to
+//! alternate two builds of the audit side with each other and with the bare side, which is how a
+//! change of a few per cent can be told from this machine's noise.
 
 #[path = "lab/mod.rs"]
 mod lab;
@@ -215,6 +218,38 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// `WSPATH_BENCH_SIDE`: rounds of one side alone, each round's wall time and client CPU per
+/// handshake on a line of its own.
+async fn one_side(side: &str, port: u16, n: usize) -> ExitCode {
+    let rounds: usize = std::env::var("WSPATH_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    for _ in 0..rounds {
+        let (round, ok) = match side {
+            "audit" => {
+                let run = audit_run(port, n).await;
+                (run.round, run.passed)
+            }
+            "bare" => bare_loop(port, n).await,
+            other => {
+                eprintln!("WSPATH_BENCH_SIDE={other}: expected audit or bare");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!(
+            "{side} {:.3} s, client CPU {:.1} µs per handshake, {ok}/{n} upgraded",
+            round.wall.as_secs_f64(),
+            round.cpu.as_secs_f64() * 1e6 / n as f64
+        );
+        if ok != n {
+            return ExitCode::FAILURE;
+        }
+        settle().await;
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let quick = std::env::args().all(|a| a != "--bench");
     let n: usize = std::env::var("WSPATH_BENCH_TARGETS")
@@ -242,6 +277,9 @@ fn main() -> ExitCode {
     // The server's tasks are spawned on its own runtime and keep running there.
     let port = server.block_on(lab::echo_server());
     client.block_on(async {
+        if let Ok(side) = std::env::var("WSPATH_BENCH_SIDE") {
+            return one_side(&side, port, n).await;
+        }
         // Warm-up: the server's first accepts, the allocator's first pages.
         let warm = n.min(500);
         audit_run(port, warm).await;

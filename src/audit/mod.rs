@@ -443,12 +443,8 @@ impl Job {
                 None => Some(walk.await),
             };
             run.seconds = t.elapsed().as_secs_f64();
-            let (walked, close) = match walked {
-                Some((report, close)) => (Some(report), close),
-                None => (None, None),
-            };
             match walked {
-                Some(mut report) => {
+                Some((mut report, close)) => {
                     let mut attach_error = None;
                     for a in &attachments {
                         report.warnings.extend(a.warnings.iter().cloned());

@@ -196,7 +196,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     if let Some(drain) = send_close(ws, timeout).await {
-        tokio::spawn(drain.finish());
+        drain.finish_in_background();
     }
 }
 
@@ -235,6 +235,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Drain<S> {
                 _ => break,
             }
         }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Drain<S> {
+    /// [`Drain::finish`] in a task of its own, so the caller does not wait a round trip for
+    /// good manners.
+    pub fn finish_in_background(self) {
+        tokio::spawn(self.finish());
     }
 }
 

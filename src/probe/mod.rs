@@ -189,7 +189,7 @@ pub async fn probe(target: &Target, hop: &Hop, options: &ProbeOptions) -> ProbeO
     let mut task = AbortOnDrop(tokio::spawn(async move {
         let (outcome, drain) = probe_here(&target, &hop, &options).await;
         if let Some(drain) = drain {
-            tokio::spawn(drain.finish());
+            drain.finish_in_background();
         }
         outcome
     }));
@@ -332,7 +332,7 @@ async fn plain_port_note(
         return;
     };
     if let Some(drain) = drain {
-        tokio::spawn(drain.finish());
+        drain.finish_in_background();
     }
     if plain.verdict == Verdict::Upgraded && hop.scheme_inherited {
         // The user named no scheme: the port's own is the answer, not a fault of the path.

@@ -382,7 +382,7 @@ async fn exchange(
     // The server's answer to the close is read in a task of its own, as over HTTP/1.1 (it
     // ends when this connection's driver does).
     if let Some(drain) = run.drain.take() {
-        tokio::spawn(drain.finish());
+        drain.finish_in_background();
     }
     if run.outcome.verdict == Verdict::Upgraded {
         run.outcome.detail.clear();
